@@ -1,0 +1,258 @@
+package blobber_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/blobber-dev/blobber"
+	"github.com/blobber-dev/blobber/internal/registrytest"
+)
+
+// writeTree creates files under dir from a map of name to content; a name
+// ending in "/" is an empty directory and content "-> x" makes a symlink.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if strings.HasSuffix(name, "/") {
+			must(t, os.MkdirAll(p, 0o755))
+			continue
+		}
+		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		if target, ok := strings.CutPrefix(content, "-> "); ok {
+			must(t, os.Symlink(target, p))
+			continue
+		}
+		must(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sampleFiles() map[string]string {
+	return map[string]string{
+		"README.md":           "# hello\n",
+		"bin/tool":            "#!/bin/sh\necho tool\n",
+		"data/a.txt":          strings.Repeat("a", 10000),
+		"data/nested/b.txt":   "bbb",
+		".config/dotfile":     "dot",
+		"empty/":              "",
+		"link-to-readme":      "-> README.md",
+		"data/link-to-parent": "-> ../bin/tool",
+		"zero":                "",
+	}
+}
+
+func newTree(t *testing.T) string {
+	dir := t.TempDir()
+	writeTree(t, dir, sampleFiles())
+	must(t, os.Chmod(filepath.Join(dir, "bin/tool"), 0o755))
+	return dir
+}
+
+func newClient(t *testing.T, opts ...blobber.Option) *blobber.Client {
+	t.Helper()
+	c, err := blobber.NewClient(opts...)
+	must(t, err)
+	return c
+}
+
+// compareTrees checks that got has the same files, modes, links and
+// contents as want.
+func compareTrees(t *testing.T, want, got string) {
+	t.Helper()
+	snap := func(root string) map[string]string {
+		out := map[string]string{}
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			must(t, err)
+			rel, _ := filepath.Rel(root, p)
+			info, _ := d.Info()
+			desc := info.Mode().String()
+			switch {
+			case d.Type()&fs.ModeSymlink != 0:
+				target, _ := os.Readlink(p)
+				desc += " -> " + target
+			case d.Type().IsRegular():
+				data, _ := os.ReadFile(p)
+				desc += " " + string(data)
+			}
+			if rel != "." {
+				out[rel] = desc
+			}
+			return nil
+		})
+		return out
+	}
+	w, g := snap(want), snap(got)
+	for k, v := range w {
+		if g[k] != v {
+			t.Errorf("%s: got %q, want %q", k, g[k], v)
+		}
+	}
+	for k := range g {
+		if _, ok := w[k]; !ok {
+			t.Errorf("%s: unexpected", k)
+		}
+	}
+}
+
+func TestPushPullRoundTrip(t *testing.T) {
+	reg := registrytest.Start(t)
+	ctx := context.Background()
+	src := newTree(t)
+	cases := map[string]struct {
+		ref  string
+		opts []blobber.Option
+	}{
+		"registry":   {ref: reg.Host() + "/test/files:v1"},
+		"oci-layout": {ref: filepath.Join(t.TempDir(), "layout") + ":v1", opts: []blobber.Option{blobber.WithOCILayout()}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			c := newClient(t, tc.opts...)
+			desc, err := c.Push(ctx, tc.ref, os.DirFS(src))
+			must(t, err)
+			again, err := c.Push(ctx, tc.ref, os.DirFS(src))
+			must(t, err)
+			if again.Digest != desc.Digest {
+				t.Fatalf("pushing the same tree twice gave %s then %s", desc.Digest, again.Digest)
+			}
+			dst := filepath.Join(t.TempDir(), "out")
+			got, err := c.Pull(ctx, tc.ref, dst)
+			must(t, err)
+			if got.Digest != desc.Digest {
+				t.Fatalf("pulled %s, pushed %s", got.Digest, desc.Digest)
+			}
+			compareTrees(t, src, dst)
+		})
+	}
+}
+
+func TestZstdRoundTrip(t *testing.T) {
+	reg := registrytest.Start(t)
+	ctx := context.Background()
+	src := newTree(t)
+	c := newClient(t)
+	ref := reg.Host() + "/test/zstd:v1"
+	_, err := c.Push(ctx, ref, os.DirFS(src), blobber.WithCompression("zstd"))
+	must(t, err)
+	dst := filepath.Join(t.TempDir(), "out")
+	_, err = c.Pull(ctx, ref, dst)
+	must(t, err)
+	compareTrees(t, src, dst)
+}
+
+func TestImageIsAnFS(t *testing.T) {
+	reg := registrytest.Start(t)
+	ctx := context.Background()
+	c := newClient(t)
+	ref := reg.Host() + "/test/fs:v1"
+	_, err := c.Push(ctx, ref, os.DirFS(newTree(t)), blobber.WithChunkSize(4096))
+	must(t, err)
+	img, err := c.Open(ctx, ref)
+	must(t, err)
+	defer img.Close()
+	if err := fstest.TestFS(img, "README.md", "bin/tool", "data/a.txt", "data/nested/b.txt", ".config/dotfile", "empty", "link-to-readme"); err != nil {
+		t.Fatal(err)
+	}
+	data, err := fs.ReadFile(img, "data/a.txt")
+	must(t, err)
+	if string(data) != strings.Repeat("a", 10000) {
+		t.Fatal("data/a.txt differs")
+	}
+	if _, err := img.Open("nope"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestSelectiveReads(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	src := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	big := make([]byte, 64<<20)
+	for i := range big {
+		big[i] = byte(rng.Uint32())
+	}
+	must(t, os.WriteFile(filepath.Join(src, "big.bin"), big, 0o644))
+	small := bytes.Repeat([]byte("0123456789abcdef"), 256) // 4 KiB
+	must(t, os.WriteFile(filepath.Join(src, "small.txt"), small, 0o644))
+
+	c := newClient(t)
+	ref := proxy.Host() + "/test/big:v1"
+	_, err := c.Push(ctx, ref, os.DirFS(src))
+	must(t, err)
+
+	proxy.Reset()
+	img, err := c.Open(ctx, ref)
+	must(t, err)
+	entries, err := img.ReadDir(".")
+	must(t, err)
+	if len(entries) != 2 {
+		t.Fatalf("ls: %d entries", len(entries))
+	}
+	if s := proxy.Stats(); s.BlobBytes > 1<<20 {
+		t.Fatalf("ls read %d bytes of blob, want under 1 MiB", s.BlobBytes)
+	}
+	proxy.Reset()
+	var out bytes.Buffer
+	_, err = img.WriteFileTo(&out, "small.txt")
+	must(t, err)
+	if !bytes.Equal(out.Bytes(), small) {
+		t.Fatal("small.txt differs")
+	}
+	if s := proxy.Stats(); s.BlobBytes > 256<<10 {
+		t.Fatalf("cat of 4 KiB read %d bytes of blob, want under 256 KiB", s.BlobBytes)
+	}
+	img.Close()
+}
+
+func TestErrors(t *testing.T) {
+	reg := registrytest.Start(t)
+	ctx := context.Background()
+	c := newClient(t)
+	_, err := c.Open(ctx, reg.Host()+"/test/none:v1")
+	if !errors.Is(err, blobber.ErrNotFound) || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("unknown repository: %v", err)
+	}
+	if _, err := c.Open(ctx, "Bad Ref!!"); !errors.Is(err, blobber.ErrInvalidReference) {
+		t.Fatalf("bad reference: %v", err)
+	}
+	ref := reg.Host() + "/test/files:v1"
+	_, err = c.Push(ctx, ref, os.DirFS(newTree(t)))
+	must(t, err)
+	if _, err := c.Open(ctx, reg.Host()+"/test/files:v2"); !errors.Is(err, blobber.ErrNotFound) {
+		t.Fatalf("unknown tag: %v", err)
+	}
+	// A pull never overwrites without being asked, and touches nothing.
+	dst := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dst, "README.md"), []byte("mine"), 0o644))
+	if _, err := c.Pull(ctx, ref, dst); !errors.Is(err, blobber.ErrExists) {
+		t.Fatalf("pull over a file: %v", err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dst, "README.md")); string(data) != "mine" {
+		t.Fatal("existing file changed")
+	}
+	if entries, _ := os.ReadDir(dst); len(entries) != 1 {
+		t.Fatalf("failed pull left %d entries", len(entries))
+	}
+	_, err = c.Pull(ctx, ref, dst, blobber.WithOverwrite())
+	must(t, err)
+	if data, _ := os.ReadFile(filepath.Join(dst, "README.md")); string(data) != "# hello\n" {
+		t.Fatal("overwrite did not replace the file")
+	}
+}

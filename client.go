@@ -1,0 +1,93 @@
+package blobber
+
+import (
+	"log/slog"
+	"net/http"
+	"runtime"
+
+	"oras.land/oras-go/v2/registry/remote/auth"
+
+	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+// Client pushes and reads artifacts. It is safe for concurrent use.
+type Client struct {
+	opts options
+}
+
+type options struct {
+	target      target.Options
+	logger      *slog.Logger
+	concurrency int
+	limits      Limits
+}
+
+// Option configures a Client.
+type Option func(*options)
+
+// Limits bound what an artifact may declare before blobber refuses it,
+// from its table of contents and before anything is written. Zero fields
+// take the defaults (a million entries, 64 GiB of files).
+type Limits struct {
+	MaxFiles int
+	MaxBytes int64
+}
+
+// WithOCILayout makes references name OCI image layout directories
+// ("path[:tag|@digest]") instead of registry repositories.
+func WithOCILayout() Option { return func(o *options) { o.target.OCILayout = true } }
+
+// WithPlainHTTP talks HTTP instead of HTTPS to the registry. Without this
+// option, loopback registries (localhost, 127.0.0.0/8, ::1) use plain HTTP
+// and all others HTTPS, as docker does.
+func WithPlainHTTP(plain bool) Option {
+	return func(o *options) { o.target.PlainHTTP = &plain }
+}
+
+// WithInsecureSkipVerify skips TLS certificate verification.
+func WithInsecureSkipVerify() Option { return func(o *options) { o.target.Insecure = true } }
+
+// WithCredentials resolves the credential for a registry host
+// (oras-go's auth.CredentialFunc; see oras.land/oras-go/v2/registry/remote/credentials
+// for the docker config and credential helpers).
+func WithCredentials(fn auth.CredentialFunc) Option {
+	return func(o *options) { o.target.Credential = fn }
+}
+
+// WithTransport sets the HTTP transport under authentication and retries.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(o *options) { o.target.Transport = rt }
+}
+
+// WithUserAgent sets the User-Agent header of registry requests.
+func WithUserAgent(ua string) Option { return func(o *options) { o.target.UserAgent = ua } }
+
+// WithLogger turns on logging; the client logs nothing by default.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithConcurrency sets how many range requests and chunk decoders run at
+// once when reading.
+func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = n } }
+
+// WithLimits sets the limits on what an artifact may declare.
+func WithLimits(l Limits) Option { return func(o *options) { o.limits = l } }
+
+// NewClient returns a client with the given options.
+func NewClient(opts ...Option) (*Client, error) {
+	o := options{concurrency: max(4, 2*runtime.GOMAXPROCS(0))}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if o.concurrency < 1 {
+		o.concurrency = 1
+	}
+	return &Client{opts: o}, nil
+}
+
+func (c *Client) tocLimits() toc.Limits {
+	return toc.Limits{MaxEntries: c.opts.limits.MaxFiles, MaxBytes: c.opts.limits.MaxBytes}
+}

@@ -1,0 +1,275 @@
+package blobber
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"sort"
+	"sync"
+
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+// file is an open regular file of an Image. Sequential reads stream its
+// chunks with a read-ahead window that grows while the reader keeps going;
+// ReadAt fetches just the chunks it covers.
+type file struct {
+	img  *Image
+	info fileInfo
+	e    *toc.Entry
+
+	mu     sync.Mutex
+	off    int64
+	stream *chunkStream
+	closed bool
+	last   struct { // the chunk ReadAt decoded last
+		index int
+		data  []byte
+	}
+}
+
+var (
+	_ io.ReaderAt = (*file)(nil)
+	_ io.Seeker   = (*file)(nil)
+)
+
+func (f *file) Stat() (fs.FileInfo, error) { return f.info, nil }
+
+func (f *file) Read(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return 0, fs.ErrClosed
+	}
+	if f.off >= f.e.Size {
+		return 0, io.EOF
+	}
+	if f.stream == nil || f.stream.pos != f.off {
+		f.stopStream()
+		f.stream = f.img.newChunkStream(f.e, f.off, 1)
+	}
+	n, err := f.stream.Read(p)
+	f.off += int64(n)
+	if err == io.EOF && f.off < f.e.Size {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (f *file) ReadAt(p []byte, off int64) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return 0, fs.ErrClosed
+	}
+	if off < 0 {
+		return 0, &fs.PathError{Op: "readat", Path: f.info.name, Err: fs.ErrInvalid}
+	}
+	n := 0
+	for n < len(p) && off < f.e.Size {
+		i := chunkAt(f.e, off)
+		if f.last.data == nil || f.last.index != i {
+			data, err := f.img.index.Fetch(f.img.blob, f.e.Chunks[i], f.last.data)
+			if err != nil {
+				f.last.data = nil
+				return n, f.img.wrapRead(f.e, err)
+			}
+			f.last.index, f.last.data = i, data
+		}
+		c := f.e.Chunks[i]
+		m := copy(p[n:], f.last.data[off-c.FileOffset:])
+		n += m
+		off += int64(m)
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (f *file) Seek(offset int64, whence int) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return 0, fs.ErrClosed
+	}
+	switch whence {
+	case io.SeekCurrent:
+		offset += f.off
+	case io.SeekEnd:
+		offset += f.e.Size
+	}
+	if offset < 0 {
+		return 0, &fs.PathError{Op: "seek", Path: f.info.name, Err: fs.ErrInvalid}
+	}
+	f.off = offset
+	return offset, nil
+}
+
+func (f *file) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return fs.ErrClosed
+	}
+	f.closed = true
+	f.stopStream()
+	return nil
+}
+
+func (f *file) stopStream() {
+	if f.stream != nil {
+		f.stream.Close()
+		f.stream = nil
+	}
+}
+
+// chunkAt is the index of the chunk holding byte off of the file.
+func chunkAt(e *toc.Entry, off int64) int {
+	return sort.Search(len(e.Chunks), func(i int) bool {
+		c := e.Chunks[i]
+		return c.FileOffset+c.Size > off
+	})
+}
+
+// wrapRead names the artifact and file in a read error.
+func (img *Image) wrapRead(e *toc.Entry, err error) error {
+	return wrapf(err, "reading %s from %s", e.Name, img.name)
+}
+
+// chunkStream yields a file's bytes from an offset on, fetching chunks in
+// parallel ahead of the reader and handing them out in order.
+type chunkStream struct {
+	img     *Image
+	e       *toc.Entry
+	ctx     context.Context
+	cancel  context.CancelFunc
+	pos     int64 // file offset of the next byte Read returns
+	next    int   // next chunk to schedule
+	window  int
+	pending []chan chunkResult
+	cur     []byte
+	// skipFirst is where the offset the stream starts at lies in its
+	// first chunk.
+	skipFirst int64
+}
+
+type chunkResult struct {
+	data []byte
+	err  error
+}
+
+func (img *Image) newChunkStream(e *toc.Entry, off int64, window int) *chunkStream {
+	ctx, cancel := context.WithCancel(img.ctx)
+	s := &chunkStream{img: img, e: e, ctx: ctx, cancel: cancel, pos: off, next: chunkAt(e, off), window: max(1, window)}
+	if s.next < len(e.Chunks) {
+		s.skipFirst = off - e.Chunks[s.next].FileOffset
+	}
+	s.fill()
+	return s
+}
+
+// fill schedules chunks until window of them are in flight.
+func (s *chunkStream) fill() {
+	limit := min(s.window, s.img.client.opts.concurrency)
+	for len(s.pending) < limit && s.next < len(s.e.Chunks) {
+		c := s.e.Chunks[s.next]
+		ch := make(chan chunkResult, 1)
+		go func() {
+			if err := s.ctx.Err(); err != nil {
+				ch <- chunkResult{err: err}
+				return
+			}
+			data, err := s.img.index.Fetch(s.img.blob, c, nil)
+			ch <- chunkResult{data: data, err: err}
+		}()
+		s.pending = append(s.pending, ch)
+		s.next++
+	}
+}
+
+func (s *chunkStream) Read(p []byte) (int, error) {
+	for len(s.cur) == 0 {
+		if len(s.pending) == 0 {
+			return 0, io.EOF
+		}
+		r := <-s.pending[0]
+		s.pending = s.pending[1:]
+		if r.err != nil {
+			if errors.Is(r.err, context.Canceled) && s.img.ctx.Err() == nil {
+				return 0, errors.New("stream closed")
+			}
+			return 0, s.img.wrapRead(s.e, r.err)
+		}
+		s.cur = r.data[s.skipFirst:]
+		s.skipFirst = 0
+		s.window *= 2
+		s.fill()
+	}
+	n := copy(p, s.cur)
+	s.cur = s.cur[n:]
+	s.pos += int64(n)
+	return n, nil
+}
+
+func (s *chunkStream) Close() { s.cancel() }
+
+// dirFile is an open directory of an Image.
+type dirFile struct {
+	info    fileInfo
+	entries []fs.DirEntry
+	pos     int
+	closed  bool
+}
+
+func (d *dirFile) Stat() (fs.FileInfo, error) { return d.info, nil }
+
+func (d *dirFile) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.info.name, Err: errors.New("is a directory")}
+}
+
+func (d *dirFile) Close() error {
+	if d.closed {
+		return fs.ErrClosed
+	}
+	d.closed = true
+	return nil
+}
+
+// ReadDir implements fs.ReadDirFile.
+func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
+	rest := d.entries[d.pos:]
+	if n <= 0 {
+		d.pos = len(d.entries)
+		return rest, nil
+	}
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	n = min(n, len(rest))
+	d.pos += n
+	return rest[:n], nil
+}
+
+// WriteFileTo streams one file of the artifact to w, fetching its chunks
+// in parallel and verifying each, and returns the bytes written. Symlinks
+// inside the artifact are followed.
+func (img *Image) WriteFileTo(w io.Writer, name string) (int64, error) {
+	e, err := img.lookup("open", name, true)
+	if err != nil {
+		return 0, err
+	}
+	if e.Type != toc.TypeReg {
+		if e.Type == toc.TypeDir {
+			return 0, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
+		}
+		return 0, &fs.PathError{Op: "read", Path: name, Err: ErrUnsupportedEntry}
+	}
+	s := img.newChunkStream(e, 0, img.client.opts.concurrency)
+	defer s.Close()
+	return io.Copy(w, onlyReader{s})
+}
+
+// onlyReader hides WriterTo/ReaderFrom so io.Copy uses plain reads.
+type onlyReader struct{ io.Reader }

@@ -1,0 +1,142 @@
+// Package layer builds the eStargz blob of a file tree: a gzip (or zstd)
+// tar in which every chunk of every file is an independent compressed
+// member, followed by a table of contents (TOC) and a footer, so that a
+// reader can list the tree and fetch one file without the rest.
+//
+// The build is a pipeline: a walker turns the tree into tar bytes cut at
+// chunk boundaries, several workers compress the pieces in parallel, and an
+// ordered writer puts them back in sequence while it records offsets and
+// hashes the blob. Memory is bounded by the number of pieces in flight, not
+// by the size of the tree.
+package layer
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"runtime"
+	"time"
+
+	"github.com/containerd/stargz-snapshotter/estargz"
+	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sync/errgroup"
+)
+
+// DefaultChunkSize is the largest piece of a file that is compressed on its
+// own; it is also the granularity of a selective read.
+const DefaultChunkSize = 4 << 20
+
+// Options tune a build. The zero value is usable.
+type Options struct {
+	Compression Compression // gzip by default
+	ChunkSize   int         // DefaultChunkSize when 0
+	Workers     int         // runtime.GOMAXPROCS(0) when 0
+	// KeepModTimes records the files' own modification times; by default
+	// every entry gets the Unix epoch so the same tree always gives the
+	// same blob.
+	KeepModTimes bool
+}
+
+// Result describes a built blob.
+type Result struct {
+	Digest           digest.Digest // of the compressed blob
+	Size             int64         // of the compressed blob
+	TOCDigest        digest.Digest // of the TOC JSON, for the toc.digest annotation
+	DiffID           digest.Digest // of the uncompressed tar
+	UncompressedSize int64
+	Entries          int // files, directories and links in the tree
+}
+
+// Build writes the eStargz blob of fsys to w.
+func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result, error) {
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = DefaultChunkSize
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	comp, err := opts.Compression.codec()
+	if err != nil {
+		return nil, err
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	batches := make(chan *batch, opts.Workers)
+	compressed := make(chan *batch, opts.Workers)
+
+	diffHash := sha256.New()
+	tokens := make(chan struct{}, 2*opts.Workers+2)
+	wk := &walker{
+		tokens:    tokens,
+		fsys:      fsys,
+		chunkSize: opts.ChunkSize,
+		keepTimes: opts.KeepModTimes,
+		epoch:     time.Unix(0, 0).UTC(),
+		diffHash:  diffHash,
+		out:       batches,
+		toc:       &estargz.JTOC{Version: 1},
+	}
+	g.Go(func() error {
+		defer close(batches)
+		return wk.walk(ctx)
+	})
+
+	workers, wctx := errgroup.WithContext(ctx)
+	for range opts.Workers {
+		workers.Go(func() error { return compressBatches(wctx, comp, batches, compressed) })
+	}
+	g.Go(func() error {
+		defer close(compressed)
+		return workers.Wait()
+	})
+
+	blobHash := sha256.New()
+	out := &countingWriter{w: io.MultiWriter(w, blobHash)}
+	ow := &orderedWriter{out: out, tokens: tokens}
+	g.Go(func() error { return ow.run(ctx, compressed) })
+
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	// The TOC goes last, after every chunk offset is known.
+	uncompressedBefore := wk.uncompressed
+	counting := &countingHash{Hash: diffHash}
+	tocDigest, err := comp.WriteTOCAndFooter(out, out.n, wk.toc, counting)
+	if err != nil {
+		return nil, fmt.Errorf("writing table of contents: %w", err)
+	}
+	return &Result{
+		Digest:           digest.NewDigest(digest.SHA256, blobHash),
+		Size:             out.n,
+		TOCDigest:        tocDigest,
+		DiffID:           digest.NewDigest(digest.SHA256, diffHash),
+		UncompressedSize: uncompressedBefore + counting.n,
+		Entries:          wk.entries,
+	}, nil
+}
+
+// countingHash counts what the TOC writer feeds into the diffID hash.
+type countingHash struct {
+	hash.Hash
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.Hash.Write(p)
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

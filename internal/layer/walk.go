@@ -1,0 +1,241 @@
+package layer
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"time"
+
+	"github.com/containerd/stargz-snapshotter/estargz"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// batchTarget is how much uncompressed data goes to a worker at once: small
+// files are grouped so that the hand-off costs less than the compression.
+const batchTarget = 1 << 20
+
+// member is the uncompressed content of one compressed member of the blob.
+type member struct {
+	data []byte
+	// chunk is the TOC entry of the file chunk that opens this member; nil
+	// for a member that holds only tar headers.
+	chunk    *estargz.TOCEntry
+	chunkLen int
+	// whole is the file's entry when chunk is all of it, so its digest is
+	// the chunk digest.
+	whole      *estargz.TOCEntry
+	compressed []byte
+}
+
+type batch struct {
+	seq     int
+	members []*member
+	size    int
+}
+
+// walker turns a tree into members in blob order, cutting a new member at
+// every chunk as the eStargz format asks, and feeds the diffID hash.
+type walker struct {
+	fsys      fs.FS
+	chunkSize int
+	keepTimes bool
+	epoch     time.Time
+	diffHash  hash.Hash
+	out       chan<- *batch
+	tokens    chan struct{} // bounds the batches in flight
+	toc       *estargz.JTOC
+
+	entries      int
+	uncompressed int64
+	cur          *member
+	pending      *batch
+	seq          int
+	tw           *tar.Writer
+}
+
+func (w *walker) walk(ctx context.Context) error {
+	w.tw = tar.NewWriter(memberSink{w})
+	err := fs.WalkDir(w.fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if name == "." {
+			return nil
+		}
+		return w.add(ctx, name, d)
+	})
+	if err != nil {
+		return err
+	}
+	w.seal()
+	return w.send(ctx)
+}
+
+func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
+	info, err := d.Info()
+	if err != nil {
+		return err
+	}
+	h := &tar.Header{
+		Name:    name,
+		Mode:    tarMode(info.Mode()),
+		ModTime: w.epoch,
+	}
+	if w.keepTimes {
+		h.ModTime = info.ModTime().UTC().Truncate(time.Second)
+	}
+	ent := &estargz.TOCEntry{Mode: h.Mode, ModTime3339: h.ModTime.Format(time.RFC3339)}
+	switch mode := info.Mode(); {
+	case mode.IsDir():
+		h.Typeflag, h.Name, ent.Type = tar.TypeDir, name+"/", "dir"
+	case mode&fs.ModeSymlink != 0:
+		target, err := fs.ReadLink(w.fsys, name)
+		if err != nil {
+			return err
+		}
+		h.Typeflag, h.Linkname, ent.Type, ent.LinkName = tar.TypeSymlink, target, "symlink", target
+	case mode.IsRegular():
+		h.Typeflag, h.Size, ent.Type, ent.Size = tar.TypeReg, info.Size(), "reg", info.Size()
+	default:
+		return fmt.Errorf("%s: unsupported file type %s", name, mode.Type())
+	}
+	ent.Name = h.Name
+	w.entries++
+	if err := w.tw.WriteHeader(h); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	w.toc.Entries = append(w.toc.Entries, ent)
+	if ent.Type == "reg" {
+		if err := w.addContent(ctx, name, ent); err != nil {
+			return err
+		}
+	}
+	return w.tw.Flush()
+}
+
+// addContent copies a file's bytes, one member per chunk.
+func (w *walker) addContent(ctx context.Context, name string, file *estargz.TOCEntry) error {
+	if file.Size == 0 {
+		file.Digest = digest.FromBytes(nil).String()
+		return nil
+	}
+	f, err := w.fsys.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+
+	var src io.Reader = f
+	var fileHash hash.Hash
+	multiChunk := file.Size > int64(w.chunkSize)
+	if multiChunk {
+		fileHash = sha256.New()
+		src = io.TeeReader(f, fileHash)
+	}
+	ent := file
+	for written := int64(0); written < file.Size; {
+		n := min(int64(w.chunkSize), file.Size-written)
+		if n == int64(w.chunkSize) {
+			ent.ChunkSize = n
+		}
+		ent.ChunkOffset = written
+		w.seal()
+		if err := w.sendIfFull(ctx); err != nil {
+			return err
+		}
+		w.cur = &member{data: getBuffer(int(n) + 2*tarBlock), chunk: ent, chunkLen: int(n)}
+		if !multiChunk {
+			w.cur.whole = file
+		}
+		if ent != file {
+			w.toc.Entries = append(w.toc.Entries, ent)
+		}
+		if _, err := io.CopyN(w.tw, src, n); err != nil {
+			return fmt.Errorf("%s: reading (did it change during the push?): %w", name, err)
+		}
+		written += n
+		ent = &estargz.TOCEntry{Name: file.Name, Type: "chunk"}
+	}
+	if multiChunk {
+		file.Digest = digest.NewDigest(digest.SHA256, fileHash).String()
+	}
+	return nil
+}
+
+const tarBlock = 512
+
+// memberSink appends tar bytes to the member being assembled.
+type memberSink struct{ w *walker }
+
+func (s memberSink) Write(p []byte) (int, error) {
+	if s.w.cur == nil {
+		s.w.cur = &member{data: getBuffer(len(p) + 4*tarBlock)}
+	}
+	s.w.cur.data = append(s.w.cur.data, p...)
+	return len(p), nil
+}
+
+// seal ends the current member and queues it.
+func (w *walker) seal() {
+	m := w.cur
+	if m == nil {
+		return
+	}
+	w.cur = nil
+	w.diffHash.Write(m.data)
+	w.uncompressed += int64(len(m.data))
+	if w.pending == nil {
+		w.pending = &batch{seq: w.seq}
+		w.seq++
+	}
+	w.pending.members = append(w.pending.members, m)
+	w.pending.size += len(m.data)
+}
+
+func (w *walker) sendIfFull(ctx context.Context) error {
+	if w.pending == nil || w.pending.size < batchTarget {
+		return nil
+	}
+	return w.send(ctx)
+}
+
+func (w *walker) send(ctx context.Context) error {
+	b := w.pending
+	if b == nil {
+		return nil
+	}
+	w.pending = nil
+	select {
+	case w.tokens <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case w.out <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// tarMode keeps the permission and special bits of mode, as tar stores them.
+func tarMode(mode fs.FileMode) int64 {
+	m := int64(mode.Perm())
+	if mode&fs.ModeSetuid != 0 {
+		m |= 0o4000
+	}
+	if mode&fs.ModeSetgid != 0 {
+		m |= 0o2000
+	}
+	if mode&fs.ModeSticky != 0 {
+		m |= 0o1000
+	}
+	return m
+}

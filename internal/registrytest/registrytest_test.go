@@ -1,0 +1,275 @@
+package registrytest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry/remote"
+)
+
+func newRepo(t *testing.T, host string) *remote.Repository {
+	t.Helper()
+	repo, err := remote.NewRepository(host + "/test/repo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.PlainHTTP = true
+	return repo
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// pushBlob pushes data as a layer blob and returns its descriptor.
+func pushBlob(t *testing.T, repo *remote.Repository, data []byte) ocispec.Descriptor {
+	t.Helper()
+	desc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageLayer, data)
+	if err := repo.Push(context.Background(), desc, bytes.NewReader(data)); err != nil {
+		t.Fatalf("push blob: %v", err)
+	}
+	return desc
+}
+
+func TestPushFetchThroughProxy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg := Start(t)
+	proxy := reg.CountingProxy(t)
+	repo := newRepo(t, proxy.Host())
+
+	blob := randomBytes(t, 64*1024)
+	layer := pushBlob(t, repo, blob)
+	manifest, err := oras.PackManifest(ctx, repo, oras.PackManifestVersion1_1,
+		"application/vnd.blobber.test", oras.PackManifestOptions{Layers: []ocispec.Descriptor{layer}})
+	if err != nil {
+		t.Fatalf("pack manifest: %v", err)
+	}
+	if err := repo.Tag(ctx, manifest, "v1"); err != nil {
+		t.Fatalf("tag: %v", err)
+	}
+
+	st := proxy.Stats()
+	t.Logf("after push: %+v", st)
+	if st.UploadRequests == 0 || st.UploadBytes < int64(len(blob)) {
+		t.Errorf("upload counters too low: %+v (blob is %d bytes)", st, len(blob))
+	}
+	if st.ManifestRequests == 0 {
+		t.Errorf("no manifest requests counted: %+v", st)
+	}
+
+	proxy.Reset()
+	if st := proxy.Stats(); st != (Stats{}) {
+		t.Fatalf("Reset left %+v", st)
+	}
+
+	// Resolve the tag and read the blob back, as a client would.
+	got, err := repo.Resolve(ctx, "v1")
+	if err != nil {
+		t.Fatalf("resolve: %v", err)
+	}
+	if got.Digest != manifest.Digest {
+		t.Fatalf("resolved %s, want %s", got.Digest, manifest.Digest)
+	}
+	data, err := content.FetchAll(ctx, repo, layer)
+	if err != nil {
+		t.Fatalf("fetch blob: %v", err)
+	}
+	if !bytes.Equal(data, blob) {
+		t.Fatal("fetched blob differs from pushed blob")
+	}
+
+	st = proxy.Stats()
+	t.Logf("after fetch: %+v", st)
+	if st.BlobRequests == 0 {
+		t.Errorf("no blob requests counted: %+v", st)
+	}
+	if st.BlobBytes != int64(len(blob)) {
+		t.Errorf("BlobBytes = %d, want %d", st.BlobBytes, len(blob))
+	}
+	if st.ManifestRequests == 0 || st.UploadRequests != 0 || st.UploadBytes != 0 {
+		t.Errorf("unexpected counters after fetch: %+v", st)
+	}
+}
+
+func TestRangedBlobGetIsCountedByBytesSent(t *testing.T) {
+	t.Parallel()
+	reg := Start(t)
+	proxy := reg.CountingProxy(t)
+	desc := pushBlob(t, newRepo(t, reg.Host()), randomBytes(t, 1<<20))
+
+	req, err := http.NewRequest(http.MethodGet, proxy.URL()+"/v2/test/repo/blobs/"+desc.Digest.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Range", "bytes=0-9")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusPartialContent || len(body) != 10 {
+		t.Fatalf("got %s with %d bytes, want 206 with 10 bytes", resp.Status, len(body))
+	}
+	if st := proxy.Stats(); st.BlobRequests != 1 || st.BlobBytes != 10 {
+		t.Errorf("stats = %+v, want 1 blob request and 10 bytes", st)
+	}
+}
+
+func TestEarlyCloseIsNotChargedForUnreadBytes(t *testing.T) {
+	t.Parallel()
+	reg := Start(t)
+	const size = 32 << 20
+	t0 := time.Now()
+	desc := pushBlob(t, newRepo(t, reg.Host()), randomBytes(t, size))
+	t.Logf("push took %v", time.Since(t0))
+
+	proxy := reg.CountingProxy(t)
+	resp, err := http.Get(proxy.URL() + "/v2/test/repo/blobs/" + desc.Digest.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close() // unread body: the client drops the connection
+
+	// Closing the proxy waits for the in-flight handler to finish.
+	proxy.Close()
+	if st := proxy.Stats(); st.BlobBytes >= size {
+		t.Errorf("BlobBytes = %d, want less than the %d byte blob", st.BlobBytes, size)
+	} else {
+		t.Logf("charged %d of %d bytes", st.BlobBytes, size)
+	}
+}
+
+// TestUploadLocationPointsAtProxy checks that upload sessions continue
+// through the proxy: Distribution derives Location from the request's Host
+// (or X-Forwarded-Host), which the proxy passes through.
+func TestUploadLocationPointsAtProxy(t *testing.T) {
+	t.Parallel()
+	reg := Start(t)
+	proxy := reg.CountingProxy(t)
+
+	startUpload := func(base, host string) *url.URL {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, base+"/v2/test/repo/blobs/uploads/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("POST upload: %s", resp.Status)
+		}
+		loc, err := resp.Location()
+		if err != nil {
+			t.Fatalf("Location: %v", err)
+		}
+		return loc
+	}
+
+	// Distribution itself echoes the Host header.
+	if loc := startUpload(reg.URL(), "example.invalid:1234"); loc.Host != "example.invalid:1234" {
+		t.Errorf("direct upload Location host = %q, want the request Host", loc.Host)
+	}
+	if loc := startUpload(proxy.URL(), ""); loc.Host != proxy.Host() {
+		t.Errorf("proxied upload Location = %s, want host %s", loc, proxy.Host())
+	}
+	if st := proxy.Stats(); st.UploadRequests != 1 {
+		t.Errorf("UploadRequests = %d, want 1", st.UploadRequests)
+	}
+}
+
+func TestFilesystemStorage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	reg := Start(t, WithFilesystem(dir))
+	other := Start(t) // several registries can run in one process
+	if reg.Host() == other.Host() {
+		t.Fatal("two registries share a host")
+	}
+
+	desc := pushBlob(t, newRepo(t, reg.Host()), []byte("hello, filesystem"))
+	hex := desc.Digest.Encoded()
+	path := filepath.Join(dir, "docker/registry/v2/blobs/sha256", hex[:2], hex, "data")
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("blob not stored on disk: %v", err)
+	}
+	if exists, err := newRepo(t, other.Host()).Exists(context.Background(), desc); err != nil || exists {
+		t.Errorf("blob visible in the other registry: exists=%v err=%v", exists, err)
+	}
+}
+
+func TestStartServerClose(t *testing.T) {
+	t.Parallel()
+	reg, err := StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(reg.URL() + "/v2/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /v2/: %s", resp.Status)
+	}
+	reg.Close()
+	reg.Close() // idempotent
+	if _, err := http.Get(reg.URL() + "/v2/"); err == nil {
+		t.Error("registry still answering after Close")
+	}
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		path string
+		want requestKind
+	}{
+		{"/v2/", kindOther},
+		{"/v2/_catalog", kindOther},
+		{"/v2/a/b/tags/list", kindOther},
+		{"/v2/a/blobs/sha256:abc", kindBlob},
+		{"/v2/a/b/c/blobs/sha256:abc", kindBlob},
+		{"/v2/a/manifests/latest", kindManifest},
+		{"/v2/a/manifests/sha256:abc", kindManifest},
+		{"/v2/blobs/manifests/v1", kindManifest},
+		{"/v2/a/blobs/uploads/", kindUpload},
+		{"/v2/a/blobs/uploads", kindUpload},
+		{"/v2/a/b/blobs/uploads/0f3c-uuid", kindUpload},
+		{"/v2/uploads/blobs/sha256:abc", kindBlob},
+		{"/other/a/blobs/sha256:abc", kindOther},
+	}
+	for _, tt := range tests {
+		if got := classify(tt.path); got != tt.want {
+			t.Errorf("classify(%q) = %d, want %d", tt.path, got, tt.want)
+		}
+	}
+}

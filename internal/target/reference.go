@@ -1,0 +1,80 @@
+// Package target turns a reference into the place blobber reads or writes:
+// a repository on a registry (docker-style references, Docker Hub short
+// names) or a local OCI image layout directory.
+package target
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/distribution/reference"
+	digest "github.com/opencontainers/go-digest"
+	"oras.land/oras-go/v2/registry"
+)
+
+// ErrInvalidReference: the reference cannot be parsed.
+var ErrInvalidReference = errors.New("invalid reference")
+
+// ParseRegistry parses a docker-style reference ("host[:port]/repo[:tag|@digest]",
+// or a Docker Hub short name such as "alpine"). The returned Reference's
+// Reference field is the digest, the tag, or "" when the reference names
+// only a repository.
+func ParseRegistry(ref string) (registry.Reference, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return registry.Reference{}, fmt.Errorf("%w %q: %v", ErrInvalidReference, ref, err)
+	}
+	r := registry.Reference{Registry: reference.Domain(named), Repository: reference.Path(named)}
+	if d, ok := named.(reference.Digested); ok {
+		r.Reference = d.Digest().String()
+	} else if t, ok := named.(reference.Tagged); ok {
+		r.Reference = t.Tag()
+	}
+	if err := r.Validate(); err != nil {
+		return registry.Reference{}, fmt.Errorf("%w %q: %v", ErrInvalidReference, ref, err)
+	}
+	return r, nil
+}
+
+// ParseLayout splits an OCI layout reference "path[:tag|@digest]", the way
+// ORAS spells it.
+func ParseLayout(ref string) (dir, tagOrDigest string, err error) {
+	if ref == "" {
+		return "", "", fmt.Errorf("%w: empty OCI layout path", ErrInvalidReference)
+	}
+	if i := strings.LastIndex(ref, "@"); i >= 0 {
+		d, err := digest.Parse(ref[i+1:])
+		if err != nil {
+			return "", "", fmt.Errorf("%w %q: %v", ErrInvalidReference, ref, err)
+		}
+		return ref[:i], d.String(), nil
+	}
+	slash := strings.LastIndex(ref, "/")
+	if i := strings.LastIndex(ref, ":"); i > slash && i > 1 {
+		tag := ref[i+1:]
+		if !validTag(tag) {
+			return "", "", fmt.Errorf("%w %q: bad tag %q", ErrInvalidReference, ref, tag)
+		}
+		return ref[:i], tag, nil
+	}
+	return ref, "", nil
+}
+
+func validTag(tag string) bool {
+	r := registry.Reference{Registry: "x", Repository: "x", Reference: tag}
+	return r.ValidateReferenceAsTag() == nil
+}
+
+// IsLoopback tells whether host (with or without a port) is this machine,
+// where a registry is taken to speak plain HTTP unless told otherwise, as
+// docker does.
+func IsLoopback(host string) bool {
+	h := host
+	if strings.HasPrefix(h, "[") {
+		h = strings.TrimPrefix(strings.SplitN(h, "]", 2)[0], "[")
+	} else if i := strings.LastIndex(h, ":"); i >= 0 {
+		h = h[:i]
+	}
+	return h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.")
+}

@@ -1,0 +1,190 @@
+package target
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content/oci"
+	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/retry"
+
+	"github.com/blobber-dev/blobber/internal/fetch"
+)
+
+// Options say how to reach targets.
+type Options struct {
+	OCILayout  bool  // references are OCI layout directories
+	PlainHTTP  *bool // nil: plain HTTP for loopback registries only
+	Insecure   bool  // skip TLS verification
+	Credential auth.CredentialFunc
+	Transport  http.RoundTripper // nil: a clone of http.DefaultTransport
+	UserAgent  string
+}
+
+// Target is one repository (or layout) and the reference to read or write
+// in it.
+type Target struct {
+	Name      string // for messages
+	Reference string // tag or digest; "" when none was given
+	Store     oras.Target
+	repo      *remote.Repository // nil for a layout
+}
+
+// ReadBlob is an open blob: random access plus its size.
+type ReadBlob interface {
+	io.ReaderAt
+	io.Closer
+	Size() int64
+}
+
+// Open returns the target named by ref. With create, a missing OCI layout
+// is created (for push); without it, a missing layout is not found.
+func Open(ctx context.Context, ref string, opts Options, create bool) (*Target, error) {
+	if opts.OCILayout {
+		return openLayout(ctx, ref, create)
+	}
+	r, err := ParseRegistry(ref)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := opts.repository(r)
+	if err != nil {
+		return nil, err
+	}
+	name := r.Registry + "/" + r.Repository
+	return &Target{Name: name, Reference: r.Reference, Store: repo, repo: repo}, nil
+}
+
+func (o Options) repository(r registry.Reference) (*remote.Repository, error) {
+	plain := IsLoopback(r.Registry)
+	if o.PlainHTTP != nil {
+		plain = *o.PlainHTTP
+	}
+	base := o.Transport
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 32
+		if o.Insecure {
+			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+		}
+		base = t
+	}
+	header := http.Header{}
+	if o.UserAgent != "" {
+		header.Set("User-Agent", o.UserAgent)
+	}
+	client := &auth.Client{
+		Client:     &http.Client{Transport: retry.NewTransport(base)},
+		Header:     header,
+		Credential: o.Credential,
+		Cache:      auth.NewCache(),
+	}
+	return &remote.Repository{
+		Client:    client,
+		Reference: r,
+		PlainHTTP: plain,
+	}, nil
+}
+
+func openLayout(ctx context.Context, ref string, create bool) (*Target, error) {
+	dir, reference, err := ParseLayout(ref)
+	if err != nil {
+		return nil, err
+	}
+	t := &Target{Name: dir, Reference: reference}
+	if !create {
+		if _, err := os.Stat(dir + "/" + ocispec.ImageLayoutFile); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("OCI layout %s: %w", dir, errdef.ErrNotFound)
+			}
+			return nil, err
+		}
+	}
+	store, err := oci.NewWithContext(ctx, dir)
+	if err != nil {
+		return nil, fmt.Errorf("OCI layout %s: %w", dir, err)
+	}
+	t.Store = store
+	return t, nil
+}
+
+// OpenBlob opens a blob described by desc for random access.
+func (t *Target) OpenBlob(ctx context.Context, desc ocispec.Descriptor) (ReadBlob, error) {
+	if t.repo != nil {
+		ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull)
+		ref := t.repo.Reference
+		scheme := "https"
+		if t.repo.PlainHTTP {
+			scheme = "http"
+		}
+		url := fmt.Sprintf("%s://%s/v2/%s/blobs/%s", scheme, ref.Host(), ref.Repository, desc.Digest)
+		return nopCloser{fetch.NewBlob(ctx, t.repo.Client, url, desc.Size)}, nil
+	}
+	rc, err := t.Store.Fetch(ctx, desc)
+	if err != nil {
+		return nil, err
+	}
+	f, ok := rc.(interface {
+		io.ReaderAt
+		Stat() (fs.FileInfo, error)
+	})
+	if !ok {
+		rc.Close()
+		return nil, fmt.Errorf("OCI layout blob %s does not allow random access", desc.Digest)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	if info.Size() != desc.Size {
+		rc.Close()
+		return nil, fmt.Errorf("OCI layout blob %s has %d bytes, the manifest says %d", desc.Digest, info.Size(), desc.Size)
+	}
+	return fileBlob{ReaderAt: f, Closer: rc, size: desc.Size}, nil
+}
+
+// Tags lists the tags of the target's repository.
+func (t *Target) Tags(ctx context.Context) ([]string, error) {
+	lister, ok := t.Store.(registry.TagLister)
+	if !ok {
+		return nil, errors.New("this target cannot list tags")
+	}
+	var tags []string
+	err := lister.Tags(ctx, "", func(page []string) error {
+		tags = append(tags, page...)
+		return nil
+	})
+	return tags, err
+}
+
+// RegistryHost is the registry's host for a registry target, "" for a layout.
+func (t *Target) RegistryHost() string {
+	if t.repo == nil {
+		return ""
+	}
+	return t.repo.Reference.Registry
+}
+
+type nopCloser struct{ *fetch.Blob }
+
+func (nopCloser) Close() error { return nil }
+
+type fileBlob struct {
+	io.ReaderAt
+	io.Closer
+	size int64
+}
+
+func (f fileBlob) Size() int64 { return f.size }

@@ -1,0 +1,84 @@
+package toc
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// Fetch reads a chunk's compressed bytes from r and decodes it into dst
+// (reused when large enough), checking it against its digest.
+func (ix *Index) Fetch(r io.ReaderAt, c Chunk, dst []byte) ([]byte, error) {
+	compressed := make([]byte, c.End-c.Offset)
+	if _, err := r.ReadAt(compressed, c.Offset); err != nil && err != io.EOF {
+		return nil, err
+	}
+	return ix.Decode(compressed, c, dst)
+}
+
+// Decode decompresses a chunk from its member's compressed bytes (which
+// start at c.Offset and may run past c.End) and verifies it. Only the
+// chunk's declared size is decompressed, so a member that inflates to more
+// costs nothing.
+func (ix *Index) Decode(compressed []byte, c Chunk, dst []byte) ([]byte, error) {
+	if int64(cap(dst)) < c.Size {
+		dst = make([]byte, c.Size)
+	}
+	dst = dst[:c.Size]
+	zr, release, err := ix.Compression.reader(bytes.NewReader(compressed))
+	if err != nil {
+		return nil, fmt.Errorf("%w: chunk at %d: %v", ErrDigestMismatch, c.Offset, err)
+	}
+	defer release()
+	if c.InnerOffset > 0 {
+		if _, err := io.CopyN(io.Discard, zr, c.InnerOffset); err != nil {
+			return nil, fmt.Errorf("chunk at %d: %w: %v", c.Offset, ErrDigestMismatch, err)
+		}
+	}
+	if _, err := io.ReadFull(zr, dst); err != nil {
+		return nil, fmt.Errorf("chunk at %d: %w: %v", c.Offset, ErrDigestMismatch, err)
+	}
+	if got := digest.FromBytes(dst); got != c.Digest {
+		return nil, fmt.Errorf("chunk at %d is %s, the TOC says %s: %w", c.Offset, got, c.Digest, ErrDigestMismatch)
+	}
+	return dst, nil
+}
+
+var (
+	gzipReaders sync.Pool
+	zstdReaders sync.Pool
+)
+
+func (c Compression) reader(r io.Reader) (io.Reader, func(), error) {
+	if c == Zstd {
+		if d, ok := zstdReaders.Get().(*zstd.Decoder); ok {
+			if err := d.Reset(r); err != nil {
+				return nil, nil, err
+			}
+			return d, func() { zstdReaders.Put(d) }, nil
+		}
+		d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, func() { zstdReaders.Put(d) }, nil
+	}
+	if z, ok := gzipReaders.Get().(*gzip.Reader); ok {
+		if err := z.Reset(r); err != nil {
+			return nil, nil, err
+		}
+		z.Multistream(false)
+		return z, func() { gzipReaders.Put(z) }, nil
+	}
+	z, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	z.Multistream(false)
+	return z, func() { gzipReaders.Put(z) }, nil
+}

@@ -1,0 +1,357 @@
+package toc
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/containerd/stargz-snapshotter/estargz"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// Entry types, as the TOC names them.
+const (
+	TypeDir      = "dir"
+	TypeReg      = "reg"
+	TypeSymlink  = "symlink"
+	TypeHardlink = "hardlink"
+	TypeChar     = "char"
+	TypeBlock    = "block"
+	TypeFifo     = "fifo"
+	typeChunk    = "chunk"
+)
+
+// Entry is one validated file, directory or link of the tree.
+type Entry struct {
+	Name     string // clean slash path relative to the root; "." for the root
+	Type     string
+	Size     int64
+	Mode     fs.FileMode // permission and setuid/setgid/sticky bits
+	ModTime  time.Time
+	LinkName string // symlink target as stored; for a hardlink the clean name of its target
+	Digest   digest.Digest
+	Chunks   []Chunk // for a regular file, in file order, covering exactly Size bytes
+	Children []*Entry
+	implicit bool // a parent the TOC did not list
+}
+
+// Chunk locates one verified piece of a file in the blob.
+type Chunk struct {
+	Offset      int64 // start of the compressed member
+	End         int64 // end of the compressed bytes that hold the chunk
+	InnerOffset int64 // where the chunk starts in the decompressed member
+	FileOffset  int64
+	Size        int64
+	Digest      digest.Digest
+}
+
+// Index is a verified TOC.
+type Index struct {
+	Compression Compression
+	BlobSize    int64
+	PayloadEnd  int64 // file data lies before this offset
+	Root        *Entry
+	Files       int   // entries other than the root
+	TotalBytes  int64 // sum of regular file sizes
+	byName      map[string]*Entry
+}
+
+// Lookup returns the entry called name, without following symlinks.
+func (ix *Index) Lookup(name string) (*Entry, bool) {
+	e, ok := ix.byName[name]
+	return e, ok
+}
+
+// Walk visits every entry but the root in lexical order, parents first.
+func (ix *Index) Walk(fn func(*Entry) error) error {
+	var walk func(*Entry) error
+	walk = func(e *Entry) error {
+		for _, c := range e.Children {
+			if err := fn(c); err != nil {
+				return err
+			}
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(ix.Root)
+}
+
+// Read fetches and verifies the TOC of the blob r of blobSize bytes, whose
+// TOC JSON must have the digest tocDigest.
+func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c Compression, tocDigest digest.Digest, limits Limits) (*Index, error) {
+	if err := tocDigest.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: TOC digest %q: %v", ErrNotEStargz, tocDigest, err)
+	}
+	limits = limits.orDefault()
+	tailStart := max(0, blobSize-TailSize)
+	tail := make([]byte, blobSize-tailStart)
+	if _, err := r.ReadAt(tail, tailStart); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("reading footer: %w", err)
+	}
+	l, err := parseFooter(c, tail, blobSize)
+	if err != nil {
+		return nil, err
+	}
+	if l.tocSize > limits.MaxTOCBytes {
+		return nil, fmt.Errorf("%w: compressed TOC of %d bytes", ErrLimit, l.tocSize)
+	}
+	var compressed []byte
+	if l.tocOffset >= tailStart {
+		compressed = tail[l.tocOffset-tailStart : l.tocOffset-tailStart+l.tocSize]
+	} else {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		compressed = make([]byte, l.tocSize)
+		if _, err := r.ReadAt(compressed, l.tocOffset); err != nil && err != io.EOF {
+			return nil, fmt.Errorf("reading TOC: %w", err)
+		}
+	}
+	jtoc, err := decodeTOC(c, compressed, tocDigest, limits.MaxTOCBytes)
+	if err != nil {
+		return nil, err
+	}
+	return newIndex(jtoc, c, blobSize, l.payloadEnd, limits)
+}
+
+func newIndex(jtoc *estargz.JTOC, c Compression, blobSize, payloadEnd int64, limits Limits) (*Index, error) {
+	if jtoc.Version != 1 {
+		return nil, fmt.Errorf("%w: TOC version %d", ErrNotEStargz, jtoc.Version)
+	}
+	ix := &Index{
+		Compression: c,
+		BlobSize:    blobSize,
+		PayloadEnd:  payloadEnd,
+		Root:        &Entry{Name: ".", Type: TypeDir, Mode: 0o755},
+		byName:      map[string]*Entry{},
+	}
+	ix.byName["."] = ix.Root
+	var lastReg *Entry
+	var offsets []int64
+	for _, te := range jtoc.Entries {
+		if te == nil {
+			return nil, fmt.Errorf("%w: null TOC entry", ErrNotEStargz)
+		}
+		if te.Type == typeChunk {
+			if lastReg == nil || cleanOrEmpty(te.Name) != lastReg.Name {
+				return nil, fmt.Errorf("%w: chunk of %q does not follow its file", ErrNotEStargz, te.Name)
+			}
+			if err := addChunk(lastReg, te, payloadEnd); err != nil {
+				return nil, err
+			}
+			offsets = append(offsets, te.Offset)
+			continue
+		}
+		lastReg = nil
+		e, err := ix.add(te, limits)
+		if err != nil {
+			return nil, err
+		}
+		if e.Type == TypeReg && e.Size > 0 {
+			if err := addChunk(e, te, payloadEnd); err != nil {
+				return nil, err
+			}
+			offsets = append(offsets, te.Offset)
+			lastReg = e
+		}
+	}
+	if err := ix.finish(offsets); err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
+// add validates one non-chunk entry and links it into the tree.
+func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
+	name, err := CleanName(te.Name)
+	if err != nil {
+		return nil, err
+	}
+	e := &Entry{Name: name, Type: te.Type, Mode: modeOf(te.Mode)}
+	if te.ModTime3339 != "" {
+		e.ModTime, _ = time.Parse(time.RFC3339, te.ModTime3339)
+	}
+	switch te.Type {
+	case TypeDir:
+		if name == "." {
+			ix.Root.Mode, ix.Root.ModTime = e.Mode, e.ModTime
+			return ix.Root, nil
+		}
+	case TypeReg:
+		if te.Size < 0 {
+			return nil, fmt.Errorf("%w: %q has negative size", ErrNotEStargz, name)
+		}
+		e.Size = te.Size
+		if te.Digest != "" {
+			e.Digest = digest.Digest(te.Digest)
+		}
+		ix.TotalBytes += e.Size
+		if ix.TotalBytes > limits.MaxBytes {
+			return nil, fmt.Errorf("%w: files total more than %d bytes", ErrLimit, limits.MaxBytes)
+		}
+	case TypeSymlink:
+		if te.LinkName == "" || strings.ContainsRune(te.LinkName, 0) {
+			return nil, fmt.Errorf("%w: symlink %q has target %q", ErrUnsafeName, name, te.LinkName)
+		}
+		e.LinkName = te.LinkName
+	case TypeHardlink:
+		target, err := CleanName(te.LinkName)
+		if err != nil {
+			return nil, err
+		}
+		t, ok := ix.byName[target]
+		if !ok || t.Type != TypeReg {
+			return nil, fmt.Errorf("%w: hardlink %q points to %q, which is not an earlier file of the artifact", ErrUnsafeName, name, te.LinkName)
+		}
+		e.LinkName, e.Size = target, t.Size
+	case TypeChar, TypeBlock, TypeFifo:
+	default:
+		return nil, fmt.Errorf("%w: entry %q has unknown type %q", ErrNotEStargz, name, te.Type)
+	}
+	if name == "." {
+		return nil, fmt.Errorf("%w: the root is a %s", ErrNotEStargz, te.Type)
+	}
+	if prev, dup := ix.byName[name]; dup && prev.implicit && e.Type == TypeDir {
+		prev.implicit, prev.Mode, prev.ModTime = false, e.Mode, e.ModTime
+		return prev, nil
+	} else if dup {
+		return nil, fmt.Errorf("%w: duplicate entry %q", ErrNotEStargz, name)
+	}
+	ix.Files++
+	if ix.Files > limits.MaxEntries {
+		return nil, fmt.Errorf("%w: more than %d entries", ErrLimit, limits.MaxEntries)
+	}
+	parent, err := ix.parent(name)
+	if err != nil {
+		return nil, err
+	}
+	parent.Children = append(parent.Children, e)
+	ix.byName[name] = e
+	return e, nil
+}
+
+// parent returns the directory that holds name, adding the directories a
+// TOC may leave implicit. A parent that is not a directory is refused: a
+// file "under" a symlink is how archives write outside their tree.
+func (ix *Index) parent(name string) (*Entry, error) {
+	dir := path.Dir(name)
+	p, ok := ix.byName[dir]
+	if !ok {
+		gp, err := ix.parent(dir)
+		if err != nil {
+			return nil, err
+		}
+		p = &Entry{Name: dir, Type: TypeDir, Mode: 0o755, implicit: true}
+		ix.Files++
+		gp.Children = append(gp.Children, p)
+		ix.byName[dir] = p
+	}
+	if p.Type != TypeDir {
+		return nil, fmt.Errorf("%w: %q is under %q, which is a %s", ErrUnsafeName, name, dir, p.Type)
+	}
+	return p, nil
+}
+
+func addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) error {
+	var next int64
+	if n := len(e.Chunks); n > 0 {
+		last := e.Chunks[n-1]
+		next = last.FileOffset + last.Size
+	}
+	if te.ChunkOffset != next {
+		return fmt.Errorf("%w: chunk of %q at %d, expected %d", ErrNotEStargz, e.Name, te.ChunkOffset, next)
+	}
+	size := te.ChunkSize
+	if size == 0 {
+		size = e.Size - next
+	}
+	d := digest.Digest(te.ChunkDigest)
+	switch {
+	case size <= 0 || size > e.Size-next:
+		return fmt.Errorf("%w: chunk of %q has size %d", ErrNotEStargz, e.Name, te.ChunkSize)
+	case te.Offset < 0 || te.Offset >= payloadEnd || te.InnerOffset < 0:
+		return fmt.Errorf("%w: chunk of %q at blob offset %d is outside the data", ErrNotEStargz, e.Name, te.Offset)
+	case d.Validate() != nil:
+		return fmt.Errorf("%w: chunk of %q has no valid digest", ErrNotEStargz, e.Name)
+	}
+	e.Chunks = append(e.Chunks, Chunk{Offset: te.Offset, InnerOffset: te.InnerOffset, FileOffset: next, Size: size, Digest: d})
+	return nil
+}
+
+// finish checks that every file's chunks cover it, sets where each chunk's
+// compressed bytes end (at the next member), and sorts directories.
+func (ix *Index) finish(offsets []int64) error {
+	slices.Sort(offsets)
+	offsets = slices.Compact(offsets)
+	for _, e := range ix.byName {
+		if e.Type == TypeReg {
+			var covered int64
+			if n := len(e.Chunks); n > 0 {
+				covered = e.Chunks[n-1].FileOffset + e.Chunks[n-1].Size
+			}
+			if covered != e.Size {
+				return fmt.Errorf("%w: chunks of %q cover %d of %d bytes", ErrNotEStargz, e.Name, covered, e.Size)
+			}
+			for i := range e.Chunks {
+				c := &e.Chunks[i]
+				j := sort.Search(len(offsets), func(j int) bool { return offsets[j] > c.Offset })
+				c.End = ix.PayloadEnd
+				if j < len(offsets) {
+					c.End = offsets[j]
+				}
+			}
+		}
+		if e.Type == TypeDir {
+			slices.SortFunc(e.Children, func(a, b *Entry) int { return strings.Compare(a.Name, b.Name) })
+		}
+	}
+	return nil
+}
+
+// CleanName turns a TOC or tar name into a clean relative path ("." for
+// the root), refusing absolute paths, "..", NUL and names that are not
+// already clean (which could alias another entry).
+func CleanName(name string) (string, error) {
+	n := strings.TrimPrefix(name, "./")
+	n = strings.TrimSuffix(n, "/")
+	switch {
+	case n == "" || n == ".":
+		return ".", nil
+	case strings.ContainsRune(n, 0), strings.HasPrefix(n, "/"), path.Clean(n) != n,
+		n == "..", strings.HasPrefix(n, "../"):
+		return "", fmt.Errorf("%w: %q", ErrUnsafeName, name)
+	}
+	return n, nil
+}
+
+func cleanOrEmpty(name string) string {
+	n, err := CleanName(name)
+	if err != nil {
+		return ""
+	}
+	return n
+}
+
+// modeOf keeps the permission and special bits of a tar mode.
+func modeOf(m int64) fs.FileMode {
+	mode := fs.FileMode(m) & fs.ModePerm
+	if m&0o4000 != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
+}

@@ -1,0 +1,128 @@
+package blobber
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/containerd/stargz-snapshotter/estargz"
+	digest "github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/content"
+
+	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+const (
+	mediaTypeDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+	mediaTypeDockerLayer    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+)
+
+// layerDescriptor describes a built blob with the annotations eStargz
+// readers look for.
+func layerDescriptor(res *layer.Result, comp layer.Compression) ocispec.Descriptor {
+	return ocispec.Descriptor{
+		MediaType: comp.MediaType(),
+		Digest:    res.Digest,
+		Size:      res.Size,
+		Annotations: map[string]string{
+			estargz.TOCJSONDigestAnnotation:         res.TOCDigest.String(),
+			estargz.StoreUncompressedSizeAnnotation: strconv.FormatInt(res.UncompressedSize, 10),
+		},
+	}
+}
+
+// configJSON is an image config whose rootfs names the layer's diffID, so
+// that container tooling sees a well-formed image.
+func configJSON(diffID digest.Digest) ([]byte, error) {
+	return json.Marshal(ocispec.Image{
+		RootFS: ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{diffID}},
+	})
+}
+
+func manifestJSON(config, layerDesc ocispec.Descriptor) ([]byte, error) {
+	return json.Marshal(ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageManifest,
+		Config:    config,
+		Layers:    []ocispec.Descriptor{layerDesc},
+	})
+}
+
+// artifact is a resolved, verified manifest and its one eStargz layer.
+type artifact struct {
+	manifest    ocispec.Descriptor
+	layer       ocispec.Descriptor
+	tocDigest   digest.Digest
+	compression toc.Compression
+}
+
+// maxBlobSize is far above any real layer; a larger declared size is a lie.
+const maxBlobSize = 1 << 50
+
+// resolve finds the manifest a reference names, fetches it (checking its
+// digest and size), and checks that it is a blobber-readable artifact.
+func resolve(ctx context.Context, t *target.Target) (*artifact, error) {
+	ref := t.Reference
+	if ref == "" {
+		ref = "latest"
+	}
+	desc, err := t.Store.Resolve(ctx, ref)
+	if err != nil {
+		return nil, wrapf(err, "resolving %s:%s", t.Name, ref)
+	}
+	name := t.Name + "@" + desc.Digest.String()
+	switch desc.MediaType {
+	case ocispec.MediaTypeImageManifest, mediaTypeDockerManifest:
+	case ocispec.MediaTypeImageIndex, "application/vnd.docker.distribution.manifest.list.v2+json":
+		return nil, fmt.Errorf("%s is an image index, not a file artifact: %w", name, ErrNotEStargz)
+	default:
+		return nil, fmt.Errorf("%s has media type %q, not an image manifest: %w", name, desc.MediaType, ErrNotEStargz)
+	}
+	if desc.Size > 4<<20 {
+		return nil, fmt.Errorf("manifest %s is %d bytes: %w", name, desc.Size, ErrLimitExceeded)
+	}
+	raw, err := content.FetchAll(ctx, t.Store, desc)
+	if err != nil {
+		return nil, wrapf(err, "fetching manifest %s", name)
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %v: %w", name, err, ErrNotEStargz)
+	}
+	if len(m.Layers) != 1 {
+		return nil, fmt.Errorf("%s has %d layers; blobber reads single-layer eStargz artifacts: %w", name, len(m.Layers), ErrNotEStargz)
+	}
+	l := m.Layers[0]
+	a := &artifact{manifest: desc, layer: l}
+	switch l.MediaType {
+	case ocispec.MediaTypeImageLayerGzip, mediaTypeDockerLayer:
+		a.compression = toc.Gzip
+	case ocispec.MediaTypeImageLayerZstd:
+		a.compression = toc.Zstd
+	default:
+		return nil, fmt.Errorf("%s: layer media type %q: %w", name, l.MediaType, ErrNotEStargz)
+	}
+	if err := l.Digest.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: layer digest %q: %v: %w", name, l.Digest, err, ErrNotEStargz)
+	}
+	if l.Size <= 0 || l.Size > maxBlobSize {
+		return nil, fmt.Errorf("%s: layer size %d: %w", name, l.Size, ErrNotEStargz)
+	}
+	if len(l.URLs) > 0 {
+		return nil, fmt.Errorf("%s: layer has foreign URLs, which blobber does not follow: %w", name, ErrNotEStargz)
+	}
+	tocDigest, ok := l.Annotations[estargz.TOCJSONDigestAnnotation]
+	if !ok {
+		return nil, fmt.Errorf("%s: layer has no %s annotation (an ordinary image?): %w", name, estargz.TOCJSONDigestAnnotation, ErrNotEStargz)
+	}
+	a.tocDigest = digest.Digest(tocDigest)
+	if err := a.tocDigest.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: TOC digest %q: %v: %w", name, tocDigest, err, ErrNotEStargz)
+	}
+	return a, nil
+}

@@ -1,0 +1,140 @@
+package blobber
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+// Image is an artifact opened for reading. It implements fs.FS,
+// fs.ReadDirFS, fs.StatFS and fs.ReadLinkFS over the artifact's table of
+// contents: listing costs nothing more, and reading a file fetches only its
+// chunks, each verified against its digest. Reads use the context given to
+// Client.Open.
+type Image struct {
+	ctx    context.Context
+	client *Client
+	name   string
+	art    *artifact
+	index  *toc.Index
+	blob   target.ReadBlob
+}
+
+var (
+	_ fs.ReadDirFS  = (*Image)(nil)
+	_ fs.StatFS     = (*Image)(nil)
+	_ fs.ReadLinkFS = (*Image)(nil)
+)
+
+// Open resolves ref, verifies its manifest and reads its table of contents
+// (the TOC is checked against the manifest's annotation before it is
+// parsed). Only the end of the layer is downloaded.
+func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
+	t, err := target.Open(ctx, ref, c.opts.target, false)
+	if err != nil {
+		return nil, classify(err)
+	}
+	art, err := resolve(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	name := t.Name + "@" + art.manifest.Digest.String()
+	blob, err := t.OpenBlob(ctx, art.layer)
+	if err != nil {
+		return nil, wrapf(err, "opening layer of %s", name)
+	}
+	index, err := toc.Read(ctx, blob, art.layer.Size, art.compression, art.tocDigest, c.tocLimits())
+	if err != nil {
+		blob.Close()
+		return nil, wrapf(err, "reading the table of contents of %s", name)
+	}
+	c.opts.logger.DebugContext(ctx, "opened", "artifact", name, "entries", index.Files)
+	return &Image{ctx: ctx, client: c, name: name, art: art, index: index, blob: blob}, nil
+}
+
+// Descriptor is the descriptor of the artifact's manifest.
+func (img *Image) Descriptor() ocispec.Descriptor { return img.art.manifest }
+
+// Name is the artifact's repository and manifest digest.
+func (img *Image) Name() string { return img.name }
+
+// Close releases the artifact.
+func (img *Image) Close() error { return img.blob.Close() }
+
+const maxSymlinkHops = 40
+
+var errEscapes = errors.New("symlink leads outside the artifact")
+
+// lookup finds the entry name refers to, following symlinks (the last one
+// only when follow is set) inside the artifact, and hardlinks to the file
+// they share content with.
+func (img *Image) lookup(op, name string, follow bool) (*toc.Entry, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	hops := 0
+	e, err := img.resolve(name, follow, &hops)
+	if err != nil {
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	return e, nil
+}
+
+func (img *Image) resolve(name string, follow bool, hops *int) (*toc.Entry, error) {
+	e := img.index.Root
+	if name == "." {
+		return e, nil
+	}
+	parts := strings.Split(name, "/")
+	for i, part := range parts {
+		last := i == len(parts)-1
+		next, ok := img.index.Lookup(path.Join(e.Name, part))
+		if !ok {
+			return nil, fs.ErrNotExist
+		}
+		if next.Type == toc.TypeSymlink && (!last || follow) {
+			if *hops++; *hops > maxSymlinkHops {
+				return nil, errors.New("too many levels of symbolic links")
+			}
+			dest := path.Join(e.Name, next.LinkName)
+			if path.IsAbs(next.LinkName) || dest == ".." || strings.HasPrefix(dest, "../") {
+				return nil, errEscapes
+			}
+			resolved, err := img.resolve(dest, true, hops)
+			if err != nil {
+				return nil, err
+			}
+			next = resolved
+		}
+		if !last && next.Type != toc.TypeDir {
+			return nil, fmt.Errorf("%s is not a directory", next.Name)
+		}
+		e = next
+	}
+	if e.Type == toc.TypeHardlink {
+		if t, ok := img.index.Lookup(e.LinkName); ok {
+			return t, nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	return e, nil
+}
+
+// ReadFile reads a whole file (fs.ReadFileFS).
+func (img *Image) ReadFile(name string) ([]byte, error) {
+	f, err := img.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}

@@ -1,0 +1,123 @@
+package blobber
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/errdef"
+
+	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/target"
+)
+
+type pushOptions struct {
+	build layer.Options
+}
+
+// PushOption configures one Push.
+type PushOption func(*pushOptions)
+
+// WithKeepModTimes records the files' modification times. By default every
+// entry gets the Unix epoch, so the same tree always gives the same digest.
+func WithKeepModTimes() PushOption {
+	return func(o *pushOptions) { o.build.KeepModTimes = true }
+}
+
+// WithCompression chooses "gzip" (the default, readable by every tool) or
+// "zstd" (faster, smaller; application/vnd.oci.image.layer.v1.tar+zstd).
+func WithCompression(name string) PushOption {
+	return func(o *pushOptions) { o.build.Compression = layer.Compression(name) }
+}
+
+// WithChunkSize sets the largest piece of a file that is compressed on its
+// own (4 MiB by default): the granularity of a selective read.
+func WithChunkSize(n int) PushOption {
+	return func(o *pushOptions) { o.build.ChunkSize = n }
+}
+
+// Push stores the tree src as an eStargz artifact at ref (a tag; "latest"
+// when the reference has none) and returns the manifest's descriptor. The
+// manifest is written last, so a push that fails leaves the tag as it was.
+func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOption) (ocispec.Descriptor, error) {
+	var po pushOptions
+	for _, opt := range opts {
+		opt(&po)
+	}
+	t, err := target.Open(ctx, ref, c.opts.target, true)
+	if err != nil {
+		return ocispec.Descriptor{}, classify(err)
+	}
+	tag := t.Reference
+	if tag == "" {
+		tag = "latest"
+	}
+	if _, err := digest.Parse(tag); err == nil {
+		return ocispec.Descriptor{}, fmt.Errorf("push to %s: give a tag, not a digest: %w", ref, ErrInvalidReference)
+	}
+
+	// The layer is staged compressed in a temporary file: its digest must be
+	// known before the upload (to skip blobs the registry has), and a failed
+	// upload can be retried from it.
+	tmp, err := os.CreateTemp("", "blobber-layer-*")
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	res, err := layer.Build(ctx, src, tmp, po.build)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("building layer: %w", err)
+	}
+	comp := po.build.Compression
+	if comp == "" {
+		comp = layer.Gzip
+	}
+	layerDesc := layerDescriptor(res, comp)
+	c.opts.logger.InfoContext(ctx, "built layer", "digest", res.Digest, "size", res.Size, "entries", res.Entries)
+
+	if err := pushIfMissing(ctx, t.Store, layerDesc, io.NewSectionReader(tmp, 0, res.Size)); err != nil {
+		return ocispec.Descriptor{}, wrapf(err, "uploading layer %s to %s", res.Digest, t.Name)
+	}
+	cfg, err := configJSON(res.DiffID)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	cfgDesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfg)
+	if err := pushIfMissing(ctx, t.Store, cfgDesc, bytes.NewReader(cfg)); err != nil {
+		return ocispec.Descriptor{}, wrapf(err, "uploading config to %s", t.Name)
+	}
+	man, err := manifestJSON(cfgDesc, layerDesc)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	desc, err := oras.TagBytes(ctx, t.Store, ocispec.MediaTypeImageManifest, man, tag)
+	if err != nil {
+		return ocispec.Descriptor{}, wrapf(err, "pushing manifest to %s:%s", t.Name, tag)
+	}
+	return desc, nil
+}
+
+// pushIfMissing uploads a blob unless the target already has it.
+func pushIfMissing(ctx context.Context, store content.Storage, desc ocispec.Descriptor, r io.Reader) error {
+	ok, err := store.Exists(ctx, desc)
+	if err != nil {
+		return err
+	}
+	if ok {
+		return nil
+	}
+	err = store.Push(ctx, desc, r)
+	if errors.Is(err, errdef.ErrAlreadyExists) {
+		return nil
+	}
+	return err
+}
