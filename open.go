@@ -26,7 +26,7 @@ type Image struct {
 	name   string
 	art    *artifact
 	index  *toc.Index
-	blob   target.ReadBlob
+	blob   *countingBlob
 }
 
 var (
@@ -48,10 +48,11 @@ func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 		return nil, err
 	}
 	name := t.Name + "@" + art.manifest.Digest.String()
-	blob, err := t.OpenBlob(ctx, art.layer)
+	opened, err := t.OpenBlob(ctx, art.layer)
 	if err != nil {
 		return nil, wrapf(err, "opening layer of %s", name)
 	}
+	blob := &countingBlob{ReadBlob: opened}
 	index, err := toc.Read(ctx, blob, art.layer.Size, art.compression, art.tocDigest, c.tocLimits())
 	if err != nil {
 		blob.Close()

@@ -40,11 +40,10 @@ const (
 	kindSymlink                 // symlink, re-verified at Commit
 )
 
-// dirRec is a directory this extraction created.
-type dirRec struct {
-	mode     fs.FileMode
-	modTime  time.Time
-	explicit bool // named by the artifact, not only made as a parent
+// dirMeta is what the artifact asked for a directory it names.
+type dirMeta struct {
+	mode    fs.FileMode
+	modTime time.Time
 }
 
 type state uint8
@@ -65,19 +64,23 @@ var errFinished = errors.New("extract: extraction already committed or aborted")
 // Dir is one extraction in progress into a directory. Its methods, and those
 // of the Files it creates, may be called from several goroutines at once.
 type Dir struct {
-	path     string
 	opts     Options
 	root     *os.Root
 	openMade []string // directories Open created, deepest first
+
+	// noHardLinks makes install take its paths for file systems without
+	// hard links; only tests set it.
+	noHardLinks bool
 
 	// op is held shared by every operation and exclusively by Commit and
 	// Abort, so nothing can be created behind the back of a cleanup.
 	op    sync.RWMutex
 	state state // written only with op held exclusively
 
-	mu           sync.Mutex // guards the bookkeeping below
-	dirs         map[string]*dirRec
-	known        map[string]bool // verified real directories, to skip Lstat
+	mu           sync.Mutex         // guards the bookkeeping below
+	made         map[string]bool    // directories this extraction created
+	meta         map[string]dirMeta // applied at Commit, to made ones only
+	known        map[string]bool    // verified real directories, to skip Lstat
 	entries      map[string]kind
 	backups      map[string]string // replaced original -> its saved copy
 	open         map[*File]struct{}
@@ -100,15 +103,15 @@ func Open(dir string, opts Options) (*Dir, error) {
 	}
 	root, err := os.OpenRoot(abs)
 	if err != nil {
-		removeMade(made)
+		_ = removeMade(made)
 		return nil, err
 	}
 	return &Dir{
-		path:     abs,
 		opts:     opts,
 		root:     root,
 		openMade: made,
-		dirs:     map[string]*dirRec{},
+		made:     map[string]bool{},
+		meta:     map[string]dirMeta{},
 		known:    map[string]bool{".": true},
 		entries:  map[string]kind{},
 		backups:  map[string]string{},
@@ -142,7 +145,7 @@ func mkdirAllTracked(dir string) ([]string, error) {
 			made = append(made, missing[i])
 		} else if !errors.Is(err, fs.ErrExist) {
 			slices.Reverse(made)
-			removeMade(made)
+			_ = removeMade(made)
 			return nil, err
 		}
 	}
@@ -257,7 +260,7 @@ func (d *Dir) Mkdir(name string, mode fs.FileMode, modTime time.Time) error {
 	if err := d.makeParents(clean); err != nil {
 		return err
 	}
-	return d.ensureDir(clean, &dirRec{mode: sanitizeMode(mode), modTime: modTime, explicit: true})
+	return d.ensureDir(clean, &dirMeta{mode: sanitizeMode(mode), modTime: modTime})
 }
 
 // makeParents makes sure every proper prefix of name is a real directory,
@@ -275,29 +278,27 @@ func (d *Dir) makeParents(name string) error {
 	return nil
 }
 
-// ensureDir makes p a directory. rec is nil for parents the artifact only
-// implies; otherwise it carries the mode and time the artifact asked for.
-func (d *Dir) ensureDir(p string, rec *dirRec) error {
+// ensureDir makes p a directory. meta is nil for parents the artifact only
+// implies. It is recorded before anything else so that it is not lost when a
+// concurrent worker happens to create p as a parent first.
+func (d *Dir) ensureDir(p string, meta *dirMeta) error {
 	d.mu.Lock()
-	ok := d.known[p]
-	if ok && rec != nil {
-		if r := d.dirs[p]; r != nil {
-			*r = *rec
-		}
+	if meta != nil {
+		d.meta[p] = *meta
 	}
+	ok := d.known[p]
 	d.mu.Unlock()
 	if ok {
 		return nil
 	}
 	fi, err := d.root.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
+		// Owner-only until Commit, whatever the artifact asked for, so
+		// that content can go in and nobody else looks in half-way.
 		err = d.root.Mkdir(p, 0o700)
 		if err == nil {
-			if rec == nil {
-				rec = &dirRec{mode: defaultDirMode}
-			}
 			d.mu.Lock()
-			d.dirs[p] = rec
+			d.made[p] = true
 			d.known[p] = true
 			d.mu.Unlock()
 			return nil
@@ -312,7 +313,7 @@ func (d *Dir) ensureDir(p string, rec *dirRec) error {
 		return err
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
-		if rec != nil {
+		if meta != nil {
 			return existsErr(p, "is a symlink, not a directory")
 		}
 		return traversalErr(p, "parent directory is a symlink")
@@ -322,9 +323,6 @@ func (d *Dir) ensureDir(p string, rec *dirRec) error {
 	}
 	d.mu.Lock()
 	d.known[p] = true
-	if r := d.dirs[p]; r != nil && rec != nil {
-		*r = *rec
-	}
 	d.mu.Unlock()
 	return nil
 }
@@ -413,7 +411,7 @@ func (d *Dir) install(tmp, name string, k kind) error {
 	if !d.opts.Overwrite {
 		// link(2) fails with EEXIST instead of replacing, which closes the
 		// window between checking for name and renaming onto it.
-		err := d.root.Link(tmp, name)
+		err := d.installLink(tmp, name)
 		if errors.Is(err, fs.ErrExist) {
 			return existsErr(name, "already exists")
 		}
@@ -467,7 +465,7 @@ func (d *Dir) install(tmp, name string, k kind) error {
 	}
 	// Keep the original reachable under a hidden name until Commit: a link
 	// keeps the replacement a single atomic rename.
-	backup, err := withTempName(name, func(b string) error { return d.root.Link(name, b) })
+	backup, err := withTempName(name, func(b string) error { return d.installLink(name, b) })
 	if err != nil {
 		// Without hard links, move the original aside; name is briefly
 		// missing, which beats losing it on Abort.
@@ -493,6 +491,14 @@ func (d *Dir) install(tmp, name string, k kind) error {
 	d.entries[name] = k
 	d.removeSameInode(tmp)
 	return nil
+}
+
+// installLink is the hard link install prefers but can do without.
+func (d *Dir) installLink(oldname, newname string) error {
+	if d.noHardLinks {
+		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EPERM}
+	}
+	return d.root.Link(oldname, newname)
 }
 
 // removeSameInode removes tmp if rename(2) left it: renaming onto a hard link
@@ -569,8 +575,11 @@ func (d *Dir) finish() error {
 		return fmt.Errorf("extract: %d files were neither committed nor discarded", n)
 	}
 	d.modesApplied = true
-	for _, name := range deepestFirst(d.dirs) {
-		rec := d.dirs[name]
+	for _, name := range deepestFirst(d.made) {
+		meta, explicit := d.meta[name]
+		if !explicit {
+			meta.mode = defaultDirMode
+		}
 		fi, err := d.root.Lstat(name)
 		if err != nil {
 			return err
@@ -578,11 +587,11 @@ func (d *Dir) finish() error {
 		if !fi.IsDir() {
 			return fmt.Errorf("extract: directory %q was replaced during extraction", name)
 		}
-		if err := d.root.Chmod(name, rec.mode); err != nil {
+		if err := d.root.Chmod(name, meta.mode); err != nil {
 			return err
 		}
-		if rec.explicit {
-			if err := d.setTimes(name, rec.modTime, false); err != nil {
+		if explicit {
+			if err := d.setTimes(name, meta.modTime, false); err != nil {
 				return err
 			}
 		}
@@ -614,7 +623,7 @@ func (d *Dir) abortLocked() error {
 	if d.modesApplied {
 		// Commit may have made directories read-only; reopen them
 		// shallowest first so that every parent is searchable again.
-		dirs := deepestFirst(d.dirs)
+		dirs := deepestFirst(d.made)
 		slices.Reverse(dirs)
 		for _, name := range dirs {
 			if fi, err := d.root.Lstat(name); err == nil && fi.IsDir() {
@@ -632,7 +641,11 @@ func (d *Dir) abortLocked() error {
 			errs = append(errs, err)
 		}
 	}
-	for _, name := range deepestFirst(d.dirs) {
+	for _, name := range deepestFirst(d.made) {
+		// Remove would also unlink a file someone put in its place.
+		if fi, err := d.root.Lstat(name); err != nil || !fi.IsDir() {
+			continue
+		}
 		if err := d.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
@@ -651,7 +664,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func deepestFirst(dirs map[string]*dirRec) []string {
+func deepestFirst(dirs map[string]bool) []string {
 	names := sortedKeys(dirs)
 	slices.SortStableFunc(names, func(a, b string) int { return depth(b) - depth(a) })
 	return names

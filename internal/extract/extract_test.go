@@ -81,6 +81,7 @@ func FuzzCleanName(f *testing.F) {
 
 func TestRoundTrip(t *testing.T) {
 	d, dir := open(t, Options{KeepTimes: true})
+	t.Cleanup(func() { _ = os.Chmod(filepath.Join(dir, "ro"), 0o755) }) // so t.TempDir can clean up
 	t1 := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
 	t2 := time.Date(2002, 2, 3, 4, 5, 6, 0, time.UTC)
 	t3 := time.Date(2003, 2, 3, 4, 5, 6, 0, time.UTC)
@@ -466,62 +467,77 @@ func TestOverwrite(t *testing.T) {
 		{"duplicate hardlink", true, []op{{"file", "g", "", nil}, {"link", "h", "g", nil}, {"link", "h", "g", nil}}, map[string]string{"h": "content of g"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			pre(t, dir)
-			before := snapshot(t, dir)
-			d, err := Open(dir, Options{Overwrite: tt.overwrite})
-			mk(t, err)
-			for i, o := range tt.ops {
-				err := o.apply(d)
-				checkErr(t, fmt.Sprintf("op %d %v", i, o), err, o.want)
-				if o.want == ErrExists && !errors.Is(err, fs.ErrExist) {
-					t.Errorf("op %d: %v does not wrap fs.ErrExist", i, err)
-				}
-			}
-			mk(t, d.Commit())
-			noTemps(t, dir)
-			for name, want := range tt.want {
-				p := filepath.Join(dir, name)
-				got := ""
-				if target, err := os.Readlink(p); err == nil {
-					got = "-> " + target
-				} else {
-					b, _ := os.ReadFile(p)
-					got = string(b)
-				}
-				if got != want {
-					t.Errorf("%s = %q, want %q", name, got, want)
-				}
-			}
-			// The same artifact aborted must leave everything as it was.
-			dir2 := t.TempDir()
-			pre(t, dir2)
-			d2, err := Open(dir2, Options{Overwrite: tt.overwrite})
-			mk(t, err)
-			for _, o := range tt.ops {
-				_ = o.apply(d2)
-			}
-			mk(t, d2.Abort())
-			after := snapshot(t, dir2)
-			if len(after) != len(before) {
-				t.Errorf("abort left %v, want %v", after, before)
-			}
-			for k, v := range before {
-				// Only the file mtimes differ between the two temp dirs.
-				if a := after[k]; strings.Fields(a)[0] != strings.Fields(v)[0] || (!strings.HasPrefix(v, "file") && a != v) {
-					t.Errorf("%s after abort: %q, want %q", k, a, v)
-				}
-			}
-			if b, _ := os.ReadFile(filepath.Join(dir2, "f")); string(b) != "old" {
-				t.Errorf("f after abort = %q", b)
-			}
-		})
+		for _, noLinks := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/nolinks=%v", tt.name, noLinks), func(t *testing.T) {
+				testOverwrite(t, pre, tt.overwrite, noLinks, tt.ops, tt.want)
+			})
+		}
+	}
+}
+
+func testOverwrite(t *testing.T, pre func(*testing.T, string), overwrite, noLinks bool, ops []op, want map[string]string) {
+	dir := t.TempDir()
+	pre(t, dir)
+	before := snapshot(t, dir)
+	d, err := Open(dir, Options{Overwrite: overwrite})
+	mk(t, err)
+	d.noHardLinks = noLinks
+	for i, o := range ops {
+		err := o.apply(d)
+		checkErr(t, fmt.Sprintf("op %d %v", i, o), err, o.want)
+		if o.want == ErrExists && !errors.Is(err, fs.ErrExist) {
+			t.Errorf("op %d: %v does not wrap fs.ErrExist", i, err)
+		}
+	}
+	mk(t, d.Commit())
+	noTemps(t, dir)
+	for name, want := range want {
+		p := filepath.Join(dir, name)
+		got := ""
+		if target, err := os.Readlink(p); err == nil {
+			got = "-> " + target
+		} else {
+			b, _ := os.ReadFile(p)
+			got = string(b)
+		}
+		if got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	// The same artifact aborted must leave everything as it was.
+	dir2 := t.TempDir()
+	pre(t, dir2)
+	d2, err := Open(dir2, Options{Overwrite: overwrite})
+	mk(t, err)
+	d2.noHardLinks = noLinks
+	for _, o := range ops {
+		_ = o.apply(d2)
+	}
+	mk(t, d2.Abort())
+	after := snapshot(t, dir2)
+	if len(after) != len(before) {
+		t.Errorf("abort left %v, want %v", after, before)
+	}
+	for k, v := range before {
+		// Only the file mtimes differ between the two temp dirs.
+		if a := after[k]; strings.Fields(a)[0] != strings.Fields(v)[0] || (!strings.HasPrefix(v, "file") && a != v) {
+			t.Errorf("%s after abort: %q, want %q", k, a, v)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir2, "f")); string(b) != "old" {
+		t.Errorf("f after abort = %q", b)
 	}
 }
 
 func TestConcurrentOverwriteSameName(t *testing.T) {
+	for _, noLinks := range []bool{false, true} {
+		t.Run(fmt.Sprintf("nolinks=%v", noLinks), func(t *testing.T) { testSameName(t, noLinks) })
+	}
+}
+
+func testSameName(t *testing.T, noLinks bool) {
 	d, dir := open(t, Options{})
+	d.noHardLinks = noLinks
 	f1, err := d.CreateFile("x", 0o644, 1, time.Time{})
 	mk(t, err)
 	f2, err := d.CreateFile("x", 0o644, 1, time.Time{})
@@ -598,18 +614,21 @@ func TestAbortCleanliness(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			pre(t, dir)
-			before := snapshot(t, dir)
-			d, err := Open(dir, Options{Overwrite: true, KeepTimes: true})
-			mk(t, err)
-			populate(t, d)
-			if err := tt.finish(d); err != nil {
-				t.Fatal(err)
-			}
-			sameSnapshot(t, before, snapshot(t, dir))
-		})
+		for _, noLinks := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/nolinks=%v", tt.name, noLinks), func(t *testing.T) {
+				dir := t.TempDir()
+				pre(t, dir)
+				before := snapshot(t, dir)
+				d, err := Open(dir, Options{Overwrite: true, KeepTimes: true})
+				mk(t, err)
+				d.noHardLinks = noLinks
+				populate(t, d)
+				if err := tt.finish(d); err != nil {
+					t.Fatal(err)
+				}
+				sameSnapshot(t, before, snapshot(t, dir))
+			})
+		}
 	}
 }
 
@@ -815,5 +834,37 @@ func TestErrExistsWrapsFsErrExist(t *testing.T) {
 	}
 	if ErrExists.Error() != "file exists" {
 		t.Errorf("ErrExists = %q", ErrExists)
+	}
+}
+
+// TestCommitFailureAfterModes makes Commit fail after it has already made
+// directories read-only, which Abort must undo to clean up.
+func TestCommitFailureAfterModes(t *testing.T) {
+	d, dir := open(t, Options{})
+	mk(t, d.Mkdir("a/ro", 0o500, time.Time{}))
+	mk(t, write(d, "a/ro/f", "x", 0o400, time.Time{}))
+	mk(t, d.Mkdir("a", 0o500, time.Time{}))
+	mk(t, d.Mkdir("z", 0o755, time.Time{}))
+	// Someone else swaps z for a file behind the extraction's back.
+	mk(t, os.Remove(filepath.Join(dir, "z")))
+	mk(t, os.WriteFile(filepath.Join(dir, "z"), []byte("foreign"), 0o644))
+	if err := d.Commit(); err == nil {
+		t.Fatal("Commit succeeded with a replaced directory")
+	}
+	mk(t, d.Abort())
+	mustNotExist(t, filepath.Join(dir, "a"))
+	if b, err := os.ReadFile(filepath.Join(dir, "z")); err != nil || string(b) != "foreign" {
+		t.Errorf("foreign file: %q, %v", b, err)
+	}
+}
+
+func TestLongName(t *testing.T) {
+	d, dir := open(t, Options{})
+	name := strings.Repeat("n", 250)
+	mk(t, write(d, "d/"+name, "x", 0o644, time.Time{}))
+	mk(t, d.Symlink("d/l"+name[1:], name, time.Time{}))
+	mk(t, d.Commit())
+	if b, err := os.ReadFile(filepath.Join(dir, "d", "l"+name[1:])); err != nil || string(b) != "x" {
+		t.Errorf("long name: %q, %v", b, err)
 	}
 }

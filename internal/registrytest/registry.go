@@ -104,7 +104,9 @@ func (r *Registry) Host() string { return r.host }
 func (r *Registry) URL() string { return "http://" + r.host }
 
 // Close stops the server, waiting briefly for in-flight requests.
-// It is safe to call more than once.
+// It is safe to call more than once. Distribution leaves one idle goroutine
+// per registry behind (github.com/docker/go-events.(*Broadcaster).run, its
+// notification broadcaster, which it never closes).
 func (r *Registry) Close() {
 	r.closeOnce.Do(func() {
 		shutdownServer(r.srv)

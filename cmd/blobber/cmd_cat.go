@@ -1,0 +1,35 @@
+package main
+
+import (
+	"bufio"
+
+	"github.com/spf13/cobra"
+)
+
+func newCatCmd(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "cat REF PATH",
+		Short: "Print one file of an artifact, fetching only its chunks",
+		Args:  exactArgs(2, "REF PATH"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			img, err := c.Open(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			defer img.Close()
+			w := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<20)
+			if _, err := img.WriteFileTo(w, cleanPath(args[1])); err != nil {
+				return err
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			g.reportStats(cmd, img)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/blobber-dev/blobber"
+)
+
+func newCpCmd(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "cp REF PATH DEST",
+		Short: "Copy one file out of an artifact, fetching only its chunks",
+		Long: `Copy one file out of an artifact to DEST (a file, or an existing directory
+to copy into). The file appears under its final name only once all of it
+has been fetched and verified.`,
+		Args: exactArgs(3, "REF PATH DEST"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			img, err := c.Open(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			defer img.Close()
+			if err := copyOut(img, cleanPath(args[1]), args[2]); err != nil {
+				return err
+			}
+			g.reportStats(cmd, img)
+			return nil
+		},
+	}
+}
+
+// copyOut writes name to a temporary file beside dest and renames it into
+// place, so a failed copy leaves nothing behind.
+func copyOut(img *blobber.Image, name, dest string) (err error) {
+	info, err := img.Stat(name)
+	if err != nil {
+		return err
+	}
+	if info.IsDir() {
+		return usagef("cp: %s is a directory (use pull for directories)", name)
+	}
+	if st, err := os.Stat(dest); err == nil && st.IsDir() {
+		dest = filepath.Join(dest, path.Base(name))
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".blobber-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = img.WriteFileTo(tmp, name); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(info.Mode().Perm() &^ 0o022); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dest)
+}
+
+// cleanPath accepts the spellings users type for a path in an artifact:
+// "/a/b", "./a/b", "a/b/".
+func cleanPath(p string) string {
+	p = path.Clean("/" + strings.ReplaceAll(p, "\\", "/"))
+	if p == "/" {
+		return "."
+	}
+	return p[1:]
+}

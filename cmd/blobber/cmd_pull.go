@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/blobber-dev/blobber"
+)
+
+func newPullCmd(g *globalOptions) *cobra.Command {
+	var overwrite bool
+	cmd := &cobra.Command{
+		Use:   "pull REF DIR",
+		Short: "Extract a whole artifact into a directory",
+		Long: `Extract a whole artifact into DIR, creating it if needed. Existing files are
+never replaced unless --overwrite is given; a pull that fails removes what
+it created and leaves what was already in DIR as it was.`,
+		Args: exactArgs(2, "REF DIR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			var opts []blobber.PullOption
+			if overwrite {
+				opts = append(opts, blobber.WithOverwrite())
+			}
+			desc, err := c.Pull(cmd.Context(), args[0], args[1], opts...)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "pulled %s into %s\n", desc.Digest, args[1])
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace existing files")
+	return cmd
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/blobber-dev/blobber"
+)
+
+type pushOptions struct {
+	keepMtime   bool
+	compression string
+	chunkSize   int
+}
+
+func newPushCmd(g *globalOptions) *cobra.Command {
+	o := &pushOptions{}
+	cmd := &cobra.Command{
+		Use:   "push DIR REF",
+		Short: "Push a directory as an eStargz artifact and print its manifest digest",
+		Example: `  blobber push ./site localhost:5000/team/site:v1
+  blobber push --oci-layout ./site ./layout:v1`,
+		Args: exactArgs(2, "DIR REF"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runPush(cmd, g, o, args[0], args[1]) },
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.keepMtime, "keep-mtime", false, "record modification times (default: fixed times, so the same tree gives the same digest)")
+	f.StringVar(&o.compression, "compression", "gzip", "layer compression: gzip or zstd")
+	f.IntVar(&o.chunkSize, "chunk-size", 0, "largest piece of a file compressed on its own, in bytes (default 4 MiB)")
+	return cmd
+}
+
+func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref string) error {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return usagef("push: %v", err)
+	}
+	if !info.IsDir() {
+		return usagef("push: %s is not a directory", dir)
+	}
+	if o.compression != "gzip" && o.compression != "zstd" {
+		return usagef("push: --compression must be gzip or zstd, not %q", o.compression)
+	}
+	c, err := g.client(cmd)
+	if err != nil {
+		return err
+	}
+	opts := []blobber.PushOption{blobber.WithCompression(o.compression)}
+	if o.keepMtime {
+		opts = append(opts, blobber.WithKeepModTimes())
+	}
+	if o.chunkSize > 0 {
+		opts = append(opts, blobber.WithChunkSize(o.chunkSize))
+	}
+	desc, err := c.Push(cmd.Context(), ref, os.DirFS(dir), opts...)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(cmd.OutOrStdout(), desc.Digest)
+	return err
+}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newTagsCmd(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tags REPO",
+		Short: "List the tags of a repository",
+		Args:  exactArgs(1, "REPO"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd)
+			if err != nil {
+				return err
+			}
+			tags, err := c.Tags(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			for _, t := range tags {
+				if _, err := fmt.Fprintln(cmd.OutOrStdout(), t); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,36 @@
+package blobber
+
+import (
+	"sync/atomic"
+
+	"github.com/blobber-dev/blobber/internal/target"
+)
+
+// ReadStats says how much of an artifact's layer an Image has fetched.
+type ReadStats struct {
+	Requests  int64 // range reads of the layer (the TOC's included)
+	Bytes     int64 // layer bytes fetched
+	LayerSize int64 // the layer's whole size
+}
+
+// Stats reports what this Image has fetched so far.
+func (img *Image) Stats() ReadStats {
+	return ReadStats{
+		Requests:  img.blob.reads.Load(),
+		Bytes:     img.blob.bytes.Load(),
+		LayerSize: img.art.layer.Size,
+	}
+}
+
+// countingBlob counts what is read through it.
+type countingBlob struct {
+	target.ReadBlob
+	reads, bytes atomic.Int64
+}
+
+func (c *countingBlob) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.ReadBlob.ReadAt(p, off)
+	c.reads.Add(1)
+	c.bytes.Add(int64(n))
+	return n, err
+}
