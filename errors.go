@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote/errcode"
@@ -62,19 +63,72 @@ func classify(err error) error {
 	if kind == nil || errors.Is(err, kind) {
 		return err
 	}
-	return &classified{err: err, kind: kind}
+	return &classified{msg: err.Error(), err: err, kind: kind}
+}
+
+// wrapf says what was being done, and to what, when err happened. A
+// registry's HTTP error is shortened to its kind and the registry's own words.
+func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	msg := err.Error()
+	if short := registryMessage(err); short != "" {
+		msg = short
+	}
+	c := &classified{msg: fmt.Sprintf(format, args...) + ": " + msg, err: err, kind: kindOf(err)}
+	if c.kind == nil || errors.Is(err, c.kind) {
+		c.kind = nil
+	}
+	return c
+}
+
+func statusCode(err error) int {
+	var resp *errcode.ErrorResponse
+	var status *fetch.ErrStatus
+	switch {
+	case errors.As(err, &resp):
+		return resp.StatusCode
+	case errors.As(err, &status):
+		return status.Code
+	}
+	return 0
+}
+
+// registryMessage is "not found: <what the registry said>" for an HTTP
+// error from a registry, or "" for other errors.
+func registryMessage(err error) string {
+	code := statusCode(err)
+	if code == 0 {
+		return ""
+	}
+	var what string
+	switch code {
+	case http.StatusNotFound:
+		what = "not found"
+	case http.StatusUnauthorized:
+		what = "unauthorized"
+	case http.StatusForbidden:
+		what = "denied"
+	default:
+		what = fmt.Sprintf("registry answered %d %s", code, http.StatusText(code))
+	}
+	var resp *errcode.ErrorResponse
+	if errors.As(err, &resp) && len(resp.Errors) > 0 {
+		var said []string
+		for _, e := range resp.Errors {
+			said = append(said, strings.ToLower(e.Message))
+		}
+		what += " (" + strings.Join(said, "; ") + ")"
+	}
+	return what
 }
 
 func kindOf(err error) error {
-	var resp *errcode.ErrorResponse
-	var status *fetch.ErrStatus
-	code := 0
-	switch {
-	case errors.As(err, &resp):
-		code = resp.StatusCode
-	case errors.As(err, &status):
-		code = status.Code
-	}
+	code := statusCode(err)
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return ErrUnauthorized
@@ -96,21 +150,17 @@ func kindOf(err error) error {
 	return nil
 }
 
+// classified is an error from below that also matches a sentinel.
 type classified struct {
+	msg  string
 	err  error
 	kind error
 }
 
-func (c *classified) Error() string   { return c.err.Error() }
-func (c *classified) Unwrap() []error { return []error{c.err, c.kind} }
-
-// wrapf adds context to err and classifies it.
-func wrapf(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
+func (c *classified) Error() string { return c.msg }
+func (c *classified) Unwrap() []error {
+	if c.kind == nil {
+		return []error{c.err}
 	}
-	if errors.Is(err, context.Canceled) {
-		return err
-	}
-	return classify(fmt.Errorf(format+": %w", append(args, err)...))
+	return []error{c.err, c.kind}
 }

@@ -84,6 +84,9 @@ func (img *Image) lookup(op, name string, follow bool) (*toc.Entry, error) {
 	}
 	hops := 0
 	e, err := img.resolve(name, follow, &hops)
+	if errors.Is(err, fs.ErrNotExist) {
+		err = ErrNotFound
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 
 	"github.com/spf13/cobra"
 )
@@ -23,7 +24,7 @@ func newCatCmd(g *globalOptions) *cobra.Command {
 			defer img.Close()
 			w := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<20)
 			if _, err := img.WriteFileTo(w, cleanPath(args[1])); err != nil {
-				return err
+				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			if err := w.Flush(); err != nil {
 				return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -30,7 +31,7 @@ has been fetched and verified.`,
 			}
 			defer img.Close()
 			if err := copyOut(img, cleanPath(args[1]), args[2]); err != nil {
-				return err
+				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			g.reportStats(cmd, img)
 			return nil
