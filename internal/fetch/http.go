@@ -47,7 +47,13 @@ func NewBlob(ctx context.Context, client Doer, url string, size int64) *Blob {
 // Size is the blob's declared size.
 func (b *Blob) Size() int64 { return b.size }
 
-// ReadAt reads len(p) bytes at off with one range request.
+// maxStalls is how many attempts in a row may end without a single new
+// byte before a read gives up.
+const maxStalls = 4
+
+// ReadAt reads len(p) bytes at off with a range request. When a
+// connection drops mid-body, the read resumes from the first byte it has
+// not received yet instead of starting over.
 func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errors.New("negative offset")
@@ -55,17 +61,34 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 	if off >= b.size {
 		return 0, io.EOF
 	}
-	want := min(int64(len(p)), b.size-off)
-	body, err := b.Range(off, want)
-	if err != nil {
-		return 0, err
+	want := int(min(int64(len(p)), b.size-off))
+	n, stalls := 0, 0
+	for n < want {
+		if err := b.ctx.Err(); err != nil {
+			return n, err
+		}
+		body, err := b.Range(off+int64(n), int64(want-n))
+		if err != nil {
+			var status *ErrStatus
+			if errors.As(err, &status) || stalls+1 >= maxStalls {
+				return n, err
+			}
+			stalls++
+			continue
+		}
+		m, err := io.ReadFull(body, p[n:want])
+		body.Close()
+		n += m
+		if err == nil {
+			break
+		}
+		if m > 0 {
+			stalls = 0
+		} else if stalls++; stalls >= maxStalls {
+			return n, fmt.Errorf("reading bytes %d-%d: %d attempts without progress: %w", off+int64(n), off+int64(want)-1, stalls, err)
+		}
 	}
-	defer body.Close()
-	n, err := io.ReadFull(body, p[:want])
-	if err != nil {
-		return n, fmt.Errorf("reading %d bytes at %d: %w", want, off, err)
-	}
-	if want < int64(len(p)) {
+	if want < len(p) {
 		return n, io.EOF
 	}
 	return n, nil

@@ -48,17 +48,19 @@ func ParseLayout(ref string) (dir, tagOrDigest string, err error) {
 		if err != nil {
 			return "", "", fmt.Errorf("%w %q: %v", ErrInvalidReference, ref, err)
 		}
-		return ref[:i], d.String(), nil
-	}
-	slash := strings.LastIndex(ref, "/")
-	if i := strings.LastIndex(ref, ":"); i > slash && i > 1 {
-		tag := ref[i+1:]
-		if !validTag(tag) {
-			return "", "", fmt.Errorf("%w %q: bad tag %q", ErrInvalidReference, ref, tag)
+		dir, tagOrDigest = ref[:i], d.String()
+	} else if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		dir, tagOrDigest = ref[:i], ref[i+1:]
+		if !validTag(tagOrDigest) {
+			return "", "", fmt.Errorf("%w %q: bad tag %q", ErrInvalidReference, ref, tagOrDigest)
 		}
-		return ref[:i], tag, nil
+	} else {
+		dir = ref
 	}
-	return ref, "", nil
+	if dir == "" {
+		return "", "", fmt.Errorf("%w %q: no directory", ErrInvalidReference, ref)
+	}
+	return dir, tagOrDigest, nil
 }
 
 func validTag(tag string) bool {
