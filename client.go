@@ -60,6 +60,11 @@ func WithTransport(rt http.RoundTripper) Option {
 	return func(o *options) { o.target.Transport = rt }
 }
 
+// WithRetries sets how many times a failed request is retried (408, 429,
+// 5xx, resets and timeouts, with exponential backoff and Retry-After); the
+// default is 5, and a negative n turns retries off.
+func WithRetries(n int) Option { return func(o *options) { o.target.Retries = n } }
+
 // WithUserAgent sets the User-Agent header of registry requests.
 func WithUserAgent(ua string) Option { return func(o *options) { o.target.UserAgent = ua } }
 

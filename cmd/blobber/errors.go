@@ -36,6 +36,8 @@ func reportError(w io.Writer, err error) int {
 	switch {
 	case errors.Is(err, context.Canceled):
 		msg, code = "interrupted", exitInterrupted
+	case errors.Is(err, context.DeadlineExceeded):
+		msg = "timed out (see --timeout): " + msg
 	case errors.As(err, &usage), errors.Is(err, blobber.ErrInvalidReference):
 		code = exitUsage
 	case errors.Is(err, blobber.ErrNotFound):

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 	"oras.land/oras-go/v2/registry/remote/credentials"
@@ -20,6 +22,8 @@ type globalOptions struct {
 	concurrency int
 	maxFiles    int
 	maxBytes    int64
+	retries     int
+	timeout     time.Duration
 }
 
 func newRootCmd() *cobra.Command {
@@ -43,6 +47,16 @@ without downloading the whole artifact.`,
 	f.IntVar(&g.concurrency, "concurrency", 0, "parallel range requests when reading (default: 2 per CPU, at least 4)")
 	f.IntVar(&g.maxFiles, "max-files", 0, "refuse artifacts with more entries (default 1000000)")
 	f.Int64Var(&g.maxBytes, "max-size", 0, "refuse artifacts whose files total more bytes (default 64 GiB)")
+	f.IntVar(&g.retries, "retries", 5, "retries of a failed request (408, 429, 5xx, resets, timeouts), with backoff")
+	f.DurationVar(&g.timeout, "timeout", 0, "give up on the whole operation after this long (e.g. 10m; default none)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if g.timeout > 0 {
+			ctx, cancel := context.WithTimeoutCause(cmd.Context(), g.timeout, fmt.Errorf("timed out after %s (--timeout)", g.timeout))
+			cmd.SetContext(ctx)
+			cobra.OnFinalize(cancel)
+		}
+		return nil
+	}
 
 	root.AddCommand(
 		newPushCmd(g),
@@ -70,6 +84,13 @@ func (g *globalOptions) client(cmd *cobra.Command) (*blobber.Client, error) {
 	}
 	if g.insecure {
 		opts = append(opts, blobber.WithInsecureSkipVerify())
+	}
+	if cmd.Flags().Changed("retries") {
+		n := g.retries
+		if n == 0 {
+			n = -1 // the library's 0 means its default
+		}
+		opts = append(opts, blobber.WithRetries(n))
 	}
 	if g.concurrency > 0 {
 		opts = append(opts, blobber.WithConcurrency(g.concurrency))

@@ -2,7 +2,6 @@ package target
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -17,9 +16,9 @@ import (
 	"oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
-	"oras.land/oras-go/v2/registry/remote/retry"
 
 	"github.com/blobber-dev/blobber/internal/fetch"
+	"github.com/blobber-dev/blobber/internal/transport"
 )
 
 // Options say how to reach targets.
@@ -28,7 +27,8 @@ type Options struct {
 	PlainHTTP  *bool // nil: plain HTTP for loopback registries only
 	Insecure   bool  // skip TLS verification
 	Credential auth.CredentialFunc
-	Transport  http.RoundTripper // nil: a clone of http.DefaultTransport
+	Transport  http.RoundTripper // under the retries; nil: a tuned clone of http.DefaultTransport
+	Retries    int               // 0: transport.DefaultRetries; <0: none
 	UserAgent  string
 }
 
@@ -71,21 +71,13 @@ func (o Options) repository(r registry.Reference) (*remote.Repository, error) {
 	if o.PlainHTTP != nil {
 		plain = *o.PlainHTTP
 	}
-	base := o.Transport
-	if base == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 32
-		if o.Insecure {
-			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
-		}
-		base = t
-	}
+	rt := transport.New(transport.Options{Insecure: o.Insecure, Retries: o.Retries, Base: o.Transport})
 	header := http.Header{}
 	if o.UserAgent != "" {
 		header.Set("User-Agent", o.UserAgent)
 	}
 	client := &auth.Client{
-		Client:     &http.Client{Transport: retry.NewTransport(base)},
+		Client:     &http.Client{Transport: rt},
 		Header:     header,
 		Credential: o.Credential,
 		Cache:      auth.NewCache(),
