@@ -9,6 +9,7 @@ import (
 
 	"github.com/blobber-dev/blobber/internal/target"
 	"github.com/blobber-dev/blobber/internal/toc"
+	"github.com/blobber-dev/blobber/internal/transport"
 )
 
 // Client pushes and reads artifacts. It is safe for concurrent use.
@@ -95,4 +96,15 @@ func NewClient(opts ...Option) (*Client, error) {
 
 func (c *Client) tocLimits() toc.Limits {
 	return toc.Limits{MaxEntries: c.opts.limits.MaxFiles, MaxBytes: c.opts.limits.MaxBytes}
+}
+
+// uploadRetries is how many times a whole blob upload is started again.
+func (o *options) uploadRetries() int {
+	switch {
+	case o.target.Retries < 0:
+		return 0
+	case o.target.Retries == 0:
+		return transport.DefaultRetries
+	}
+	return o.target.Retries
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/blobber-dev/blobber/internal/layer"
 	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/transport"
 )
 
 type pushOptions struct {
@@ -84,7 +86,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	layerDesc := layerDescriptor(res, comp)
 	c.opts.logger.InfoContext(ctx, "built layer", "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 
-	if err := pushIfMissing(ctx, t.Store, layerDesc, io.NewSectionReader(tmp, 0, res.Size)); err != nil {
+	if err := c.pushBlob(ctx, t.Store, layerDesc, func() io.Reader { return io.NewSectionReader(tmp, 0, res.Size) }); err != nil {
 		return ocispec.Descriptor{}, wrapf(err, "uploading layer %s to %s", res.Digest, t.Name)
 	}
 	cfg, err := configJSON(res.DiffID)
@@ -92,7 +94,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		return ocispec.Descriptor{}, err
 	}
 	cfgDesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfg)
-	if err := pushIfMissing(ctx, t.Store, cfgDesc, bytes.NewReader(cfg)); err != nil {
+	if err := c.pushBlob(ctx, t.Store, cfgDesc, func() io.Reader { return bytes.NewReader(cfg) }); err != nil {
 		return ocispec.Descriptor{}, wrapf(err, "uploading config to %s", t.Name)
 	}
 	man, err := manifestJSON(cfgDesc, layerDesc)
@@ -106,18 +108,32 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	return desc, nil
 }
 
-// pushIfMissing uploads a blob unless the target already has it.
-func pushIfMissing(ctx context.Context, store content.Storage, desc ocispec.Descriptor, r io.Reader) error {
+// pushBlob uploads a blob unless the target already has it. A failed
+// upload is started again from the staged bytes (the HTTP layer cannot
+// rewind an upload body by itself); the registry's digest check on the
+// final PUT is the word on whether the bytes arrived intact.
+func (c *Client) pushBlob(ctx context.Context, store content.Storage, desc ocispec.Descriptor, open func() io.Reader) error {
 	ok, err := store.Exists(ctx, desc)
 	if err != nil {
 		return err
 	}
 	if ok {
+		c.opts.logger.DebugContext(ctx, "blob already there", "digest", desc.Digest)
 		return nil
 	}
-	err = store.Push(ctx, desc, r)
-	if errors.Is(err, errdef.ErrAlreadyExists) {
-		return nil
+	for attempt := 1; ; attempt++ {
+		err = store.Push(ctx, desc, open())
+		if err == nil || errors.Is(err, errdef.ErrAlreadyExists) {
+			return nil
+		}
+		if attempt > c.opts.uploadRetries() || !transport.Retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		c.opts.logger.InfoContext(ctx, "retrying upload", "digest", desc.Digest, "attempt", attempt, "error", err)
+		select {
+		case <-time.After(transport.Backoff(attempt - 1)):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	return err
 }

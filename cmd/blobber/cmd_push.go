@@ -28,7 +28,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVar(&o.keepMtime, "keep-mtime", false, "record modification times (default: fixed times, so the same tree gives the same digest)")
 	f.StringVar(&o.compression, "compression", "gzip", "layer compression: gzip or zstd")
-	f.IntVar(&o.chunkSize, "chunk-size", 0, "largest piece of a file compressed on its own, in bytes (default 4 MiB)")
+	f.IntVar(&o.chunkSize, "estargz-chunk-size", 0, "largest piece of a file compressed on its own, in bytes (default 4 MiB)")
 	return cmd
 }
 

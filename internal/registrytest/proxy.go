@@ -35,6 +35,9 @@ type Proxy struct {
 	mu    sync.Mutex
 	stats Stats
 
+	faultMu sync.Mutex
+	faults  FaultFunc
+
 	closeOnce sync.Once
 }
 
@@ -138,6 +141,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = &countingBody{ReadCloser: r.Body, add: func(n int64) {
 			p.add(func(s *Stats) { s.UploadBytes += n })
 		}}
+	}
+	if p.applyFault(&w, r) {
+		return
 	}
 	if kind == kindBlob && r.Method == http.MethodGet {
 		w = &countingWriter{ResponseWriter: w, add: func(n int64) {

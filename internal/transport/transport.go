@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"oras.land/oras-go/v2/registry/remote/errcode"
 	"oras.land/oras-go/v2/registry/remote/retry"
 )
 
@@ -107,4 +108,22 @@ func (p *Policy) retryAfter(v string) (time.Duration, bool) {
 		return max(0, t.Sub(now())), true
 	}
 	return 0, false
+}
+
+// Retryable tells whether an error from a finished request (a registry's
+// error response, or a network failure) is worth another attempt.
+func Retryable(err error) bool {
+	var resp *errcode.ErrorResponse
+	if errors.As(err, &resp) {
+		return retryable(&http.Response{StatusCode: resp.StatusCode}, nil)
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// Backoff is the jittered delay before retry number attempt (from 0).
+func Backoff(attempt int) time.Duration {
+	p := Policy{MaxRetries: attempt + 1, Base: 250 * time.Millisecond, Max: 10 * time.Second}
+	d, _ := p.Retry(attempt, nil, io.ErrUnexpectedEOF)
+	return d
 }

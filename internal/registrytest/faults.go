@@ -1,0 +1,109 @@
+package registrytest
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+)
+
+// Fault is what the proxy does to one request instead of, or on top of,
+// forwarding it: the misbehaviour of real registries, CDNs and networks.
+type Fault struct {
+	Status      int         // answer with this status instead of forwarding
+	Header      http.Header // extra headers for Status, e.g. Retry-After
+	CutAfter    int64       // forward, but drop the connection after this many response body bytes
+	IgnoreRange bool        // forward without Range, so the registry sends the whole blob with 200
+	// FailUploadAfter makes the upload fail (the proxy answers 502) after
+	// this many request body bytes have been read.
+	FailUploadAfter int64
+}
+
+// FaultFunc picks the fault for a request, or nil for none.
+type FaultFunc func(r *http.Request) *Fault
+
+// SetFaults installs f; nil removes it.
+func (p *Proxy) SetFaults(f FaultFunc) {
+	p.faultMu.Lock()
+	p.faults = f
+	p.faultMu.Unlock()
+}
+
+// applyFault handles the request itself when the fault says so (it then
+// returns true), or adjusts w and r for forwarding.
+func (p *Proxy) applyFault(w *http.ResponseWriter, r *http.Request) bool {
+	p.faultMu.Lock()
+	f := p.faults
+	p.faultMu.Unlock()
+	if f == nil {
+		return false
+	}
+	fault := f(r)
+	if fault == nil {
+		return false
+	}
+	if fault.Status != 0 {
+		for k, v := range fault.Header {
+			(*w).Header()[k] = v
+		}
+		(*w).WriteHeader(fault.Status)
+		return true
+	}
+	if fault.IgnoreRange {
+		r.Header.Del("Range")
+	}
+	if fault.CutAfter > 0 {
+		*w = &cuttingWriter{ResponseWriter: *w, left: fault.CutAfter}
+	}
+	if fault.FailUploadAfter > 0 && r.Body != nil {
+		r.Body = &failingBody{ReadCloser: r.Body, left: fault.FailUploadAfter}
+	}
+	return false
+}
+
+// cuttingWriter drops the connection once it has written its quota.
+type cuttingWriter struct {
+	http.ResponseWriter
+	mu   sync.Mutex
+	left int64
+}
+
+func (w *cuttingWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if int64(len(b)) > w.left {
+		n, _ := w.ResponseWriter.Write(b[:w.left])
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+		w.left = 0
+		_ = n
+		// The server closes the connection mid-body: the client sees an
+		// unexpected EOF, as when a network drops.
+		panic(http.ErrAbortHandler)
+	}
+	w.left -= int64(len(b))
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *cuttingWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *cuttingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+var errInjected = errors.New("registrytest: injected upload failure")
+
+type failingBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *failingBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errInjected
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
