@@ -22,6 +22,7 @@ type options struct {
 	logger      *slog.Logger
 	concurrency int
 	limits      Limits
+	progress    ProgressFunc
 }
 
 // Option configures a Client.

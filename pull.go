@@ -83,7 +83,7 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions) (er
 	if err := ix.Walk(func(e *toc.Entry) error { return d.Check(e.Name, e.Type == toc.TypeDir) }); err != nil {
 		return err
 	}
-	p := &puller{img: img, dir: d}
+	p := &puller{img: img, dir: d, progress: img.client.opts.meter("download", ix.BlobSize)}
 	if err := ix.Walk(p.prepare); err != nil {
 		return err
 	}
@@ -107,10 +107,11 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions) (er
 // in parallel, their chunks decoded and written where they belong, and the
 // segments hashed in order to check the whole layer.
 type puller struct {
-	img    *Image
-	dir    *extract.Dir
-	chunks []chunkRef // in blob order
-	links  []*toc.Entry
+	img      *Image
+	dir      *extract.Dir
+	chunks   []chunkRef // in blob order
+	links    []*toc.Entry
+	progress *meter
 }
 
 type chunkRef struct {
@@ -227,6 +228,7 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 	}
 	blobHash.Write(buf)
 	close(nextTurn)
+	p.progress.add(int64(len(buf)))
 	return nil
 }
 

@@ -75,6 +75,10 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
+	if c.opts.progress != nil {
+		read := c.opts.meter("read", treeSize(src))
+		po.build.Progress = read.add
+	}
 	res, err := layer.Build(ctx, src, tmp, po.build)
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("building layer: %w", err)
@@ -86,7 +90,11 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	layerDesc := layerDescriptor(res, comp)
 	c.opts.logger.InfoContext(ctx, "built layer", "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 
-	if err := c.pushBlob(ctx, t.Store, layerDesc, func() io.Reader { return io.NewSectionReader(tmp, 0, res.Size) }); err != nil {
+	upload := c.opts.meter("upload", res.Size)
+	if err := c.pushBlob(ctx, t.Store, layerDesc, func() io.Reader {
+		upload.done.Store(0)
+		return upload.reader(io.NewSectionReader(tmp, 0, res.Size))
+	}); err != nil {
 		return ocispec.Descriptor{}, wrapf(err, "uploading layer %s to %s", res.Digest, t.Name)
 	}
 	cfg, err := configJSON(res.DiffID)
@@ -136,4 +144,18 @@ func (c *Client) pushBlob(ctx context.Context, store content.Storage, desc ocisp
 			return ctx.Err()
 		}
 	}
+}
+
+// treeSize sums the sizes of the regular files of a tree, for progress.
+func treeSize(fsys fs.FS) int64 {
+	var total int64
+	fs.WalkDir(fsys, ".", func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				total += info.Size()
+			}
+		}
+		return nil
+	})
+	return total
 }

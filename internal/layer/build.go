@@ -38,6 +38,8 @@ type Options struct {
 	// every entry gets the Unix epoch so the same tree always gives the
 	// same blob.
 	KeepModTimes bool
+	// Progress, if set, is told how many bytes of file content were read.
+	Progress func(n int64)
 }
 
 // Result describes a built blob.
@@ -74,6 +76,7 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 		fsys:      fsys,
 		chunkSize: opts.ChunkSize,
 		keepTimes: opts.KeepModTimes,
+		progress:  opts.Progress,
 		epoch:     time.Unix(0, 0).UTC(),
 		diffHash:  diffHash,
 		out:       batches,

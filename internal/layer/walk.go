@@ -43,6 +43,7 @@ type walker struct {
 	fsys      fs.FS
 	chunkSize int
 	keepTimes bool
+	progress  func(n int64)
 	epoch     time.Time
 	diffHash  hash.Hash
 	out       chan<- *batch
@@ -161,6 +162,9 @@ func (w *walker) addContent(ctx context.Context, name string, file *estargz.TOCE
 			return fmt.Errorf("%s: reading (did it change during the push?): %w", name, err)
 		}
 		written += n
+		if w.progress != nil {
+			w.progress(n)
+		}
 		ent = &estargz.TOCEntry{Name: file.Name, Type: "chunk"}
 	}
 	if multiChunk {

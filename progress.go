@@ -1,0 +1,54 @@
+package blobber
+
+import (
+	"io"
+	"sync/atomic"
+)
+
+// ProgressFunc is told how a long transfer advances: its phase ("read"
+// while push reads the tree, "upload", "download" while pull fetches the
+// layer) and the bytes done of total. It is called from several goroutines,
+// every few hundred KiB at most; keep it cheap.
+type ProgressFunc func(phase string, done, total int64)
+
+// WithProgress reports the progress of Push and Pull to fn.
+func WithProgress(fn ProgressFunc) Option { return func(o *options) { o.progress = fn } }
+
+// meter counts bytes of one phase and reports them.
+type meter struct {
+	fn    ProgressFunc
+	phase string
+	total int64
+	done  atomic.Int64
+}
+
+func (o *options) meter(phase string, total int64) *meter {
+	m := &meter{fn: o.progress, phase: phase, total: total}
+	m.add(0)
+	return m
+}
+
+func (m *meter) add(n int64) {
+	if m.fn != nil {
+		m.fn(m.phase, m.done.Add(n), m.total)
+	}
+}
+
+// reader counts what is read through r.
+func (m *meter) reader(r io.Reader) io.Reader {
+	if m.fn == nil {
+		return r
+	}
+	return &meteredReader{r: r, m: m}
+}
+
+type meteredReader struct {
+	r io.Reader
+	m *meter
+}
+
+func (r *meteredReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.m.add(int64(n))
+	return n, err
+}
