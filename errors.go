@@ -113,6 +113,8 @@ func registryMessage(err error) string {
 		what = "unauthorized"
 	case http.StatusForbidden:
 		what = "denied"
+	case http.StatusRequestedRangeNotSatisfiable:
+		what = "blob is shorter than its descriptor says"
 	default:
 		what = fmt.Sprintf("registry answered %d %s", code, http.StatusText(code))
 	}
@@ -134,6 +136,9 @@ func kindOf(err error) error {
 		return ErrUnauthorized
 	case code == http.StatusNotFound, errors.Is(err, errdef.ErrNotFound):
 		return ErrNotFound
+	case code == http.StatusRequestedRangeNotSatisfiable:
+		// The blob is shorter than its descriptor says.
+		return ErrDigestMismatch
 	case errors.Is(err, toc.ErrNotEStargz):
 		return ErrNotEStargz
 	case errors.Is(err, toc.ErrDigestMismatch):

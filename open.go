@@ -73,7 +73,7 @@ func (img *Image) Close() error { return img.blob.Close() }
 
 const maxSymlinkHops = 40
 
-var errEscapes = errors.New("symlink leads outside the artifact")
+var errEscapes error = &kindError{"symlink leads outside the artifact", ErrPathTraversal}
 
 // lookup finds the entry name refers to, following symlinks (the last one
 // only when follow is set) inside the artifact, and hardlinks to the file

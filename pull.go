@@ -155,27 +155,47 @@ type segment struct {
 	chunks     []chunkRef
 }
 
-// segments cuts the blob into ranges at member boundaries, covering all of
-// it so that the whole can be hashed.
+// segments cuts the blob into contiguous ranges of about segmentTarget
+// bytes that cover all of it, so the whole can be hashed, with each chunk's
+// compressed bytes inside one range. Bytes no chunk needs (a hole, the
+// TOC) are fetched only to be hashed, a segment at a time.
 func (p *puller) segments() []segment {
 	ix := p.img.index
 	sortChunkRefs(p.chunks)
 	var segs []segment
 	cur := segment{}
-	for _, r := range p.chunks {
-		if r.c.Offset-cur.start >= segmentTarget && r.c.Offset >= cur.end {
-			cur.end = r.c.Offset
+	flush := func() {
+		if cur.end > cur.start {
 			segs = append(segs, cur)
-			cur = segment{start: r.c.Offset}
 		}
-		cur.chunks = append(cur.chunks, r)
-		cur.end = max(cur.end, r.c.End)
+		cur = segment{start: cur.end, end: cur.end}
 	}
-	cur.end = max(cur.end, ix.PayloadEnd)
-	segs = append(segs, cur)
-	if ix.BlobSize > cur.end {
-		segs = append(segs, segment{start: cur.end, end: ix.BlobSize})
+	// gap extends the current segment to byte to, cutting segments as it goes.
+	gap := func(to int64) {
+		for cur.end < to {
+			if cur.end-cur.start >= segmentTarget {
+				flush()
+			}
+			cur.end = min(to, cur.start+segmentTarget)
+		}
 	}
+	for i := 0; i < len(p.chunks); {
+		off := p.chunks[i].c.Offset
+		need := int64(0)
+		j := i
+		for ; j < len(p.chunks) && p.chunks[j].c.Offset == off; j++ {
+			need = max(need, ix.Need(p.chunks[j].c))
+		}
+		gap(off)
+		if cur.end-cur.start+need > segmentTarget && cur.end > cur.start {
+			flush()
+		}
+		cur.chunks = append(cur.chunks, p.chunks[i:j]...)
+		cur.end = off + need
+		i = j
+	}
+	gap(ix.BlobSize)
+	flush()
 	return segs
 }
 
@@ -206,13 +226,15 @@ func (p *puller) fetchAll(ctx context.Context) error {
 }
 
 func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan struct{}, nextTurn chan<- struct{}, blobHash hash.Hash) error {
-	buf := make([]byte, s.end-s.start)
+	buf := getSegment(int(s.end - s.start))
+	defer putSegment(buf)
 	if _, err := p.img.blob.ReadAt(buf, s.start); err != nil {
 		return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
 	}
 	var scratch []byte
 	for _, r := range s.chunks {
-		data, err := p.img.index.Decode(buf[r.c.Offset-s.start:r.c.End-s.start], r.c, scratch)
+		from := r.c.Offset - s.start
+		data, err := p.img.index.Decode(buf[from:from+p.img.index.Need(r.c)], r.c, scratch)
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.file.e.Name, err)
 		}
@@ -261,3 +283,16 @@ func (p *puller) write(r chunkRef, data []byte) error {
 func sortChunkRefs(refs []chunkRef) {
 	slices.SortStableFunc(refs, func(a, b chunkRef) int { return cmp.Compare(a.c.Offset, b.c.Offset) })
 }
+
+// segmentPool recycles segment buffers: a pull allocates about
+// concurrency of them, whatever the size of the layer.
+var segmentPool sync.Pool
+
+func getSegment(n int) []byte {
+	if b, ok := segmentPool.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]byte, n, max(n, segmentTarget+segmentTarget/4))
+}
+
+func putSegment(b []byte) { segmentPool.Put(&b) }

@@ -14,11 +14,24 @@ import (
 // Fetch reads a chunk's compressed bytes from r and decodes it into dst
 // (reused when large enough), checking it against its digest.
 func (ix *Index) Fetch(r io.ReaderAt, c Chunk, dst []byte) ([]byte, error) {
-	compressed := make([]byte, c.End-c.Offset)
+	compressed := make([]byte, ix.Need(c))
 	if _, err := r.ReadAt(compressed, c.Offset); err != nil && err != io.EOF {
 		return nil, err
 	}
 	return ix.Decode(compressed, c, dst)
+}
+
+// Need is how many compressed bytes from c.Offset decoding c can take: the
+// member up to c.End, but never more than the worst case of compressing
+// InnerOffset+Size bytes, so that a member padded with junk, or a hole
+// before the TOC, is not fetched.
+func (ix *Index) Need(c Chunk) int64 {
+	raw := c.InnerOffset + c.Size
+	// Stored deflate blocks add 5 bytes per 64 KiB, zstd raw blocks 3 per
+	// 128 KiB; headers (gzip's optional fields, zstd's frame header and
+	// dictionary ID) stay well under the slack.
+	bound := raw + raw/1024 + 64<<10
+	return min(c.End-c.Offset, bound)
 }
 
 // Decode decompresses a chunk from its member's compressed bytes (which

@@ -81,9 +81,9 @@ func parseFooter(c Compression, tail []byte, blobSize int64) (l layout, err erro
 	return layout{payloadEnd: payload, tocOffset: off, tocSize: size}, nil
 }
 
-// decodeTOC decompresses the TOC, checks its digest before parsing it, and
-// parses it.
-func decodeTOC(c Compression, compressed []byte, want digest.Digest, maxBytes int64) (toc *estargz.JTOC, err error) {
+// verifyTOC checks the digest of the decompressed TOC JSON, without
+// parsing it or holding it in memory.
+func verifyTOC(c Compression, compressed []byte, want digest.Digest, maxBytes int64) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: malformed TOC", ErrNotEStargz)
@@ -91,22 +91,92 @@ func decodeTOC(c Compression, compressed []byte, want digest.Digest, maxBytes in
 	}()
 	rc, err := c.decompressor().DecompressTOC(bytes.NewReader(compressed))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotEStargz, err)
+		return fmt.Errorf("%w: %v", ErrNotEStargz, err)
 	}
 	defer rc.Close()
-	raw, err := io.ReadAll(io.LimitReader(rc, maxBytes+1))
+	h := want.Algorithm().Hash()
+	n, err := io.Copy(h, io.LimitReader(rc, maxBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading TOC: %v", ErrNotEStargz, err)
+		return fmt.Errorf("%w: reading TOC: %v", ErrNotEStargz, err)
 	}
-	if int64(len(raw)) > maxBytes {
-		return nil, fmt.Errorf("%w: TOC is larger than %d bytes", ErrLimit, maxBytes)
+	if n > maxBytes {
+		return fmt.Errorf("%w: TOC is larger than %d bytes", ErrLimit, maxBytes)
 	}
-	if got := digest.FromBytes(raw); got != want {
-		return nil, fmt.Errorf("TOC digest is %s, the manifest says %s: %w", got, want, ErrDigestMismatch)
+	if got := digest.NewDigest(want.Algorithm(), h); got != want {
+		return fmt.Errorf("TOC digest is %s, the manifest says %s: %w", got, want, ErrDigestMismatch)
 	}
-	toc = new(estargz.JTOC)
-	if err := json.Unmarshal(raw, toc); err != nil {
-		return nil, fmt.Errorf("%w: TOC JSON: %v", ErrNotEStargz, err)
+	return nil
+}
+
+// streamTOC decodes the TOC JSON (already verified) one entry at a time,
+// so that a TOC of many entries is never held twice in memory.
+func streamTOC(c Compression, compressed []byte, maxBytes int64, each func(*estargz.TOCEntry) error) (version int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: malformed TOC", ErrNotEStargz)
+		}
+	}()
+	rc, err := c.decompressor().DecompressTOC(bytes.NewReader(compressed))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrNotEStargz, err)
 	}
-	return toc, nil
+	defer rc.Close()
+	dec := json.NewDecoder(io.LimitReader(rc, maxBytes))
+	bad := func(what string, err error) error {
+		return fmt.Errorf("%w: TOC JSON: %s: %v", ErrNotEStargz, what, err)
+	}
+	if err := expectDelim(dec, '{'); err != nil {
+		return 0, bad("start", err)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return 0, bad("key", err)
+		}
+		switch tok {
+		case "version":
+			if err := dec.Decode(&version); err != nil {
+				return 0, bad("version", err)
+			}
+		case "entries":
+			if err := expectDelim(dec, '['); err != nil {
+				return 0, bad("entries", err)
+			}
+			for dec.More() {
+				var e *estargz.TOCEntry
+				if err := dec.Decode(&e); err != nil {
+					return 0, bad("entry", err)
+				}
+				if err := each(e); err != nil {
+					return 0, err
+				}
+			}
+			if err := expectDelim(dec, ']'); err != nil {
+				return 0, bad("entries", err)
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return 0, bad("field", err)
+			}
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return 0, bad("end", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return 0, bad("trailing data", err)
+	}
+	return version, nil
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != want {
+		return fmt.Errorf("found %v, want %v", tok, want)
+	}
+	return nil
 }

@@ -60,6 +60,7 @@ type Index struct {
 	Files       int   // entries other than the root
 	TotalBytes  int64 // sum of regular file sizes
 	byName      map[string]*Entry
+	maxEntries  int
 }
 
 // Lookup returns the entry called name, without following symlinks.
@@ -116,17 +117,37 @@ func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c Compression, toc
 			return nil, fmt.Errorf("reading TOC: %w", err)
 		}
 	}
-	jtoc, err := decodeTOC(c, compressed, tocDigest, limits.MaxTOCBytes)
+	if err := verifyTOC(c, compressed, tocDigest, limits.MaxTOCBytes); err != nil {
+		return nil, err
+	}
+	b := newBuilder(c, blobSize, l.payloadEnd, limits)
+	version, err := streamTOC(c, compressed, limits.MaxTOCBytes, b.add)
 	if err != nil {
 		return nil, err
 	}
-	return newIndex(jtoc, c, blobSize, l.payloadEnd, limits)
+	return b.finish(version)
 }
 
+// newIndex validates a whole decoded TOC.
 func newIndex(jtoc *estargz.JTOC, c Compression, blobSize, payloadEnd int64, limits Limits) (*Index, error) {
-	if jtoc.Version != 1 {
-		return nil, fmt.Errorf("%w: TOC version %d", ErrNotEStargz, jtoc.Version)
+	b := newBuilder(c, blobSize, payloadEnd, limits)
+	for _, te := range jtoc.Entries {
+		if err := b.add(te); err != nil {
+			return nil, err
+		}
 	}
+	return b.finish(jtoc.Version)
+}
+
+// builder validates TOC entries one by one into an Index.
+type builder struct {
+	ix      *Index
+	limits  Limits
+	lastReg *Entry
+	offsets []int64
+}
+
+func newBuilder(c Compression, blobSize, payloadEnd int64, limits Limits) *builder {
 	ix := &Index{
 		Compression: c,
 		BlobSize:    blobSize,
@@ -135,39 +156,48 @@ func newIndex(jtoc *estargz.JTOC, c Compression, blobSize, payloadEnd int64, lim
 		byName:      map[string]*Entry{},
 	}
 	ix.byName["."] = ix.Root
-	var lastReg *Entry
-	var offsets []int64
-	for _, te := range jtoc.Entries {
-		if te == nil {
-			return nil, fmt.Errorf("%w: null TOC entry", ErrNotEStargz)
-		}
-		if te.Type == typeChunk {
-			if lastReg == nil || cleanOrEmpty(te.Name) != lastReg.Name {
-				return nil, fmt.Errorf("%w: chunk of %q does not follow its file", ErrNotEStargz, te.Name)
-			}
-			if err := addChunk(lastReg, te, payloadEnd); err != nil {
-				return nil, err
-			}
-			offsets = append(offsets, te.Offset)
-			continue
-		}
-		lastReg = nil
-		e, err := ix.add(te, limits)
-		if err != nil {
-			return nil, err
-		}
-		if e.Type == TypeReg && e.Size > 0 {
-			if err := addChunk(e, te, payloadEnd); err != nil {
-				return nil, err
-			}
-			offsets = append(offsets, te.Offset)
-			lastReg = e
-		}
+	ix.maxEntries = limits.MaxEntries
+	return &builder{ix: ix, limits: limits}
+}
+
+func (b *builder) add(te *estargz.TOCEntry) error {
+	if te == nil {
+		return fmt.Errorf("%w: null TOC entry", ErrNotEStargz)
 	}
-	if err := ix.finish(offsets); err != nil {
+	payloadEnd := b.ix.PayloadEnd
+	if te.Type == typeChunk {
+		if b.lastReg == nil || cleanOrEmpty(te.Name) != b.lastReg.Name {
+			return fmt.Errorf("%w: chunk of %q does not follow its file", ErrNotEStargz, te.Name)
+		}
+		if err := addChunk(b.lastReg, te, payloadEnd); err != nil {
+			return err
+		}
+		b.offsets = append(b.offsets, te.Offset)
+		return nil
+	}
+	b.lastReg = nil
+	e, err := b.ix.add(te, b.limits)
+	if err != nil {
+		return err
+	}
+	if e.Type == TypeReg && e.Size > 0 {
+		if err := addChunk(e, te, payloadEnd); err != nil {
+			return err
+		}
+		b.offsets = append(b.offsets, te.Offset)
+		b.lastReg = e
+	}
+	return nil
+}
+
+func (b *builder) finish(version int) (*Index, error) {
+	if version != 1 {
+		return nil, fmt.Errorf("%w: TOC version %d", ErrNotEStargz, version)
+	}
+	if err := b.ix.finish(b.offsets); err != nil {
 		return nil, err
 	}
-	return ix, nil
+	return b.ix, nil
 }
 
 // add validates one non-chunk entry and links it into the tree.
@@ -243,20 +273,31 @@ func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
 // TOC may leave implicit. A parent that is not a directory is refused: a
 // file "under" a symlink is how archives write outside their tree.
 func (ix *Index) parent(name string) (*Entry, error) {
+	// Find the nearest listed ancestor, then add the missing ones below it,
+	// each counted against the entry limit.
+	var missing []string
 	dir := path.Dir(name)
 	p, ok := ix.byName[dir]
-	if !ok {
-		gp, err := ix.parent(dir)
-		if err != nil {
-			return nil, err
+	for !ok {
+		missing = append(missing, dir)
+		dir = path.Dir(dir)
+		p, ok = ix.byName[dir]
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if p.Type != TypeDir {
+			break
 		}
-		p = &Entry{Name: dir, Type: TypeDir, Mode: 0o755, implicit: true}
 		ix.Files++
-		gp.Children = append(gp.Children, p)
-		ix.byName[dir] = p
+		if ix.Files > ix.maxEntries {
+			return nil, fmt.Errorf("%w: more than %d entries", ErrLimit, ix.maxEntries)
+		}
+		child := &Entry{Name: missing[i], Type: TypeDir, Mode: 0o755, implicit: true}
+		p.Children = append(p.Children, child)
+		ix.byName[child.Name] = child
+		p = child
 	}
 	if p.Type != TypeDir {
-		return nil, fmt.Errorf("%w: %q is under %q, which is a %s", ErrUnsafeName, name, dir, p.Type)
+		return nil, fmt.Errorf("%w: %q is under %q, which is a %s", ErrUnsafeName, name, p.Name, p.Type)
 	}
 	return p, nil
 }
@@ -278,6 +319,8 @@ func addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) error {
 	switch {
 	case size <= 0 || size > e.Size-next:
 		return fmt.Errorf("%w: chunk of %q has size %d", ErrNotEStargz, e.Name, te.ChunkSize)
+	case size > MaxChunkBytes || te.InnerOffset > MaxChunkBytes:
+		return fmt.Errorf("%w: chunk of %q is %d bytes at %d in its member; at most %d are read at once", ErrLimit, e.Name, size, te.InnerOffset, MaxChunkBytes)
 	case te.Offset < 0 || te.Offset >= payloadEnd || te.InnerOffset < 0:
 		return fmt.Errorf("%w: chunk of %q at blob offset %d is outside the data", ErrNotEStargz, e.Name, te.Offset)
 	case d.Validate() != nil:
@@ -317,6 +360,14 @@ func (ix *Index) finish(offsets []int64) error {
 	return nil
 }
 
+// Limits no artifact may pass, whatever the caller's Limits: they keep a
+// single entry from costing unbounded memory or time.
+const (
+	MaxChunkBytes = 64 << 20 // a chunk, and where it starts in its member
+	MaxNameBytes  = 4096     // a path, as PATH_MAX
+	MaxDepth      = 256      // directory levels
+)
+
 // CleanName turns a TOC or tar name into a clean relative path ("." for
 // the root), refusing absolute paths, "..", NUL and names that are not
 // already clean (which could alias another entry).
@@ -329,6 +380,13 @@ func CleanName(name string) (string, error) {
 	case strings.ContainsRune(n, 0), strings.HasPrefix(n, "/"), path.Clean(n) != n,
 		n == "..", strings.HasPrefix(n, "../"):
 		return "", fmt.Errorf("%w: %q", ErrUnsafeName, name)
+	case len(n) > MaxNameBytes || strings.Count(n, "/") >= MaxDepth:
+		return "", fmt.Errorf("%w: a name of %d bytes and %d levels (at most %d and %d)", ErrLimit, len(n), strings.Count(n, "/")+1, MaxNameBytes, MaxDepth)
+	}
+	for c := range strings.SplitSeq(n, "/") {
+		if len(c) > 255 {
+			return "", fmt.Errorf("%w: a name component of %d bytes (at most 255)", ErrLimit, len(c))
+		}
 	}
 	return n, nil
 }
