@@ -4,9 +4,12 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"time"
 
 	"oras.land/oras-go/v2/registry/remote/auth"
 
+	"github.com/blobber-dev/blobber/internal/cache"
+	"github.com/blobber-dev/blobber/internal/credential"
 	"github.com/blobber-dev/blobber/internal/target"
 	"github.com/blobber-dev/blobber/internal/toc"
 	"github.com/blobber-dev/blobber/internal/transport"
@@ -14,7 +17,8 @@ import (
 
 // Client pushes and reads artifacts. It is safe for concurrent use.
 type Client struct {
-	opts options
+	opts  options
+	cache *cache.Cache // nil without WithCache
 }
 
 type options struct {
@@ -23,6 +27,9 @@ type options struct {
 	concurrency int
 	limits      Limits
 	progress    ProgressFunc
+	cacheDir    string
+	cacheTTL    time.Duration
+	offline     bool
 }
 
 // Option configures a Client.
@@ -49,6 +56,26 @@ func WithPlainHTTP(plain bool) Option {
 
 // WithInsecureSkipVerify skips TLS certificate verification.
 func WithInsecureSkipVerify() Option { return func(o *options) { o.target.Insecure = true } }
+
+// WithCAFile trusts the PEM certificates in path, on top of the system's
+// roots, to sign registries' TLS certificates. (With WithTransport, the
+// given transport's own TLS settings apply instead.)
+func WithCAFile(path string) Option { return func(o *options) { o.target.CAFile = path } }
+
+// WithClientCert presents the client certificate in certFile, with the
+// private key in keyFile (both PEM), to registries that require one.
+func WithClientCert(certFile, keyFile string) Option {
+	return func(o *options) { o.target.CertFile, o.target.KeyFile = certFile, keyFile }
+}
+
+// WithRegistryConfig takes credentials from a docker config file, as docker
+// does: its "auths", identity tokens, "credsStore" and "credHelpers"
+// (docker-credential-* programs). path "" means docker's own,
+// $DOCKER_CONFIG/config.json or else ~/.docker/config.json. The file is
+// read when a registry first asks for credentials.
+func WithRegistryConfig(path string) Option {
+	return func(o *options) { o.target.Credential = credential.Lazy(path) }
+}
 
 // WithCredentials resolves the credential for a registry host
 // (oras-go's auth.CredentialFunc; see oras.land/oras-go/v2/registry/remote/credentials
@@ -92,7 +119,11 @@ func NewClient(opts ...Option) (*Client, error) {
 	if o.concurrency < 1 {
 		o.concurrency = 1
 	}
-	return &Client{opts: o}, nil
+	c := &Client{opts: o}
+	if err := c.openCache(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (c *Client) tocLimits() toc.Limits {

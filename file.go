@@ -70,7 +70,7 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	for n < len(p) && off < f.e.Size {
 		i := chunkAt(f.e, off)
 		if f.last.data == nil || f.last.index != i {
-			data, err := f.img.index.Fetch(f.img.blob, f.e.Chunks[i], f.last.data)
+			data, err := f.img.fetchChunk(f.e.Chunks[i], f.last.data)
 			if err != nil {
 				f.last.data = nil
 				return n, f.img.wrapRead(f.e, err)
@@ -181,7 +181,7 @@ func (s *chunkStream) fill() {
 				ch <- chunkResult{err: err}
 				return
 			}
-			data, err := s.img.index.Fetch(s.img.blob, c, nil)
+			data, err := s.img.fetchChunk(c, nil)
 			ch <- chunkResult{data: data, err: err}
 		}()
 		s.pending = append(s.pending, ch)

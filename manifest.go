@@ -65,30 +65,83 @@ type artifact struct {
 const maxBlobSize = 1 << 50
 
 // resolve finds the manifest a reference names, fetches it (checking its
-// digest and size), and checks that it is a blobber-readable artifact.
-func resolve(ctx context.Context, t *target.Target) (*artifact, error) {
+// digest and size) or takes it from the cache, and checks that it is a
+// blobber-readable artifact.
+func (c *Client) resolve(ctx context.Context, t *target.Target) (*artifact, error) {
 	ref := t.Reference
 	if ref == "" {
 		ref = "latest"
 	}
-	desc, err := t.Store.Resolve(ctx, ref)
+	desc, raw, err := c.manifest(ctx, t, ref)
 	if err != nil {
-		return nil, wrapf(err, "resolving %s:%s", t.Name, ref)
+		return nil, err
+	}
+	return parseArtifact(t.Name+"@"+desc.Digest.String(), desc, raw)
+}
+
+// manifest returns the descriptor and bytes of the manifest ref names.
+func (c *Client) manifest(ctx context.Context, t *target.Target, ref string) (ocispec.Descriptor, []byte, error) {
+	cached := c.cache != nil && t.RegistryHost() != ""
+	var desc ocispec.Descriptor
+	dgst, err := digest.Parse(ref)
+	isDigest := err == nil
+	if cached {
+		if !isDigest {
+			if d, mt, size, ok := c.cache.Tag(t.Name+":"+ref, c.tagMaxAge()); ok {
+				dgst, isDigest = d, true
+				desc = ocispec.Descriptor{MediaType: mt, Digest: d, Size: size}
+			}
+		}
+		if isDigest {
+			if mt, raw, ok := c.cache.Manifest(dgst); ok {
+				return ocispec.Descriptor{MediaType: mt, Digest: dgst, Size: int64(len(raw))}, raw, nil
+			}
+		}
+	}
+	if c.opts.offline {
+		return desc, nil, fmt.Errorf("%s:%s is not in the cache (offline): %w", t.Name, ref, ErrNotFound)
+	}
+	if desc.Digest == "" {
+		if desc, err = t.Store.Resolve(ctx, ref); err != nil {
+			return desc, nil, wrapf(err, "resolving %s:%s", t.Name, ref)
+		}
 	}
 	name := t.Name + "@" + desc.Digest.String()
-	switch desc.MediaType {
-	case ocispec.MediaTypeImageManifest, mediaTypeDockerManifest:
-	case ocispec.MediaTypeImageIndex, "application/vnd.docker.distribution.manifest.list.v2+json":
-		return nil, fmt.Errorf("%s is an image index, not a file artifact: %w", name, ErrNotEStargz)
-	default:
-		return nil, fmt.Errorf("%s has media type %q, not an image manifest: %w", name, desc.MediaType, ErrNotEStargz)
-	}
-	if desc.Size > 4<<20 {
-		return nil, fmt.Errorf("manifest %s is %d bytes: %w", name, desc.Size, ErrLimitExceeded)
+	if err := checkManifestDescriptor(name, desc); err != nil {
+		return desc, nil, err
 	}
 	raw, err := content.FetchAll(ctx, t.Store, desc)
 	if err != nil {
-		return nil, wrapf(err, "fetching manifest %s", name)
+		return desc, nil, wrapf(err, "fetching manifest %s", name)
+	}
+	if cached {
+		// A cache that cannot be written only costs speed.
+		_ = c.cache.PutManifest(desc.Digest, desc.MediaType, raw)
+		if !isDigest {
+			_ = c.cache.PutTag(t.Name+":"+ref, desc.Digest, desc.MediaType, desc.Size)
+		}
+	}
+	return desc, raw, nil
+}
+
+func checkManifestDescriptor(name string, desc ocispec.Descriptor) error {
+	switch desc.MediaType {
+	case ocispec.MediaTypeImageManifest, mediaTypeDockerManifest:
+	case ocispec.MediaTypeImageIndex, "application/vnd.docker.distribution.manifest.list.v2+json":
+		return fmt.Errorf("%s is an image index, not a file artifact: %w", name, ErrNotEStargz)
+	default:
+		return fmt.Errorf("%s has media type %q, not an image manifest: %w", name, desc.MediaType, ErrNotEStargz)
+	}
+	if desc.Size > 4<<20 {
+		return fmt.Errorf("manifest %s is %d bytes: %w", name, desc.Size, ErrLimitExceeded)
+	}
+	return nil
+}
+
+// parseArtifact checks that a verified manifest describes one eStargz layer.
+func parseArtifact(name string, desc ocispec.Descriptor, raw []byte) (*artifact, error) {
+	if err := checkManifestDescriptor(name, desc); err != nil {
+		return nil, err
 	}
 	var m ocispec.Manifest
 	if err := json.Unmarshal(raw, &m); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/blobber-dev/blobber/internal/cache"
 	"github.com/blobber-dev/blobber/internal/target"
 	"github.com/blobber-dev/blobber/internal/toc"
 )
@@ -21,12 +22,14 @@ import (
 // chunks, each verified against its digest. Reads use the context given to
 // Client.Open.
 type Image struct {
-	ctx    context.Context
-	client *Client
-	name   string
-	art    *artifact
-	index  *toc.Index
-	blob   *countingBlob
+	ctx     context.Context
+	client  *Client
+	name    string
+	art     *artifact
+	index   *toc.Index
+	blob    layerReader   // what reads go through: the cache, or the network
+	network *countingBlob // the registry, counted
+	cached  *cache.Blob   // nil when nothing is cached
 }
 
 var (
@@ -43,23 +46,46 @@ func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 	if err != nil {
 		return nil, classify(err)
 	}
-	art, err := resolve(ctx, t)
+	art, err := c.resolve(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	name := t.Name + "@" + art.manifest.Digest.String()
-	opened, err := t.OpenBlob(ctx, art.layer)
-	if err != nil {
-		return nil, wrapf(err, "opening layer of %s", name)
+	img := &Image{ctx: ctx, client: c, name: name, art: art, network: &countingBlob{}}
+	if !c.opts.offline {
+		if img.network.remote, err = t.OpenBlob(ctx, art.layer); err != nil {
+			return nil, wrapf(err, "opening layer of %s", name)
+		}
 	}
-	blob := &countingBlob{ReadBlob: opened}
-	index, err := toc.Read(ctx, blob, art.layer.Size, art.compression, art.tocDigest, c.tocLimits())
+	img.blob = img.network
+	if c.cache != nil && t.RegistryHost() != "" {
+		img.cached = c.cache.Blob(art.layer.Digest, art.layer.Size, img.network)
+		img.blob = cachedLayer{img.cached, img.network}
+	}
+	err = img.retryUncached(0, art.layer.Size, func() (err error) {
+		img.index, err = toc.Read(ctx, img.blob, art.layer.Size, art.compression, art.tocDigest, c.tocLimits())
+		return err
+	})
 	if err != nil {
-		blob.Close()
+		img.blob.Close()
 		return nil, wrapf(err, "reading the table of contents of %s", name)
 	}
-	c.opts.logger.DebugContext(ctx, "opened", "artifact", name, "entries", index.Files)
-	return &Image{ctx: ctx, client: c, name: name, art: art, index: index, blob: blob}, nil
+	c.opts.logger.DebugContext(ctx, "opened", "artifact", name, "entries", img.index.Files)
+	return img, nil
+}
+
+// cachedLayer reads through the cache and closes both it and the network.
+type cachedLayer struct {
+	*cache.Blob
+	network io.Closer
+}
+
+func (l cachedLayer) Close() error {
+	err := l.Blob.Close()
+	if nerr := l.network.Close(); err == nil {
+		err = nerr
+	}
+	return err
 }
 
 // Descriptor is the descriptor of the artifact's manifest.

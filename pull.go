@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"hash"
 	"slices"
@@ -220,6 +221,9 @@ func (p *puller) fetchAll(ctx context.Context) error {
 	}
 	want := p.img.art.layer.Digest
 	if got := digest.NewDigest(digest.SHA256, blobHash); got != want {
+		if p.img.cached != nil {
+			p.img.cached.Invalidate(0, p.img.index.BlobSize)
+		}
 		return fmt.Errorf("layer is %s, the manifest says %s: %w", got, want, ErrDigestMismatch)
 	}
 	return nil
@@ -232,9 +236,21 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 		return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
 	}
 	var scratch []byte
+	retried := false
 	for _, r := range s.chunks {
 		from := r.c.Offset - s.start
 		data, err := p.img.index.Decode(buf[from:from+p.img.index.Need(r.c)], r.c, scratch)
+		if err != nil && !retried && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) {
+			// Bytes from the cache that do not verify: drop them and fetch
+			// the segment again from the registry.
+			retried = true
+			if p.img.cached.Invalidate(s.start, s.end-s.start) == nil {
+				if _, err := p.img.blob.ReadAt(buf, s.start); err != nil {
+					return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
+				}
+				data, err = p.img.index.Decode(buf[from:from+p.img.index.Need(r.c)], r.c, scratch)
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.file.e.Name, err)
 		}

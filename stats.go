@@ -3,10 +3,12 @@ package blobber
 import (
 	"sync/atomic"
 
+	"github.com/blobber-dev/blobber/internal/cache"
 	"github.com/blobber-dev/blobber/internal/target"
 )
 
-// ReadStats says how much of an artifact's layer an Image has fetched.
+// ReadStats says how much of an artifact's layer an Image has fetched from
+// the registry (what the cache served is not counted).
 type ReadStats struct {
 	Requests  int64 // range reads of the layer (the TOC's included)
 	Bytes     int64 // layer bytes fetched
@@ -16,20 +18,31 @@ type ReadStats struct {
 // Stats reports what this Image has fetched so far.
 func (img *Image) Stats() ReadStats {
 	return ReadStats{
-		Requests:  img.blob.reads.Load(),
-		Bytes:     img.blob.bytes.Load(),
+		Requests:  img.network.reads.Load(),
+		Bytes:     img.network.bytes.Load(),
 		LayerSize: img.art.layer.Size,
 	}
 }
 
-// countingBlob counts what is read through it.
+// countingBlob counts what is read through it. Without a remote (offline)
+// every read fails.
 type countingBlob struct {
-	target.ReadBlob
+	remote       target.ReadBlob
 	reads, bytes atomic.Int64
 }
 
+func (c *countingBlob) Close() error {
+	if c.remote == nil {
+		return nil
+	}
+	return c.remote.Close()
+}
+
 func (c *countingBlob) ReadAt(p []byte, off int64) (int, error) {
-	n, err := c.ReadBlob.ReadAt(p, off)
+	if c.remote == nil {
+		return 0, cache.ErrOffline
+	}
+	n, err := c.remote.ReadAt(p, off)
 	c.reads.Add(1)
 	c.bytes.Add(int64(n))
 	return n, err

@@ -9,7 +9,7 @@ import (
 )
 
 func newPullCmd(g *globalOptions) *cobra.Command {
-	var overwrite bool
+	var overwrite, noProgress bool
 	cmd := &cobra.Command{
 		Use:   "pull REF DIR",
 		Short: "Extract a whole artifact into a directory",
@@ -18,6 +18,9 @@ never replaced unless --overwrite is given; a pull that fails removes what
 it created and leaves what was already in DIR as it was.`,
 		Args: exactArgs(2, "REF DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			progress, finish := newProgress(cmd, noProgress)
+			defer finish()
+			g.progress = progress
 			c, err := g.client(cmd)
 			if err != nil {
 				return err
@@ -35,5 +38,6 @@ it created and leaves what was already in DIR as it was.`,
 		},
 	}
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace existing files")
+	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "do not draw progress bars (they are drawn only on a terminal)")
 	return cmd
 }

@@ -13,6 +13,7 @@ type pushOptions struct {
 	keepMtime   bool
 	compression string
 	chunkSize   int
+	noProgress  bool
 }
 
 func newPushCmd(g *globalOptions) *cobra.Command {
@@ -28,6 +29,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVar(&o.keepMtime, "keep-mtime", false, "record modification times (default: fixed times, so the same tree gives the same digest)")
 	f.StringVar(&o.compression, "compression", "gzip", "layer compression: gzip or zstd")
+	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress bars (they are drawn only on a terminal)")
 	f.IntVar(&o.chunkSize, "estargz-chunk-size", 0, "largest piece of a file compressed on its own, in bytes (default 4 MiB)")
 	return cmd
 }
@@ -43,6 +45,9 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if o.compression != "gzip" && o.compression != "zstd" {
 		return usagef("push: --compression must be gzip or zstd, not %q", o.compression)
 	}
+	progress, finish := newProgress(cmd, o.noProgress)
+	defer finish()
+	g.progress = progress
 	c, err := g.client(cmd)
 	if err != nil {
 		return err

@@ -4,26 +4,41 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
-	"oras.land/oras-go/v2/registry/remote/credentials"
+	"oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/blobber-dev/blobber"
+	"github.com/blobber-dev/blobber/internal/credential"
+	"github.com/blobber-dev/blobber/internal/target"
 )
 
 // globalOptions are the flags every command shares.
 type globalOptions struct {
-	ociLayout   bool
-	plainHTTP   bool
-	insecure    bool
-	verbose     bool
-	concurrency int
-	maxFiles    int
-	maxBytes    int64
-	retries     int
-	timeout     time.Duration
+	ociLayout      bool
+	plainHTTP      bool
+	insecure       bool
+	caFile         string
+	certFile       string
+	keyFile        string
+	registryConfig string
+	verbose        bool
+	concurrency    int
+	maxFiles       int
+	maxBytes       int64
+	retries        int
+	timeout        time.Duration
+	cache          cacheFlags
+	progress       blobber.Option // set by commands that draw progress bars
+
+	// credentialHosts are the registries that asked for credentials, and
+	// whether any were stored: the hint for an authentication failure.
+	credMu          sync.Mutex
+	credentialHosts map[string]bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -41,15 +56,23 @@ without downloading the whole artifact.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	f := root.PersistentFlags()
 	f.BoolVar(&g.ociLayout, "oci-layout", false, "references are OCI image layout directories (path[:tag|@digest])")
-	f.BoolVar(&g.plainHTTP, "plain-http", false, "use HTTP instead of HTTPS (the default for localhost and 127.0.0.1)")
+	f.BoolVar(&g.plainHTTP, "plain-http", false, "use HTTP instead of HTTPS (default: HTTPS, except HTTP for a localhost or 127.0.0.1 registry that does not speak TLS)")
 	f.BoolVar(&g.insecure, "insecure", false, "skip TLS certificate verification")
+	f.StringVar(&g.caFile, "ca-file", "", "trust the CA certificates in this PEM file for registries' TLS certificates")
+	f.StringVar(&g.certFile, "cert-file", "", "client certificate (PEM) for registries that require one; with --key-file")
+	f.StringVar(&g.keyFile, "key-file", "", "private key (PEM) of --cert-file")
+	f.StringVar(&g.registryConfig, "registry-config", "", "docker config file with registry credentials (default $BLOBBER_REGISTRY_CONFIG, else $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
 	f.BoolVarP(&g.verbose, "verbose", "v", false, "log what blobber does to stderr")
 	f.IntVar(&g.concurrency, "concurrency", 0, "parallel range requests when reading (default: 2 per CPU, at least 4)")
 	f.IntVar(&g.maxFiles, "max-files", 0, "refuse artifacts with more entries (default 1000000)")
 	f.Int64Var(&g.maxBytes, "max-size", 0, "refuse artifacts whose files total more bytes (default 64 GiB)")
 	f.IntVar(&g.retries, "retries", 5, "retries of a failed request (408, 429, 5xx, resets, timeouts), with backoff")
 	f.DurationVar(&g.timeout, "timeout", 0, "give up on the whole operation after this long (e.g. 10m; default none)")
+	g.cache.register(f)
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if (g.certFile == "") != (g.keyFile == "") {
+			return usagef("--cert-file and --key-file go together")
+		}
 		if g.timeout > 0 {
 			ctx, cancel := context.WithTimeoutCause(cmd.Context(), g.timeout, fmt.Errorf("timed out after %s (--timeout)", g.timeout))
 			cmd.SetContext(ctx)
@@ -65,8 +88,17 @@ without downloading the whole artifact.`,
 		newCpCmd(g),
 		newPullCmd(g),
 		newTagsCmd(g),
+		newLoginCmd(g),
+		newLogoutCmd(g),
+		newCacheCmd(g),
 		newVersionCmd(),
 	)
+	// Name the registry in the hint of an authentication failure.
+	for _, c := range root.Commands() {
+		if run := c.RunE; run != nil {
+			c.RunE = func(cmd *cobra.Command, args []string) error { return g.explainAuth(run(cmd, args)) }
+		}
+	}
 	return root
 }
 
@@ -85,6 +117,12 @@ func (g *globalOptions) client(cmd *cobra.Command) (*blobber.Client, error) {
 	if g.insecure {
 		opts = append(opts, blobber.WithInsecureSkipVerify())
 	}
+	if g.caFile != "" {
+		opts = append(opts, blobber.WithCAFile(g.caFile))
+	}
+	if g.certFile != "" || g.keyFile != "" {
+		opts = append(opts, blobber.WithClientCert(g.certFile, g.keyFile))
+	}
 	if cmd.Flags().Changed("retries") {
 		n := g.retries
 		if n == 0 {
@@ -100,13 +138,85 @@ func (g *globalOptions) client(cmd *cobra.Command) (*blobber.Client, error) {
 	}
 	if !g.ociLayout {
 		// The same credentials as docker: its config file and credential helpers.
-		store, err := credentials.NewStoreFromDocker(credentials.StoreOptions{})
+		store, err := g.credentialStore()
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, blobber.WithCredentials(credentials.Credential(store)))
+		opts = append(opts, blobber.WithCredentials(g.recordCredentialHosts(store.Func())))
+	}
+	cacheOpts, err := g.cache.options()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, cacheOpts...)
+	if g.progress != nil {
+		opts = append(opts, g.progress)
 	}
 	return blobber.NewClient(opts...)
+}
+
+// credentialStore opens the docker config file that holds credentials.
+func (g *globalOptions) credentialStore() (*credential.Store, error) {
+	path := g.registryConfig
+	if path == "" {
+		path = os.Getenv("BLOBBER_REGISTRY_CONFIG")
+	}
+	return credential.Open(path) // "" is docker's own
+}
+
+// targetOptions are the registry options of the shared flags, for the
+// commands (login) that reach a registry without the library's verbs.
+func (g *globalOptions) targetOptions(cmd *cobra.Command) target.Options {
+	o := target.Options{
+		Insecure:  g.insecure,
+		CAFile:    g.caFile,
+		CertFile:  g.certFile,
+		KeyFile:   g.keyFile,
+		UserAgent: "blobber/" + version(),
+		Retries:   g.retries,
+	}
+	if o.Retries == 0 {
+		o.Retries = -1 // target's 0 means its default
+	}
+	if cmd.Flags().Changed("plain-http") {
+		o.PlainHTTP = &g.plainHTTP
+	}
+	return o
+}
+
+// recordCredentialHosts notes which registries asked for credentials.
+func (g *globalOptions) recordCredentialHosts(fn auth.CredentialFunc) auth.CredentialFunc {
+	return func(ctx context.Context, host string) (auth.Credential, error) {
+		cred, err := fn(ctx, host)
+		if host == "registry-1.docker.io" {
+			host = "docker.io" // what users log in to
+		}
+		g.credMu.Lock()
+		if g.credentialHosts == nil {
+			g.credentialHosts = map[string]bool{}
+		}
+		g.credentialHosts[host] = g.credentialHosts[host] || cred != auth.EmptyCredential
+		g.credMu.Unlock()
+		return cred, err
+	}
+}
+
+// explainAuth attaches to err the registry that asked for credentials
+// (when exactly one did), for the hint reportError gives on an
+// authentication failure.
+func (g *globalOptions) explainAuth(err error) error {
+	if err == nil {
+		return nil
+	}
+	g.credMu.Lock()
+	defer g.credMu.Unlock()
+	if len(g.credentialHosts) != 1 {
+		return err
+	}
+	for host, stored := range g.credentialHosts {
+		return &authContext{host: host, stored: stored, err: err}
+	}
+	return err
 }
 
 // version is set at build time with -ldflags "-X main.buildVersion=…", or

@@ -5,15 +5,18 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // Fault is what the proxy does to one request instead of, or on top of,
 // forwarding it: the misbehaviour of real registries, CDNs and networks.
 type Fault struct {
-	Status      int         // answer with this status instead of forwarding
-	Header      http.Header // extra headers for Status, e.g. Retry-After
-	CutAfter    int64       // forward, but drop the connection after this many response body bytes
-	IgnoreRange bool        // forward without Range, so the registry sends the whole blob with 200
+	Status      int           // answer with this status instead of forwarding
+	Header      http.Header   // extra headers for Status, e.g. Retry-After or Location
+	Body        []byte        // body for Status, e.g. a registry's JSON error
+	Delay       time.Duration // wait this long before answering or forwarding (a slow network)
+	CutAfter    int64         // forward, but drop the connection after this many response body bytes
+	IgnoreRange bool          // forward without Range, so the registry sends the whole blob with 200
 	// FailUploadAfter makes the upload fail (the proxy answers 502) after
 	// this many request body bytes have been read.
 	FailUploadAfter int64
@@ -42,11 +45,21 @@ func (p *Proxy) applyFault(w *http.ResponseWriter, r *http.Request) bool {
 	if fault == nil {
 		return false
 	}
+	if fault.Delay > 0 {
+		select {
+		case <-time.After(fault.Delay):
+		case <-r.Context().Done():
+		}
+	}
 	if fault.Status != 0 {
 		for k, v := range fault.Header {
 			(*w).Header()[k] = v
 		}
+		if len(fault.Body) > 0 && (*w).Header().Get("Content-Type") == "" {
+			(*w).Header().Set("Content-Type", "application/json")
+		}
 		(*w).WriteHeader(fault.Status)
+		_, _ = (*w).Write(fault.Body)
 		return true
 	}
 	if fault.IgnoreRange {

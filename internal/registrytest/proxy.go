@@ -1,6 +1,7 @@
 package registrytest
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -45,7 +46,7 @@ type Proxy struct {
 // test finishes.
 func (r *Registry) CountingProxy(t testing.TB) *Proxy {
 	t.Helper()
-	p, err := NewCountingProxy(r.URL())
+	p, err := newCountingProxy(r.URL(), r.clientTLS)
 	if err != nil {
 		t.Fatalf("registrytest: %v", err)
 	}
@@ -57,6 +58,12 @@ func (r *Registry) CountingProxy(t testing.TB) *Proxy {
 // target, a base URL such as "http://127.0.0.1:5000". The caller must call
 // Close.
 func NewCountingProxy(target string) (*Proxy, error) {
+	return newCountingProxy(target, nil)
+}
+
+// newCountingProxy is NewCountingProxy to a target reached with tlsConfig
+// (the proxy itself speaks plain HTTP).
+func newCountingProxy(target string, tlsConfig *tls.Config) (*Proxy, error) {
 	u, err := url.Parse(target)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("bad proxy target %q", target)
@@ -69,6 +76,9 @@ func NewCountingProxy(target string) (*Proxy, error) {
 	p.tr = http.DefaultTransport.(*http.Transport).Clone()
 	p.tr.Proxy = nil               // never go via an environment proxy
 	p.tr.DisableCompression = true // count the bytes the registry really sent
+	if tlsConfig != nil {
+		p.tr.TLSClientConfig = tlsConfig.Clone()
+	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
@@ -154,7 +164,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // rewriteLocation points absolute Location headers that name the registry
-// back at the proxy. With the Host header preserved Distribution already
+// back at the proxy, over plain HTTP. With the Host header preserved Distribution already
 // does this; the rewrite covers registries configured with http.host.
 func (p *Proxy) rewriteLocation(resp *http.Response) error {
 	loc := resp.Header.Get("Location")
@@ -162,7 +172,9 @@ func (p *Proxy) rewriteLocation(resp *http.Response) error {
 		return nil
 	}
 	u, err := url.Parse(loc)
-	if err != nil || u.Host != p.target.Host {
+	// A Location on the proxy's own host may still say https when the
+	// registry behind it serves HTTPS.
+	if err != nil || u.Host != p.target.Host && u.Host != p.host {
 		return nil
 	}
 	u.Scheme, u.Host = "http", p.host

@@ -1,11 +1,16 @@
 // Package registrytest starts a real CNCF Distribution registry in-process,
-// bound to 127.0.0.1 over plain HTTP, for use by tests, benchmarks and demos.
+// bound to 127.0.0.1, for use by tests, benchmarks and demos: over plain
+// HTTP by default, or HTTPS with a CA made for the run (optionally
+// requiring client certificates), and open or requiring basic
+// authentication or bearer tokens from a token server started beside it.
 // A counting reverse proxy (see [Proxy]) lets tests assert how many requests
-// and bytes a client actually moved.
+// and bytes a client actually moved; a forward proxy (see [ForwardProxy])
+// stands in for HTTP_PROXY and HTTPS_PROXY.
 package registrytest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -28,9 +33,13 @@ import (
 
 // Registry is a running in-process Distribution registry.
 type Registry struct {
-	app  *handlers.App
-	srv  *http.Server
-	host string
+	app       *handlers.App
+	srv       *http.Server
+	host      string
+	scheme    string
+	clientTLS *tls.Config  // trusts the registry (and presents a client certificate if it wants one)
+	token     *TokenServer // with WithTokenAuth
+	dir       string       // auth files, removed on Close
 
 	closeOnce sync.Once
 }
@@ -39,7 +48,24 @@ type Registry struct {
 type Option func(*options)
 
 type options struct {
-	fsDir string
+	fsDir      string
+	tlsCA      *CA
+	tlsHosts   []string
+	clientCA   *CA
+	basicUsers map[string]string
+	token      *TokenAuth
+}
+
+// WithTLS serves HTTPS with a certificate that ca issues for 127.0.0.1 and
+// any other hosts (IP addresses or DNS names) given.
+func WithTLS(ca *CA, hosts ...string) Option {
+	return func(o *options) { o.tlsCA, o.tlsHosts = ca, hosts }
+}
+
+// WithClientAuth makes an HTTPS registry require a client certificate
+// issued by ca (mutual TLS).
+func WithClientAuth(ca *CA) Option {
+	return func(o *options) { o.clientCA = ca }
 }
 
 // WithFilesystem stores registry content under dir using Distribution's
@@ -67,16 +93,51 @@ func StartServer(opts ...Option) (_ *Registry, err error) {
 		opt(&o)
 	}
 	silenceLogs()
+	r := &Registry{scheme: "http"}
+	defer func() {
+		if err != nil {
+			r.cleanup()
+		}
+	}()
+
+	var serverTLS *tls.Config
+	if o.tlsCA != nil {
+		if serverTLS, r.clientTLS, err = tlsConfigs(o); err != nil {
+			return nil, err
+		}
+		r.scheme = "https"
+	} else if o.clientCA != nil {
+		return nil, errors.New("WithClientAuth needs WithTLS")
+	}
+	cfg := newConfig(o)
+	if o.basicUsers != nil || o.token != nil {
+		if r.dir, err = os.MkdirTemp("", "registrytest-auth-"); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case o.basicUsers != nil && o.token != nil:
+		return nil, errors.New("WithBasicAuth and WithTokenAuth exclude each other")
+	case o.basicUsers != nil:
+		if cfg.Auth, err = basicAuthConfig(r.dir, o.basicUsers); err != nil {
+			return nil, err
+		}
+	case o.token != nil:
+		// The token server shares the registry's certificate, so that the
+		// realm is HTTPS when the registry is.
+		if r.token, cfg.Auth, err = startTokenServer(*o.token, r.dir, serverTLS); err != nil {
+			return nil, err
+		}
+	}
 
 	// NewApp reports configuration problems by panicking.
-	var app *handlers.App
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
 				err = fmt.Errorf("starting distribution: %v", p)
 			}
 		}()
-		app = handlers.NewApp(context.Background(), newConfig(o))
+		r.app = handlers.NewApp(context.Background(), cfg)
 	}()
 	if err != nil {
 		return nil, err
@@ -84,24 +145,62 @@ func StartServer(opts ...Option) (_ *Registry, err error) {
 
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
-		_ = app.Shutdown()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	r := &Registry{
-		app:  app,
-		srv:  &http.Server{Handler: app, ReadHeaderTimeout: 30 * time.Second, ErrorLog: discardLog},
-		host: ln.Addr().String(),
+	r.host = ln.Addr().String()
+	var handler http.Handler = r.app
+	if r.token != nil {
+		handler = expiryGuard{ts: r.token, next: handler}
+	}
+	r.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, ErrorLog: discardLog}
+	if serverTLS != nil {
+		ln = tls.NewListener(ln, serverTLS)
 	}
 	go func() { _ = r.srv.Serve(ln) }()
 	return r, nil
+}
+
+// tlsConfigs returns the registry's TLS configuration and one for clients
+// that trust it (with a client certificate when the registry wants one).
+func tlsConfigs(o options) (server, client *tls.Config, err error) {
+	cert, err := o.tlsCA.IssueServer(append([]string{"127.0.0.1"}, o.tlsHosts...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	server = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	client = &tls.Config{RootCAs: o.tlsCA.Pool(), MinVersion: tls.VersionTLS12}
+	if o.clientCA != nil {
+		server.ClientAuth = tls.RequireAndVerifyClientCert
+		server.ClientCAs = o.clientCA.Pool()
+		clientCert, err := o.clientCA.IssueClient("registrytest-client")
+		if err != nil {
+			return nil, nil, err
+		}
+		client.Certificates = []tls.Certificate{clientCert}
+	}
+	return server, client, nil
 }
 
 // Host returns the registry's host:port, e.g. "127.0.0.1:41234", suitable
 // for image references.
 func (r *Registry) Host() string { return r.host }
 
-// URL returns the registry's base URL, e.g. "http://127.0.0.1:41234".
-func (r *Registry) URL() string { return "http://" + r.host }
+// URL returns the registry's base URL, e.g. "http://127.0.0.1:41234", or
+// "https://…" with WithTLS.
+func (r *Registry) URL() string { return r.scheme + "://" + r.host }
+
+// ClientTLS is a TLS configuration that trusts an HTTPS registry (and
+// presents a client certificate when it requires one); nil for plain HTTP.
+func (r *Registry) ClientTLS() *tls.Config {
+	if r.clientTLS == nil {
+		return nil
+	}
+	return r.clientTLS.Clone()
+}
+
+// TokenServer is the token server of a registry started with
+// WithTokenAuth, or nil.
+func (r *Registry) TokenServer() *TokenServer { return r.token }
 
 // Close stops the server, waiting briefly for in-flight requests.
 // It is safe to call more than once. Distribution leaves one idle goroutine
@@ -110,8 +209,21 @@ func (r *Registry) URL() string { return "http://" + r.host }
 func (r *Registry) Close() {
 	r.closeOnce.Do(func() {
 		shutdownServer(r.srv)
-		_ = r.app.Shutdown()
+		r.cleanup()
 	})
+}
+
+// cleanup releases what StartServer made besides the registry's listener.
+func (r *Registry) cleanup() {
+	if r.app != nil {
+		_ = r.app.Shutdown()
+	}
+	if r.token != nil {
+		r.token.close()
+	}
+	if r.dir != "" {
+		_ = os.RemoveAll(r.dir)
+	}
 }
 
 func newConfig(o options) *configuration.Configuration {

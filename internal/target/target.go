@@ -23,9 +23,15 @@ import (
 
 // Options say how to reach targets.
 type Options struct {
-	OCILayout  bool  // references are OCI layout directories
-	PlainHTTP  *bool // nil: plain HTTP for loopback registries only
-	Insecure   bool  // skip TLS verification
+	OCILayout bool  // references are OCI layout directories
+	PlainHTTP *bool // nil: HTTPS, except plain HTTP for a loopback registry that does not speak TLS
+	Insecure  bool  // skip TLS verification
+	CAFile    string
+	CertFile  string // client certificate, with KeyFile
+	KeyFile   string
+	// Credential resolves the credential for a registry host. auth.Client
+	// sends it only to that host (dropping Authorization on redirects that
+	// leave it) and to the token realm the host names.
 	Credential auth.CredentialFunc
 	Transport  http.RoundTripper // under the retries; nil: a tuned clone of http.DefaultTransport
 	Retries    int               // 0: transport.DefaultRetries; <0: none
@@ -58,7 +64,7 @@ func Open(ctx context.Context, ref string, opts Options, create bool) (*Target, 
 	if err != nil {
 		return nil, err
 	}
-	repo, err := opts.repository(r)
+	repo, err := opts.repository(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -66,27 +72,62 @@ func Open(ctx context.Context, ref string, opts Options, create bool) (*Target, 
 	return &Target{Name: name, Reference: r.Reference, Store: repo, repo: repo}, nil
 }
 
-func (o Options) repository(r registry.Reference) (*remote.Repository, error) {
-	plain := IsLoopback(r.Registry)
-	if o.PlainHTTP != nil {
-		plain = *o.PlainHTTP
-	}
-	rt := transport.New(transport.Options{Insecure: o.Insecure, Retries: o.Retries, Base: o.Transport})
-	header := http.Header{}
-	if o.UserAgent != "" {
-		header.Set("User-Agent", o.UserAgent)
-	}
-	client := &auth.Client{
-		Client:     &http.Client{Transport: rt},
-		Header:     header,
-		Credential: o.Credential,
-		Cache:      auth.NewCache(),
+func (o Options) repository(ctx context.Context, r registry.Reference) (*remote.Repository, error) {
+	client, err := o.client()
+	if err != nil {
+		return nil, err
 	}
 	return &remote.Repository{
 		Client:    client,
 		Reference: r,
-		PlainHTTP: plain,
+		PlainHTTP: o.plainHTTP(ctx, r.Registry),
 	}, nil
+}
+
+// NewRegistry returns the registry at host (host[:port]), reached as
+// repositories are; login uses it to check credentials.
+func NewRegistry(ctx context.Context, host string, opts Options) (*remote.Registry, error) {
+	r := registry.Reference{Registry: host}
+	if err := r.ValidateRegistry(); err != nil {
+		return nil, fmt.Errorf("%w %q: %v", ErrInvalidReference, host, err)
+	}
+	client, err := opts.client()
+	if err != nil {
+		return nil, err
+	}
+	return &remote.Registry{RepositoryOptions: remote.RepositoryOptions{
+		Client:    client,
+		Reference: r,
+		PlainHTTP: opts.plainHTTP(ctx, host),
+	}}, nil
+}
+
+func (o Options) client() (*auth.Client, error) {
+	tlsConfig, err := transport.TLS{Insecure: o.Insecure, CAFile: o.CAFile, CertFile: o.CertFile, KeyFile: o.KeyFile}.Config()
+	if err != nil {
+		return nil, err
+	}
+	rt := transport.New(transport.Options{Insecure: o.Insecure, TLS: tlsConfig, Retries: o.Retries, Base: o.Transport})
+	header := http.Header{}
+	if o.UserAgent != "" {
+		header.Set("User-Agent", o.UserAgent)
+	}
+	return &auth.Client{
+		Client:     &http.Client{Transport: rt},
+		Header:     header,
+		Credential: o.Credential,
+		Cache:      auth.NewCache(),
+	}, nil
+}
+
+// plainHTTP decides the scheme: as told, else HTTPS, except for a registry
+// on this machine that does not answer TLS (docker tries HTTPS first on
+// loopback too, then falls back to HTTP).
+func (o Options) plainHTTP(ctx context.Context, host string) bool {
+	if o.PlainHTTP != nil {
+		return *o.PlainHTTP
+	}
+	return IsLoopback(host) && !transport.SpeaksTLS(ctx, host)
 }
 
 func openLayout(ctx context.Context, ref string, create bool) (*Target, error) {

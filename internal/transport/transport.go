@@ -1,6 +1,7 @@
 // Package transport builds the HTTP stack blobber talks to registries
-// through: TLS settings, the environment's proxy, and retries with
-// exponential backoff and jitter that honour Retry-After.
+// through: TLS settings (CAs, client certificates), the environment's proxy,
+// and retries with exponential backoff and jitter that honour Retry-After;
+// and it tells whether a registry speaks TLS at all.
 package transport
 
 import (
@@ -21,6 +22,7 @@ import (
 // Options configure the stack.
 type Options struct {
 	Insecure bool              // skip TLS verification
+	TLS      *tls.Config       // CAs and client certificates (see [TLS.Config]); overrides Insecure
 	Retries  int               // attempts after the first; 0 means DefaultRetries, <0 none
 	Base     http.RoundTripper // under the retries; nil: a tuned clone of http.DefaultTransport
 }
@@ -35,7 +37,10 @@ func New(o Options) http.RoundTripper {
 		t := http.DefaultTransport.(*http.Transport).Clone() // keeps ProxyFromEnvironment
 		t.MaxIdleConnsPerHost = 64
 		t.ForceAttemptHTTP2 = true
-		if o.Insecure {
+		switch {
+		case o.TLS != nil:
+			t.TLSClientConfig = o.TLS.Clone()
+		case o.Insecure:
 			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 		}
 		base = t

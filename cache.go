@@ -1,0 +1,81 @@
+package blobber
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/blobber-dev/blobber/internal/cache"
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+// WithCache keeps blobs (by byte range), manifests and resolved tags in
+// dir, shared safely with other blobber processes: a second read of the
+// same chunks, the same TOC or a whole pulled layer costs no network. Use
+// cache.DefaultDir's location, $XDG_CACHE_HOME/blobber, for the CLI's
+// behaviour. Without this option the client caches nothing.
+func WithCache(dir string) Option { return func(o *options) { o.cacheDir = dir } }
+
+// WithCacheTTL trusts a tag's cached resolution for d before asking the
+// registry again. The default, 0, always asks (a cheap HEAD request) so a
+// moved tag is seen at once.
+func WithCacheTTL(d time.Duration) Option { return func(o *options) { o.cacheTTL = d } }
+
+// WithOffline reads only from the cache (see WithCache): no request is
+// made, and anything not cached is ErrNotFound.
+func WithOffline() Option { return func(o *options) { o.offline = true } }
+
+func (c *Client) openCache() error {
+	if c.opts.cacheDir == "" {
+		if c.opts.offline {
+			return errors.New("offline mode needs a cache (WithCache)")
+		}
+		return nil
+	}
+	cc, err := cache.Open(c.opts.cacheDir)
+	if err != nil {
+		return fmt.Errorf("opening the cache: %w", err)
+	}
+	c.cache = cc
+	return nil
+}
+
+// tagMaxAge is how old a cached tag may be and still be used.
+func (c *Client) tagMaxAge() time.Duration {
+	if c.opts.offline {
+		return -1
+	}
+	return c.opts.cacheTTL
+}
+
+// layerReader is the layer as the read side sees it: the network, or the
+// cache in front of it.
+type layerReader interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// retryUncached runs read; if it found bytes that do not verify and they
+// may have come from the cache, it drops them from the cache and reads
+// once more, from the registry.
+func (img *Image) retryUncached(off, n int64, read func() error) error {
+	err := read()
+	if err != nil && img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) {
+		img.client.opts.logger.Warn("cached bytes did not verify; fetching them again", "artifact", img.name, "offset", off, "length", n)
+		if ierr := img.cached.Invalidate(off, n); ierr == nil {
+			err = read()
+		}
+	}
+	return err
+}
+
+// fetchChunk reads and verifies one chunk.
+func (img *Image) fetchChunk(c toc.Chunk, dst []byte) ([]byte, error) {
+	var data []byte
+	err := img.retryUncached(c.Offset, img.index.Need(c), func() (err error) {
+		data, err = img.index.Fetch(img.blob, c, dst)
+		return err
+	})
+	return data, err
+}

@@ -1,0 +1,164 @@
+package blobber_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/blobber-dev/blobber"
+	"github.com/blobber-dev/blobber/internal/registrytest"
+)
+
+// cacheTree has a 4 KiB text file and an 8 MiB random one (two chunks).
+func cacheTree(t *testing.T) (dir string, small, big []byte) {
+	dir = t.TempDir()
+	small = bytes.Repeat([]byte("cache me\n"), 455)
+	big = make([]byte, 8<<20)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range big {
+		big[i] = byte(rng.Uint32())
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "small.txt"), small, 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644))
+	return dir, small, big
+}
+
+func catFile(t *testing.T, c *blobber.Client, ref, name string) []byte {
+	t.Helper()
+	img, err := c.Open(context.Background(), ref)
+	must(t, err)
+	defer img.Close()
+	var out bytes.Buffer
+	_, err = img.WriteFileTo(&out, name)
+	must(t, err)
+	return out.Bytes()
+}
+
+func TestCacheMakesRepeatReadsFree(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	src, small, big := cacheTree(t)
+	cacheDir := t.TempDir()
+	c := newClient(t, blobber.WithCache(cacheDir))
+	desc, err := c.Push(ctx, proxy.Host()+"/cache/tree:v1", os.DirFS(src))
+	must(t, err)
+	byDigest := proxy.Host() + "/cache/tree@" + desc.Digest.String()
+
+	// ls of a digest reference, twice: the second makes no request at all.
+	img, err := c.Open(ctx, byDigest)
+	must(t, err)
+	img.Close()
+	proxy.Reset()
+	img, err = c.Open(ctx, byDigest)
+	must(t, err)
+	img.Close()
+	if s := proxy.Stats(); s.Requests != 0 {
+		t.Fatalf("second ls of a digest reference made %d requests (%d blob)", s.Requests, s.BlobRequests)
+	}
+
+	// cat of the same file, twice: the second makes no blob request.
+	if got := catFile(t, c, byDigest, "small.txt"); !bytes.Equal(got, small) {
+		t.Fatal("small.txt differs")
+	}
+	proxy.Reset()
+	if got := catFile(t, c, byDigest, "small.txt"); !bytes.Equal(got, small) {
+		t.Fatal("small.txt differs from the cache")
+	}
+	if s := proxy.Stats(); s.BlobRequests != 0 {
+		t.Fatalf("second cat made %d blob requests", s.BlobRequests)
+	}
+
+	// A pull after cat of big.bin does not fetch its chunks again.
+	if got := catFile(t, c, byDigest, "big.bin"); !bytes.Equal(got, big) {
+		t.Fatal("big.bin differs")
+	}
+	proxy.Reset()
+	_, err = c.Pull(ctx, byDigest, filepath.Join(t.TempDir(), "out"))
+	must(t, err)
+	if s := proxy.Stats(); s.BlobBytes > 1<<20 {
+		t.Fatalf("pull after cat fetched %d blob bytes; big.bin's 8 MiB should have come from the cache", s.BlobBytes)
+	}
+
+	// A second full pull reads no blob bytes.
+	proxy.Reset()
+	dst := filepath.Join(t.TempDir(), "again")
+	_, err = c.Pull(ctx, proxy.Host()+"/cache/tree:v1", dst)
+	must(t, err)
+	if s := proxy.Stats(); s.BlobBytes != 0 || s.BlobRequests != 0 {
+		t.Fatalf("second pull fetched %d blob bytes in %d requests", s.BlobBytes, s.BlobRequests)
+	}
+	compareTrees(t, src, dst)
+}
+
+func TestCacheServesOffline(t *testing.T) {
+	reg := registrytest.Start(t)
+	ctx := context.Background()
+	src, small, _ := cacheTree(t)
+	cacheDir := t.TempDir()
+	ref := reg.Host() + "/cache/offline:v1"
+	online := newClient(t, blobber.WithCache(cacheDir))
+	_, err := online.Push(ctx, ref, os.DirFS(src))
+	must(t, err)
+	_, err = online.Pull(ctx, ref, filepath.Join(t.TempDir(), "out"))
+	must(t, err)
+	reg.Close() // no network from here on
+
+	offline := newClient(t, blobber.WithCache(cacheDir), blobber.WithOffline())
+	if got := catFile(t, offline, ref, "small.txt"); !bytes.Equal(got, small) {
+		t.Fatal("small.txt differs offline")
+	}
+	dst := filepath.Join(t.TempDir(), "offline")
+	_, err = offline.Pull(ctx, ref, dst)
+	must(t, err)
+	compareTrees(t, src, dst)
+	if _, err := offline.Open(ctx, reg.Host()+"/cache/offline:v2"); !errors.Is(err, blobber.ErrNotFound) {
+		t.Fatalf("uncached reference offline: %v", err)
+	}
+}
+
+func TestCorruptedCacheIsRefetched(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	src, small, big := cacheTree(t)
+	cacheDir := t.TempDir()
+	c := newClient(t, blobber.WithCache(cacheDir))
+	ref := proxy.Host() + "/cache/corrupt:v1"
+	_, err := c.Push(ctx, ref, os.DirFS(src))
+	must(t, err)
+	_, err = c.Pull(ctx, ref, filepath.Join(t.TempDir(), "out"))
+	must(t, err)
+
+	// Flip bytes all through every cached blob.
+	blobs, _ := filepath.Glob(filepath.Join(cacheDir, "blobs", "sha256", "*"))
+	if len(blobs) == 0 {
+		t.Fatal("a full pull left no complete blob in the cache")
+	}
+	for _, p := range blobs {
+		data, err := os.ReadFile(p)
+		must(t, err)
+		for i := 0; i < len(data); i += 4096 {
+			data[i] ^= 0xff
+		}
+		must(t, os.WriteFile(p, data, 0o644))
+	}
+	proxy.Reset()
+	if got := catFile(t, c, ref, "big.bin"); !bytes.Equal(got, big) {
+		t.Fatal("big.bin differs after the cache was corrupted")
+	}
+	if got := catFile(t, c, ref, "small.txt"); !bytes.Equal(got, small) {
+		t.Fatal("small.txt differs after the cache was corrupted")
+	}
+	if proxy.Stats().BlobRequests == 0 {
+		t.Fatal("corrupted cache entries were served without refetching")
+	}
+	dst := filepath.Join(t.TempDir(), "again")
+	_, err = c.Pull(ctx, ref, dst)
+	must(t, err)
+	compareTrees(t, src, dst)
+}

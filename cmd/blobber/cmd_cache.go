@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/blobber-dev/blobber"
+	"github.com/blobber-dev/blobber/internal/cache"
+)
+
+// cacheFlags are the global flags that steer the local cache.
+type cacheFlags struct {
+	dir     string
+	off     bool
+	ttl     time.Duration
+	offline bool
+}
+
+func (c *cacheFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&c.dir, "cache-dir", "", "cache directory (default $BLOBBER_CACHE_DIR, else $XDG_CACHE_HOME/blobber, else ~/.cache/blobber)")
+	f.BoolVar(&c.off, "no-cache", false, "neither read nor write the local cache")
+	f.DurationVar(&c.ttl, "cache-ttl", 0, "trust a cached tag for this long before asking the registry (default 0: always ask)")
+	f.BoolVar(&c.offline, "offline", false, "use only the cache: no network at all")
+}
+
+// options turns the flags into client options.
+func (c *cacheFlags) options() ([]blobber.Option, error) {
+	if c.off {
+		if c.offline {
+			return nil, usagef("--offline needs the cache; drop --no-cache")
+		}
+		return nil, nil
+	}
+	dir, err := c.directory()
+	if err != nil {
+		return nil, err
+	}
+	opts := []blobber.Option{blobber.WithCache(dir), blobber.WithCacheTTL(c.ttl)}
+	if c.offline {
+		opts = append(opts, blobber.WithOffline())
+	}
+	return opts, nil
+}
+
+func (c *cacheFlags) directory() (string, error) {
+	if c.dir != "" {
+		return c.dir, nil
+	}
+	return cache.DefaultDir()
+}
+
+func newCacheCmd(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cache",
+		Short: "Inspect, prune or clear the local cache",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newCacheInfoCmd(g), newCachePruneCmd(g), newCacheClearCmd(g))
+	return cmd
+}
+
+func openCache(g *globalOptions) (*cache.Cache, error) {
+	dir, err := g.cache.directory()
+	if err != nil {
+		return nil, err
+	}
+	return cache.Open(dir)
+}
+
+func newCacheInfoCmd(g *globalOptions) *cobra.Command {
+	var long bool
+	cmd := &cobra.Command{
+		Use:   "info",
+		Short: "Show what the cache holds",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := openCache(g)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			info, err := c.Info()
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "directory: %s\n", info.Dir)
+			fmt.Fprintf(w, "blobs:     %d complete, %d partial\n", info.Blobs, info.PartialBlobs)
+			fmt.Fprintf(w, "manifests: %d\n", info.Manifests)
+			fmt.Fprintf(w, "tags:      %d\n", info.Tags)
+			fmt.Fprintf(w, "size:      %s\n", formatSize(info.Bytes))
+			if !long {
+				return nil
+			}
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KIND\tENTRY\tSIZE\tLAST USED")
+			for _, e := range info.Entries {
+				name := e.Digest.String()
+				if e.Key != "" {
+					name = e.Key
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Kind, name, formatSize(e.Size), e.LastUsed.Local().Format(time.DateTime))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVarP(&long, "long", "l", false, "list every entry")
+	return cmd
+}
+
+func newCachePruneCmd(g *globalOptions) *cobra.Command {
+	var maxSize, maxAge string
+	cmd := &cobra.Command{
+		Use:   "prune",
+		Short: "Remove the least recently used entries until the cache fits the limits",
+		Example: `  blobber cache prune --max-size 10GiB
+  blobber cache prune --max-age 30d`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if maxSize == "" && maxAge == "" {
+				return usagef("cache prune: give --max-size, --max-age or both")
+			}
+			size, err := parseSize(maxSize)
+			if err != nil {
+				return usagef("cache prune: --max-size: %v", err)
+			}
+			age, err := parseAge(maxAge)
+			if err != nil {
+				return usagef("cache prune: --max-age: %v", err)
+			}
+			c, err := openCache(g)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			n, freed, err := c.Prune(size, age)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "removed %d entries, freed %s\n", n, formatSize(freed))
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&maxSize, "max-size", "", "keep the cache under this size (e.g. 500MB, 10GiB)")
+	cmd.Flags().StringVar(&maxAge, "max-age", "", "remove entries unused for longer (e.g. 12h, 30d)")
+	return cmd
+}
+
+func newCacheClearCmd(g *globalOptions) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "clear",
+		Short: "Remove everything from the cache",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := g.cache.directory()
+			if err != nil {
+				return err
+			}
+			if !yes {
+				if !isTerminal(cmd.InOrStdin()) {
+					return usagef("cache clear: pass -y to clear %s without a prompt", dir)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "Remove everything in %s? [y/N] ", dir)
+				answer, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+					return fmt.Errorf("cache clear: not confirmed")
+				}
+			}
+			c, err := openCache(g)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if err := c.Clear(); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "cleared %s\n", dir)
+			return err
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}
+
+// parseSize reads sizes as people write them: 1048576, 500MB, 10GiB, 2G.
+func parseSize(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
+	}
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("%q is not a size (try 500MB or 10GiB)", s)
+	}
+	return int64(f * float64(mult)), nil
+}
+
+// parseAge reads durations with days: 30d, 12h, 90m.
+func parseAge(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(d, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not an age (try 30d or 12h)", s)
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not an age (try 30d or 12h)", s)
+	}
+	return d, nil
+}
+
+func formatSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

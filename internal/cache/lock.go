@@ -1,0 +1,83 @@
+package cache
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// entryLock is an exclusive flock(2) on one entry's lock file. flock
+// belongs to the open file description, so it excludes other goroutines
+// of this process (each lock opens the file anew) as well as other
+// processes, and the kernel releases it when a holder dies.
+type entryLock struct {
+	c    *Cache
+	name string
+	f    *os.File
+}
+
+func lockName(hex string) string { return locksDir + "/sha256-" + hex + ".lock" }
+
+// lock waits for the lock of the entry hex. A holder may remove the lock
+// file (when it removes the entry) while others wait on it; a waiter that
+// then wins the lock on the removed file would exclude nobody, so it
+// checks that the name still refers to the file it locked, and retries
+// if not.
+func (c *Cache) lock(hex string) (*entryLock, error) {
+	name := lockName(hex)
+	for {
+		f, err := c.root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			// A directory or a dangling symlink where the lock file
+			// belongs would block every writer forever.
+			if fi, lerr := c.root.Lstat(name); lerr == nil && !fi.Mode().IsRegular() {
+				c.root.RemoveAll(name)
+				continue
+			}
+			return nil, err
+		}
+		if err := flock(f, syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, err
+		}
+		held, err1 := f.Stat()
+		named, err2 := c.root.Lstat(name)
+		if err1 == nil && err2 == nil && os.SameFile(held, named) {
+			return &entryLock{c: c, name: name, f: f}, nil
+		}
+		// A symlink would never match what it points to: replace it.
+		if err2 == nil && !named.Mode().IsRegular() {
+			c.root.RemoveAll(name)
+		}
+		f.Close()
+	}
+}
+
+// unlock releases the lock; with remove it first removes the lock file,
+// which is only safe while holding it (see lock).
+func (l *entryLock) unlock(remove bool) {
+	if remove {
+		l.c.root.Remove(l.name)
+	}
+	l.f.Close()
+}
+
+func flock(f *os.File, how int) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	err = rc.Control(func(fd uintptr) {
+		for {
+			ferr = syscall.Flock(int(fd), how)
+			if !errors.Is(ferr, syscall.EINTR) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return ferr
+}

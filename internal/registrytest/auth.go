@@ -1,0 +1,384 @@
+package registrytest
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry/auth/token"
+	"golang.org/x/crypto/bcrypt"
+
+	// Register the access controllers the options below configure.
+	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"
+)
+
+// WithBasicAuth makes the registry require HTTP basic authentication
+// (Distribution's htpasswd access controller) for these users, name to
+// password. Every user may pull and push everywhere.
+func WithBasicAuth(users map[string]string) Option {
+	return func(o *options) { o.basicUsers = users }
+}
+
+// TokenAuth configures the token server of [WithTokenAuth].
+type TokenAuth struct {
+	// Users may pull and push everywhere: name to password.
+	Users map[string]string
+	// Readers may only pull: name to password.
+	Readers map[string]string
+	// IdentityTokens are OAuth2 refresh tokens (docker's "identitytoken"),
+	// token to user name; the user must be in Users or Readers.
+	IdentityTokens map[string]string
+	// PublicPrefixes name repositories anyone may pull without
+	// credentials: a repository matches a prefix it starts with.
+	PublicPrefixes []string
+	// TTL is how long a token lives (default 5 minutes). The registry
+	// refuses a token the moment it expires: Distribution itself allows
+	// a minute of clock skew, which would hide a client that never
+	// refreshes.
+	TTL time.Duration
+}
+
+// WithTokenAuth makes the registry require bearer tokens (Distribution's
+// token access controller) issued by a token server that registrytest
+// starts on 127.0.0.1 beside it, the way Docker Hub, GHCR or Harbor
+// authenticate. Tokens are ES256 JWTs signed by a key made for the run.
+func WithTokenAuth(cfg TokenAuth) Option {
+	return func(o *options) { o.token = &cfg }
+}
+
+// writeHtpasswd writes users in htpasswd format (bcrypt) to path.
+func writeHtpasswd(path string, users map[string]string) error {
+	names := make([]string, 0, len(users))
+	for name := range users {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var buf bytes.Buffer
+	for _, name := range names {
+		hash, err := bcrypt.GenerateFromPassword([]byte(users[name]), bcrypt.MinCost)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&buf, "%s:%s\n", name, hash)
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o600)
+}
+
+func basicAuthConfig(dir string, users map[string]string) (configuration.Auth, error) {
+	path := filepath.Join(dir, "htpasswd")
+	if err := writeHtpasswd(path, users); err != nil {
+		return nil, err
+	}
+	return configuration.Auth{"htpasswd": {"realm": "registrytest", "path": path}}, nil
+}
+
+// TokenServer issues the tokens of a registry started with [WithTokenAuth].
+// It answers the distribution token protocol (GET with optional basic
+// auth) and OAuth2 (POST with grant_type password or refresh_token).
+type TokenServer struct {
+	cfg     TokenAuth
+	service string
+	key     *ecdsa.PrivateKey
+	kid     string
+	srv     *http.Server
+	host    string
+	scheme  string
+
+	requests atomic.Int64
+	expired  atomic.Int64
+
+	mu      sync.Mutex
+	expires map[string]time.Time // by JWT ID
+}
+
+const tokenIssuer = "registrytest-token-issuer"
+
+// startTokenServer starts the token server and returns the registry's
+// auth configuration, with the root certificate bundle written to dir.
+func startTokenServer(cfg TokenAuth, dir string, tlsConfig *tls.Config) (*TokenServer, configuration.Auth, error) {
+	if cfg.TTL <= 0 {
+		cfg.TTL = 5 * time.Minute
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Distribution trusts the keys of the certificates in its root bundle,
+	// and finds the one that signed a token by the JWK thumbprint in the
+	// token's "kid" header.
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: tokenIssuer},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	bundle := filepath.Join(dir, "token-root.pem")
+	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen: %w", err)
+	}
+	ts := &TokenServer{
+		cfg:     cfg,
+		key:     key,
+		kid:     token.GetJWKThumbprint(&key.PublicKey),
+		host:    ln.Addr().String(),
+		scheme:  "http",
+		expires: map[string]time.Time{},
+	}
+	ts.service = "registrytest:" + ts.host
+	if tlsConfig != nil {
+		ts.scheme = "https"
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	ts.srv = &http.Server{Handler: ts, ReadHeaderTimeout: 30 * time.Second, ErrorLog: discardLog}
+	go func() { _ = ts.srv.Serve(ln) }()
+	auth := configuration.Auth{"token": {
+		"realm":          ts.Realm(),
+		"service":        ts.service,
+		"issuer":         tokenIssuer,
+		"rootcertbundle": bundle,
+	}}
+	return ts, auth, nil
+}
+
+// Realm is the token endpoint the registry announces in its challenges.
+func (ts *TokenServer) Realm() string { return ts.scheme + "://" + ts.host + "/token" }
+
+// Requests is how many token requests the server has answered.
+func (ts *TokenServer) Requests() int64 { return ts.requests.Load() }
+
+// ExpiredUses is how many requests the registry refused because their
+// token had expired.
+func (ts *TokenServer) ExpiredUses() int64 { return ts.expired.Load() }
+
+func (ts *TokenServer) close() { shutdownServer(ts.srv) }
+
+type tokenError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (ts *TokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ts.requests.Add(1)
+	if r.URL.Path != "/token" {
+		http.NotFound(w, r)
+		return
+	}
+	user, scopes, terr := ts.authenticate(r)
+	if terr != nil {
+		if terr.status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Basic realm="registrytest-token"`)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(terr.status)
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"errors": []map[string]string{{"code": terr.code, "message": terr.message}},
+		})
+		return
+	}
+	signed, err := ts.issue(user, ts.grant(user, scopes))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"token":        signed,
+		"access_token": signed,
+		"expires_in":   int(ts.cfg.TTL / time.Second),
+		"issued_at":    time.Now().UTC().Format(time.RFC3339),
+	})
+}
+
+var errBadCredentials = &tokenError{http.StatusUnauthorized, "UNAUTHORIZED", "incorrect username or password"}
+
+// authenticate returns the user ("" for anonymous) and requested scopes.
+func (ts *TokenServer) authenticate(r *http.Request) (string, []string, *tokenError) {
+	switch r.Method {
+	case http.MethodGet:
+		q := r.URL.Query()
+		if q.Get("service") != ts.service {
+			return "", nil, &tokenError{http.StatusBadRequest, "DENIED", "unknown service"}
+		}
+		var scopes []string
+		for _, s := range q["scope"] {
+			scopes = append(scopes, strings.Fields(s)...)
+		}
+		name, password, ok := r.BasicAuth()
+		if !ok {
+			return "", scopes, nil
+		}
+		if !ts.checkPassword(name, password) {
+			return "", nil, errBadCredentials
+		}
+		return name, scopes, nil
+	case http.MethodPost:
+		if err := r.ParseForm(); err != nil {
+			return "", nil, &tokenError{http.StatusBadRequest, "DENIED", "bad form"}
+		}
+		if r.PostForm.Get("service") != ts.service {
+			return "", nil, &tokenError{http.StatusBadRequest, "DENIED", "unknown service"}
+		}
+		scopes := strings.Fields(r.PostForm.Get("scope"))
+		switch r.PostForm.Get("grant_type") {
+		case "password":
+			name := r.PostForm.Get("username")
+			if !ts.checkPassword(name, r.PostForm.Get("password")) {
+				return "", nil, errBadCredentials
+			}
+			return name, scopes, nil
+		case "refresh_token":
+			name, ok := ts.cfg.IdentityTokens[r.PostForm.Get("refresh_token")]
+			if !ok {
+				return "", nil, &tokenError{http.StatusUnauthorized, "UNAUTHORIZED", "invalid refresh token"}
+			}
+			return name, scopes, nil
+		}
+		return "", nil, &tokenError{http.StatusBadRequest, "UNSUPPORTED", "unsupported grant_type"}
+	}
+	return "", nil, &tokenError{http.StatusMethodNotAllowed, "UNSUPPORTED", "method not allowed"}
+}
+
+func (ts *TokenServer) checkPassword(name, password string) bool {
+	want, ok := ts.cfg.Users[name]
+	if !ok {
+		want, ok = ts.cfg.Readers[name]
+	}
+	return ok && subtle.ConstantTimeCompare([]byte(want), []byte(password)) == 1
+}
+
+// grant returns what user may do of what the scopes ask.
+func (ts *TokenServer) grant(user string, scopes []string) []*token.ResourceActions {
+	var out []*token.ResourceActions
+	for _, scope := range scopes {
+		typ, rest, ok := strings.Cut(scope, ":")
+		i := strings.LastIndex(rest, ":")
+		if !ok || i < 0 || typ != "repository" {
+			continue
+		}
+		name, wanted := rest[:i], strings.Split(rest[i+1:], ",")
+		var allowed []string
+		_, writer := ts.cfg.Users[user]
+		_, reader := ts.cfg.Readers[user]
+		public := slices.ContainsFunc(ts.cfg.PublicPrefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+		for _, action := range wanted {
+			switch {
+			case writer && (action == "pull" || action == "push" || action == "delete"),
+				(reader || public) && action == "pull":
+				allowed = append(allowed, action)
+			}
+		}
+		out = append(out, &token.ResourceActions{Type: typ, Name: name, Actions: allowed})
+	}
+	return out
+}
+
+// issue signs an ES256 JWT as Distribution's token access controller
+// expects it.
+func (ts *TokenServer) issue(user string, access []*token.ResourceActions) (string, error) {
+	now := time.Now()
+	exp := now.Add(ts.cfg.TTL)
+	jti := base64.RawURLEncoding.EncodeToString(serial().Bytes())
+	claims := token.ClaimSet{
+		Issuer:   tokenIssuer,
+		Subject:  user,
+		Audience: token.AudienceList{ts.service},
+		// Whole seconds, rounded up: the registry enforces the exact
+		// expiry through expiryGuard.
+		Expiration: exp.Add(time.Second - 1).Unix(),
+		NotBefore:  now.Add(-time.Second).Unix(),
+		IssuedAt:   now.Unix(),
+		JWTID:      jti,
+		Access:     access,
+	}
+	header, err := json.Marshal(map[string]string{"typ": "JWT", "alg": "ES256", "kid": ts.kid})
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	input := base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(payload)
+	digest := sha256.Sum256([]byte(input))
+	r, s, err := ecdsa.Sign(rand.Reader, ts.key, digest[:])
+	if err != nil {
+		return "", err
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	ts.mu.Lock()
+	ts.expires[jti] = exp
+	ts.mu.Unlock()
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// expired tells whether a bearer token was issued here and has expired.
+func (ts *TokenServer) isExpired(bearer string) bool {
+	parts := strings.Split(bearer, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return false
+	}
+	var claims struct {
+		JTI string `json:"jti"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return false
+	}
+	ts.mu.Lock()
+	exp, ok := ts.expires[claims.JTI]
+	ts.mu.Unlock()
+	return ok && time.Now().After(exp)
+}
+
+// expiryGuard sits in front of the registry and drops an expired token from
+// a request, so that the registry challenges the client for a new one.
+type expiryGuard struct {
+	ts   *TokenServer
+	next http.Handler
+}
+
+func (g expiryGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if scheme, bearer, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok &&
+		strings.EqualFold(scheme, "bearer") && g.ts.isExpired(bearer) {
+		g.ts.expired.Add(1)
+		r.Header.Del("Authorization")
+	}
+	g.next.ServeHTTP(w, r)
+}
