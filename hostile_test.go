@@ -15,7 +15,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -952,16 +954,41 @@ func hostileDeepName(t *testing.T, depth int, limits blobber.Limits, want ...err
 	hostileDiff(t, "parent", before, hostileSnapshot(t, env.parent, "", true))
 }
 
-// hostileAlloc is how many bytes f allocated on the heap. The tests using
-// it do not run in parallel, so nothing else allocates meanwhile to speak
-// of.
+// hostileAlloc is the peak of the live heap while f runs, above what it
+// was before: what a hostile artifact made blobber hold at once. (Total
+// allocation would also count buffers recycled through pools, which the
+// race detector's pools drop on purpose.) The tests using it do not run in
+// parallel, so nothing else allocates meanwhile to speak of.
 func hostileAlloc(f func()) uint64 {
-	var before, after runtime.MemStats
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 {
+		metrics.Read(sample)
+		return sample[0].Value.Uint64()
+	}
 	runtime.GC()
-	runtime.ReadMemStats(&before)
+	base := read()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			if v := read(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
+	close(done)
+	if v := read(); v > peak.Load() {
+		peak.Store(v)
+	}
+	return max(peak.Load(), base) - base
 }
 
 const hostileAllocLimit = 256 << 20
