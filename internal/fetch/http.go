@@ -23,6 +23,9 @@ type Doer interface {
 type ErrStatus struct {
 	Code int
 	URL  string
+	// Redirected: the status came from where the registry redirected to
+	// (blob storage, a CDN), not from the registry itself.
+	Redirected bool
 }
 
 func (e *ErrStatus) Error() string {
@@ -62,7 +65,7 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 		return 0, io.EOF
 	}
 	want := int(min(int64(len(p)), b.size-off))
-	n, stalls := 0, 0
+	n, stalls, expired := 0, 0, 0
 	for n < want {
 		if err := b.ctx.Err(); err != nil {
 			return n, err
@@ -70,6 +73,12 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 		body, err := b.Range(off+int64(n), int64(want-n))
 		if err != nil {
 			var status *ErrStatus
+			if errors.As(err, &status) && status.Redirected && status.Code == http.StatusForbidden && expired < maxStalls {
+				// A signed storage URL that expired: the registry hands
+				// out a fresh one on the next request.
+				expired++
+				continue
+			}
 			if errors.As(err, &status) || stalls+1 >= maxStalls {
 				return n, err
 			}
@@ -126,7 +135,8 @@ func (b *Blob) Range(off, n int64) (io.ReadCloser, error) {
 		}
 	default:
 		resp.Body.Close()
-		return nil, &ErrStatus{Code: resp.StatusCode, URL: b.url}
+		redirected := resp.Request != nil && resp.Request.URL.String() != b.url
+		return nil, &ErrStatus{Code: resp.StatusCode, URL: b.url, Redirected: redirected}
 	}
 	return readCloser{io.LimitReader(resp.Body, n), resp.Body}, nil
 }

@@ -143,3 +143,47 @@ func TestReadAtReportsStatus(t *testing.T) {
 		t.Fatalf("err = %#v", err)
 	}
 }
+
+func TestReadAtGoesBackToTheRegistryWhenARedirectExpired(t *testing.T) {
+	s, storage := newBlobServer(t, 1<<16)
+	var mu sync.Mutex
+	expiredLeft := 2
+	storageExpiring := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		expire := expiredLeft > 0
+		expiredLeft--
+		mu.Unlock()
+		if expire {
+			http.Error(w, "signature expired", http.StatusForbidden)
+			return
+		}
+		s.ServeHTTP(w, r)
+	}))
+	defer storageExpiring.Close()
+	var registryHits int
+	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		registryHits++
+		mu.Unlock()
+		http.Redirect(w, r, storageExpiring.URL+"/signed", http.StatusTemporaryRedirect)
+	}))
+	defer registry.Close()
+	_ = storage
+	b := NewBlob(context.Background(), http.DefaultClient, registry.URL+"/v2/x/blobs/sha256:abc", int64(len(s.data)))
+	p := make([]byte, 100)
+	if n, err := b.ReadAt(p, 10); err != nil || n != 100 || !bytes.Equal(p, s.data[10:110]) {
+		t.Fatalf("ReadAt = %d, %v", n, err)
+	}
+	if registryHits != 3 {
+		t.Fatalf("registry asked %d times, want 3 (two expired redirects, then a good one)", registryHits)
+	}
+	// A 403 from the registry itself is final.
+	denied := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "denied", http.StatusForbidden)
+	}))
+	defer denied.Close()
+	b = NewBlob(context.Background(), http.DefaultClient, denied.URL, 100)
+	if _, err := b.ReadAt(p, 0); err == nil {
+		t.Fatal("403 from the registry was retried into success")
+	}
+}
