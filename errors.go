@@ -136,7 +136,7 @@ func kindOf(err error) error {
 		return ErrUnauthorized
 	case code == http.StatusNotFound, errors.Is(err, errdef.ErrNotFound):
 		return ErrNotFound
-	case code == http.StatusRequestedRangeNotSatisfiable:
+	case code == http.StatusRequestedRangeNotSatisfiable, errors.Is(err, target.ErrSizeMismatch):
 		// The blob is shorter than its descriptor says.
 		return ErrDigestMismatch
 	case errors.Is(err, toc.ErrNotEStargz):

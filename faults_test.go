@@ -160,3 +160,36 @@ func TestFailedUploadIsRetried(t *testing.T) {
 		t.Fatalf("upload failure without retries: %v", err)
 	}
 }
+
+func TestChunkedUploadResumes(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	src := faultTree(t)
+	isPatch := func(r *http.Request) bool { return r.Method == http.MethodPatch }
+	var seen atomic.Int32
+	// The third chunk fails half way through.
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if isPatch(r) && seen.Add(1) == 3 {
+			return &registrytest.Fault{FailUploadAfter: 1 << 20}
+		}
+		return nil
+	})
+	ref := proxy.Host() + "/faults/chunked:v1"
+	desc, err := newClient(t).Push(ctx, ref, os.DirFS(src), blobber.WithUploadChunkSize(2<<20))
+	must(t, err)
+	if n := seen.Load(); n < 7 {
+		t.Fatalf("%d PATCH requests for a ~12 MiB layer in 2 MiB chunks, with one failure", n)
+	}
+	// Resuming sends the failed chunk's rest, not the whole layer again.
+	if up := proxy.Stats().UploadBytes; up > 15<<20 {
+		t.Fatalf("uploaded %d bytes for a ~12 MiB layer", up)
+	}
+	dst := filepath.Join(t.TempDir(), "out")
+	got, err := newClient(t).Pull(ctx, ref, dst)
+	must(t, err)
+	if got.Digest != desc.Digest {
+		t.Fatal("pulled another artifact")
+	}
+	compareTrees(t, src, dst)
+}

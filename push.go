@@ -22,7 +22,8 @@ import (
 )
 
 type pushOptions struct {
-	build layer.Options
+	build     layer.Options
+	chunkSize int64 // upload chunk size; 0 uploads the layer in one request
 }
 
 // PushOption configures one Push.
@@ -44,6 +45,14 @@ func WithCompression(name string) PushOption {
 // own (4 MiB by default): the granularity of a selective read.
 func WithChunkSize(n int) PushOption {
 	return func(o *pushOptions) { o.build.ChunkSize = n }
+}
+
+// WithUploadChunkSize uploads the layer n bytes at a time (POST, PATCH per
+// chunk, PUT), resuming a failed chunk from what the registry has. Off by
+// default: some registries refuse chunked uploads, and one request is
+// fastest where the link is good.
+func WithUploadChunkSize(n int64) PushOption {
+	return func(o *pushOptions) { o.chunkSize = n }
 }
 
 // Push stores the tree src as an eStargz artifact at ref (a tag; "latest"
@@ -91,10 +100,15 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	c.opts.logger.InfoContext(ctx, "built layer", "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 
 	upload := c.opts.meter("upload", res.Size)
-	if err := c.pushBlob(ctx, t.Store, layerDesc, func() io.Reader {
-		upload.done.Store(0)
-		return upload.reader(io.NewSectionReader(tmp, 0, res.Size))
-	}); err != nil {
+	if po.chunkSize > 0 {
+		err = c.pushChunked(ctx, t, layerDesc, tmp, po.chunkSize)
+	} else {
+		err = c.pushBlob(ctx, t.Store, layerDesc, func() io.Reader {
+			upload.done.Store(0)
+			return upload.reader(io.NewSectionReader(tmp, 0, res.Size))
+		})
+	}
+	if err != nil {
 		return ocispec.Descriptor{}, wrapf(err, "uploading layer %s to %s", res.Digest, t.Name)
 	}
 	cfg, err := configJSON(res.DiffID)
@@ -158,4 +172,13 @@ func treeSize(fsys fs.FS) int64 {
 		return nil
 	})
 	return total
+}
+
+// pushChunked uploads a blob in chunks unless the target already has it.
+func (c *Client) pushChunked(ctx context.Context, t *target.Target, desc ocispec.Descriptor, r io.ReaderAt, chunkSize int64) error {
+	ok, err := t.Store.Exists(ctx, desc)
+	if err != nil || ok {
+		return err
+	}
+	return t.PushChunked(ctx, desc, r, chunkSize, c.opts.uploadRetries())
 }

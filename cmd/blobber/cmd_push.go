@@ -14,6 +14,7 @@ type pushOptions struct {
 	compression string
 	chunkSize   int
 	noProgress  bool
+	uploadChunk string
 }
 
 func newPushCmd(g *globalOptions) *cobra.Command {
@@ -29,6 +30,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVar(&o.keepMtime, "keep-mtime", false, "record modification times (default: fixed times, so the same tree gives the same digest)")
 	f.StringVar(&o.compression, "compression", "gzip", "layer compression: gzip or zstd")
+	f.StringVar(&o.uploadChunk, "chunk-size", "", "upload the layer in chunks of this size (e.g. 64MiB), resuming a failed chunk; off by default, as some registries refuse chunked uploads")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress bars (they are drawn only on a terminal)")
 	f.IntVar(&o.chunkSize, "estargz-chunk-size", 0, "largest piece of a file compressed on its own, in bytes (default 4 MiB)")
 	return cmd
@@ -45,6 +47,10 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if o.compression != "gzip" && o.compression != "zstd" {
 		return usagef("push: --compression must be gzip or zstd, not %q", o.compression)
 	}
+	uploadChunk, err := parseSize(o.uploadChunk)
+	if err != nil {
+		return usagef("push: --chunk-size: %v", err)
+	}
 	progress, finish := newProgress(cmd, o.noProgress)
 	defer finish()
 	g.progress = progress
@@ -58,6 +64,9 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	}
 	if o.chunkSize > 0 {
 		opts = append(opts, blobber.WithChunkSize(o.chunkSize))
+	}
+	if uploadChunk > 0 {
+		opts = append(opts, blobber.WithUploadChunkSize(uploadChunk))
 	}
 	desc, err := c.Push(cmd.Context(), ref, os.DirFS(dir), opts...)
 	if err != nil {

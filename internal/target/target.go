@@ -19,6 +19,7 @@ import (
 
 	"github.com/blobber-dev/blobber/internal/fetch"
 	"github.com/blobber-dev/blobber/internal/transport"
+	"github.com/blobber-dev/blobber/internal/upload"
 )
 
 // Options say how to reach targets.
@@ -156,12 +157,7 @@ func openLayout(ctx context.Context, ref string, create bool) (*Target, error) {
 func (t *Target) OpenBlob(ctx context.Context, desc ocispec.Descriptor) (ReadBlob, error) {
 	if t.repo != nil {
 		ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull)
-		ref := t.repo.Reference
-		scheme := "https"
-		if t.repo.PlainHTTP {
-			scheme = "http"
-		}
-		url := fmt.Sprintf("%s://%s/v2/%s/blobs/%s", scheme, ref.Host(), ref.Repository, desc.Digest)
+		url := t.repoURL() + "/blobs/" + desc.Digest.String()
 		return nopCloser{fetch.NewBlob(ctx, t.repo.Client, url, desc.Size)}, nil
 	}
 	rc, err := t.Store.Fetch(ctx, desc)
@@ -183,9 +179,32 @@ func (t *Target) OpenBlob(ctx context.Context, desc ocispec.Descriptor) (ReadBlo
 	}
 	if info.Size() != desc.Size {
 		rc.Close()
-		return nil, fmt.Errorf("OCI layout blob %s has %d bytes, the manifest says %d", desc.Digest, info.Size(), desc.Size)
+		return nil, fmt.Errorf("OCI layout blob %s has %d bytes, the manifest says %d: %w", desc.Digest, info.Size(), desc.Size, ErrSizeMismatch)
 	}
 	return fileBlob{ReaderAt: f, Closer: rc, size: desc.Size}, nil
+}
+
+// ErrSizeMismatch: a blob's size is not what its descriptor says.
+var ErrSizeMismatch = errors.New("blob size differs from its descriptor")
+
+// repoURL is the registry API base of the repository: scheme://host/v2/name.
+func (t *Target) repoURL() string {
+	scheme := "https"
+	if t.repo.PlainHTTP {
+		scheme = "http"
+	}
+	return fmt.Sprintf("%s://%s/v2/%s", scheme, t.repo.Reference.Host(), t.repo.Reference.Repository)
+}
+
+// PushChunked uploads a blob to a registry chunkSize bytes at a time,
+// resuming a failed chunk from what the registry has. A layout target
+// takes the blob whole.
+func (t *Target) PushChunked(ctx context.Context, desc ocispec.Descriptor, r io.ReaderAt, chunkSize int64, retries int) error {
+	if t.repo == nil {
+		return t.Store.Push(ctx, desc, io.NewSectionReader(r, 0, desc.Size))
+	}
+	ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull, auth.ActionPush)
+	return upload.Chunked(ctx, t.repo.Client, t.repoURL(), desc, r, chunkSize, retries)
 }
 
 // Tags lists the tags of the target's repository.

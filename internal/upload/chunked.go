@@ -1,0 +1,203 @@
+// Package upload sends a blob to a registry in chunks — POST to open an
+// upload session, PATCH each chunk with its Content-Range, PUT with the
+// digest to close it — and resumes a failed chunk from the offset the
+// registry says it has, instead of starting over. Monolithic uploads stay
+// oras-go's; this is for very large blobs and flaky links.
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Doer sends requests with the registry's authentication (oras-go's
+// auth.Client).
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Chunked uploads the blob desc, read from r, to the repository whose API
+// base is repoURL ("https://host/v2/name"), chunkSize bytes per PATCH. A
+// chunk that fails is resumed from the registry's own account of what it
+// received, up to retries times in a row without progress.
+func Chunked(ctx context.Context, client Doer, repoURL string, desc ocispec.Descriptor, r io.ReaderAt, chunkSize int64, retries int) error {
+	if chunkSize <= 0 {
+		return errors.New("chunk size must be positive")
+	}
+	u := &uploader{ctx: ctx, client: client}
+	loc, err := u.start(repoURL + "/blobs/uploads/")
+	if err != nil {
+		return fmt.Errorf("starting upload: %w", err)
+	}
+	var off int64
+	failures := 0
+	for off < desc.Size {
+		n := min(chunkSize, desc.Size-off)
+		next, err := u.patch(loc, io.NewSectionReader(r, off, n), off, n)
+		if err == nil {
+			loc, off, failures = next, off+n, 0
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if failures++; failures > retries {
+			return fmt.Errorf("uploading bytes %d-%d: %w", off, off+n-1, err)
+		}
+		// Ask the registry how much it has; continue from there.
+		have, next, serr := u.status(loc)
+		if serr != nil {
+			return fmt.Errorf("uploading bytes %d-%d: %w (and the upload's status: %v)", off, off+n-1, err, serr)
+		}
+		if have > off {
+			failures = 0
+		}
+		loc, off = next, have
+	}
+	return u.finish(loc, desc)
+}
+
+type uploader struct {
+	ctx    context.Context
+	client Doer
+}
+
+func (u *uploader) do(method, target string, body io.Reader, size int64, header http.Header) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(u.ctx, method, target, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if body != nil {
+		req.ContentLength = size
+	}
+	return u.client.Do(req)
+}
+
+func (u *uploader) start(uploadsURL string) (string, error) {
+	resp, err := u.do(http.MethodPost, uploadsURL, nil, 0, nil)
+	if err != nil {
+		return "", err
+	}
+	defer drain(resp)
+	if resp.StatusCode != http.StatusAccepted {
+		return "", statusError(resp)
+	}
+	return location(resp)
+}
+
+func (u *uploader) patch(loc string, chunk io.Reader, off, n int64) (string, error) {
+	h := http.Header{}
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Range", fmt.Sprintf("%d-%d", off, off+n-1))
+	resp, err := u.do(http.MethodPatch, loc, chunk, n, h)
+	if err != nil {
+		return "", err
+	}
+	defer drain(resp)
+	if resp.StatusCode != http.StatusAccepted {
+		return "", statusError(resp)
+	}
+	if last, ok := rangeEnd(resp.Header.Get("Range")); ok && last != off+n-1 {
+		return "", fmt.Errorf("registry has bytes up to %d after a chunk ending at %d", last, off+n-1)
+	}
+	return location(resp)
+}
+
+// status asks the upload session how many bytes it holds.
+func (u *uploader) status(loc string) (int64, string, error) {
+	resp, err := u.do(http.MethodGet, loc, nil, 0, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	defer drain(resp)
+	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
+		return 0, "", statusError(resp)
+	}
+	next, err := location(resp)
+	if err != nil {
+		next = loc
+	}
+	last, ok := rangeEnd(resp.Header.Get("Range"))
+	if !ok {
+		return 0, next, nil
+	}
+	return last + 1, next, nil
+}
+
+func (u *uploader) finish(loc string, desc ocispec.Descriptor) error {
+	target, err := url.Parse(loc)
+	if err != nil {
+		return err
+	}
+	q := target.Query()
+	q.Set("digest", desc.Digest.String())
+	target.RawQuery = q.Encode()
+	resp, err := u.do(http.MethodPut, target.String(), nil, 0, nil)
+	if err != nil {
+		return err
+	}
+	defer drain(resp)
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("closing upload of %s: %w", desc.Digest, statusError(resp))
+	}
+	return nil
+}
+
+// location resolves the Location header against the request's URL, as
+// registries may answer with a relative one.
+func location(resp *http.Response) (string, error) {
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return "", errors.New("registry sent no upload Location")
+	}
+	u, err := resp.Request.URL.Parse(loc)
+	if err != nil {
+		return "", fmt.Errorf("upload Location %q: %w", loc, err)
+	}
+	return u.String(), nil
+}
+
+// rangeEnd reads the last byte of a "0-N" (or "bytes=0-N") Range header.
+func rangeEnd(h string) (int64, bool) {
+	h = strings.TrimPrefix(h, "bytes=")
+	_, last, ok := strings.Cut(h, "-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(last, 10, 64)
+	return n, err == nil
+}
+
+// StatusError is a registry's unexpected answer during an upload.
+type StatusError struct {
+	Code    int
+	Message string
+}
+
+func (e *StatusError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("registry answered %d %s", e.Code, http.StatusText(e.Code))
+	}
+	return fmt.Sprintf("registry answered %d %s: %s", e.Code, http.StatusText(e.Code), e.Message)
+}
+
+func statusError(resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	return &StatusError{Code: resp.StatusCode, Message: strings.TrimSpace(string(body))}
+}
+
+func drain(resp *http.Response) {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}
