@@ -75,6 +75,11 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: give a tag, not a digest: %w", ref, ErrInvalidReference)
 	}
 
+	fp := fingerprint(src, po)
+	if desc, ok := c.reusePush(ctx, t, fp, tag); ok {
+		return desc, nil
+	}
+
 	// The layer is staged compressed in a temporary file: its digest must be
 	// known before the upload (to skip blobs the registry has), and a failed
 	// upload can be retried from it.
@@ -126,6 +131,10 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	desc, err := oras.TagBytes(ctx, t.Store, ocispec.MediaTypeImageManifest, man, tag)
 	if err != nil {
 		return ocispec.Descriptor{}, wrapf(err, "pushing manifest to %s:%s", t.Name, tag)
+	}
+	if fp != "" && fp == fingerprint(src, po) {
+		// Only a tree that did not change while it was read is remembered.
+		c.rememberPush(fp, desc, man)
 	}
 	return desc, nil
 }

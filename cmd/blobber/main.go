@@ -4,8 +4,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -14,6 +16,18 @@ func main() { os.Exit(run()) }
 func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// BLOBBER_CPUPROFILE=file writes a CPU profile of the command, for
+	// `go tool pprof` (see BENCHMARKS.md).
+	if path := os.Getenv("BLOBBER_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err == nil {
+				defer pprof.StopCPUProfile()
+			}
+		} else {
+			fmt.Fprintln(os.Stderr, "blobber: cpu profile:", err)
+		}
+	}
 	cmd := newRootCmd()
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {

@@ -1,0 +1,94 @@
+package blobber
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"syscall"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+
+	"github.com/blobber-dev/blobber/internal/target"
+)
+
+// layerFormat changes whenever the same tree and options would build a
+// different blob, so that fingerprints from older builds are not reused.
+const layerFormat = "blobber-layer-1"
+
+// fingerprint names a tree's exact state and the build options from file
+// metadata alone — path, type, mode, size, modification and change times,
+// inode — the way make and rsync detect changes. The change time cannot be
+// set by tools, so any write to a file changes it. It returns "" when the
+// file system does not expose that metadata (not an os.DirFS, say).
+func fingerprint(fsys fs.FS, po pushOptions) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %q %d %v\n", layerFormat, po.build.Compression, po.build.ChunkSize, po.build.KeepModTimes)
+	ok := true
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		st, isStat := info.Sys().(*syscall.Stat_t)
+		if !isStat {
+			ok = false
+			return fs.SkipAll
+		}
+		fmt.Fprintf(h, "%q %v %d %d.%d %d.%d %d %d\n", name, info.Mode(), info.Size(),
+			st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec, st.Ino, st.Dev)
+		return nil
+	})
+	if err != nil || !ok {
+		return ""
+	}
+	return "build:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// reusePush pushes again the manifest of an earlier build of the same tree
+// state, when the target already has its blobs: an unchanged tree is not
+// rebuilt, only tagged.
+func (c *Client) reusePush(ctx context.Context, t *target.Target, fp, tag string) (ocispec.Descriptor, bool) {
+	if c.cache == nil || fp == "" {
+		return ocispec.Descriptor{}, false
+	}
+	dgst, _, _, ok := c.cache.Tag(fp, -1)
+	if !ok {
+		return ocispec.Descriptor{}, false
+	}
+	mt, raw, ok := c.cache.Manifest(dgst)
+	if !ok {
+		return ocispec.Descriptor{}, false
+	}
+	var m ocispec.Manifest
+	if json.Unmarshal(raw, &m) != nil || len(m.Layers) != 1 {
+		return ocispec.Descriptor{}, false
+	}
+	for _, blob := range []ocispec.Descriptor{m.Config, m.Layers[0]} {
+		if has, err := t.Store.Exists(ctx, blob); err != nil || !has {
+			return ocispec.Descriptor{}, false
+		}
+	}
+	desc, err := oras.TagBytes(ctx, t.Store, mt, raw, tag)
+	if err != nil {
+		return ocispec.Descriptor{}, false
+	}
+	c.opts.logger.InfoContext(ctx, "tree unchanged since an earlier push; reused its layer", "manifest", desc.Digest)
+	return desc, true
+}
+
+// rememberPush records what a tree state built to, for reusePush.
+func (c *Client) rememberPush(fp string, desc ocispec.Descriptor, manifest []byte) {
+	if c.cache == nil || fp == "" {
+		return
+	}
+	if c.cache.PutManifest(desc.Digest, desc.MediaType, manifest) == nil {
+		_ = c.cache.PutTag(fp, desc.Digest, desc.MediaType, desc.Size)
+	}
+}
