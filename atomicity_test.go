@@ -1,0 +1,112 @@
+package blobber_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/blobber-dev/blobber"
+	"github.com/blobber-dev/blobber/internal/registrytest"
+)
+
+// A pull cancelled half way removes what it created and leaves what was
+// already in the directory as it was.
+func TestInterruptedPullLeavesNothingBehind(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	ref := proxy.Host() + "/atomic/pull:v1"
+	_, err := newClient(t).Push(ctx, ref, os.DirFS(faultTree(t)))
+	must(t, err)
+
+	dst := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dst, "mine.txt"), []byte("keep me"), 0o600))
+	cctx, cancel := context.WithCancel(ctx)
+	var blobGets atomic.Int32
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if isBlobGet(r) && blobGets.Add(1) == 3 {
+			cancel() // the user presses Ctrl-C while the layer downloads
+			return &registrytest.Fault{Delay: 200 * time.Millisecond}
+		}
+		return nil
+	})
+	_, err = newClient(t, blobber.WithConcurrency(1)).Pull(cctx, ref, dst)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled pull: %v", err)
+	}
+	entries, _ := os.ReadDir(dst)
+	if len(entries) != 1 || entries[0].Name() != "mine.txt" {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("after a cancelled pull the directory holds %v", names)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dst, "mine.txt")); string(data) != "keep me" {
+		t.Fatal("a file that was already there changed")
+	}
+}
+
+// A push that fails leaves the tag where it was: the manifest goes last.
+func TestFailedPushLeavesTheTag(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	ref := proxy.Host() + "/atomic/push:v1"
+	first, err := newClient(t).Push(ctx, ref, os.DirFS(newTree(t)))
+	must(t, err)
+
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/") {
+			return &registrytest.Fault{Status: http.StatusBadRequest}
+		}
+		return nil
+	})
+	_, err = newClient(t, blobber.WithRetries(-1)).Push(ctx, ref, os.DirFS(faultTree(t)))
+	if err == nil {
+		t.Fatal("push succeeded although every upload failed")
+	}
+	proxy.SetFaults(nil)
+	img, err := newClient(t).Open(ctx, ref)
+	must(t, err)
+	defer img.Close()
+	if img.Descriptor().Digest != first.Digest {
+		t.Fatalf("the tag moved to %s after a failed push", img.Descriptor().Digest)
+	}
+}
+
+// With WithKeepModTimes the files' times travel with them.
+func TestKeepModTimes(t *testing.T) {
+	ctx := context.Background()
+	src := newTree(t)
+	when := time.Date(2024, 2, 29, 12, 30, 0, 0, time.UTC)
+	must(t, os.Chtimes(filepath.Join(src, "README.md"), when, when))
+	c := newClient(t, blobber.WithOCILayout())
+	ref := filepath.Join(t.TempDir(), "layout") + ":v1"
+	_, err := c.Push(ctx, ref, os.DirFS(src), blobber.WithKeepModTimes())
+	must(t, err)
+	dst := filepath.Join(t.TempDir(), "out")
+	_, err = c.Pull(ctx, ref, dst)
+	must(t, err)
+	info, err := os.Stat(filepath.Join(dst, "README.md"))
+	must(t, err)
+	if !info.ModTime().Equal(when) {
+		t.Fatalf("README.md's time is %v, want %v", info.ModTime(), when)
+	}
+	// By default times are not recorded, so the same tree gives the same digest.
+	ref2 := filepath.Join(t.TempDir(), "layout") + ":v1"
+	d1, err := c.Push(ctx, ref2, os.DirFS(src))
+	must(t, err)
+	must(t, os.Chtimes(filepath.Join(src, "README.md"), time.Now(), time.Now()))
+	d2, err := c.Push(ctx, ref2, os.DirFS(src))
+	must(t, err)
+	if d1.Digest != d2.Digest {
+		t.Fatal("touching a file changed the default push's digest")
+	}
+}
