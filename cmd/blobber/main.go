@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 )
@@ -27,6 +28,11 @@ func run() int {
 		} else {
 			fmt.Fprintln(os.Stderr, "blobber: cpu profile:", err)
 		}
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Blobber's buffers are bounded (a few chunks per core); this keeps
+		// the garbage collector from letting the heap double past them.
+		debug.SetMemoryLimit(96 << 20)
 	}
 	cmd := newRootCmd()
 	err := cmd.ExecuteContext(ctx)

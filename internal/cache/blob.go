@@ -388,7 +388,7 @@ func (b *Blob) dropPartialLocked() {
 // data file and records them, under the entry's lock. Only bytes not yet
 // recorded are written: recorded bytes never change, which is what lets
 // readers go without the lock. The index is replaced only after the data
-// is fsynced, so a process killed at any point leaves unrecorded bytes at
+// is written, so a process killed at any point leaves unrecorded bytes at
 // worst, which are never served.
 func (b *Blob) store(q []byte, off int64, got []span) error {
 	l, err := b.c.lock(b.hex)
@@ -461,15 +461,12 @@ func (b *Blob) write(f *os.File, idx ranges, created bool, q []byte, off int64, 
 	if afterDataWrite != nil {
 		afterDataWrite()
 	}
-	if err := f.Sync(); err != nil {
-		return view{}, err
-	}
-	if created {
-		if err := b.c.syncDir(partialDir); err != nil {
-			return view{}, err
-		}
-	}
-	if err := b.c.writeAtomic(b.rangesPath(), next.marshal(b.size)); err != nil {
+	// The index is replaced after the data is written, so a process killed
+	// in between leaves bytes unrecorded, never recorded bytes unwritten.
+	// No fsync per range: a pull writes hundreds, and only a machine crash
+	// could reorder them, which the digest checks of every read catch. The
+	// complete blob is made durable once, in promote.
+	if err := b.c.replace(b.rangesPath(), next.marshal(b.size), false); err != nil {
 		return view{}, err
 	}
 	return view{f: f, have: next}, nil
@@ -489,6 +486,9 @@ func (b *Blob) promote(f *os.File) error {
 		b.dropPartialLocked()
 		b.setView(view{})
 		return fmt.Errorf("cache: blob %s: %w: cached bytes hash to %s", b.dgst, ErrDigestMismatch, got)
+	}
+	if err := f.Sync(); err != nil {
+		return err
 	}
 	// Whatever is under the name is not a blob of this size (openComplete
 	// checked), so it is debris.

@@ -18,7 +18,9 @@
 //
 // Nothing on disk is trusted: a file is written to a temporary name,
 // fsynced and renamed, so a crash leaves either the old or the new file;
-// bytes are recorded in an index only after they reach the disk; and any
+// bytes are recorded in an index only after they are written (ranges of a
+// partial blob are not fsynced one by one — a complete blob is, once — as
+// every read verifies what it gets); and any
 // entry that is not what this package writes (a symlink, a directory, a
 // short data file, an index that does not parse, a manifest that does not
 // match its digest) is removed and treated as a miss. Readers take no
@@ -233,13 +235,21 @@ func (c *Cache) readSmall(name string, limit int64) ([]byte, error) {
 // new one, never a part of either, and a crash leaves no partial file
 // under the name.
 func (c *Cache) writeAtomic(name string, data []byte) error {
+	return c.replace(name, data, true)
+}
+
+// replace is writeAtomic, with the fsyncs optional: without them a process
+// killed at any point still leaves the old file or the new one (the page
+// cache outlives it), and only a crash of the machine could leave less —
+// which the readers' digest checks then catch.
+func (c *Cache) replace(name string, data []byte, durable bool) error {
 	dir := path.Dir(name)
 	tmp, f, err := c.createTemp(dir)
 	if err != nil {
 		return err
 	}
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && durable {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -259,6 +269,9 @@ func (c *Cache) writeAtomic(name string, data []byte) error {
 	if err != nil {
 		c.root.Remove(tmp)
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	return c.syncDir(dir)
 }

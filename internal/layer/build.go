@@ -70,7 +70,9 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 	compressed := make(chan *batch, opts.Workers)
 
 	diffHash := sha256.New()
-	tokens := make(chan struct{}, 2*opts.Workers+2)
+	// One batch per worker in flight, and one being written: memory stays
+	// a few chunks per worker, whatever the size of the tree.
+	tokens := make(chan struct{}, opts.Workers+1)
 	wk := &walker{
 		tokens:    tokens,
 		fsys:      fsys,

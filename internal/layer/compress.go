@@ -103,7 +103,9 @@ func compressBatches(ctx context.Context, c codec, in <-chan *batch, out chan<- 
 					m.whole.Digest = d
 				}
 			}
-			buf := bytes.NewBuffer(getBuffer(len(m.data)/2 + 64))
+			// Room for the worst case (stored blocks), so the buffer never
+			// grows by doubling.
+			buf := bytes.NewBuffer(getBuffer(len(m.data) + len(m.data)/64 + 1024))
 			if err := c.compress(buf, m.data); err != nil {
 				return err
 			}

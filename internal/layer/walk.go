@@ -151,7 +151,9 @@ func (w *walker) addContent(ctx context.Context, name string, file *estargz.TOCE
 		if err := w.sendIfFull(ctx); err != nil {
 			return err
 		}
-		w.cur = &member{data: getBuffer(int(n) + 2*tarBlock), chunk: ent, chunkLen: int(n)}
+		// Headroom for the padding and the headers of the entries that
+		// follow, which share this member.
+		w.cur = &member{data: getBuffer(int(n) + 64<<10), chunk: ent, chunkLen: int(n)}
 		if !multiChunk {
 			w.cur.whole = file
 		}
