@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -52,7 +53,14 @@ func Chunked(ctx context.Context, client Doer, repoURL string, desc ocispec.Desc
 		if failures++; failures > retries {
 			return fmt.Errorf("uploading bytes %d-%d: %w", off, off+n-1, err)
 		}
-		// Ask the registry how much it has; continue from there.
+		// Give the registry time to finish with the failed request (it may
+		// still be storing what it received), then ask how much it has and
+		// continue from there.
+		select {
+		case <-time.After(time.Duration(failures) * 250 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		have, next, serr := u.status(loc)
 		if serr != nil {
 			return fmt.Errorf("uploading bytes %d-%d: %w (and the upload's status: %v)", off, off+n-1, err, serr)
