@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -19,6 +20,7 @@ import (
 	"github.com/blobber-dev/blobber/internal/layer"
 	"github.com/blobber-dev/blobber/internal/target"
 	"github.com/blobber-dev/blobber/internal/transport"
+	"github.com/blobber-dev/blobber/internal/upload"
 )
 
 type pushOptions struct {
@@ -189,5 +191,15 @@ func (c *Client) pushChunked(ctx context.Context, t *target.Target, desc ocispec
 	if err != nil || ok {
 		return err
 	}
-	return t.PushChunked(ctx, desc, r, chunkSize, c.opts.uploadRetries())
+	for attempt := 1; ; attempt++ {
+		err = t.PushChunked(ctx, desc, r, chunkSize, c.opts.uploadRetries())
+		// The registry's digest check on the final PUT is the word on
+		// whether the chunks added up; a session that went wrong is begun
+		// again from the staged blob.
+		var se *upload.StatusError
+		if err == nil || attempt > c.opts.uploadRetries() || !errors.As(err, &se) || !strings.Contains(se.Message, "DIGEST_INVALID") {
+			return err
+		}
+		c.opts.logger.InfoContext(ctx, "chunked upload did not add up; starting it again", "digest", desc.Digest, "attempt", attempt)
+	}
 }
