@@ -27,3 +27,20 @@ lint:
 
 clean:
 	rm -rf bin
+
+# Benchmark blobber against the ORAS CLI and crane (installed into the user
+# cache with `go install`) through an in-process registry. Not part of
+# `make test`. bench takes 10+ minutes; bench-quick about 2.
+.PHONY: bench-quick
+bench:
+	$(GO) run ./internal/cmd/bench --out BENCHMARKS-results.md
+
+bench-quick:
+	$(GO) run ./internal/cmd/bench --quick --out BENCHMARKS-results-quick.md
+
+# Signatures against cosign v3 (built from source into the user cache on
+# first run, a few minutes): cosign verifies Blobber's, Blobber verifies
+# cosign's. Its own module (interop/), so cosign stays out of go.mod.
+.PHONY: interop
+interop:
+	cd interop && $(GO) test -count=1 -timeout 20m ./...

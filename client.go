@@ -30,6 +30,8 @@ type options struct {
 	cacheDir    string
 	cacheTTL    time.Duration
 	offline     bool
+	signer      Signer   // signs pushes (sign.go)
+	verifier    Verifier // checks signatures before reading (verify.go)
 }
 
 // Option configures a Client.

@@ -43,6 +43,12 @@ var (
 	// ErrUnsupportedEntry: the artifact holds a device or FIFO, which blobber
 	// does not create.
 	ErrUnsupportedEntry = errors.New("unsupported entry type")
+	// ErrSignature: verification was asked for (WithVerifier) and no
+	// signature attached to the artifact verifies under the policy.
+	ErrSignature = errors.New("signature verification failed")
+	// ErrUnsigned: verification was asked for and the artifact has no
+	// signature at all. It also matches ErrSignature.
+	ErrUnsigned error = &kindError{"no signature", ErrSignature}
 )
 
 type kindError struct {

@@ -50,6 +50,11 @@ func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	// With a verifier, the digest just resolved must carry a signature that
+	// verifies before anything of its layer is read.
+	if err := c.verifyArtifact(ctx, t, art.manifest); err != nil {
+		return nil, err
+	}
 	name := t.Name + "@" + art.manifest.Digest.String()
 	img := &Image{ctx: ctx, client: c, name: name, art: art, network: &countingBlob{}}
 	if !c.opts.offline {

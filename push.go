@@ -79,7 +79,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 
 	fp := fingerprint(src, po)
 	if desc, ok := c.reusePush(ctx, t, fp, tag); ok {
-		return desc, nil
+		return desc, c.signPushed(ctx, t, desc)
 	}
 
 	// The layer is staged compressed in a temporary file: its digest must be
@@ -138,7 +138,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		// Only a tree that did not change while it was read is remembered.
 		c.rememberPush(fp, desc, man)
 	}
-	return desc, nil
+	return desc, c.signPushed(ctx, t, desc)
 }
 
 // pushBlob uploads a blob unless the target already has it. A failed

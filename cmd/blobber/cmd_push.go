@@ -15,6 +15,8 @@ type pushOptions struct {
 	chunkSize   int
 	noProgress  bool
 	uploadChunk string
+	sign        bool
+	signing     signFlags
 }
 
 func newPushCmd(g *globalOptions) *cobra.Command {
@@ -33,6 +35,8 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.uploadChunk, "chunk-size", "", "upload the layer in chunks of this size (e.g. 64MiB), resuming a failed chunk; off by default, as some registries refuse chunked uploads")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress bars (they are drawn only on a terminal)")
 	f.IntVar(&o.chunkSize, "estargz-chunk-size", 0, "largest piece of a file compressed on its own, in bytes (default 4 MiB)")
+	f.BoolVar(&o.sign, "sign", false, "sign the pushed manifest (cosign's format): with --sign-key, or keyless with an OIDC token")
+	o.signing.register(f)
 	return cmd
 }
 
@@ -54,7 +58,15 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	progress, finish := newProgress(cmd, o.noProgress)
 	defer finish()
 	g.progress = progress
-	c, err := g.client(cmd)
+	var extra []blobber.Option
+	if o.sign || o.signing.key != "" {
+		signer, err := o.signing.signer(cmd)
+		if err != nil {
+			return err
+		}
+		extra = append(extra, blobber.WithSigner(signer))
+	}
+	c, err := g.client(cmd, extra...)
 	if err != nil {
 		return err
 	}

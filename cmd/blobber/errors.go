@@ -75,7 +75,7 @@ func reportError(w io.Writer, err error) int {
 		msg += authHint(err)
 	case errors.Is(err, blobber.ErrDigestMismatch), errors.Is(err, blobber.ErrNotEStargz),
 		errors.Is(err, blobber.ErrPathTraversal), errors.Is(err, blobber.ErrLimitExceeded),
-		errors.Is(err, blobber.ErrUnsupportedEntry):
+		errors.Is(err, blobber.ErrUnsupportedEntry), errors.Is(err, blobber.ErrSignature):
 		code = exitIntegrity
 	default:
 		msg += tlsHint(err)

@@ -72,6 +72,7 @@ func TestScripts(t *testing.T) {
 			"push-plain-image": pushPlainImage,
 			"proxy-saw":        sec.proxySaw,
 			"proxy-reset":      func(*testscript.TestScript, bool, []string) { sec.proxy.Reset() },
+			"gen-key":          genKey, // signing scripts (sign_test.go)
 		},
 	})
 }

@@ -34,6 +34,7 @@ type globalOptions struct {
 	timeout        time.Duration
 	cache          cacheFlags
 	progress       blobber.Option // set by commands that draw progress bars
+	verify         verifyFlags    // signature policy (cmd_verify.go)
 
 	// credentialHosts are the registries that asked for credentials, and
 	// whether any were stored: the hint for an authentication failure.
@@ -69,6 +70,7 @@ without downloading the whole artifact.`,
 	f.IntVar(&g.retries, "retries", 5, "retries of a failed request (408, 429, 5xx, resets, timeouts), with backoff")
 	f.DurationVar(&g.timeout, "timeout", 0, "give up on the whole operation after this long (e.g. 10m; default none)")
 	g.cache.register(f)
+	g.verify.register(f)
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if (g.certFile == "") != (g.keyFile == "") {
 			return usagef("--cert-file and --key-file go together")
@@ -91,6 +93,9 @@ without downloading the whole artifact.`,
 		newLoginCmd(g),
 		newLogoutCmd(g),
 		newCacheCmd(g),
+		newSignCmd(g),
+		newVerifyCmd(g),
+		newSignaturesCmd(g),
 		newVersionCmd(),
 	)
 	// Name the registry in the hint of an authentication failure.
@@ -103,7 +108,7 @@ without downloading the whole artifact.`,
 }
 
 // client builds the library client from the shared flags.
-func (g *globalOptions) client(cmd *cobra.Command) (*blobber.Client, error) {
+func (g *globalOptions) client(cmd *cobra.Command, extra ...blobber.Option) (*blobber.Client, error) {
 	opts := []blobber.Option{
 		blobber.WithUserAgent("blobber/" + version()),
 		blobber.WithLimits(blobber.Limits{MaxFiles: g.maxFiles, MaxBytes: g.maxBytes}),
@@ -152,7 +157,12 @@ func (g *globalOptions) client(cmd *cobra.Command) (*blobber.Client, error) {
 	if g.progress != nil {
 		opts = append(opts, g.progress)
 	}
-	return blobber.NewClient(opts...)
+	verifyOpts, err := g.verify.option()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, verifyOpts...)
+	return blobber.NewClient(append(opts, extra...)...)
 }
 
 // credentialStore opens the docker config file that holds credentials.

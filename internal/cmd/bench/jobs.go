@@ -1,0 +1,377 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/blobber-dev/blobber/internal/registrytest"
+)
+
+// Job names, in table order.
+const (
+	jobPush       = "push"
+	jobPull       = "pull"
+	jobLs         = "ls"
+	jobCatSmall   = "cat ~4 KiB file"
+	jobCatBig     = "cat biggest file"
+	jobRepush     = "re-push (unchanged)"
+	jobRepushWarm = "re-push, warm cache"
+	jobPushGMP1   = "push, GOMAXPROCS=1"
+)
+
+// sample is one timed run.
+type sample struct {
+	wall   time.Duration
+	cpu    time.Duration // the tool's user + system time
+	others time.Duration // CPU time used meanwhile by processes not ours
+	rss    int64         // KiB
+	stats  registrytest.Stats
+}
+
+// result is one job for one tool over all its runs.
+type result struct {
+	job, tool string
+	size      int64  // bytes the throughput is relative to; 0: none
+	note      string // why there is no measurement ("n/a", "not installed")
+	samples   []sample
+	err       error
+}
+
+// bench holds what every job needs.
+type bench struct {
+	ctx       context.Context
+	runs      int
+	quietWait time.Duration // how long to wait for other processes to go quiet
+	work      string        // scratch directory, removed at the end
+	host      string        // the counting proxy's host:port
+	proxy     *registrytest.Proxy
+	tools     map[string]*tool
+	rsswrap   string // path of the rsswrap binary
+	seq       int    // names rsswrap's output files
+	env       []string
+	failures  []string
+}
+
+// measure times fn and records the registry traffic it caused. It first
+// flushes dirty pages (sync(1)) so that the writeback of a previous job
+// (a pull, a generated dataset, a removed tree) does not slow this one.
+// It also waits (up to b.quietWait) for other processes to leave the CPUs
+// alone.
+func (b *bench) measure(fn func() (usage, error)) (sample, error) {
+	_ = exec.CommandContext(b.ctx, "sync").Run()
+	if !waitQuiet(b.quietWait) {
+		logf("the machine is busy with other processes; measuring anyway")
+	}
+	b.proxy.Reset()
+	meter := startCPUMeter()
+	start := time.Now()
+	u, err := fn()
+	s := sample{wall: time.Since(start), cpu: u.cpu, rss: u.rss}
+	s.others, s.stats = meter.others(), b.proxy.Stats()
+	return s, err
+}
+
+// repeat runs once b.runs times; once does any setup, calls measure and
+// verifies the outcome.
+func (b *bench) repeat(ds *dataset, job, tool string, size int64, once func(run int) (sample, error)) *result {
+	res := &result{job: job, tool: tool, size: size}
+	for run := 1; run <= b.runs; run++ {
+		s, err := once(run)
+		if err != nil {
+			res.err = err
+			msg := fmt.Sprintf("%s / %s / %s (run %d): %v", ds.name, tool, job, run, err)
+			b.failures = append(b.failures, msg)
+			logf("FAIL: %s", msg)
+			return res
+		}
+		res.samples = append(res.samples, s)
+		logf("%-5s %-6s %-20s run %d/%d: %8s  cpu %8s  %4d req  %8s  rss %8s  others' cpu %s", ds.name, tool, job, run, b.runs,
+			fmtDuration(s.wall), fmtDuration(s.cpu), s.stats.Requests, fmtBytes(s.stats.BlobBytes+s.stats.UploadBytes),
+			fmtBytes(s.rss*1024), fmtDuration(s.others))
+	}
+	return res
+}
+
+// command runs tool t under rsswrap, which measures its peak RSS.
+//
+// blobber keeps a local cache of blobs, manifests and built layers; unless
+// extraEnv names one, each blobber command gets a new, empty cache
+// directory (removed afterwards), so that every run talks to the registry
+// as a first use on a fresh machine would.
+func (b *bench) command(t *tool, extraEnv []string, args ...string) proc {
+	b.seq++
+	p := proc{rssFile: filepath.Join(b.work, fmt.Sprintf("rss-%d", b.seq))}
+	env := append(append([]string(nil), b.env...), extraEnv...)
+	if t.name == "blobber" && !slices.ContainsFunc(extraEnv, func(e string) bool { return strings.HasPrefix(e, "BLOBBER_CACHE_DIR=") }) {
+		p.cacheDir = filepath.Join(b.work, fmt.Sprintf("blobber-cache-%d", b.seq))
+		env = append(env, "BLOBBER_CACHE_DIR="+p.cacheDir)
+	}
+	p.cmd = exec.CommandContext(b.ctx, b.rsswrap, append([]string{p.rssFile, t.path}, args...)...)
+	p.cmd.Env = env
+	return p
+}
+
+// tar runs tar(1) under rsswrap too: crane's CPU column includes tar's.
+func (b *bench) tar(args ...string) proc {
+	return b.command(&tool{name: "tar", path: "tar"}, nil, args...)
+}
+
+func (b *bench) ref(ds *dataset, tool, job string, run int) string {
+	return fmt.Sprintf("%s/bench/%s/%s-%s-%d:v1", b.host, ds.name, tool, job, run)
+}
+
+// runDataset runs every job on ds for every installed tool.
+func (b *bench) runDataset(ds *dataset, toolNames []string) []*result {
+	var results []*result
+	for _, name := range toolNames {
+		t := b.tools[name]
+		if t == nil {
+			for _, job := range jobsFor(ds) {
+				results = append(results, &result{job: job, tool: name, note: "not installed"})
+			}
+			continue
+		}
+		results = append(results, b.runTool(ds, t)...)
+	}
+	return results
+}
+
+func jobsFor(ds *dataset) []string {
+	jobs := []string{jobPush, jobPull, jobLs}
+	if ds.catSmall != "" {
+		jobs = append(jobs, jobCatSmall)
+	}
+	if ds.name == "large" {
+		jobs = append(jobs, jobCatBig)
+	}
+	jobs = append(jobs, jobRepush, jobRepushWarm)
+	if ds.name == "large" {
+		jobs = append(jobs, jobPushGMP1)
+	}
+	return jobs
+}
+
+func (b *bench) runTool(ds *dataset, t *tool) []*result {
+	var results []*result
+	// Every push goes to a fresh repository; the last one is read back.
+	var ref string
+	push := b.repeat(ds, jobPush, t.name, ds.bytes, func(run int) (sample, error) {
+		ref = b.ref(ds, t.name, "push", run)
+		return b.push(ds, t, ref, nil)
+	})
+	results = append(results, push)
+	if push.err != nil {
+		for _, job := range jobsFor(ds)[1:] {
+			results = append(results, &result{job: job, tool: t.name, note: "push failed"})
+		}
+		return results
+	}
+	results = append(results, b.repeat(ds, jobPull, t.name, ds.bytes, func(run int) (sample, error) {
+		return b.pull(ds, t, ref, run)
+	}))
+	for _, job := range jobsFor(ds)[2:] {
+		switch {
+		case job == jobRepush:
+			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(int) (sample, error) {
+				return b.push(ds, t, ref, nil)
+			}))
+		case t.name != "blobber" && (job == jobPushGMP1 || job == jobRepushWarm):
+			// A blobber-only measurement: no row for the peers.
+		case t.name != "blobber":
+			results = append(results, &result{job: job, tool: t.name, note: "n/a"})
+		case job == jobLs:
+			results = append(results, b.repeat(ds, job, t.name, 0, func(int) (sample, error) {
+				return b.ls(ds, t, ref)
+			}))
+		case job == jobCatSmall, job == jobCatBig:
+			// Throughput only makes sense for the big file.
+			name, size := ds.catSmall, int64(0)
+			if job == jobCatBig {
+				name, size = ds.catBig, ds.files[ds.catBig]
+			}
+			results = append(results, b.repeat(ds, job, t.name, size, func(int) (sample, error) {
+				return b.cat(ds, t, ref, name)
+			}))
+		case job == jobRepushWarm:
+			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(run int) (sample, error) {
+				return b.repushWarm(ds, t, ref, run)
+			}))
+		case job == jobPushGMP1:
+			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(run int) (sample, error) {
+				return b.push(ds, t, b.ref(ds, t.name, "push-gomaxprocs1", run), []string{"GOMAXPROCS=1"})
+			}))
+		}
+	}
+	return results
+}
+
+// push pushes ds to ref. crane's time includes making the tar it appends.
+func (b *bench) push(ds *dataset, t *tool, ref string, env []string) (sample, error) {
+	switch t.name {
+	case "blobber":
+		return b.measure(func() (usage, error) { return runCmd(b.command(t, env, "push", ds.dir, ref)) })
+	case "oras":
+		// ORAS packs a directory argument as a tar.gz layer named after it.
+		cmd := b.command(t, env, "push", "--plain-http", ref, filepath.Base(ds.dir))
+		cmd.cmd.Dir = filepath.Dir(ds.dir)
+		return b.measure(func() (usage, error) { return runCmd(cmd) })
+	case "crane":
+		tarPath := filepath.Join(b.work, "crane-layer.tar")
+		defer os.Remove(tarPath)
+		return b.measure(func() (usage, error) {
+			tu, err := runCmd(b.tar("-cf", tarPath, "-C", ds.dir, "."))
+			if err != nil {
+				return usage{}, err
+			}
+			u, err := runCmd(b.command(t, env, "append", "--insecure", "-f", tarPath, "-t", ref))
+			u.cpu += tu.cpu
+			return u, err
+		})
+	}
+	return sample{}, fmt.Errorf("no push for %s", t.name)
+}
+
+// repushWarm pushes ds to ref again with blobber's cache as the push that
+// made it left it: an untimed push into a new cache, then the timed one.
+func (b *bench) repushWarm(ds *dataset, t *tool, ref string, run int) (sample, error) {
+	cache := filepath.Join(b.work, fmt.Sprintf("warm-cache-%d", run))
+	defer os.RemoveAll(cache)
+	env := []string{"BLOBBER_CACHE_DIR=" + cache}
+	if _, err := runCmd(b.command(t, env, "push", ds.dir, ref)); err != nil {
+		return sample{}, err
+	}
+	return b.push(ds, t, ref, env)
+}
+
+// pull pulls ref into an empty directory and checks the tree against ds.
+func (b *bench) pull(ds *dataset, t *tool, ref string, run int) (sample, error) {
+	out := filepath.Join(b.work, fmt.Sprintf("pull-%s-%s-%d", ds.name, t.name, run))
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return sample{}, err
+	}
+	defer os.RemoveAll(out)
+	got := out
+	var fn func() (usage, error)
+	switch t.name {
+	case "blobber":
+		fn = func() (usage, error) { return runCmd(b.command(t, nil, "pull", ref, out)) }
+	case "oras":
+		got = filepath.Join(out, filepath.Base(ds.dir))
+		fn = func() (usage, error) { return runCmd(b.command(t, nil, "pull", "--plain-http", "-o", out, ref)) }
+	case "crane":
+		fn = func() (usage, error) {
+			return runPipe(b.command(t, nil, "export", "--insecure", ref, "-"),
+				b.tar("-x", "-C", out))
+		}
+	}
+	s, err := b.measure(fn)
+	if err != nil {
+		return s, err
+	}
+	return s, verifyTree(ds, got)
+}
+
+// ls lists ref with blobber and checks that every entry is there.
+func (b *bench) ls(ds *dataset, t *tool, ref string) (sample, error) {
+	outPath := filepath.Join(b.work, "ls.out")
+	defer os.Remove(outPath)
+	f, err := os.Create(outPath)
+	if err != nil {
+		return sample{}, err
+	}
+	defer f.Close()
+	cmd := b.command(t, nil, "ls", ref)
+	cmd.cmd.Stdout = f
+	s, err := b.measure(func() (usage, error) { return runCmd(cmd) })
+	if err != nil {
+		return s, err
+	}
+	listing, err := os.ReadFile(outPath)
+	if err != nil {
+		return s, err
+	}
+	lines := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(listing))
+	for sc.Scan() {
+		lines[sc.Text()] = true
+	}
+	if len(lines) != ds.entries {
+		return s, fmt.Errorf("ls printed %d entries, the tree has %d", len(lines), ds.entries)
+	}
+	for name := range ds.files {
+		if !lines[name] {
+			return s, fmt.Errorf("ls did not list %s", name)
+		}
+	}
+	return s, nil
+}
+
+// cat reads one file with blobber (stdout to a file) and checks its digest.
+func (b *bench) cat(ds *dataset, t *tool, ref, name string) (sample, error) {
+	outPath := filepath.Join(b.work, "cat.out")
+	defer os.Remove(outPath)
+	f, err := os.Create(outPath)
+	if err != nil {
+		return sample{}, err
+	}
+	defer f.Close()
+	cmd := b.command(t, nil, "cat", ref, name)
+	cmd.cmd.Stdout = f
+	s, err := b.measure(func() (usage, error) { return runCmd(cmd) })
+	if err != nil {
+		return s, err
+	}
+	sum, err := fileSHA256(outPath)
+	if err != nil {
+		return s, err
+	}
+	if sum != ds.sums[name] {
+		return s, fmt.Errorf("cat %s: sha256 %s, want %s", name, sum, ds.sums[name])
+	}
+	return s, nil
+}
+
+// verifyTree compares a pulled tree with the dataset: the same regular
+// files with the same sizes, and the same content for a sample of them.
+func verifyTree(ds *dataset, dir string) error {
+	files, _, err := scanTree(dir)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	var total int64
+	for _, size := range files {
+		total += size
+	}
+	if len(files) != len(ds.files) || total != ds.bytes {
+		return fmt.Errorf("verify: pulled %d files, %d bytes; want %d files, %d bytes", len(files), total, len(ds.files), ds.bytes)
+	}
+	for name, size := range ds.files {
+		if got, ok := files[name]; !ok || got != size {
+			return fmt.Errorf("verify: %s: pulled size %d (present: %v), want %d", name, got, ok, size)
+		}
+	}
+	names := make([]string, 0, len(ds.sums))
+	for name := range ds.sums {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		sum, err := fileSHA256(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		if sum != ds.sums[name] {
+			return fmt.Errorf("verify: %s: sha256 %s, want %s", name, sum, ds.sums[name])
+		}
+	}
+	return nil
+}

@@ -1,0 +1,217 @@
+// Command bench measures the blobber CLI against the ORAS CLI and crane:
+// push, pull, ls, cat and re-push of three generated datasets (many small
+// files, a few large ones, a mix) through a CNCF Distribution registry
+// started in-process behind a counting proxy. It reports median wall time,
+// throughput, requests, bytes exchanged and peak RSS per job and tool as
+// Markdown, on stdout and in the --out file.
+//
+//	go run ./internal/cmd/bench [--quick] [--runs N] [--datasets small,large,mixed]
+//	    [--tools blobber,oras,crane] [--out BENCHMARKS-results.md]
+//
+// Tools and datasets are cached under $XDG_CACHE_HOME/blobber-bench (see
+// os.UserCacheDir); blobber is rebuilt from this checkout on every run, the
+// peers are installed once with `go install pkg@version`. The program must
+// run from inside the module (it builds ./cmd/blobber) and needs tar.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/blobber-dev/blobber/internal/registrytest"
+)
+
+type config struct {
+	quick       bool
+	runs        int
+	datasets    []string
+	tools       []string
+	out         string
+	commandLine string
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err = runBench(ctx, cfg)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (config, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var cfg config
+	var datasets, tools string
+	fs.BoolVar(&cfg.quick, "quick", false, "smaller datasets (small 2,000 files, large 128 MiB, mixed 50 MiB) and 1 run")
+	fs.IntVar(&cfg.runs, "runs", 3, "runs per job (the median is reported); 1 with --quick unless set")
+	fs.StringVar(&datasets, "datasets", "small,large,mixed", "comma-separated datasets")
+	fs.StringVar(&tools, "tools", "blobber,oras,crane", "comma-separated tools")
+	fs.StringVar(&cfg.out, "out", "", "also write the Markdown report to this file")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	runsSet := false
+	fs.Visit(func(f *flag.Flag) { runsSet = runsSet || f.Name == "runs" })
+	if cfg.quick && !runsSet {
+		cfg.runs = 1
+	}
+	if cfg.runs < 1 {
+		return cfg, errors.New("--runs must be at least 1")
+	}
+	cfg.datasets = splitList(datasets)
+	cfg.tools = splitList(tools)
+	specs := datasetSpecs(false)
+	for _, d := range cfg.datasets {
+		if _, ok := specs[d]; !ok {
+			return cfg, fmt.Errorf("unknown dataset %q (want small, large or mixed)", d)
+		}
+	}
+	for _, t := range cfg.tools {
+		if t != "blobber" && peers[t].pkg == "" {
+			return cfg, fmt.Errorf("unknown tool %q (want blobber, oras or crane)", t)
+		}
+	}
+	cfg.commandLine = strings.TrimSpace("go run ./internal/cmd/bench " + strings.Join(args, " "))
+	return cfg, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func runBench(ctx context.Context, cfg config) error {
+	start := time.Now()
+	modRoot, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return err
+	}
+	cacheDir := filepath.Join(base, "blobber-bench")
+
+	wrap, err := setupTool(ctx, cacheDir, modRoot, "rsswrap")
+	if err != nil {
+		return err
+	}
+	tools, notes := setupTools(ctx, cacheDir, modRoot, cfg.tools)
+	if len(tools) == 0 {
+		return errors.New("no tool could be set up")
+	}
+
+	work, err := os.MkdirTemp("", "blobber-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	dockerConfig := filepath.Join(work, "docker") // no credentials, no helpers
+	if err := os.Mkdir(dockerConfig, 0o700); err != nil {
+		return err
+	}
+	reg, err := registrytest.StartServer(registrytest.WithFilesystem(filepath.Join(work, "registry")))
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	proxy, err := registrytest.NewCountingProxy(reg.URL())
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	logf("registry %s behind proxy %s", reg.Host(), proxy.Host())
+
+	b := &bench{
+		ctx: ctx, runs: cfg.runs, quietWait: quietWait(cfg), work: work, host: proxy.Host(), proxy: proxy, tools: tools,
+		rsswrap: wrap.path, env: append(os.Environ(), "DOCKER_CONFIG="+dockerConfig),
+	}
+	// What rsswrap itself adds: the peak RSS it reports for true(1).
+	floor, err := runCmd(b.command(&tool{name: "true", path: "true"}, nil))
+	if err != nil {
+		return err
+	}
+	notes = append(notes, fmt.Sprintf("RSS is measured by rsswrap (internal/cmd/bench/rsswrap); it reports %s for true(1), the floor of the RSS column", fmtBytes(floor.rss*1024)))
+	report := header(cfg, tools, notes)
+	specs := datasetSpecs(cfg.quick)
+	for _, name := range cfg.datasets {
+		ds, err := ensureDataset(cacheDir, specs[name])
+		if err != nil {
+			return err
+		}
+		logf("dataset %s: %d files, %s in %s", ds.key, len(ds.files), fmtBytes(ds.bytes), ds.dir)
+		report += table(dsResult{ds: ds, results: b.runDataset(ds, cfg.tools)}, cfg.tools)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if len(b.failures) > 0 {
+		report += "\n## Failures\n\n"
+		for _, f := range b.failures {
+			report += "- " + strings.ReplaceAll(strings.TrimSpace(f), "\n", " ⏎ ") + "\n"
+		}
+	}
+	report += fmt.Sprintf("\nTotal benchmark time: %s. Load average at the end: %s.\n", time.Since(start).Round(time.Second), loadAverage())
+
+	fmt.Print(report)
+	if cfg.out != "" {
+		if err := os.WriteFile(cfg.out, []byte(report), 0o644); err != nil {
+			return err
+		}
+		logf("wrote %s", cfg.out)
+	}
+	if len(b.failures) > 0 {
+		return fmt.Errorf("%d job(s) failed; see the Failures section", len(b.failures))
+	}
+	return nil
+}
+
+// quietWait is how long each run waits for other processes to go quiet:
+// a quick run has to stay quick.
+func quietWait(cfg config) time.Duration {
+	if cfg.quick {
+		return 3 * time.Second
+	}
+	return 15 * time.Second
+}
+
+// moduleRoot is the directory of the main module's go.mod.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("run the benchmark from inside the blobber module")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
