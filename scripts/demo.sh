@@ -30,6 +30,8 @@ printf '#!/bin/sh\necho hi\n' >"$site/bin/run" && chmod 755 "$site/bin/run"
 head -c $((32 << 20)) /dev/urandom >"$site/data/big.bin"
 ln -s docs/hello.txt "$site/hello"
 
+# A throwaway cache too, so the demo leaves nothing behind.
+export BLOBBER_CACHE_DIR="$work/cache"
 blobber() { "$work/blobber" "$@"; }
 ref="$registry/demo/site:v1"
 
@@ -40,8 +42,16 @@ echo "== blobber ls $ref (first lines)"
 blobber ls "$ref" >"$work/listing"
 head -n 8 "$work/listing"
 
-echo "== blobber --verbose cat $ref docs/hello.txt"
-blobber --verbose cat "$ref" docs/hello.txt
+echo "== blobber --verbose --no-cache cat $ref docs/hello.txt   (what one file costs)"
+blobber --verbose --no-cache cat "$ref" docs/hello.txt 2>&1 | grep -v level=DEBUG
+
+echo "== blobber --verbose cat $ref data/big.bin | wc -c   (a 32 MiB file: only its chunks)"
+blobber --verbose cat "$ref" data/big.bin 2> >(grep -v level=DEBUG >&2) | wc -c
+sleep 0.1
+
+echo "== the same again: served by the local cache"
+blobber --verbose cat "$ref" data/big.bin 2> >(grep -v level=DEBUG >&2) | wc -c
+sleep 0.1
 
 echo "== blobber pull $ref $work/out"
 blobber pull "$ref" "$work/out"
