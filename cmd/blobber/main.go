@@ -30,9 +30,12 @@ func run() int {
 		}
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// Blobber's buffers are bounded (a few chunks per core); this keeps
-		// the garbage collector from letting the heap double past them.
-		debug.SetMemoryLimit(96 << 20)
+		// Blobber's data buffers are bounded (a few chunks per core); this
+		// keeps the garbage collector from letting the heap double past
+		// them. An artifact of hundreds of thousands of files needs more
+		// for its table of contents: the collector then works harder
+		// (GOMEMLIMIT=off trades memory back for speed).
+		debug.SetMemoryLimit(128 << 20)
 	}
 	cmd := newRootCmd()
 	err := cmd.ExecuteContext(ctx)
