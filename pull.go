@@ -201,6 +201,11 @@ func (p *puller) segments() []segment {
 }
 
 func (p *puller) fetchAll(ctx context.Context) error {
+	if p.img.cached != nil {
+		// This pull hashes every byte of the layer: the cache need not
+		// read it all again to verify it once it is complete.
+		p.img.cached.DeferPromote()
+	}
 	segs := p.segments()
 	turns := make([]chan struct{}, len(segs)+1)
 	for i := range turns {
@@ -225,6 +230,10 @@ func (p *puller) fetchAll(ctx context.Context) error {
 			p.img.cached.Invalidate(0, p.img.index.BlobSize)
 		}
 		return fmt.Errorf("layer is %s, the manifest says %s: %w", got, want, ErrDigestMismatch)
+	}
+	if p.img.cached != nil {
+		// A cache that cannot be completed only costs speed next time.
+		_ = p.img.cached.PromoteVerified()
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	digest "github.com/opencontainers/go-digest"
 )
@@ -54,6 +55,9 @@ type Blob struct {
 	remote RangeReader
 	err    error // set for a digest that must not name a file
 	bypass bool  // a valid digest the cache does not store: read the remote
+	// deferPromote: the caller reads every byte and checks the digest
+	// itself, then calls PromoteVerified; completion does not re-hash.
+	deferPromote atomic.Bool
 
 	mu      sync.Mutex
 	v       view
@@ -432,8 +436,46 @@ func (b *Blob) store(q []byte, off int64, got []span) error {
 		return err
 	}
 	b.setView(v)
-	if v.have.covers(0, b.size) {
-		return b.promote(f)
+	if v.have.covers(0, b.size) && !b.deferPromote.Load() {
+		return b.promote(f, true)
+	}
+	return nil
+}
+
+// DeferPromote is for a caller that reads the whole blob through b and
+// hashes every byte it gets against the digest (a full pull): completing
+// the blob then does not read it all again to verify it; the caller calls
+// PromoteVerified once its own hash matched.
+func (b *Blob) DeferPromote() { b.deferPromote.Store(true) }
+
+// PromoteVerified makes the cached bytes the complete entry without
+// hashing them again: the caller of DeferPromote read all of them through
+// b and found they match the digest. Nothing happens unless every byte is
+// recorded.
+func (b *Blob) PromoteVerified() error {
+	if b.err != nil || b.bypass {
+		return b.err
+	}
+	l, err := b.c.lock(b.hex)
+	if err != nil {
+		return err
+	}
+	defer l.unlock(false)
+	if v, ok := b.openComplete(); ok {
+		b.setView(v)
+		return nil
+	}
+	idx, err := b.readIndex()
+	if err != nil || !idx.covers(0, b.size) {
+		return err
+	}
+	f, err := b.c.root.OpenFile(b.dataPath(), os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if err := b.promote(f, false); err != nil {
+		f.Close()
+		return err
 	}
 	return nil
 }
@@ -464,8 +506,7 @@ func (b *Blob) write(f *os.File, idx ranges, created bool, q []byte, off int64, 
 	// The index is replaced after the data is written, so a process killed
 	// in between leaves bytes unrecorded, never recorded bytes unwritten.
 	// No fsync per range: a pull writes hundreds, and only a machine crash
-	// could reorder them, which the digest checks of every read catch. The
-	// complete blob is made durable once, in promote.
+	// could reorder them, which the digest checks of every read catch.
 	if err := b.c.replace(b.rangesPath(), next.marshal(b.size), false); err != nil {
 		return view{}, err
 	}
@@ -476,27 +517,27 @@ func (b *Blob) write(f *os.File, idx ranges, created bool, q []byte, off int64, 
 // makes it the complete entry; one that does not match the digest is
 // dropped, since some recorded bytes are wrong and there is no telling
 // which. Called with the lock held.
-func (b *Blob) promote(f *os.File) error {
+func (b *Blob) promote(f *os.File, verify bool) error {
 	h := sha256.New()
 	buf := make([]byte, 1<<20)
-	if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, b.size), buf); err != nil {
-		return err
+	if verify {
+		if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, b.size), buf); err != nil {
+			return err
+		}
 	}
-	if got := digest.NewDigest(digest.SHA256, h); got != b.dgst {
+	if got := digest.NewDigest(digest.SHA256, h); verify && got != b.dgst {
 		b.dropPartialLocked()
 		b.setView(view{})
 		return fmt.Errorf("cache: blob %s: %w: cached bytes hash to %s", b.dgst, ErrDigestMismatch, got)
 	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
+	// No fsync: flushing a layer of gigabytes to disk would cost the pull
+	// seconds, and a file the machine's crash left short or wrong is
+	// caught by the digest checks every read makes, dropped and fetched
+	// again.
 	// Whatever is under the name is not a blob of this size (openComplete
 	// checked), so it is debris.
 	b.c.removeFiles(b.blobPath())
 	if err := b.c.root.Rename(b.dataPath(), b.blobPath()); err != nil {
-		return err
-	}
-	if err := b.c.syncDir(blobsDir); err != nil {
 		return err
 	}
 	b.c.removeFiles(b.rangesPath())

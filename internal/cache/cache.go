@@ -18,9 +18,10 @@
 //
 // Nothing on disk is trusted: a file is written to a temporary name,
 // fsynced and renamed, so a crash leaves either the old or the new file;
-// bytes are recorded in an index only after they are written (ranges of a
-// partial blob are not fsynced one by one — a complete blob is, once — as
-// every read verifies what it gets); and any
+// bytes are recorded in an index only after they are written (blob data is
+// not fsynced: gigabytes would cost seconds, and every read verifies what
+// it gets, so what a machine crash leaves wrong is dropped and fetched
+// again); and any
 // entry that is not what this package writes (a symlink, a directory, a
 // short data file, an index that does not parse, a manifest that does not
 // match its digest) is removed and treated as a miss. Readers take no
