@@ -136,7 +136,9 @@ func (b *bench) runDataset(ds *dataset, toolNames []string) []*result {
 		t := b.tools[name]
 		if t == nil {
 			for _, job := range jobsFor(ds) {
-				results = append(results, &result{job: job, tool: name, note: "not installed"})
+				if name == "blobber" || !blobberOnly(job) {
+					results = append(results, &result{job: job, tool: name, note: "not installed"})
+				}
 			}
 			continue
 		}
@@ -144,6 +146,9 @@ func (b *bench) runDataset(ds *dataset, toolNames []string) []*result {
 	}
 	return results
 }
+
+// blobberOnly jobs get no row for the peers; ls and cat get "n/a" rows.
+func blobberOnly(job string) bool { return job == jobPushGMP1 || job == jobRepushWarm }
 
 func jobsFor(ds *dataset) []string {
 	jobs := []string{jobPush, jobPull, jobLs}
@@ -171,7 +176,9 @@ func (b *bench) runTool(ds *dataset, t *tool) []*result {
 	results = append(results, push)
 	if push.err != nil {
 		for _, job := range jobsFor(ds)[1:] {
-			results = append(results, &result{job: job, tool: t.name, note: "push failed"})
+			if t.name == "blobber" || !blobberOnly(job) {
+				results = append(results, &result{job: job, tool: t.name, note: "push failed"})
+			}
 		}
 		return results
 	}
@@ -184,7 +191,7 @@ func (b *bench) runTool(ds *dataset, t *tool) []*result {
 			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(int) (sample, error) {
 				return b.push(ds, t, ref, nil)
 			}))
-		case t.name != "blobber" && (job == jobPushGMP1 || job == jobRepushWarm):
+		case t.name != "blobber" && blobberOnly(job):
 			// A blobber-only measurement: no row for the peers.
 		case t.name != "blobber":
 			results = append(results, &result{job: job, tool: t.name, note: "n/a"})

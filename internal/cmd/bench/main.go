@@ -10,8 +10,10 @@
 //
 // Tools and datasets are cached under $XDG_CACHE_HOME/blobber-bench (see
 // os.UserCacheDir); blobber is rebuilt from this checkout on every run, the
-// peers are installed once with `go install pkg@version`. The program must
-// run from inside the module (it builds ./cmd/blobber) and needs tar.
+// peers are installed once with `go install pkg@version`. Every tool runs
+// under ./rsswrap, which reports its peak RSS and CPU time. The program must
+// run from inside the module (it builds ./cmd/blobber) and needs tar and
+// sync. BENCHMARKS.md describes the method and reads the results.
 package main
 
 import (
