@@ -25,7 +25,13 @@ const (
 	jobCatBig     = "cat biggest file"
 	jobRepush     = "re-push (unchanged)"
 	jobRepushWarm = "re-push, warm cache"
-	jobPushGMP1   = "push, GOMAXPROCS=1"
+	// The cache's figures: each runs an untimed command into a new cache,
+	// then the timed one with that cache.
+	jobLsWarm       = "ls again, warm cache"
+	jobCatWarm      = "cat ~4 KiB again, warm cache"
+	jobPullWarm     = "pull again, warm cache"
+	jobPullAfterCat = "pull after cat of the biggest file"
+	jobPushGMP1     = "push, GOMAXPROCS=1"
 )
 
 // sample is one timed run.
@@ -58,6 +64,7 @@ type bench struct {
 	rsswrap   string // path of the rsswrap binary
 	seq       int    // names rsswrap's output files
 	env       []string
+	cacheEnv  []string // set by warm: the cache the commands share
 	failures  []string
 }
 
@@ -110,6 +117,7 @@ func (b *bench) repeat(ds *dataset, job, tool string, size int64, once func(run 
 func (b *bench) command(t *tool, extraEnv []string, args ...string) proc {
 	b.seq++
 	p := proc{rssFile: filepath.Join(b.work, fmt.Sprintf("rss-%d", b.seq))}
+	extraEnv = append(append([]string(nil), extraEnv...), b.cacheEnv...)
 	env := append(append([]string(nil), b.env...), extraEnv...)
 	if t.name == "blobber" && !slices.ContainsFunc(extraEnv, func(e string) bool { return strings.HasPrefix(e, "BLOBBER_CACHE_DIR=") }) {
 		p.cacheDir = filepath.Join(b.work, fmt.Sprintf("blobber-cache-%d", b.seq))
@@ -148,7 +156,13 @@ func (b *bench) runDataset(ds *dataset, toolNames []string) []*result {
 }
 
 // blobberOnly jobs get no row for the peers; ls and cat get "n/a" rows.
-func blobberOnly(job string) bool { return job == jobPushGMP1 || job == jobRepushWarm }
+func blobberOnly(job string) bool {
+	switch job {
+	case jobPushGMP1, jobRepushWarm, jobLsWarm, jobCatWarm, jobPullWarm, jobPullAfterCat:
+		return true
+	}
+	return false
+}
 
 func jobsFor(ds *dataset) []string {
 	jobs := []string{jobPush, jobPull, jobLs}
@@ -158,7 +172,14 @@ func jobsFor(ds *dataset) []string {
 	if ds.name == "large" {
 		jobs = append(jobs, jobCatBig)
 	}
-	jobs = append(jobs, jobRepush, jobRepushWarm)
+	jobs = append(jobs, jobRepush, jobRepushWarm, jobLsWarm)
+	if ds.catSmall != "" {
+		jobs = append(jobs, jobCatWarm)
+	}
+	jobs = append(jobs, jobPullWarm)
+	if ds.catBig != "" {
+		jobs = append(jobs, jobPullAfterCat)
+	}
 	if ds.name == "large" {
 		jobs = append(jobs, jobPushGMP1)
 	}
@@ -212,6 +233,24 @@ func (b *bench) runTool(ds *dataset, t *tool) []*result {
 			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(run int) (sample, error) {
 				return b.repushWarm(ds, t, ref, run)
 			}))
+		case job == jobLsWarm:
+			results = append(results, b.repeat(ds, job, t.name, 0, func(run int) (sample, error) {
+				return b.warm(run, []string{"ls", ref}, func() (sample, error) { return b.ls(ds, t, ref) })
+			}))
+		case job == jobCatWarm:
+			results = append(results, b.repeat(ds, job, t.name, 0, func(run int) (sample, error) {
+				return b.warm(run, []string{"cat", ref, ds.catSmall}, func() (sample, error) { return b.cat(ds, t, ref, ds.catSmall) })
+			}))
+		case job == jobPullWarm:
+			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(run int) (sample, error) {
+				dir := filepath.Join(b.work, fmt.Sprintf("warm-pull-%d", run))
+				defer os.RemoveAll(dir)
+				return b.warm(run, []string{"pull", ref, dir}, func() (sample, error) { return b.pull(ds, t, ref, run) })
+			}))
+		case job == jobPullAfterCat:
+			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(run int) (sample, error) {
+				return b.warm(run, []string{"cat", ref, ds.catBig}, func() (sample, error) { return b.pull(ds, t, ref, run) })
+			}))
 		case job == jobPushGMP1:
 			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(run int) (sample, error) {
 				return b.push(ds, t, b.ref(ds, t.name, "push-gomaxprocs1", run), []string{"GOMAXPROCS=1"})
@@ -219,6 +258,19 @@ func (b *bench) runTool(ds *dataset, t *tool) []*result {
 		}
 	}
 	return results
+}
+
+// warm runs the blobber command prepare (untimed, its output discarded)
+// with a new cache, then measures timed with the same cache.
+func (b *bench) warm(run int, prepare []string, timed func() (sample, error)) (sample, error) {
+	cache := filepath.Join(b.work, fmt.Sprintf("warm-read-cache-%d", run))
+	defer os.RemoveAll(cache)
+	b.cacheEnv = []string{"BLOBBER_CACHE_DIR=" + cache}
+	defer func() { b.cacheEnv = nil }()
+	if _, err := runCmd(b.command(b.tools["blobber"], nil, prepare...)); err != nil {
+		return sample{}, fmt.Errorf("warming the cache with %v: %w", prepare, err)
+	}
+	return timed()
 }
 
 // push pushes ds to ref. crane's time includes making the tar it appends.
