@@ -49,9 +49,10 @@ type Limits struct {
 // ("path[:tag|@digest]") instead of registry repositories.
 func WithOCILayout() Option { return func(o *options) { o.target.OCILayout = true } }
 
-// WithPlainHTTP talks HTTP instead of HTTPS to the registry. Without this
-// option, loopback registries (localhost, 127.0.0.0/8, ::1) use plain HTTP
-// and all others HTTPS, as docker does.
+// WithPlainHTTP talks HTTP instead of HTTPS to the registry (false forces
+// HTTPS). Without this option registries are spoken to over HTTPS, except
+// that a loopback registry (localhost, 127.0.0.0/8, ::1) that does not
+// answer TLS is spoken to over plain HTTP, as docker does.
 func WithPlainHTTP(plain bool) Option {
 	return func(o *options) { o.target.PlainHTTP = &plain }
 }

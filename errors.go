@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/blobber-dev/blobber/internal/extract"
@@ -138,7 +139,8 @@ func registryMessage(err error) string {
 func kindOf(err error) error {
 	code := statusCode(err)
 	switch {
-	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+	case code == http.StatusUnauthorized || code == http.StatusForbidden,
+		errors.Is(err, auth.ErrBasicCredentialNotFound):
 		return ErrUnauthorized
 	case code == http.StatusNotFound, errors.Is(err, errdef.ErrNotFound):
 		return ErrNotFound
