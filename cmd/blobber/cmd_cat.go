@@ -13,11 +13,7 @@ func newCatCmd(g *globalOptions) *cobra.Command {
 		Short: "Print one file of an artifact, fetching only its chunks",
 		Args:  exactArgs(2, "REF PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client(cmd)
-			if err != nil {
-				return err
-			}
-			img, err := c.Open(cmd.Context(), args[0])
+			img, err := g.open(cmd, args[0])
 			if err != nil {
 				return err
 			}

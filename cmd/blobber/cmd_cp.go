@@ -21,11 +21,7 @@ to copy into). The file appears under its final name only once all of it
 has been fetched and verified.`,
 		Args: exactArgs(3, "REF PATH DEST"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client(cmd)
-			if err != nil {
-				return err
-			}
-			img, err := c.Open(cmd.Context(), args[0])
+			img, err := g.open(cmd, args[0])
 			if err != nil {
 				return err
 			}

@@ -17,11 +17,7 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 		Short: "List the files of an artifact (reads only its table of contents)",
 		Args:  exactArgs(1, "REF"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client(cmd)
-			if err != nil {
-				return err
-			}
-			img, err := c.Open(cmd.Context(), args[0])
+			img, err := g.open(cmd, args[0])
 			if err != nil {
 				return err
 			}

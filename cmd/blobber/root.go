@@ -273,3 +273,12 @@ func (g *globalOptions) reportStats(cmd *cobra.Command, img *blobber.Image) {
 	fmt.Fprintf(cmd.ErrOrStderr(), "fetched %d of %d layer bytes (%.2f%%) in %d range requests\n",
 		s.Bytes, s.LayerSize, 100*float64(s.Bytes)/float64(max(1, s.LayerSize)), s.Requests)
 }
+
+// open opens the artifact ref for a command that reads it.
+func (g *globalOptions) open(cmd *cobra.Command, ref string) (*blobber.Image, error) {
+	c, err := g.client(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return c.Open(cmd.Context(), ref)
+}
