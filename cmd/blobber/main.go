@@ -35,7 +35,7 @@ func run() int {
 		// them. An artifact of hundreds of thousands of files needs more
 		// for its table of contents: the collector then works harder
 		// (GOMEMLIMIT=off trades memory back for speed).
-		debug.SetMemoryLimit(128 << 20)
+		debug.SetMemoryLimit(100 << 20)
 	}
 	cmd := newRootCmd()
 	err := cmd.ExecuteContext(ctx)
