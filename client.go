@@ -122,6 +122,15 @@ func NewClient(opts ...Option) (*Client, error) {
 	if o.concurrency < 1 {
 		o.concurrency = 1
 	}
+	if !o.target.OCILayout && o.target.Client == nil {
+		// One HTTP client for all of this Client's operations: connections
+		// and tokens (cached per scope) are reused from one to the next.
+		hc, err := o.target.HTTPClient()
+		if err != nil {
+			return nil, err
+		}
+		o.target.Client = hc
+	}
 	c := &Client{opts: o}
 	if err := c.openCache(); err != nil {
 		return nil, err

@@ -61,7 +61,8 @@ func TestHTTPSRegistry(t *testing.T) {
 		t.Errorf("HTTPS to a plain registry: %v", err)
 	}
 
-	_, err = newClient(t, blobber.WithCAFile(filepath.Join(t.TempDir(), "missing.pem"))).Open(ctx, ref)
+	// A CA file that cannot be read is an error as soon as the client is made.
+	_, err = blobber.NewClient(blobber.WithCAFile(filepath.Join(t.TempDir(), "missing.pem")))
 	if err == nil || !strings.Contains(err.Error(), "CA file") {
 		t.Errorf("missing CA file: %v", err)
 	}

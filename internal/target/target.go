@@ -37,7 +37,15 @@ type Options struct {
 	Transport  http.RoundTripper // under the retries; nil: a tuned clone of http.DefaultTransport
 	Retries    int               // 0: transport.DefaultRetries; <0: none
 	UserAgent  string
+	// Client, when set, is used for every registry target instead of a new
+	// one: its connections and token cache are shared (see HTTPClient).
+	Client *auth.Client
 }
+
+// HTTPClient builds the authenticated HTTP client these options describe,
+// for a caller that opens many targets and wants them to share connections
+// and tokens (set it as Options.Client).
+func (o Options) HTTPClient() (*auth.Client, error) { return o.client() }
 
 // Target is one repository (or layout) and the reference to read or write
 // in it.
@@ -104,6 +112,9 @@ func NewRegistry(ctx context.Context, host string, opts Options) (*remote.Regist
 }
 
 func (o Options) client() (*auth.Client, error) {
+	if o.Client != nil {
+		return o.Client, nil
+	}
 	tlsConfig, err := transport.TLS{Insecure: o.Insecure, CAFile: o.CAFile, CertFile: o.CertFile, KeyFile: o.KeyFile}.Config()
 	if err != nil {
 		return nil, err
