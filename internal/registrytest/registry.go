@@ -54,6 +54,7 @@ type options struct {
 	clientCA   *CA
 	basicUsers map[string]string
 	token      *TokenAuth
+	referrers  bool
 }
 
 // WithTLS serves HTTPS with a certificate that ca issues for 127.0.0.1 and
@@ -149,6 +150,9 @@ func StartServer(opts ...Option) (_ *Registry, err error) {
 	}
 	r.host = ln.Addr().String()
 	var handler http.Handler = r.app
+	if o.referrers {
+		handler = newReferrersAPI(handler)
+	}
 	if r.token != nil {
 		handler = expiryGuard{ts: r.token, next: handler}
 	}
