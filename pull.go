@@ -115,15 +115,17 @@ type puller struct {
 	progress *meter
 }
 
+// chunkRef is one chunk to write. It points into the index rather than
+// copying, so that a tree of many files costs little beyond its index.
 type chunkRef struct {
-	c    toc.Chunk
-	file *pullFile
+	c    *toc.Chunk
+	e    *toc.Entry
+	file *pullFile // nil for a file of one chunk, written in one go
 }
 
-// pullFile is a file being written; it is committed (renamed into place)
-// when its last chunk lands.
+// pullFile is a file of several chunks being written; it is committed
+// (renamed into place) when its last chunk lands.
 type pullFile struct {
-	e         *toc.Entry
 	mu        sync.Mutex
 	f         *extract.File
 	remaining int
@@ -143,9 +145,12 @@ func (p *puller) prepare(e *toc.Entry) error {
 			}
 			return f.Commit()
 		}
-		pf := &pullFile{e: e, remaining: len(e.Chunks)}
-		for _, c := range e.Chunks {
-			p.chunks = append(p.chunks, chunkRef{c: c, file: pf})
+		var pf *pullFile
+		if len(e.Chunks) > 1 {
+			pf = &pullFile{remaining: len(e.Chunks)}
+		}
+		for i := range e.Chunks {
+			p.chunks = append(p.chunks, chunkRef{c: &e.Chunks[i], e: e, file: pf})
 		}
 	}
 	return nil
@@ -185,7 +190,7 @@ func (p *puller) segments() []segment {
 		need := int64(0)
 		j := i
 		for ; j < len(p.chunks) && p.chunks[j].c.Offset == off; j++ {
-			need = max(need, ix.Need(p.chunks[j].c))
+			need = max(need, ix.Need(*p.chunks[j].c))
 		}
 		gap(off)
 		if cur.end-cur.start+need > segmentTarget && cur.end > cur.start {
@@ -248,7 +253,7 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 	retried := false
 	for _, r := range s.chunks {
 		from := r.c.Offset - s.start
-		data, err := p.img.index.Decode(buf[from:from+p.img.index.Need(r.c)], r.c, scratch)
+		data, err := p.img.index.Decode(buf[from:from+p.img.index.Need(*r.c)], *r.c, scratch)
 		if err != nil && !retried && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) {
 			// Bytes from the cache that do not verify: drop them and fetch
 			// the segment again from the registry.
@@ -257,11 +262,11 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 				if _, err := p.img.blob.ReadAt(buf, s.start); err != nil {
 					return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
 				}
-				data, err = p.img.index.Decode(buf[from:from+p.img.index.Need(r.c)], r.c, scratch)
+				data, err = p.img.index.Decode(buf[from:from+p.img.index.Need(*r.c)], *r.c, scratch)
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", r.file.e.Name, err)
+			return fmt.Errorf("%s: %w", r.e.Name, err)
 		}
 		scratch = data
 		if err := p.write(r, data); err != nil {
@@ -280,10 +285,20 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 }
 
 func (p *puller) write(r chunkRef, data []byte) error {
-	pf := r.file
+	e, pf := r.e, r.file
+	if pf == nil {
+		f, err := p.dir.CreateFile(e.Name, e.Mode, e.Size, e.ModTime)
+		if err != nil {
+			return err
+		}
+		if _, err := f.WriteAt(data, r.c.FileOffset); err != nil {
+			return errors.Join(err, f.Discard())
+		}
+		return f.Commit()
+	}
 	pf.mu.Lock()
 	if pf.f == nil {
-		f, err := p.dir.CreateFile(pf.e.Name, pf.e.Mode, pf.e.Size, pf.e.ModTime)
+		f, err := p.dir.CreateFile(e.Name, e.Mode, e.Size, e.ModTime)
 		if err != nil {
 			pf.mu.Unlock()
 			return err

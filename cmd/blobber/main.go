@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
@@ -28,6 +29,17 @@ func run() int {
 		} else {
 			fmt.Fprintln(os.Stderr, "blobber: cpu profile:", err)
 		}
+	}
+	// BLOBBER_MEMPROFILE=file writes a heap profile when the command ends
+	// (what is still live then, and everything allocated).
+	if path := os.Getenv("BLOBBER_MEMPROFILE"); path != "" {
+		runtime.MemProfileRate = 64 << 10
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				defer f.Close()
+				_ = pprof.Lookup("heap").WriteTo(f, 0)
+			}
+		}()
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Blobber's data buffers are bounded (a few chunks per core); this

@@ -2,6 +2,7 @@ package toc
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"sync"
@@ -56,8 +57,8 @@ func (ix *Index) Decode(compressed []byte, c Chunk, dst []byte) ([]byte, error) 
 	if _, err := io.ReadFull(zr, dst); err != nil {
 		return nil, fmt.Errorf("chunk at %d: %w: %v", c.Offset, ErrDigestMismatch, err)
 	}
-	if got := digest.FromBytes(dst); got != c.Digest {
-		return nil, fmt.Errorf("chunk at %d is %s, the TOC says %s: %w", c.Offset, got, c.Digest, ErrDigestMismatch)
+	if got := sha256.Sum256(dst); got != c.SHA256 {
+		return nil, fmt.Errorf("chunk at %d is %s, the TOC says %s: %w", c.Offset, digest.NewDigestFromBytes(digest.SHA256, got[:]), c.Digest(), ErrDigestMismatch)
 	}
 	return dst, nil
 }

@@ -1,6 +1,7 @@
 package toc
 
 import (
+	"archive/tar"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/containerd/stargz-snapshotter/estargz"
 	"github.com/containerd/stargz-snapshotter/estargz/zstdchunked"
+	"github.com/klauspost/compress/gzip"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -38,7 +40,32 @@ func (c Compression) decompressor() tocDecompressor {
 	if c == Zstd {
 		return new(zstdchunked.Decompressor)
 	}
-	return new(estargz.GzipDecompressor)
+	return new(fastGzip)
+}
+
+// fastGzip is estargz's GzipDecompressor with the TOC inflated by
+// klauspost/compress, about 1.5 times faster than the standard library's
+// gzip that estargz uses: it matters for the TOC of a tree of many files,
+// which every ls, cat and pull inflates twice (to verify, then to parse).
+type fastGzip struct{ estargz.GzipDecompressor }
+
+// DecompressTOC is estargz's decompressTOCEStargz with another gzip reader:
+// the TOC member holds one tar entry, stargz.index.json.
+func (*fastGzip) DecompressTOC(r io.Reader) (io.ReadCloser, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("malformed TOC gzip header: %v", err)
+	}
+	zr.Multistream(false)
+	tr := tar.NewReader(zr)
+	h, err := tr.Next()
+	if err != nil {
+		return nil, fmt.Errorf("failed to find tar header in TOC gzip stream: %v", err)
+	}
+	if h.Name != estargz.TOCTarName {
+		return nil, fmt.Errorf("TOC tar entry had name %q; expected %q", h.Name, estargz.TOCTarName)
+	}
+	return io.NopCloser(tr), nil
 }
 
 // TailSize is how much of the blob's end one speculative request reads: the

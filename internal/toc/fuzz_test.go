@@ -61,8 +61,14 @@ func hex64() string { return digest.FromString("x").Encoded() }
 // checkIndex asserts the invariants every accepted index keeps.
 func checkIndex(t *testing.T, ix *Index) {
 	t.Helper()
-	for name, e := range ix.byName {
-		if name != e.Name || (name != "." && (path.Clean(name) != name || path.IsAbs(name) || name == ".." || len(name) >= 3 && name[:3] == "../")) {
+	seen := 0
+	err := ix.Walk(func(e *Entry) error {
+		seen++
+		name := e.Name
+		if got, ok := ix.Lookup(name); !ok || got != e {
+			t.Fatalf("Lookup(%q) does not find the entry Walk gave", name)
+		}
+		if name == "." || (name != "." && (path.Clean(name) != name || path.IsAbs(name) || name == ".." || len(name) >= 3 && name[:3] == "../")) {
 			t.Fatalf("unclean name %q", name)
 		}
 		var covered int64
@@ -75,10 +81,12 @@ func checkIndex(t *testing.T, ix *Index) {
 		if e.Type == TypeReg && covered != e.Size {
 			t.Fatalf("%s: chunks cover %d of %d", name, covered, e.Size)
 		}
-		if name != "." {
-			if p, ok := ix.byName[path.Dir(name)]; !ok || p.Type != TypeDir {
-				t.Fatalf("%s: parent is not a directory", name)
-			}
+		if p, ok := ix.Lookup(path.Dir(name)); !ok || p.Type != TypeDir {
+			t.Fatalf("%s: parent is not a directory", name)
 		}
+		return nil
+	})
+	if err != nil || seen != ix.Files {
+		t.Fatalf("walked %d of %d entries: %v", seen, ix.Files, err)
 	}
 }
