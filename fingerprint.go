@@ -52,9 +52,10 @@ func fingerprint(fsys fs.FS, po pushOptions) string {
 }
 
 // reusePush pushes again the manifest of an earlier build of the same tree
-// state, when the target already has its blobs: an unchanged tree is not
-// rebuilt, only tagged.
-func (c *Client) reusePush(ctx context.Context, t *target.Target, fp, tag string) (ocispec.Descriptor, bool) {
+// state, when the target already has its blobs or mnt can mount them from
+// another repository of the registry: an unchanged tree is not rebuilt,
+// only tagged.
+func (c *Client) reusePush(ctx context.Context, t *target.Target, mnt *mounter, fp, tag string) (ocispec.Descriptor, bool) {
 	if c.cache == nil || fp == "" {
 		return ocispec.Descriptor{}, false
 	}
@@ -70,8 +71,12 @@ func (c *Client) reusePush(ctx context.Context, t *target.Target, fp, tag string
 	if json.Unmarshal(raw, &m) != nil || len(m.Layers) != 1 {
 		return ocispec.Descriptor{}, false
 	}
-	for _, blob := range []ocispec.Descriptor{m.Config, m.Layers[0]} {
-		if has, err := t.Store.Exists(ctx, blob); err != nil || !has {
+	// The layer first: when it cannot be had, the config is not worth a
+	// request.
+	blobs := []ocispec.Descriptor{m.Layers[0], m.Config}
+	for _, blob := range blobs {
+		has, err := t.Store.Exists(ctx, blob)
+		if err != nil || !has && !mnt.mount(ctx, blob, nil) {
 			return ocispec.Descriptor{}, false
 		}
 	}
@@ -79,6 +84,7 @@ func (c *Client) reusePush(ctx context.Context, t *target.Target, fp, tag string
 	if err != nil {
 		return ocispec.Descriptor{}, false
 	}
+	mnt.remember(blobs...)
 	c.opts.logger.InfoContext(ctx, "tree unchanged since an earlier push; reused its layer", "manifest", desc.Digest)
 	return desc, true
 }

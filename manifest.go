@@ -56,6 +56,7 @@ func manifestJSON(config, layerDesc ocispec.Descriptor) ([]byte, error) {
 // artifact is a resolved, verified manifest and its one eStargz layer.
 type artifact struct {
 	manifest    ocispec.Descriptor
+	config      ocispec.Descriptor
 	layer       ocispec.Descriptor
 	tocDigest   digest.Digest
 	compression toc.Compression
@@ -151,7 +152,7 @@ func parseArtifact(name string, desc ocispec.Descriptor, raw []byte) (*artifact,
 		return nil, fmt.Errorf("%s has %d layers; blobber reads single-layer eStargz artifacts: %w", name, len(m.Layers), ErrNotEStargz)
 	}
 	l := m.Layers[0]
-	a := &artifact{manifest: desc, layer: l}
+	a := &artifact{manifest: desc, config: m.Config, layer: l}
 	switch l.MediaType {
 	case ocispec.MediaTypeImageLayerGzip, mediaTypeDockerLayer:
 		a.compression = toc.Gzip

@@ -75,6 +75,9 @@ func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 		img.blob.Close()
 		return nil, wrapf(err, "reading the table of contents of %s", name)
 	}
+	// The repository holds these blobs: a push elsewhere on its registry
+	// can mount them.
+	c.rememberSources(t, art.config, art.layer)
 	c.opts.logger.DebugContext(ctx, "opened", "artifact", name, "entries", img.index.Files)
 	return img, nil
 }

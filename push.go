@@ -82,7 +82,8 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		// Only a cache can remember what an earlier push of this tree built.
 		fp = fingerprint(src, po)
 	}
-	if desc, ok := c.reusePush(ctx, t, fp, tag); ok {
+	mnt := c.newMounter(t)
+	if desc, ok := c.reusePush(ctx, t, mnt, fp, tag); ok {
 		return desc, c.signPushed(ctx, t, desc)
 	}
 
@@ -112,9 +113,9 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 
 	upload := c.opts.meter("upload", res.Size)
 	if po.chunkSize > 0 {
-		err = c.pushChunked(ctx, t, layerDesc, tmp, po.chunkSize)
+		err = c.pushChunked(ctx, t, mnt, layerDesc, tmp, po.chunkSize)
 	} else {
-		err = c.pushBlob(ctx, t.Store, layerDesc, func() io.Reader {
+		err = c.pushBlob(ctx, t.Store, mnt, layerDesc, func() io.Reader {
 			upload.done.Store(0)
 			return upload.reader(io.NewSectionReader(tmp, 0, res.Size))
 		})
@@ -127,7 +128,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		return ocispec.Descriptor{}, err
 	}
 	cfgDesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfg)
-	if err := c.pushBlob(ctx, t.Store, cfgDesc, func() io.Reader { return bytes.NewReader(cfg) }); err != nil {
+	if err := c.pushBlob(ctx, t.Store, mnt, cfgDesc, func() io.Reader { return bytes.NewReader(cfg) }); err != nil {
 		return ocispec.Descriptor{}, wrapf(err, "uploading config to %s", t.Name)
 	}
 	man, err := manifestJSON(cfgDesc, layerDesc)
@@ -145,22 +146,28 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	return desc, c.signPushed(ctx, t, desc)
 }
 
-// pushBlob uploads a blob unless the target already has it. A failed
-// upload is started again from the staged bytes (the HTTP layer cannot
-// rewind an upload body by itself); the registry's digest check on the
-// final PUT is the word on whether the bytes arrived intact.
-func (c *Client) pushBlob(ctx context.Context, store content.Storage, desc ocispec.Descriptor, open func() io.Reader) error {
+// pushBlob uploads a blob unless the target already has it or mnt can
+// mount it from another repository. A failed upload is started again from
+// the staged bytes (the HTTP layer cannot rewind an upload body by itself);
+// the registry's digest check on the final PUT is the word on whether the
+// bytes arrived intact.
+func (c *Client) pushBlob(ctx context.Context, store content.Storage, mnt *mounter, desc ocispec.Descriptor, open func() io.Reader) error {
 	ok, err := store.Exists(ctx, desc)
 	if err != nil {
 		return err
 	}
 	if ok {
 		c.opts.logger.DebugContext(ctx, "blob already there", "digest", desc.Digest)
+		mnt.remember(desc)
+		return nil
+	}
+	if mnt.mount(ctx, desc, open) {
 		return nil
 	}
 	for attempt := 1; ; attempt++ {
 		err = store.Push(ctx, desc, open())
 		if err == nil || errors.Is(err, errdef.ErrAlreadyExists) {
+			mnt.remember(desc)
 			return nil
 		}
 		if attempt > c.opts.uploadRetries() || !transport.Retryable(err) || ctx.Err() != nil {
@@ -189,14 +196,26 @@ func treeSize(fsys fs.FS) int64 {
 	return total
 }
 
-// pushChunked uploads a blob in chunks unless the target already has it.
-func (c *Client) pushChunked(ctx context.Context, t *target.Target, desc ocispec.Descriptor, r io.ReaderAt, chunkSize int64) error {
+// pushChunked uploads a blob in chunks unless the target already has it or
+// mnt can mount it from another repository. (A registry that does not
+// mount opens a session for one monolithic upload, which is not used.)
+func (c *Client) pushChunked(ctx context.Context, t *target.Target, mnt *mounter, desc ocispec.Descriptor, r io.ReaderAt, chunkSize int64) error {
 	ok, err := t.Store.Exists(ctx, desc)
-	if err != nil || ok {
+	if err != nil {
 		return err
+	}
+	if ok {
+		mnt.remember(desc)
+		return nil
+	}
+	if mnt.mount(ctx, desc, nil) {
+		return nil
 	}
 	for attempt := 1; ; attempt++ {
 		err = t.PushChunked(ctx, desc, r, chunkSize, c.opts.uploadRetries())
+		if err == nil {
+			mnt.remember(desc)
+		}
 		// The registry's digest check on the final PUT is the word on
 		// whether the chunks added up; a session that went wrong is begun
 		// again from the staged blob.

@@ -99,7 +99,7 @@ func (c *Client) attachSignature(ctx context.Context, t *target.Target, desc oci
 		return fmt.Errorf("signing %s: the signer's bundle: %w", name, err)
 	}
 	bundleDesc := content.NewDescriptorFromBytes(BundleMediaType, bundle)
-	if err := c.pushBlob(ctx, t.Store, bundleDesc, func() io.Reader { return bytes.NewReader(bundle) }); err != nil {
+	if err := c.pushBlob(ctx, t.Store, nil, bundleDesc, func() io.Reader { return bytes.NewReader(bundle) }); err != nil {
 		return wrapf(err, "uploading signature of %s", name)
 	}
 	_, err = oras.PackManifest(ctx, t.Store, oras.PackManifestVersion1_1, BundleMediaType, oras.PackManifestOptions{

@@ -14,6 +14,7 @@
 //	partial/sha256/<hex>.ranges   which bytes of .data are present
 //	manifests/sha256/<hex>        "<media type>\n" followed by the manifest
 //	tags/<sha256 of key>.json     a resolved tag and when it was resolved
+//	sources/sha256/<hex>          repositories known to hold blob <hex>, to mount it from
 //	locks/sha256-<hex>.lock       flock(2) files serialising index updates
 //
 // Nothing on disk is trusted: a file is written to a temporary name,
@@ -68,6 +69,7 @@ const (
 	partialDir   = "partial/sha256"
 	manifestsDir = "manifests/sha256"
 	tagsDir      = "tags"
+	sourcesDir   = "sources/sha256"
 	locksDir     = "locks"
 
 	// tmpPrefix marks files being written; Prune removes old ones, which
@@ -80,7 +82,7 @@ const (
 	touchEvery = time.Minute
 )
 
-var layoutDirs = []string{blobsDir, partialDir, manifestsDir, tagsDir, locksDir}
+var layoutDirs = []string{blobsDir, partialDir, manifestsDir, tagsDir, sourcesDir, locksDir}
 
 // DefaultDir resolves the cache directory: $BLOBBER_CACHE_DIR, else
 // $XDG_CACHE_HOME/blobber, else ~/.cache/blobber.

@@ -19,6 +19,7 @@ const (
 	KindPartial  = "partial"  // some byte ranges of a blob
 	KindManifest = "manifest" // a manifest
 	KindTag      = "tag"      // a resolved tag
+	KindSource   = "source"   // repositories known to hold a blob
 )
 
 // Info describes the cache's contents.
@@ -28,6 +29,7 @@ type Info struct {
 	PartialBlobs int
 	Manifests    int
 	Tags         int
+	Sources      int   // blobs with known source repositories
 	Bytes        int64 // on disk, counting only allocated blocks of sparse files
 	Entries      []EntryInfo
 }
@@ -67,6 +69,8 @@ func (c *Cache) Info() (Info, error) {
 			info.Manifests++
 		case KindTag:
 			info.Tags++
+		case KindSource:
+			info.Sources++
 		}
 		info.Bytes += e.Size
 	}
@@ -141,6 +145,18 @@ func (c *Cache) entries() ([]EntryInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	err = c.list(sourcesDir, func(name string, fi fs.FileInfo) {
+		if isHex(name) {
+			p := sourcesDir + "/" + name
+			out = append(out, EntryInfo{
+				Kind: KindSource, Digest: digest.NewDigestFromEncoded(digest.SHA256, name), Complete: true,
+				Size: diskSize(fi), LastUsed: fi.ModTime(), files: []string{p}, used: p,
+			})
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
 	slices.SortStableFunc(out, func(a, b EntryInfo) int {
 		return cmp.Or(cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)), strings.Compare(string(a.Digest), string(b.Digest)), strings.Compare(a.Key, b.Key))
 	})
@@ -148,7 +164,7 @@ func (c *Cache) entries() ([]EntryInfo, error) {
 }
 
 func kindOrder(k string) int {
-	return slices.Index([]string{KindBlob, KindPartial, KindManifest, KindTag}, k)
+	return slices.Index([]string{KindBlob, KindPartial, KindManifest, KindTag, KindSource}, k)
 }
 
 // list calls fn for each name in dir that is not a temporary file, and

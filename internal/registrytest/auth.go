@@ -52,6 +52,10 @@ type TokenAuth struct {
 	// PublicPrefixes name repositories anyone may pull without
 	// credentials: a repository matches a prefix it starts with.
 	PublicPrefixes []string
+	// Repositories, for a user listed, limits what Users and Readers
+	// grant to the repositories that start with one of the prefixes
+	// (PublicPrefixes still apply); users not listed are not limited.
+	Repositories map[string][]string
 	// TTL is how long a token lives (default 5 minutes). The registry
 	// refuses a token the moment it expires: Distribution itself allows
 	// a minute of clock skew, which would hide a client that never
@@ -291,7 +295,11 @@ func (ts *TokenServer) grant(user string, scopes []string) []*token.ResourceActi
 		var allowed []string
 		_, writer := ts.cfg.Users[user]
 		_, reader := ts.cfg.Readers[user]
-		public := slices.ContainsFunc(ts.cfg.PublicPrefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+		under := func(p string) bool { return strings.HasPrefix(name, p) }
+		if prefixes, limited := ts.cfg.Repositories[user]; limited && !slices.ContainsFunc(prefixes, under) {
+			writer, reader = false, false
+		}
+		public := slices.ContainsFunc(ts.cfg.PublicPrefixes, under)
 		for _, action := range wanted {
 			switch {
 			case writer && (action == "pull" || action == "push" || action == "delete"),

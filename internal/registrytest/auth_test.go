@@ -114,6 +114,26 @@ func TestTokenAuth(t *testing.T) {
 	}
 }
 
+func TestTokenRepositoryLimits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg := Start(t, WithTokenAuth(TokenAuth{
+		Users:        map[string]string{"alice": "s3cret", "carol": "c4rol"},
+		Repositories: map[string][]string{"carol": {"carol/"}},
+	}))
+	carol := auth.Credential{Username: "carol", Password: "c4rol"}
+	if err := pushBytes(ctx, authRepo(t, reg, "carol/x", carol), []byte("c")); err != nil {
+		t.Fatalf("carol pushes to her repository: %v", err)
+	}
+	wantStatus(t, pushBytes(ctx, authRepo(t, reg, "team/x", carol), []byte("c")), http.StatusUnauthorized)
+	data := []byte("alice's")
+	if err := pushBytes(ctx, authRepo(t, reg, "team/x", auth.Credential{Username: "alice", Password: "s3cret"}), data); err != nil {
+		t.Fatalf("alice pushes: %v", err)
+	}
+	_, err := content.FetchAll(ctx, authRepo(t, reg, "team/x", carol), content.NewDescriptorFromBytes("application/octet-stream", data))
+	wantStatus(t, err, http.StatusUnauthorized)
+}
+
 func TestTokenExpiryIsEnforced(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

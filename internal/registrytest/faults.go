@@ -20,6 +20,10 @@ type Fault struct {
 	// FailUploadAfter makes the upload fail (the proxy answers 502) after
 	// this many request body bytes have been read.
 	FailUploadAfter int64
+	// NoMount forwards a blob mount request without its mount and from
+	// parameters, so the registry opens an upload session (202 Accepted)
+	// as one that cannot mount does.
+	NoMount bool
 }
 
 // FaultFunc picks the fault for a request, or nil for none.
@@ -64,6 +68,12 @@ func (p *Proxy) applyFault(w *http.ResponseWriter, r *http.Request) bool {
 	}
 	if fault.IgnoreRange {
 		r.Header.Del("Range")
+	}
+	if fault.NoMount {
+		q := r.URL.Query()
+		q.Del("mount")
+		q.Del("from")
+		r.URL.RawQuery = q.Encode()
 	}
 	if fault.CutAfter > 0 {
 		*w = &cuttingWriter{ResponseWriter: *w, left: fault.CutAfter}

@@ -22,6 +22,8 @@ type Stats struct {
 	ManifestRequests int64 // any method on /v2/<name>/manifests/<ref>
 	UploadRequests   int64 // any method on /v2/<name>/blobs/uploads/...
 	UploadBytes      int64 // request body bytes sent on upload requests
+	MountRequests    int64 // POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<repository>
+	Mounts           int64 // mount requests answered 201 Created: the blob was mounted
 }
 
 // Proxy is a reverse proxy in front of a registry that counts requests and
@@ -133,6 +135,7 @@ func (p *Proxy) add(f func(*Stats)) {
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind := classify(r.URL.Path)
+	mount := kind == kindUpload && r.Method == http.MethodPost && r.URL.Query().Has("mount")
 	p.add(func(s *Stats) {
 		s.Requests++
 		switch kind {
@@ -145,7 +148,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case kindUpload:
 			s.UploadRequests++
 		}
+		if mount {
+			s.MountRequests++
+		}
 	})
+	if mount {
+		w = &mountWriter{ResponseWriter: w, mounted: func() { p.add(func(s *Stats) { s.Mounts++ }) }}
+	}
 
 	if kind == kindUpload && r.Body != nil && r.Body != http.NoBody {
 		r.Body = &countingBody{ReadCloser: r.Body, add: func(n int64) {
@@ -234,6 +243,22 @@ func (w *countingWriter) Flush() {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// mountWriter tells when a mount request is answered 201 Created.
+type mountWriter struct {
+	http.ResponseWriter
+	mounted func()
+}
+
+func (w *mountWriter) WriteHeader(status int) {
+	if status == http.StatusCreated {
+		w.mounted()
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *mountWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // countingBody counts request body bytes as the proxy reads them.
 type countingBody struct {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -332,6 +333,44 @@ func TestStartServerClose(t *testing.T) {
 	reg.Close() // idempotent
 	if _, err := http.Get(reg.URL() + "/v2/"); err == nil {
 		t.Error("registry still answering after Close")
+	}
+}
+
+// TestMountIsCounted: a cross-repository mount through the proxy is
+// counted, and the NoMount fault makes the registry open an upload
+// session instead.
+func TestMountIsCounted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg := Start(t)
+	proxy := reg.CountingProxy(t)
+	desc := pushBlob(t, newRepo(t, proxy.Host()), randomBytes(t, 1024)) // into test/repo
+	other := func(name string) *remote.Repository {
+		repo, err := remote.NewRepository(proxy.Host() + "/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		repo.PlainHTTP = true
+		return repo
+	}
+	notMounted := errors.New("not mounted")
+	noContent := func() (io.ReadCloser, error) { return nil, notMounted }
+
+	proxy.Reset()
+	if err := other("test/mounted").Mount(ctx, desc, "test/repo", noContent); err != nil {
+		t.Fatalf("mount: %v", err)
+	}
+	if st := proxy.Stats(); st.MountRequests != 1 || st.Mounts != 1 || st.UploadBytes != 0 {
+		t.Errorf("after a mount: %+v", st)
+	}
+
+	proxy.SetFaults(func(*http.Request) *Fault { return &Fault{NoMount: true} })
+	proxy.Reset()
+	if err := other("test/refused").Mount(ctx, desc, "test/repo", noContent); !errors.Is(err, notMounted) {
+		t.Fatalf("mount through NoMount: %v, want the registry to ask for the content", err)
+	}
+	if st := proxy.Stats(); st.MountRequests != 1 || st.Mounts != 0 {
+		t.Errorf("after a refused mount: %+v", st)
 	}
 }
 

@@ -218,6 +218,20 @@ func (t *Target) PushChunked(ctx context.Context, desc ocispec.Descriptor, r io.
 	return upload.Chunked(ctx, t.repo.Client, t.repoURL(), desc, r, chunkSize, retries)
 }
 
+// Mount asks the registry to link the blob desc into the target's
+// repository from fromRepo, another repository of the same registry, so
+// that no byte is uploaded (oras-go's Repository.Mount; the token asked for
+// covers pull on fromRepo). A registry that does not mount it opens an
+// upload session instead, and getContent's bytes are uploaded into it; an
+// error from getContent abandons the session and is returned. A layout
+// cannot mount: errors.ErrUnsupported.
+func (t *Target) Mount(ctx context.Context, desc ocispec.Descriptor, fromRepo string, getContent func() (io.ReadCloser, error)) error {
+	if t.repo == nil {
+		return errors.ErrUnsupported
+	}
+	return t.repo.Mount(ctx, desc, fromRepo, getContent)
+}
+
 // Tags lists the tags of the target's repository.
 func (t *Target) Tags(ctx context.Context) ([]string, error) {
 	lister, ok := t.Store.(registry.TagLister)

@@ -1,0 +1,118 @@
+package blobber
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/registry"
+
+	"github.com/blobber-dev/blobber/internal/target"
+)
+
+// maxMountSources bounds the repositories one blob is asked to be mounted
+// from.
+const maxMountSources = 3
+
+// errNotMounted abandons the upload session a registry opened instead of
+// mounting, when the bytes are to come from elsewhere.
+var errNotMounted = errors.New("the registry did not mount the blob")
+
+// mounter asks the registry of one push's target to mount blobs from
+// other repositories of that registry, which the cache remembers holding
+// them (cross-repository blob mount: POST
+// /v2/<name>/blobs/uploads/?mount=<digest>&from=<repository>), so that
+// what the registry has is not uploaded again. It also records the blobs
+// the target is seen to hold. A nil *mounter (no cache, or an OCI layout)
+// does nothing.
+type mounter struct {
+	c     *Client
+	t     *target.Target
+	asked map[digest.Digest]bool // blobs already tried in this push
+}
+
+func (c *Client) newMounter(t *target.Target) *mounter {
+	if c.cache == nil || t.RegistryHost() == "" {
+		return nil
+	}
+	return &mounter{c: c, t: t, asked: map[digest.Digest]bool{}}
+}
+
+// mount tries to have the registry mount desc into the target and reports
+// whether the target now holds it. Repositories are tried in turn while
+// the registry refuses (no access to one, say); a registry that opens an
+// upload session instead of mounting (202: it cannot, or not from there)
+// is not asked again. With open, the blob is uploaded into that session;
+// without, the session is abandoned. A failed mount is only logged: the
+// caller uploads.
+func (m *mounter) mount(ctx context.Context, desc ocispec.Descriptor, open func() io.Reader) bool {
+	if m == nil || m.asked[desc.Digest] {
+		return false
+	}
+	m.asked[desc.Digest] = true
+	for _, repo := range m.sources(desc.Digest) {
+		session := false
+		err := m.t.Mount(ctx, desc, repo, func() (io.ReadCloser, error) {
+			session = true
+			if open == nil {
+				return nil, errNotMounted
+			}
+			return io.NopCloser(open()), nil
+		})
+		switch {
+		case err == nil && !session:
+			m.c.opts.logger.InfoContext(ctx, "mounted blob", "digest", desc.Digest, "from", repo, "size", desc.Size)
+		case err == nil:
+			m.c.opts.logger.DebugContext(ctx, "registry did not mount the blob; uploaded it", "digest", desc.Digest, "from", repo)
+		default:
+			m.c.opts.logger.DebugContext(ctx, "blob not mounted", "digest", desc.Digest, "from", repo, "error", err)
+			if session || ctx.Err() != nil {
+				return false
+			}
+			continue
+		}
+		m.remember(desc)
+		return true
+	}
+	return false
+}
+
+// sources are the repositories of the target's registry, other than the
+// target itself, that the cache remembers holding dgst, most recent first.
+func (m *mounter) sources(dgst digest.Digest) []string {
+	var out []string
+	for _, name := range m.c.cache.Sources(dgst) {
+		host, repo, _ := strings.Cut(name, "/")
+		ref := registry.Reference{Registry: host, Repository: repo}
+		if host != m.t.RegistryHost() || name == m.t.Name || ref.Validate() != nil {
+			continue
+		}
+		out = append(out, repo)
+		if len(out) == maxMountSources {
+			break
+		}
+	}
+	return out
+}
+
+// remember records that the target holds these blobs.
+func (m *mounter) remember(blobs ...ocispec.Descriptor) {
+	if m != nil {
+		m.c.rememberSources(m.t, blobs...)
+	}
+}
+
+// rememberSources records in the cache that t's repository holds these
+// blobs, for pushes to other repositories of its registry to mount them.
+func (c *Client) rememberSources(t *target.Target, blobs ...ocispec.Descriptor) {
+	if c.cache == nil || t.RegistryHost() == "" {
+		return
+	}
+	for _, b := range blobs {
+		// A cache that cannot be written only costs uploads.
+		_ = c.cache.AddSource(b.Digest, t.Name)
+	}
+}

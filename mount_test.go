@@ -1,0 +1,222 @@
+package blobber_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"oras.land/oras-go/v2/registry/remote/auth"
+
+	"github.com/blobber-dev/blobber"
+	"github.com/blobber-dev/blobber/internal/registrytest"
+)
+
+// pullAndCompare pulls ref with a client of its own (no cache) and checks
+// that it holds the tree src.
+func pullAndCompare(t *testing.T, ref, src string, opts ...blobber.Option) {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "out")
+	_, err := newClient(t, opts...).Pull(context.Background(), ref, dst)
+	must(t, err)
+	compareTrees(t, src, dst)
+}
+
+// A tree the registry already has in one repository is pushed to another
+// by mounting its layer and config: no byte is uploaded, whether the layer
+// is built again (a fresh checkout of the same files) or, the tree being
+// unchanged, not built at all.
+func TestPushMountsBlobsTheRegistryHas(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	var logs bytes.Buffer
+	c := newClient(t, blobber.WithCache(t.TempDir()), blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	src := newTree(t)
+	first, err := c.Push(ctx, proxy.Host()+"/team/a:v1", os.DirFS(src))
+	must(t, err)
+
+	cases := []struct {
+		name  string
+		src   string
+		opts  []blobber.PushOption
+		built bool
+	}{
+		{"rebuilt", newTree(t), nil, true},
+		{"rebuilt-chunked", newTree(t), []blobber.PushOption{blobber.WithUploadChunkSize(1 << 20)}, true},
+		{"unchanged", src, nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ref := proxy.Host() + "/team/" + tc.name + ":v1"
+			proxy.Reset()
+			logs.Reset()
+			desc, err := c.Push(ctx, ref, os.DirFS(tc.src), tc.opts...)
+			must(t, err)
+			if desc.Digest != first.Digest {
+				t.Fatalf("pushed %s, want the first push's %s", desc.Digest, first.Digest)
+			}
+			st := proxy.Stats()
+			if st.UploadBytes != 0 || st.Mounts != 2 {
+				t.Errorf("uploaded %d bytes, mounted %d blobs (of %d mount requests); want 0 bytes, layer and config mounted:\n%s",
+					st.UploadBytes, st.Mounts, st.MountRequests, logs.String())
+			}
+			if built := strings.Contains(logs.String(), "built layer"); built != tc.built {
+				t.Errorf("layer built: %v, want %v:\n%s", built, tc.built, logs.String())
+			}
+			pullAndCompare(t, ref, src)
+		})
+	}
+}
+
+// Reading an artifact teaches the cache where its blobs are: a push of
+// the same tree elsewhere on that registry mounts them.
+func TestPulledBlobsAreMounted(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	src := newTree(t)
+	_, err := newClient(t).Push(ctx, proxy.Host()+"/upstream/tree:v1", os.DirFS(src))
+	must(t, err)
+
+	c := newClient(t, blobber.WithCache(t.TempDir()))
+	_, err = c.Pull(ctx, proxy.Host()+"/upstream/tree:v1", filepath.Join(t.TempDir(), "out"))
+	must(t, err)
+	proxy.Reset()
+	ref := proxy.Host() + "/mirror/tree:v1"
+	_, err = c.Push(ctx, ref, os.DirFS(newTree(t)))
+	must(t, err)
+	if st := proxy.Stats(); st.UploadBytes != 0 || st.Mounts != 2 {
+		t.Errorf("uploaded %d bytes, mounted %d blobs; want 0 bytes, 2 mounts", st.UploadBytes, st.Mounts)
+	}
+	pullAndCompare(t, ref, src)
+}
+
+// A registry that does not mount (it opens an upload session instead, as
+// the spec allows) gets the blobs uploaded, and the push succeeds.
+func TestPushUploadsWhenTheRegistryDoesNotMount(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if r.URL.Query().Has("mount") {
+			return &registrytest.Fault{NoMount: true}
+		}
+		return nil
+	})
+	ctx := context.Background()
+	c := newClient(t, blobber.WithCache(t.TempDir()))
+	src := newTree(t)
+	_, err := c.Push(ctx, proxy.Host()+"/team/a:v1", os.DirFS(src))
+	must(t, err)
+	blobBytes := proxy.Stats().UploadBytes // layer and config
+
+	cases := []struct {
+		name string
+		src  string
+		opts []blobber.PushOption
+		// Requests on /blobs/uploads/. Per blob, one mount request, which
+		// opens a session (the sources remembered by earlier cases are not
+		// asked: a registry that opened a session would not mount from
+		// them either). A monolithic upload goes into that session (PUT);
+		// a chunked one opens its own (POST, PATCH, PUT), as does the
+		// layer's upload after an unchanged tree's layer failed to mount.
+		uploadRequests int64
+	}{
+		{"rebuilt", newTree(t), nil, 2 + 2},
+		{"rebuilt-chunked", newTree(t), []blobber.PushOption{blobber.WithUploadChunkSize(1 << 20)}, 4 + 2},
+		{"unchanged", src, nil, 3 + 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ref := proxy.Host() + "/team/" + tc.name + ":v1"
+			proxy.Reset()
+			_, err := c.Push(ctx, ref, os.DirFS(tc.src), tc.opts...)
+			must(t, err)
+			st := proxy.Stats()
+			if st.MountRequests != 2 || st.Mounts != 0 || st.UploadBytes != blobBytes {
+				t.Errorf("%d mount requests, %d mounts, %d bytes uploaded; want 2 asked, none made, %d bytes uploaded",
+					st.MountRequests, st.Mounts, st.UploadBytes, blobBytes)
+			}
+			if st.UploadRequests != tc.uploadRequests {
+				t.Errorf("%d upload requests, want %d", st.UploadRequests, tc.uploadRequests)
+			}
+			pullAndCompare(t, ref, src)
+		})
+	}
+}
+
+// With token auth, mounting needs pull access to the repository mounted
+// from: a user who has it mounts, one who has not uploads.
+func TestMountWithTokenAuth(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.WithTokenAuth(registrytest.TokenAuth{
+		Users:        map[string]string{"alice": alicePassword, "carol": "carol-pw"},
+		Repositories: map[string][]string{"carol": {"carol/"}},
+	}))
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	cacheDir := t.TempDir()
+	src := newTree(t)
+	aliceOpts := []blobber.Option{blobber.WithCredentials(auth.StaticCredential(proxy.Host(), alice))}
+	asAlice := newClient(t, append(aliceOpts, blobber.WithCache(cacheDir))...)
+	_, err := asAlice.Push(ctx, proxy.Host()+"/team/a:v1", os.DirFS(src))
+	must(t, err)
+
+	proxy.Reset()
+	ref := proxy.Host() + "/team/b:v1"
+	_, err = asAlice.Push(ctx, ref, os.DirFS(newTree(t)))
+	must(t, err)
+	if st := proxy.Stats(); st.UploadBytes != 0 || st.Mounts != 2 {
+		t.Errorf("alice: uploaded %d bytes, mounted %d blobs; want 0 bytes, 2 mounts", st.UploadBytes, st.Mounts)
+	}
+	pullAndCompare(t, ref, src, aliceOpts...)
+
+	// The same cache, but carol may not pull from team/: the registry
+	// refuses the mount, and the blobs are uploaded.
+	carol := blobber.WithCredentials(auth.StaticCredential(proxy.Host(), auth.Credential{Username: "carol", Password: "carol-pw"}))
+	proxy.Reset()
+	ref = proxy.Host() + "/carol/tree:v1"
+	_, err = newClient(t, carol, blobber.WithCache(cacheDir)).Push(ctx, ref, os.DirFS(newTree(t)))
+	must(t, err)
+	if st := proxy.Stats(); st.MountRequests == 0 || st.Mounts != 0 || st.UploadBytes == 0 {
+		t.Errorf("carol: %d mount requests, %d mounts, %d bytes uploaded; want mounts refused and an upload",
+			st.MountRequests, st.Mounts, st.UploadBytes)
+	}
+	pullAndCompare(t, ref, src, carol)
+}
+
+// Only repositories of the target's registry are asked: the same registry
+// behind another host name is another registry, and an OCI layout has no
+// mounts.
+func TestMountStaysOnTheRegistry(t *testing.T) {
+	reg := registrytest.Start(t)
+	here, there := reg.CountingProxy(t), reg.CountingProxy(t)
+	ctx := context.Background()
+	cacheDir := t.TempDir()
+	c := newClient(t, blobber.WithCache(cacheDir))
+	src := newTree(t)
+	_, err := c.Push(ctx, there.Host()+"/team/a:v1", os.DirFS(src))
+	must(t, err)
+
+	here.Reset()
+	there.Reset()
+	ref := here.Host() + "/team/b:v1"
+	_, err = c.Push(ctx, ref, os.DirFS(newTree(t)))
+	must(t, err)
+	if st := here.Stats(); st.MountRequests != 0 || st.UploadBytes == 0 {
+		t.Errorf("%d mount requests, %d bytes uploaded: a source on another host was asked", st.MountRequests, st.UploadBytes)
+	}
+	if n := there.Stats().Requests; n != 0 {
+		t.Errorf("%d requests to the other host", n)
+	}
+	pullAndCompare(t, ref, src)
+
+	layout := filepath.Join(t.TempDir(), "layout") + ":v1"
+	lc := newClient(t, blobber.WithCache(cacheDir), blobber.WithOCILayout())
+	_, err = lc.Push(ctx, layout, os.DirFS(newTree(t)))
+	must(t, err)
+	pullAndCompare(t, layout, src, blobber.WithOCILayout())
+}
