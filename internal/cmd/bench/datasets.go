@@ -30,29 +30,57 @@ type datasetSpec struct {
 	name string
 	key  string // name plus scale, e.g. "large-128MiB"
 	desc string
-	gen  func(dir string, r *rand.Rand) error
+	// disk bounds the space the tree takes on disk (whole 4 KiB blocks),
+	// for the free-space check.
+	disk int64
+	// scale marks the opt-in datasets that show how blobber scales: they
+	// run only when named, and only the jobs the memory bound is about.
+	scale     bool
+	catBigJob bool // time a cat of the biggest file
+	gen       func(dir string, r *rand.Rand) error
 }
+
+// defaultDatasets are the ones run unless --datasets names others; many
+// and huge take long and need tens of GiB of disk.
+const defaultDatasets = "small,large,mixed"
 
 func datasetSpecs(quick bool) map[string]datasetSpec {
 	smallFiles, largeTotal, mixedTotal := 10000, int64(1<<30), int64(200*miB)
+	manyFiles, hugeTotal := 200000, int64(10<<30)
 	if quick {
 		smallFiles, largeTotal, mixedTotal = 2000, 128*miB, 50*miB
+		manyFiles, hugeTotal = 20000, 2<<30
 	}
 	return map[string]datasetSpec{
 		"small": {
 			name: "small", key: fmt.Sprintf("small-%d", smallFiles),
 			desc: fmt.Sprintf("%d text files of 1–8 KiB in 100 directories", smallFiles),
+			disk: int64(smallFiles)*8*kiB + miB,
 			gen:  func(dir string, r *rand.Rand) error { return genSmall(dir, r, smallFiles) },
 		},
 		"large": {
 			name: "large", key: fmt.Sprintf("large-%dMiB", largeTotal/miB),
 			desc: fmt.Sprintf("4 files of %d MiB: 2 of random bytes, 2 of log lines", largeTotal/4/miB),
-			gen:  func(dir string, r *rand.Rand) error { return genLarge(dir, r, largeTotal) },
+			disk: largeTotal + miB, catBigJob: true,
+			gen: func(dir string, r *rand.Rand) error { return genLarge(dir, r, largeTotal) },
 		},
 		"mixed": {
 			name: "mixed", key: fmt.Sprintf("mixed-%dMiB", mixedTotal/miB),
 			desc: fmt.Sprintf("500 files, %d MiB, log-normal sizes 1 KiB–%d MiB, half random, half text", mixedTotal/miB, 20*mixedTotal/(200*miB)),
+			disk: mixedTotal + 500*4*kiB + miB,
 			gen:  func(dir string, r *rand.Rand) error { return genMixed(dir, r, 500, mixedTotal) },
+		},
+		"many": {
+			name: "many", key: fmt.Sprintf("many-%d", manyFiles),
+			desc: fmt.Sprintf("%d text files of 256 B–4 KiB in 200 directories, two levels deep", manyFiles),
+			disk: int64(manyFiles)*4*kiB + 16*miB, scale: true,
+			gen: func(dir string, r *rand.Rand) error { return genMany(dir, r, manyFiles) },
+		},
+		"huge": {
+			name: "huge", key: fmt.Sprintf("huge-%dGiB", hugeTotal>>30),
+			desc: fmt.Sprintf("8 files of %d MiB: 4 of random bytes, 4 of log lines; and a 4 KiB text file", hugeTotal/8/miB),
+			disk: hugeTotal + miB, scale: true, catBigJob: true,
+			gen: func(dir string, r *rand.Rand) error { return genHuge(dir, r, hugeTotal) },
 		},
 	}
 }
@@ -69,12 +97,18 @@ type dataset struct {
 	sums     map[string]string // sha256 of a few files, checked after each pull
 }
 
-// ensureDataset generates spec into the cache unless a complete copy is
+// generated reports whether dataDir holds a complete copy of spec.
+func generated(dataDir string, spec datasetSpec) bool {
+	b, err := os.ReadFile(filepath.Join(dataDir, spec.key+".ok"))
+	return err == nil && string(b) == genVersion
+}
+
+// ensureDataset generates spec into dataDir unless a complete copy is
 // already there, then scans it.
-func ensureDataset(cacheDir string, spec datasetSpec) (*dataset, error) {
-	dir := filepath.Join(cacheDir, "data", spec.key)
+func ensureDataset(dataDir string, spec datasetSpec) (*dataset, error) {
+	dir := filepath.Join(dataDir, spec.key)
 	stamp := dir + ".ok"
-	if b, err := os.ReadFile(stamp); err != nil || string(b) != genVersion {
+	if !generated(dataDir, spec) {
 		start := time.Now()
 		logf("generating dataset %s into %s", spec.key, dir)
 		tmp := dir + ".tmp"
@@ -196,13 +230,42 @@ func genSmall(dir string, r *rand.Rand, n int) error {
 	return nil
 }
 
+// genMany writes n text files of 256 B–4 KiB (one disk block each) into
+// 200 directories, 20 of 10 subdirectories.
+func genMany(dir string, r *rand.Rand, n int) error {
+	for i := range n {
+		d := i % 200
+		name := filepath.Join(dir, fmt.Sprintf("part-%02d", d/10), fmt.Sprintf("dir-%d", d%10), fmt.Sprintf("file-%06d.txt", i))
+		if err := writeFile(name, int64(256+r.IntN(4*kiB-256+1)), r, kindProse); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // genLarge writes four files of total/4 bytes: two random, two log text.
 func genLarge(dir string, r *rand.Rand, total int64) error {
-	for _, f := range []struct {
-		name string
-		kind contentKind
-	}{{"random-1.bin", kindRandom}, {"app-1.log", kindLog}, {"random-2.bin", kindRandom}, {"app-2.log", kindLog}} {
-		if err := writeFile(filepath.Join(dir, f.name), total/4, r, f.kind); err != nil {
+	return genHalves(dir, r, 4, total)
+}
+
+// genHuge writes eight files of total/8 bytes as genLarge does, then
+// README.txt, 4 KiB of prose: the small file that cat reads.
+func genHuge(dir string, r *rand.Rand, total int64) error {
+	if err := genHalves(dir, r, 8, total); err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, "README.txt"), 4*kiB, r, kindProse)
+}
+
+// genHalves writes n files of total/n bytes, in turn random bytes
+// (random-1.bin, …) and log lines (app-1.log, …).
+func genHalves(dir string, r *rand.Rand, n int, total int64) error {
+	for i := range n {
+		name, kind := fmt.Sprintf("random-%d.bin", i/2+1), kindRandom
+		if i%2 == 1 {
+			name, kind = fmt.Sprintf("app-%d.log", i/2+1), kindLog
+		}
+		if err := writeFile(filepath.Join(dir, name), total/int64(n), r, kind); err != nil {
 			return err
 		}
 	}
@@ -272,7 +335,8 @@ const (
 	kindProse
 )
 
-// writeFile writes size bytes of the given kind, generated in 1 MiB pieces.
+// writeFile writes size bytes of the given kind, generated in 1 MiB pieces
+// (so that a file of any size takes 1 MiB of memory, and a small one little).
 func writeFile(name string, size int64, r *rand.Rand, kind contentKind) error {
 	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		return err
@@ -282,7 +346,7 @@ func writeFile(name string, size int64, r *rand.Rand, kind contentKind) error {
 		return err
 	}
 	g := &textGen{r: r, ms: 1735689600000 + r.Int64N(1e10)}
-	buf := make([]byte, 0, miB+4*kiB)
+	buf := make([]byte, 0, min(size, miB)+4*kiB)
 	for left := size; left > 0; {
 		n := min(left, miB)
 		buf = buf[:0]

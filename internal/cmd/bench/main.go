@@ -8,6 +8,10 @@
 //	go run ./internal/cmd/bench [--quick] [--runs N] [--datasets small,large,mixed]
 //	    [--tools blobber,oras,crane] [--out BENCHMARKS-results.md]
 //
+// Two more datasets run only when named, for the memory bound at scale:
+// many (200,000 small files) and huge (10 GiB), best with --tools blobber
+// (make bench-scale); the peers take very long on them.
+//
 // Tools and datasets are cached under $XDG_CACHE_HOME/blobber-bench (see
 // os.UserCacheDir); blobber is rebuilt from this checkout on every run, the
 // peers are installed once with `go install pkg@version`. Every tool runs
@@ -60,9 +64,11 @@ func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var cfg config
 	var datasets, tools string
-	fs.BoolVar(&cfg.quick, "quick", false, "smaller datasets (small 2,000 files, large 128 MiB, mixed 50 MiB) and 1 run")
+	fs.BoolVar(&cfg.quick, "quick", false, "smaller datasets (small 2,000 files, large 128 MiB, mixed 50 MiB, many 20,000 files, huge 2 GiB) and 1 run")
 	fs.IntVar(&cfg.runs, "runs", 3, "runs per job (the median is reported); 1 with --quick unless set")
-	fs.StringVar(&datasets, "datasets", "small,large,mixed", "comma-separated datasets")
+	fs.StringVar(&datasets, "datasets", defaultDatasets, "comma-separated datasets: small, large, mixed;\n"+
+		"many (200,000 files) and huge (10 GiB) run only when named, best with --tools blobber,\n"+
+		"and need up to 42 GiB of free disk together")
 	fs.StringVar(&tools, "tools", "blobber,oras,crane", "comma-separated tools")
 	fs.StringVar(&cfg.out, "out", "", "also write the Markdown report to this file")
 	if err := fs.Parse(args); err != nil {
@@ -84,7 +90,7 @@ func parseFlags(args []string) (config, error) {
 	specs := datasetSpecs(false)
 	for _, d := range cfg.datasets {
 		if _, ok := specs[d]; !ok {
-			return cfg, fmt.Errorf("unknown dataset %q (want small, large or mixed)", d)
+			return cfg, fmt.Errorf("unknown dataset %q (want small, large, mixed, many or huge)", d)
 		}
 	}
 	for _, t := range cfg.tools {
@@ -132,6 +138,21 @@ func runBench(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer os.RemoveAll(work)
+	dataDir := filepath.Join(cacheDir, "data")
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return err
+	}
+	specs := datasetSpecs(cfg.quick)
+	var chosen []datasetSpec
+	for _, name := range cfg.datasets {
+		chosen = append(chosen, specs[name])
+		if specs[name].scale && (len(tools) > 1 || tools["blobber"] == nil) {
+			logf("note: on %s the peers take very long; --tools blobber measures blobber alone", name)
+		}
+	}
+	if err := checkDiskSpace(dataDir, work, chosen, len(tools)); err != nil {
+		return err
+	}
 	dockerConfig := filepath.Join(work, "docker") // no credentials, no helpers
 	if err := os.Mkdir(dockerConfig, 0o700); err != nil {
 		return err
@@ -159,9 +180,8 @@ func runBench(ctx context.Context, cfg config) error {
 	}
 	notes = append(notes, fmt.Sprintf("RSS is measured by rsswrap (internal/cmd/bench/rsswrap); it reports %s for true(1), the floor of the RSS column", fmtBytes(floor.rss*1024)))
 	report := header(cfg, tools, notes)
-	specs := datasetSpecs(cfg.quick)
-	for _, name := range cfg.datasets {
-		ds, err := ensureDataset(cacheDir, specs[name])
+	for _, spec := range chosen {
+		ds, err := ensureDataset(dataDir, spec)
 		if err != nil {
 			return err
 		}

@@ -100,7 +100,7 @@ func table(r dsResult, toolNames []string) string {
 	if ds.catSmall != "" {
 		fmt.Fprintf(&b, " cat ~4 KiB reads `%s` (%d bytes).", ds.catSmall, ds.files[ds.catSmall])
 	}
-	if ds.name == "large" {
+	if ds.catBigJob {
 		fmt.Fprintf(&b, " cat biggest reads `%s` (%d bytes).", ds.catBig, ds.files[ds.catBig])
 	}
 	b.WriteString("\n\n| job | tool | time | CPU | MB/s | requests | bytes | RSS | others |\n|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
