@@ -69,6 +69,16 @@ func (d *Dir) finish() error {
 	if n := len(d.open); n > 0 {
 		return fmt.Errorf("extract: %d files were neither committed nor discarded", n)
 	}
+	if d.staging != "" {
+		// Before the modes: moving a directory needs write permission
+		// on it, which its final mode may not give.
+		if err := d.moveUp(); err != nil {
+			return err
+		}
+		if err := d.endStaging(); err != nil {
+			return err
+		}
+	}
 	d.modesApplied = true
 	for _, name := range deepestFirst(d.made) {
 		meta, explicit := d.meta[name]
@@ -114,6 +124,12 @@ func (d *Dir) abortLocked() error {
 	var errs []error
 	for f := range d.open {
 		errs = append(errs, f.discardLocked())
+	}
+	if d.staging != "" {
+		// Everything is in the staging directory, or was moved up
+		// from it, and all of it is this extraction's.
+		errs = append(errs, d.abortStaging(), d.root.Close(), removeMade(d.openMade))
+		return errors.Join(errs...)
 	}
 	if d.modesApplied {
 		// Commit may have made directories read-only; reopen them

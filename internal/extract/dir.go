@@ -29,6 +29,10 @@ type Options struct {
 	// KeepTimes applies the modification times given to Mkdir, CreateFile
 	// and Symlink; otherwise files keep the time they were written.
 	KeepTimes bool
+
+	// perFile takes the per-file path even into an empty directory, for
+	// tests of that path.
+	perFile bool
 }
 
 // kind is what this extraction put at a non-directory path.
@@ -64,8 +68,15 @@ var errFinished = errors.New("extract: extraction already committed or aborted")
 // of the Files it creates, may be called from several goroutines at once.
 type Dir struct {
 	opts     Options
-	root     *os.Root
+	root     *os.Root // where entries are written: the staging directory while staging
 	openMade []string // directories Open created, deepest first
+
+	// While staging (see staging.go), outer is the target directory and
+	// staging the name of the hidden directory in it; moved lists what
+	// Commit has moved up from it.
+	outer   *os.Root
+	staging string
+	moved   []string
 
 	// noHardLinks makes install take its paths for file systems without
 	// hard links; only tests set it.
@@ -105,9 +116,22 @@ func Open(dir string, opts Options) (*Dir, error) {
 		_ = removeMade(made)
 		return nil, err
 	}
+	var outer *os.Root
+	staging := ""
+	if empty, err := isEmptyDir(root); err == nil && empty && !opts.perFile {
+		name, sroot, err := startStaging(root)
+		if err != nil {
+			root.Close()
+			_ = removeMade(made)
+			return nil, err
+		}
+		outer, staging, root = root, name, sroot
+	}
 	return &Dir{
 		opts:     opts,
 		root:     root,
+		outer:    outer,
+		staging:  staging,
 		openMade: made,
 		made:     map[string]bool{},
 		meta:     map[string]dirMeta{},
@@ -201,6 +225,9 @@ func (d *Dir) Check(name string, isDir bool) error {
 		}
 		return existsErr(clean, "is the target directory")
 	}
+	if d.staging != "" {
+		return nil // the target was empty
+	}
 	for i := range len(clean) {
 		if clean[i] != '/' {
 			continue
@@ -290,7 +317,12 @@ func (d *Dir) ensureDir(p string, meta *dirMeta) error {
 	if ok {
 		return nil
 	}
-	fi, err := d.root.Lstat(p)
+	var fi fs.FileInfo
+	err := fs.ErrNotExist
+	if d.staging == "" {
+		// While staging, p is most likely new: try Mkdir first.
+		fi, err = d.root.Lstat(p)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		// Owner-only until Commit, whatever the artifact asked for, so
 		// that content can go in and nobody else looks in half-way.

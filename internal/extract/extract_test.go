@@ -536,7 +536,7 @@ func TestConcurrentOverwriteSameName(t *testing.T) {
 }
 
 func testSameName(t *testing.T, noLinks bool) {
-	d, dir := open(t, Options{})
+	d, dir := open(t, Options{perFile: true})
 	d.noHardLinks = noLinks
 	f1, err := d.CreateFile("x", 0o644, 1, time.Time{})
 	mk(t, err)
@@ -840,7 +840,7 @@ func TestErrExistsWrapsFsErrExist(t *testing.T) {
 // TestCommitFailureAfterModes makes Commit fail after it has already made
 // directories read-only, which Abort must undo to clean up.
 func TestCommitFailureAfterModes(t *testing.T) {
-	d, dir := open(t, Options{})
+	d, dir := open(t, Options{perFile: true})
 	mk(t, d.Mkdir("a/ro", 0o500, time.Time{}))
 	mk(t, write(d, "a/ro/f", "x", 0o400, time.Time{}))
 	mk(t, d.Mkdir("a", 0o500, time.Time{}))
@@ -855,6 +855,65 @@ func TestCommitFailureAfterModes(t *testing.T) {
 	mustNotExist(t, filepath.Join(dir, "a"))
 	if b, err := os.ReadFile(filepath.Join(dir, "z")); err != nil || string(b) != "foreign" {
 		t.Errorf("foreign file: %q, %v", b, err)
+	}
+}
+
+// While staging, a name twice in the artifact is refused at once.
+func TestStagingSameName(t *testing.T) {
+	d, dir := open(t, Options{})
+	mk(t, write(d, "x", "1", 0o644, time.Time{}))
+	_, err := d.CreateFile("x", 0o644, 1, time.Time{})
+	checkErr(t, "second CreateFile", err, ErrExists)
+	checkErr(t, "symlink over it", d.Symlink("x", "y", time.Time{}), ErrExists)
+	checkErr(t, "link over it", d.Link("x", "x"), ErrExists)
+	mk(t, d.Commit())
+	if b, _ := os.ReadFile(filepath.Join(dir, "x")); string(b) != "1" {
+		t.Errorf("x = %q, want the first writer's content", b)
+	}
+	noTemps(t, dir)
+}
+
+// An empty target gets the extraction through a hidden staging directory:
+// nothing appears under the artifact's names until Commit, and what
+// appears in the target meanwhile is never replaced.
+func TestStagingCommit(t *testing.T) {
+	d, dir := open(t, Options{})
+	mk(t, d.Mkdir("a/ro", 0o500, time.Time{}))
+	mk(t, write(d, "a/ro/f", "x", 0o400, time.Time{}))
+	mk(t, write(d, "top", "t", 0o644, time.Time{}))
+	entries, err := os.ReadDir(dir)
+	mk(t, err)
+	if len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), ".") {
+		t.Fatalf("before Commit the target holds %v, want one hidden staging directory", entries)
+	}
+	mk(t, d.Commit())
+	if b, err := os.ReadFile(filepath.Join(dir, "a/ro/f")); err != nil || string(b) != "x" {
+		t.Errorf("a/ro/f: %q, %v", b, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "a/ro")); err != nil || fi.Mode().Perm() != 0o500 {
+		t.Errorf("a/ro: %v, %v", fi, err)
+	}
+	noTemps(t, dir)
+	entries, _ = os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("after Commit the target holds %v", entries)
+	}
+
+	d, dir = open(t, Options{})
+	mk(t, d.Mkdir("a/ro", 0o500, time.Time{}))
+	mk(t, write(d, "a/ro/f", "x", 0o400, time.Time{}))
+	mk(t, write(d, "z", "mine", 0o644, time.Time{}))
+	// Someone else writes z into the target during the extraction.
+	mk(t, os.WriteFile(filepath.Join(dir, "z"), []byte("foreign"), 0o644))
+	checkErr(t, "Commit over a foreign file", d.Commit(), ErrExists)
+	mk(t, d.Abort())
+	mustNotExist(t, filepath.Join(dir, "a"))
+	if b, err := os.ReadFile(filepath.Join(dir, "z")); err != nil || string(b) != "foreign" {
+		t.Errorf("foreign file: %q, %v", b, err)
+	}
+	entries, _ = os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("after Abort the target holds %v, want only the foreign file", entries)
 	}
 }
 

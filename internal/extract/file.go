@@ -22,9 +22,10 @@ type File struct {
 
 	// mu is held shared by WriteAt and exclusively by whatever closes f,
 	// so that parallel writes never race with the close.
-	mu   sync.RWMutex
-	f    *os.File
-	done bool
+	mu     sync.RWMutex
+	f      *os.File
+	done   bool
+	direct bool // written under its final name (staging); tmp == name
 }
 
 // CreateFile starts writing the regular file name, creating missing parent
@@ -48,16 +49,22 @@ func (d *Dir) CreateFile(name string, mode fs.FileMode, size int64, modTime time
 	if err := d.makeParents(clean); err != nil {
 		return nil, err
 	}
-	if err := d.precheck(clean); err != nil {
-		return nil, err
-	}
+	// 0600 keeps the content private until the final mode is set.
+	const flags, perm = os.O_RDWR | os.O_CREATE | os.O_EXCL, 0o600
 	var osf *os.File
-	tmp, err := withTempName(clean, func(tmp string) error {
-		var err error
-		// 0600 keeps the content private until the final mode is set.
-		osf, err = d.root.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		return err
-	})
+	tmp, direct := clean, d.staging != ""
+	if direct {
+		osf, err = d.root.OpenFile(clean, flags, perm)
+		if errors.Is(err, fs.ErrExist) {
+			err = existsErr(clean, "is in the artifact twice")
+		}
+	} else if err = d.precheck(clean); err == nil {
+		tmp, err = withTempName(clean, func(tmp string) error {
+			var err error
+			osf, err = d.root.OpenFile(tmp, flags, perm)
+			return err
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +73,7 @@ func (d *Dir) CreateFile(name string, mode fs.FileMode, size int64, modTime time
 		_ = d.root.Remove(tmp)
 		return nil, err
 	}
-	f := &File{d: d, name: clean, tmp: tmp, mode: sanitizeMode(mode), size: size, modTime: modTime, f: osf}
+	f := &File{d: d, name: clean, tmp: tmp, mode: sanitizeMode(mode), size: size, modTime: modTime, f: osf, direct: direct}
 	d.mu.Lock()
 	d.open[f] = struct{}{}
 	d.mu.Unlock()
@@ -113,6 +120,9 @@ func (f *File) Commit() error {
 	}
 	if err != nil {
 		return errors.Join(err, d.root.Remove(f.tmp))
+	}
+	if f.direct {
+		return nil // the staging directory is removed whole on Abort
 	}
 	return d.installOrRemove(f.tmp, f.name, kindFile)
 }

@@ -29,15 +29,24 @@ func (d *Dir) Link(name, existing string) error {
 	d.mu.Lock()
 	k := d.entries[src]
 	d.mu.Unlock()
-	if k != kindFile {
+	if k != kindFile && d.staging == "" { // while staging, everything is the artifact's
 		return traversalErr(existing, "hardlink target not in artifact")
 	}
-	if fi, err := d.root.Lstat(src); err != nil {
+	if fi, err := d.root.Lstat(src); errors.Is(err, fs.ErrNotExist) {
+		return traversalErr(existing, "hardlink target not in artifact")
+	} else if err != nil {
 		return err
 	} else if !fi.Mode().IsRegular() {
 		return traversalErr(existing, "hardlink target is not a regular file")
 	}
 	if err := d.makeParents(clean); err != nil {
+		return err
+	}
+	if d.staging != "" {
+		err := d.root.Link(src, clean)
+		if errors.Is(err, fs.ErrExist) {
+			return existsErr(clean, "is in the artifact twice")
+		}
 		return err
 	}
 	if err := d.precheck(clean); err != nil {

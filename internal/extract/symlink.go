@@ -35,6 +35,17 @@ func (d *Dir) Symlink(name, target string, modTime time.Time) error {
 	if err := d.checkTarget(clean, target); err != nil {
 		return err
 	}
+	if d.staging != "" {
+		err := d.root.Symlink(target, clean)
+		if errors.Is(err, fs.ErrExist) {
+			return existsErr(clean, "is in the artifact twice")
+		}
+		if err == nil {
+			d.record(clean, kindSymlink)
+			err = d.setTimes(clean, modTime, true)
+		}
+		return err
+	}
 	if err := d.precheck(clean); err != nil {
 		return err
 	}
