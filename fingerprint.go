@@ -12,6 +12,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 
+	"github.com/blobber-dev/blobber/internal/cache"
 	"github.com/blobber-dev/blobber/internal/target"
 )
 
@@ -48,7 +49,7 @@ func fingerprint(fsys fs.FS, po pushOptions) string {
 	if err != nil || !ok {
 		return ""
 	}
-	return "build:" + hex.EncodeToString(h.Sum(nil))
+	return cache.BuildKeyPrefix + hex.EncodeToString(h.Sum(nil))
 }
 
 // reusePush pushes again the manifest of an earlier build of the same tree

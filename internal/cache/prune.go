@@ -29,6 +29,7 @@ type Info struct {
 	PartialBlobs int
 	Manifests    int
 	Tags         int
+	Trees        int   // pushed trees remembered by fingerprint (tag records keyed BuildKeyPrefix…)
 	Sources      int   // blobs with known source repositories
 	Bytes        int64 // on disk, counting only allocated blocks of sparse files
 	Entries      []EntryInfo
@@ -68,7 +69,11 @@ func (c *Cache) Info() (Info, error) {
 		case KindManifest:
 			info.Manifests++
 		case KindTag:
-			info.Tags++
+			if strings.HasPrefix(e.Key, BuildKeyPrefix) {
+				info.Trees++
+			} else {
+				info.Tags++
+			}
 		case KindSource:
 			info.Sources++
 		}
