@@ -5,22 +5,23 @@
 //
 // The build is a pipeline: a walker turns the tree into tar bytes cut at
 // chunk boundaries, several workers compress the pieces in parallel, and an
-// ordered writer puts them back in sequence while it records offsets and
-// hashes the blob. Memory is bounded by the number of pieces in flight, not
-// by the size of the tree.
+// ordered writer puts them back in sequence while it records offsets, hashes
+// the blob and renders the TOC entry by entry into a spool, a temporary file
+// once it is large. Memory is bounded by the number of pieces in flight, not
+// by the size of the tree; the one exception is a long run of entries
+// without content (empty files, directories, symlinks) with zstd, whose tar
+// headers make one member that is compressed whole.
 package layer
 
 import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"runtime"
 	"time"
 
-	"github.com/containerd/stargz-snapshotter/estargz"
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
 )
@@ -40,6 +41,9 @@ type Options struct {
 	KeepModTimes bool
 	// Progress, if set, is told how many bytes of file content were read.
 	Progress func(n int64)
+	// TempDir holds the table of contents while the tree is walked, when
+	// it outgrows memory; os.TempDir() when empty.
+	TempDir string
 }
 
 // Result describes a built blob.
@@ -60,10 +64,13 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	comp, err := opts.Compression.codec()
+	comp, err := opts.Compression.codec(opts.TempDir)
 	if err != nil {
 		return nil, err
 	}
+	_, canStream := comp.(streamer)
+	toc := newTOCWriter(opts.TempDir)
+	defer toc.close()
 
 	g, ctx := errgroup.WithContext(ctx)
 	batches := make(chan *batch, opts.Workers)
@@ -78,11 +85,11 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 		fsys:      fsys,
 		chunkSize: opts.ChunkSize,
 		keepTimes: opts.KeepModTimes,
+		canStream: canStream,
 		progress:  opts.Progress,
 		epoch:     time.Unix(0, 0).UTC(),
 		diffHash:  diffHash,
 		out:       batches,
-		toc:       &estargz.JTOC{Version: 1},
 	}
 	g.Go(func() error {
 		defer close(batches)
@@ -100,7 +107,7 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 
 	blobHash := sha256.New()
 	out := &countingWriter{w: io.MultiWriter(w, blobHash)}
-	ow := &orderedWriter{out: out, tokens: tokens}
+	ow := &orderedWriter{out: out, tokens: tokens, toc: toc, codec: comp}
 	g.Go(func() error { return ow.run(ctx, compressed) })
 
 	if err := g.Wait(); err != nil {
@@ -108,9 +115,8 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 	}
 
 	// The TOC goes last, after every chunk offset is known.
-	uncompressedBefore := wk.uncompressed
-	counting := &countingHash{Hash: diffHash}
-	tocDigest, err := comp.WriteTOCAndFooter(out, out.n, wk.toc, counting)
+	counting := &countingWriter{w: diffHash}
+	tocDigest, err := toc.finish(out, out.n, comp, counting)
 	if err != nil {
 		return nil, fmt.Errorf("writing table of contents: %w", err)
 	}
@@ -119,20 +125,9 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 		Size:             out.n,
 		TOCDigest:        tocDigest,
 		DiffID:           digest.NewDigest(digest.SHA256, diffHash),
-		UncompressedSize: uncompressedBefore + counting.n,
+		UncompressedSize: wk.uncompressed + counting.n,
 		Entries:          wk.entries,
 	}, nil
-}
-
-// countingHash counts what the TOC writer feeds into the diffID hash.
-type countingHash struct {
-	hash.Hash
-	n int64
-}
-
-func (c *countingHash) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	return c.Hash.Write(p)
 }
 
 type countingWriter struct {

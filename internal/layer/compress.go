@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"sync"
 
-	"github.com/containerd/stargz-snapshotter/estargz"
-	"github.com/containerd/stargz-snapshotter/estargz/zstdchunked"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	digest "github.com/opencontainers/go-digest"
@@ -30,37 +29,52 @@ func (c Compression) MediaType() string {
 	return ocispec.MediaTypeImageLayerGzip
 }
 
-// codec compresses members and writes the TOC and footer the way the
-// estargz package does, so that the blob is byte-for-byte what its readers
-// expect. Members are compressed with klauspost/compress, which is several
-// times faster than the standard library and safe to run in parallel.
+// codec compresses members with klauspost/compress, which is several times
+// faster than the standard library and safe to run in parallel, and writes
+// the TOC and footer as estargz's WriteTOCAndFooter does for this
+// compression, so that the blob is byte for byte what its readers expect.
 type codec interface {
-	estargz.Compressor
 	compress(dst *bytes.Buffer, src []byte) error
+	// writeTOC writes the TOC JSON, size bytes read from json, and the
+	// footer to w, which is at offset off of the blob; what the diffID
+	// covers of them goes to diffHash too.
+	writeTOC(w io.Writer, off int64, json io.Reader, size int64, diffHash io.Writer) error
 }
 
-func (c Compression) codec() (codec, error) {
+// streamer is a codec that can compress a member given in pieces, in order,
+// into the bytes compress makes of the whole member.
+type streamer interface {
+	stream(dst io.Writer) (io.WriteCloser, error)
+}
+
+func (c Compression) codec(tempDir string) (codec, error) {
 	switch c {
 	case "", Gzip:
-		return &gzipCodec{
-			Compressor: estargz.NewGzipCompressorWithLevel(gzip.DefaultCompression),
-		}, nil
+		return &gzipCodec{}, nil
 	case Zstd:
 		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
 		if err != nil {
 			return nil, err
 		}
-		return &zstdCodec{
-			Compressor: &zstdchunked.Compressor{CompressionLevel: zstd.SpeedDefault},
-			enc:        enc,
-		}, nil
+		return &zstdCodec{enc: enc, tempDir: tempDir}, nil
 	}
 	return nil, fmt.Errorf("unknown compression %q (want gzip or zstd)", string(c))
 }
 
 type gzipCodec struct {
-	estargz.Compressor
 	writers sync.Pool
+}
+
+func (c *gzipCodec) writeTOC(w io.Writer, off int64, json io.Reader, size int64, diffHash io.Writer) error {
+	return writeGzipTOC(w, off, json, size, diffHash)
+}
+
+// stream relies on klauspost's flate compressing what it is given in blocks
+// of a fixed size, whatever the sizes of the writes (the tests check it).
+// A zstd member cannot be streamed the same way: EncodeAll, which compresses
+// the others, frames its input unlike zstd's stream encoder.
+func (c *gzipCodec) stream(dst io.Writer) (io.WriteCloser, error) {
+	return gzip.NewWriterLevel(dst, gzip.DefaultCompression)
 }
 
 func (c *gzipCodec) compress(dst *bytes.Buffer, src []byte) error {
@@ -81,8 +95,14 @@ func (c *gzipCodec) compress(dst *bytes.Buffer, src []byte) error {
 }
 
 type zstdCodec struct {
-	estargz.Compressor
-	enc *zstd.Encoder // EncodeAll is safe for concurrent use
+	enc     *zstd.Encoder // EncodeAll is safe for concurrent use
+	tempDir string
+}
+
+// writeTOC leaves diffHash alone, as zstdchunked's WriteTOCAndFooter does:
+// the TOC is in skippable frames, outside the tar.
+func (c *zstdCodec) writeTOC(w io.Writer, off int64, json io.Reader, size int64, _ io.Writer) error {
+	return writeZstdTOC(w, off, json, size, zstd.SpeedDefault, c.tempDir)
 }
 
 func (c *zstdCodec) compress(dst *bytes.Buffer, src []byte) error {
@@ -102,6 +122,9 @@ func compressBatches(ctx context.Context, c codec, in <-chan *batch, out chan<- 
 				if m.whole != nil {
 					m.whole.Digest = d
 				}
+			}
+			if m.streamed {
+				continue // compressed by the ordered writer
 			}
 			// Room for the worst case (stored blocks), so the buffer never
 			// grows by doubling.

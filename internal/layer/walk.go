@@ -29,12 +29,24 @@ type member struct {
 	// the chunk digest.
 	whole      *estargz.TOCEntry
 	compressed []byte
+	// streamed is set on the pieces of a member that the headers of a long
+	// run of entries without content would make too big to hold whole: the
+	// ordered writer compresses them in order as one stream, which makes
+	// the bytes compressing the whole member would. more is set on all
+	// pieces but the last.
+	streamed, more bool
 }
 
 type batch struct {
 	seq     int
 	members []*member
 	size    int
+	// toc holds the TOC entries whose chunks, if any, are in this batch,
+	// in blob order; fileDigests the digests of the files in several
+	// chunks that end in it, which their entries do not carry (they stand
+	// before the chunks).
+	toc         []*estargz.TOCEntry
+	fileDigests []string
 }
 
 // walker turns a tree into members in blob order, cutting a new member at
@@ -43,14 +55,16 @@ type walker struct {
 	fsys      fs.FS
 	chunkSize int
 	keepTimes bool
+	canStream bool // the codec can compress a member in pieces
 	progress  func(n int64)
 	epoch     time.Time
 	diffHash  hash.Hash
 	out       chan<- *batch
 	tokens    chan struct{} // bounds the batches in flight
-	toc       *estargz.JTOC
 
 	entries      int
+	toc          []*estargz.TOCEntry // for the next batch sent
+	fileDigests  []string            // for the next batch sent
 	uncompressed int64
 	cur          *member
 	pending      *batch
@@ -112,21 +126,41 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 	if err := w.tw.WriteHeader(h); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	w.toc.Entries = append(w.toc.Entries, ent)
-	if ent.Type == "reg" {
+	if ent.Type == "reg" && ent.Size > 0 {
 		if err := w.addContent(ctx, name, ent); err != nil {
 			return err
 		}
+	} else {
+		if ent.Type == "reg" {
+			ent.Digest = emptyDigest
+		}
+		w.toc = append(w.toc, ent)
 	}
-	return w.tw.Flush()
+	if err := w.tw.Flush(); err != nil {
+		return err
+	}
+	if w.canStream && w.cur != nil && len(w.cur.data)-w.cur.chunkLen >= batchTarget {
+		return w.cut(ctx)
+	}
+	return nil
 }
 
-// addContent copies a file's bytes, one member per chunk.
+// cut ends a piece of the current member, which the headers of entries
+// without content have made long, and starts the next piece.
+func (w *walker) cut(ctx context.Context) error {
+	w.cur.streamed, w.cur.more = true, true
+	w.seal()
+	w.cur = &member{data: getBuffer(batchTarget + 64<<10), streamed: true}
+	return w.sendIfFull(ctx)
+}
+
+var emptyDigest = digest.FromBytes(nil).String()
+
+// addContent copies a file's bytes, one member per chunk. The TOC entry of
+// each chunk goes with the batch of its member, which sets its offset and
+// digest; that of a file in several chunks gets a placeholder digest, and
+// its real digest follows with the batch of the last chunk.
 func (w *walker) addContent(ctx context.Context, name string, file *estargz.TOCEntry) error {
-	if file.Size == 0 {
-		file.Digest = digest.FromBytes(nil).String()
-		return nil
-	}
 	f, err := w.fsys.Open(name)
 	if err != nil {
 		return err
@@ -139,6 +173,7 @@ func (w *walker) addContent(ctx context.Context, name string, file *estargz.TOCE
 	if multiChunk {
 		fileHash = sha256.New()
 		src = io.TeeReader(f, fileHash)
+		file.Digest = digestPlaceholder
 	}
 	ent := file
 	for written := int64(0); written < file.Size; {
@@ -152,14 +187,15 @@ func (w *walker) addContent(ctx context.Context, name string, file *estargz.TOCE
 			return err
 		}
 		// Headroom for the padding and the headers of the entries that
-		// follow, which share this member.
-		w.cur = &member{data: getBuffer(int(n) + 64<<10), chunk: ent, chunkLen: int(n)}
+		// follow, which share this member: a few for a small file (a batch
+		// holds hundreds of them), more after a big chunk, which would
+		// otherwise be copied to grow.
+		headroom := min(64<<10, 4*tarBlock+int(n)/16)
+		w.cur = &member{data: getBuffer(int(n) + headroom), chunk: ent, chunkLen: int(n)}
 		if !multiChunk {
 			w.cur.whole = file
 		}
-		if ent != file {
-			w.toc.Entries = append(w.toc.Entries, ent)
-		}
+		w.toc = append(w.toc, ent)
 		if _, err := io.CopyN(w.tw, src, n); err != nil {
 			return fmt.Errorf("%s: reading (did it change during the push?): %w", name, err)
 		}
@@ -170,7 +206,7 @@ func (w *walker) addContent(ctx context.Context, name string, file *estargz.TOCE
 		ent = &estargz.TOCEntry{Name: file.Name, Type: "chunk"}
 	}
 	if multiChunk {
-		file.Digest = digest.NewDigest(digest.SHA256, fileHash).String()
+		w.fileDigests = append(w.fileDigests, digest.NewDigest(digest.SHA256, fileHash).String())
 	}
 	return nil
 }
@@ -215,9 +251,15 @@ func (w *walker) sendIfFull(ctx context.Context) error {
 func (w *walker) send(ctx context.Context) error {
 	b := w.pending
 	if b == nil {
-		return nil
+		if len(w.toc) == 0 && len(w.fileDigests) == 0 {
+			return nil
+		}
+		b = &batch{seq: w.seq}
+		w.seq++
 	}
 	w.pending = nil
+	b.toc, w.toc = w.toc, nil
+	b.fileDigests, w.fileDigests = w.fileDigests, nil
 	select {
 	case w.tokens <- struct{}{}:
 	case <-ctx.Done():
