@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -254,5 +255,57 @@ func TestErrors(t *testing.T) {
 	must(t, err)
 	if data, _ := os.ReadFile(filepath.Join(dst, "README.md")); string(data) != "# hello\n" {
 		t.Fatal("overwrite did not replace the file")
+	}
+}
+
+// A file of many more chunks than the read-ahead window ever holds comes
+// back whole through every way of reading it. (The window used to double
+// without a bound and overflowed after 64 chunks, which ended the stream
+// early: cat of a 1.25 GiB file gave its first 256 MiB and exit status 0.)
+func TestReadFileOfManyChunks(t *testing.T) {
+	reg := registrytest.Start(t)
+	ctx := context.Background()
+	src := t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 4))
+	const chunk = 4096
+	content := make([]byte, 200*chunk+123) // 201 chunks
+	for i := range content {
+		content[i] = byte(rng.Uint32())
+	}
+	must(t, os.WriteFile(filepath.Join(src, "many.bin"), content, 0o644))
+	c := newClient(t, blobber.WithConcurrency(3))
+	ref := reg.Host() + "/test/manychunks:v1"
+	_, err := c.Push(ctx, ref, os.DirFS(src), blobber.WithChunkSize(chunk))
+	must(t, err)
+	img, err := c.Open(ctx, ref)
+	must(t, err)
+	defer img.Close()
+
+	var out bytes.Buffer
+	n, err := img.WriteFileTo(&out, "many.bin")
+	must(t, err)
+	if n != int64(len(content)) || !bytes.Equal(out.Bytes(), content) {
+		t.Fatalf("WriteFileTo: %d of %d bytes, equal %v", n, len(content), bytes.Equal(out.Bytes(), content))
+	}
+	read, err := fs.ReadFile(img, "many.bin")
+	must(t, err)
+	if !bytes.Equal(read, content) {
+		t.Fatalf("ReadFile: %d of %d bytes", len(read), len(content))
+	}
+	f, err := img.Open("many.bin")
+	must(t, err)
+	defer f.Close()
+	small := make([]byte, 1000) // reads smaller than a chunk, across chunk ends
+	var got []byte
+	for {
+		k, err := f.Read(small)
+		got = append(got, small[:k]...)
+		if err == io.EOF {
+			break
+		}
+		must(t, err)
+	}
+	if !bytes.Equal(got, content) {
+		t.Fatalf("Read in small pieces: %d of %d bytes", len(got), len(content))
 	}
 }

@@ -3,6 +3,7 @@ package blobber
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"sort"
@@ -204,7 +205,10 @@ func (s *chunkStream) Read(p []byte) (int, error) {
 		}
 		s.cur = r.data[s.skipFirst:]
 		s.skipFirst = 0
-		s.window *= 2
+		// The window grows while the reader keeps going, up to what fill
+		// schedules anyway (doubling without a bound would overflow after
+		// 64 chunks and stop the stream).
+		s.window = min(2*s.window, s.img.client.opts.concurrency)
 		s.fill()
 	}
 	n := copy(p, s.cur)
@@ -268,7 +272,11 @@ func (img *Image) WriteFileTo(w io.Writer, name string) (int64, error) {
 	}
 	s := img.newChunkStream(e, 0, img.client.opts.concurrency)
 	defer s.Close()
-	return io.Copy(w, onlyReader{s})
+	n, err := io.Copy(w, onlyReader{s})
+	if err == nil && n != e.Size {
+		err = img.wrapRead(e, fmt.Errorf("%d of %d bytes: %w", n, e.Size, io.ErrUnexpectedEOF))
+	}
+	return n, err
 }
 
 // onlyReader hides WriterTo/ReaderFrom so io.Copy uses plain reads.
