@@ -78,6 +78,9 @@ func (d *Dir) finish() error {
 		if err := d.endStaging(); err != nil {
 			return err
 		}
+		if d.afterMove != nil {
+			d.afterMove()
+		}
 	}
 	d.modesApplied = true
 	for _, name := range deepestFirst(d.made) {
@@ -125,23 +128,13 @@ func (d *Dir) abortLocked() error {
 	for f := range d.open {
 		errs = append(errs, f.discardLocked())
 	}
-	if d.staging != "" {
+	if d.staged {
 		// Everything is in the staging directory, or was moved up
 		// from it, and all of it is this extraction's.
-		errs = append(errs, d.abortStaging(), d.root.Close(), removeMade(d.openMade))
+		errs = append(errs, d.abortStaged(), removeMade(d.openMade))
 		return errors.Join(errs...)
 	}
-	if d.modesApplied {
-		// Commit may have made directories read-only; reopen them
-		// shallowest first so that every parent is searchable again.
-		dirs := deepestFirst(d.made)
-		slices.Reverse(dirs)
-		for _, name := range dirs {
-			if fi, err := d.root.Lstat(name); err == nil && fi.IsDir() {
-				_ = d.root.Chmod(name, 0o700)
-			}
-		}
-	}
+	d.reopenDirs()
 	for _, name := range sortedKeys(d.entries) {
 		if err := d.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
@@ -164,6 +157,22 @@ func (d *Dir) abortLocked() error {
 	errs = append(errs, d.root.Close())
 	errs = append(errs, removeMade(d.openMade))
 	return errors.Join(errs...)
+}
+
+// reopenDirs makes the directories this extraction created searchable
+// and writable again, shallowest first, if Commit already gave them their
+// final (perhaps read-only) modes, so that they can be emptied.
+func (d *Dir) reopenDirs() {
+	if !d.modesApplied {
+		return
+	}
+	dirs := deepestFirst(d.made)
+	slices.Reverse(dirs)
+	for _, name := range dirs {
+		if fi, err := d.root.Lstat(name); err == nil && fi.IsDir() {
+			_ = d.root.Chmod(name, 0o700)
+		}
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -77,10 +77,14 @@ type Dir struct {
 	outer   *os.Root
 	staging string
 	moved   []string
+	staged  bool // the extraction went through a staging directory
 
 	// noHardLinks makes install take its paths for file systems without
 	// hard links; only tests set it.
 	noHardLinks bool
+	// afterMove, if set, runs in Commit once the staging directory is
+	// gone and before the modes are applied; only tests set it.
+	afterMove func()
 
 	// op is held shared by every operation and exclusively by Commit and
 	// Abort, so nothing can be created behind the back of a cleanup.
@@ -132,6 +136,7 @@ func Open(dir string, opts Options) (*Dir, error) {
 		root:     root,
 		outer:    outer,
 		staging:  staging,
+		staged:   staging != "",
 		openMade: made,
 		made:     map[string]bool{},
 		meta:     map[string]dirMeta{},

@@ -927,3 +927,50 @@ func TestLongName(t *testing.T) {
 		t.Errorf("long name: %q, %v", b, err)
 	}
 }
+
+// A Commit that fails after the staging directory's entries were moved up
+// and some modes applied still removes everything it wrote.
+func TestStagingCommitFailsAfterMove(t *testing.T) {
+	d, dir := open(t, Options{})
+	mk(t, d.Mkdir("top/ro", 0o555, time.Time{}))
+	mk(t, write(d, "a.txt", "a", 0o644, time.Time{}))
+	mk(t, write(d, "top/b.txt", "b", 0o644, time.Time{}))
+	mk(t, d.Link("top/hard", "top/b.txt"))
+	mk(t, d.Mkdir("z", 0o755, time.Time{}))
+	d.afterMove = func() {
+		// Someone swaps z for a file once it is in the target.
+		mk(t, os.Remove(filepath.Join(dir, "z")))
+		mk(t, os.WriteFile(filepath.Join(dir, "z"), []byte("foreign"), 0o644))
+	}
+	if err := d.Commit(); err == nil {
+		t.Fatal("Commit succeeded with a replaced directory")
+	}
+	mk(t, d.Abort())
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "z" {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("after a failed Commit the target holds %v, want only the foreign z", names)
+	}
+}
+
+// While staging, a file still being written is no hard link target.
+func TestStagingLinkToUnfinishedFile(t *testing.T) {
+	d, dir := open(t, Options{})
+	f, err := d.CreateFile("a", 0o644, 10, time.Time{})
+	mk(t, err)
+	_, err = f.WriteAt([]byte("half"), 0)
+	mk(t, err)
+	checkErr(t, "link to a file being written", d.Link("b", "a"), ErrPathTraversal)
+	mk(t, f.Discard())
+	checkErr(t, "link to a discarded file", d.Link("b", "a"), ErrPathTraversal)
+	mk(t, write(d, "c", "done", 0o644, time.Time{}))
+	mk(t, d.Link("d", "c"))
+	mk(t, d.Commit())
+	if b, err := os.ReadFile(filepath.Join(dir, "d")); err != nil || string(b) != "done" {
+		t.Errorf("d: %q, %v", b, err)
+	}
+	mustNotExist(t, filepath.Join(dir, "b"))
+}

@@ -28,8 +28,14 @@ func (d *Dir) Link(name, existing string) error {
 	}
 	d.mu.Lock()
 	k := d.entries[src]
+	writing := false
+	for f := range d.open {
+		writing = writing || f.name == src
+	}
 	d.mu.Unlock()
-	if k != kindFile && d.staging == "" { // while staging, everything is the artifact's
+	// While staging, every file there is the artifact's, but one still
+	// being written is not finished yet.
+	if writing || (k != kindFile && d.staging == "") {
 		return traversalErr(existing, "hardlink target not in artifact")
 	}
 	if fi, err := d.root.Lstat(src); errors.Is(err, fs.ErrNotExist) {

@@ -85,13 +85,30 @@ func (d *Dir) endStaging() error {
 	return err
 }
 
-// abortStaging removes what moveUp moved and the staging directory.
-func (d *Dir) abortStaging() error {
+// abortStaged removes what a staged extraction wrote: the staging
+// directory if it is still there, and what Commit moved up from it, which
+// may already have its final, perhaps read-only, modes.
+func (d *Dir) abortStaged() error {
 	var errs []error
-	for _, name := range d.moved {
-		errs = append(errs, d.outer.RemoveAll(name))
+	if d.staging != "" { // d.root is still the staging directory
+		errs = append(errs, d.root.Close())
+		d.root, d.outer = d.outer, nil
+		errs = append(errs, d.root.RemoveAll(d.staging))
+		d.staging = ""
 	}
-	errs = append(errs, d.outer.RemoveAll(d.staging), d.root.Close())
-	d.root, d.outer = d.outer, nil
+	d.reopenDirs()
+	for _, name := range d.moved {
+		// Only what is still of the kind that was moved: something
+		// else put there since is not this extraction's.
+		fi, err := d.root.Lstat(name)
+		switch {
+		case err != nil:
+		case fi.IsDir() && d.made[name]:
+			errs = append(errs, d.root.RemoveAll(name))
+		case !fi.IsDir() && !d.made[name]:
+			errs = append(errs, d.root.Remove(name))
+		}
+	}
+	errs = append(errs, d.root.Close())
 	return errors.Join(errs...)
 }
