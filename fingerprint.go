@@ -18,7 +18,11 @@ import (
 
 // layerFormat changes whenever the same tree and options would build a
 // different blob, so that fingerprints from older builds are not reused.
-const layerFormat = "blobber-layer-1"
+// blobber-layer-2: with zstd, the tar headers of a long run of entries
+// without content (empty files, directories, symlinks) are cut into members
+// of about a megabyte rather than compressed as one, so that memory stays
+// bounded; such trees now build a different zstd blob.
+const layerFormat = "blobber-layer-2"
 
 // fingerprint names a tree's exact state and the build options from file
 // metadata alone — path, type, mode, size, modification and change times,

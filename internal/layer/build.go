@@ -8,9 +8,9 @@
 // ordered writer puts them back in sequence while it records offsets, hashes
 // the blob and renders the TOC entry by entry into a spool, a temporary file
 // once it is large. Memory is bounded by the number of pieces in flight, not
-// by the size of the tree; the one exception is a long run of entries
-// without content (empty files, directories, symlinks) with zstd, whose tar
-// headers make one member that is compressed whole.
+// by the size of the tree: even the tar headers of a long run of entries
+// without content (empty files, directories, symlinks) are cut into pieces
+// of about a megabyte.
 package layer
 
 import (

@@ -72,7 +72,8 @@ func (c *gzipCodec) writeTOC(w io.Writer, off int64, json io.Reader, size int64,
 // stream relies on klauspost's flate compressing what it is given in blocks
 // of a fixed size, whatever the sizes of the writes (the tests check it).
 // A zstd member cannot be streamed the same way: EncodeAll, which compresses
-// the others, frames its input unlike zstd's stream encoder.
+// the others, frames its input unlike zstd's stream encoder, so a long zstd
+// member is cut into several instead (see walker.cut).
 func (c *gzipCodec) stream(dst io.Writer) (io.WriteCloser, error) {
 	return gzip.NewWriterLevel(dst, gzip.DefaultCompression)
 }

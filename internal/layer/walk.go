@@ -29,11 +29,12 @@ type member struct {
 	// the chunk digest.
 	whole      *estargz.TOCEntry
 	compressed []byte
-	// streamed is set on the pieces of a member that the headers of a long
-	// run of entries without content would make too big to hold whole: the
-	// ordered writer compresses them in order as one stream, which makes
-	// the bytes compressing the whole member would. more is set on all
-	// pieces but the last.
+	// streamed is set, with gzip, on the pieces of a member that the
+	// headers of a long run of entries without content would make too big
+	// to hold whole: the ordered writer compresses them in order as one
+	// stream, which makes the bytes compressing the whole member would.
+	// more is set on all pieces but the last. (With zstd such a member is
+	// cut into members of their own.)
 	streamed, more bool
 }
 
@@ -139,18 +140,24 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 	if err := w.tw.Flush(); err != nil {
 		return err
 	}
-	if w.canStream && w.cur != nil && len(w.cur.data)-w.cur.chunkLen >= batchTarget {
+	if w.cur != nil && len(w.cur.data)-w.cur.chunkLen >= batchTarget {
 		return w.cut(ctx)
 	}
 	return nil
 }
 
-// cut ends a piece of the current member, which the headers of entries
-// without content have made long, and starts the next piece.
+// cut ends the current member, which the tar headers of a run of entries
+// without content have made long, so that no member is held whole however
+// long the run. With a codec that can stream (gzip), the member goes on in a
+// piece that is compressed in the same stream, which makes the bytes of the
+// uncut member. Zstd cannot do that (see gzipCodec.stream), so the run goes
+// on in a member of its own, a frame that no TOC entry points at: only
+// members that start with a chunk need to be found, and a plain zstd
+// decoder reads consecutive frames as one stream.
 func (w *walker) cut(ctx context.Context) error {
-	w.cur.streamed, w.cur.more = true, true
+	w.cur.streamed, w.cur.more = w.canStream, w.canStream
 	w.seal()
-	w.cur = &member{data: getBuffer(batchTarget + 64<<10), streamed: true}
+	w.cur = &member{data: getBuffer(batchTarget + 64<<10), streamed: w.canStream}
 	return w.sendIfFull(ctx)
 }
 
@@ -224,13 +231,18 @@ func (s memberSink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// seal ends the current member and queues it.
+// seal ends the current member and queues it. A member that a cut left
+// empty is dropped, unless it ends a stream.
 func (w *walker) seal() {
 	m := w.cur
 	if m == nil {
 		return
 	}
 	w.cur = nil
+	if len(m.data) == 0 && !m.streamed {
+		putBuffer(m.data)
+		return
+	}
 	w.diffHash.Write(m.data)
 	w.uncompressed += int64(len(m.data))
 	if w.pending == nil {
