@@ -1,4 +1,4 @@
-package layer_test
+package blobber_test
 
 import (
 	"bytes"
@@ -16,9 +16,8 @@ import (
 )
 
 // A zstd layer whose runs of entries without content are cut into members
-// of their own goes through a registry and back whole, by Pull and by
-// reads of the image as a file system. (Here rather than in the root
-// package because what it checks is the builder's format.)
+// of their own (internal/layer) goes through a registry and back whole, by
+// Pull and by reads of the image as a file system.
 func TestZstdRunsRoundTrip(t *testing.T) {
 	src := t.TempDir()
 	want := map[string]string{} // name: content, "-> target" or "/" for a directory
