@@ -286,8 +286,9 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 
 func (p *puller) write(r chunkRef, data []byte) error {
 	e, pf := r.e, r.file
+	create := func() (*extract.File, error) { return p.dir.CreateFile(e.Name, e.Mode, e.Size, e.ModTime) }
 	if pf == nil {
-		f, err := p.dir.CreateFile(e.Name, e.Mode, e.Size, e.ModTime)
+		f, err := create()
 		if err != nil {
 			return err
 		}
@@ -298,7 +299,7 @@ func (p *puller) write(r chunkRef, data []byte) error {
 	}
 	pf.mu.Lock()
 	if pf.f == nil {
-		f, err := p.dir.CreateFile(e.Name, e.Mode, e.Size, e.ModTime)
+		f, err := create()
 		if err != nil {
 			pf.mu.Unlock()
 			return err

@@ -152,17 +152,9 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 // the registry's digest check on the final PUT is the word on whether the
 // bytes arrived intact.
 func (c *Client) pushBlob(ctx context.Context, store content.Storage, mnt *mounter, desc ocispec.Descriptor, open func() io.Reader) error {
-	ok, err := store.Exists(ctx, desc)
-	if err != nil {
+	has, err := c.hasOrMounts(ctx, store, mnt, desc, open)
+	if err != nil || has {
 		return err
-	}
-	if ok {
-		c.opts.logger.DebugContext(ctx, "blob already there", "digest", desc.Digest)
-		mnt.remember(desc)
-		return nil
-	}
-	if mnt.mount(ctx, desc, open) {
-		return nil
 	}
 	for attempt := 1; ; attempt++ {
 		err = store.Push(ctx, desc, open())
@@ -180,6 +172,23 @@ func (c *Client) pushBlob(ctx context.Context, store content.Storage, mnt *mount
 			return ctx.Err()
 		}
 	}
+}
+
+// hasOrMounts reports whether the target already holds desc, or now does
+// because mnt had it mounted from another repository (a registry that
+// opens an upload session instead gets open's bytes in it, when open is
+// not nil).
+func (c *Client) hasOrMounts(ctx context.Context, store content.Storage, mnt *mounter, desc ocispec.Descriptor, open func() io.Reader) (bool, error) {
+	ok, err := store.Exists(ctx, desc)
+	if err != nil {
+		return false, err
+	}
+	if ok {
+		c.opts.logger.DebugContext(ctx, "blob already there", "digest", desc.Digest)
+		mnt.remember(desc)
+		return true, nil
+	}
+	return mnt.mount(ctx, desc, open), nil
 }
 
 // treeSize sums the sizes of the regular files of a tree, for progress.
@@ -200,16 +209,9 @@ func treeSize(fsys fs.FS) int64 {
 // mnt can mount it from another repository. (A registry that does not
 // mount opens a session for one monolithic upload, which is not used.)
 func (c *Client) pushChunked(ctx context.Context, t *target.Target, mnt *mounter, desc ocispec.Descriptor, r io.ReaderAt, chunkSize int64) error {
-	ok, err := t.Store.Exists(ctx, desc)
-	if err != nil {
+	has, err := c.hasOrMounts(ctx, t.Store, mnt, desc, nil)
+	if err != nil || has {
 		return err
-	}
-	if ok {
-		mnt.remember(desc)
-		return nil
-	}
-	if mnt.mount(ctx, desc, nil) {
-		return nil
 	}
 	for attempt := 1; ; attempt++ {
 		err = t.PushChunked(ctx, desc, r, chunkSize, c.opts.uploadRetries())

@@ -55,9 +55,7 @@ func (d *Dir) CreateFile(name string, mode fs.FileMode, size int64, modTime time
 	tmp, direct := clean, d.staging != ""
 	if direct {
 		osf, err = d.root.OpenFile(clean, flags, perm)
-		if errors.Is(err, fs.ErrExist) {
-			err = existsErr(clean, "is in the artifact twice")
-		}
+		err = twiceErr(clean, err)
 	} else if err = d.precheck(clean); err == nil {
 		tmp, err = withTempName(clean, func(tmp string) error {
 			var err error

@@ -49,11 +49,7 @@ func (d *Dir) Link(name, existing string) error {
 		return err
 	}
 	if d.staging != "" {
-		err := d.root.Link(src, clean)
-		if errors.Is(err, fs.ErrExist) {
-			return existsErr(clean, "is in the artifact twice")
-		}
-		return err
+		return twiceErr(clean, d.root.Link(src, clean))
 	}
 	if err := d.precheck(clean); err != nil {
 		return err

@@ -34,6 +34,15 @@ func existsErr(name, why string) error {
 	return fmt.Errorf("%w: %q: %s", ErrExists, name, why)
 }
 
+// twiceErr is err from creating name in the staging directory, where
+// everything is new: a name already there is in the artifact twice.
+func twiceErr(name string, err error) error {
+	if errors.Is(err, fs.ErrExist) {
+		return existsErr(name, "is in the artifact twice")
+	}
+	return err
+}
+
 // CleanName turns a slash-separated entry name from a tar header or TOC into
 // the clean relative path the rest of the package uses. A leading "./",
 // repeated or trailing slashes and "." components are normalised away; "."

@@ -36,15 +36,11 @@ func (d *Dir) Symlink(name, target string, modTime time.Time) error {
 		return err
 	}
 	if d.staging != "" {
-		err := d.root.Symlink(target, clean)
-		if errors.Is(err, fs.ErrExist) {
-			return existsErr(clean, "is in the artifact twice")
+		if err := d.root.Symlink(target, clean); err != nil {
+			return twiceErr(clean, err)
 		}
-		if err == nil {
-			d.record(clean, kindSymlink)
-			err = d.setTimes(clean, modTime, true)
-		}
-		return err
+		d.record(clean, kindSymlink)
+		return d.setTimes(clean, modTime, true)
 	}
 	if err := d.precheck(clean); err != nil {
 		return err

@@ -345,8 +345,7 @@ func addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) error {
 	case sumErr != nil:
 		return fmt.Errorf("%w: chunk of %q has no valid sha256 digest", ErrNotEStargz, e.Name)
 	}
-	c := Chunk{Offset: te.Offset, InnerOffset: te.InnerOffset, FileOffset: next, Size: size}
-	c.SHA256 = sum
+	c := Chunk{Offset: te.Offset, InnerOffset: te.InnerOffset, FileOffset: next, Size: size, SHA256: sum}
 	if e.Chunks == nil && size == e.Size {
 		e.Chunks = make([]Chunk, 0, 1) // the common case: one chunk, no spare room
 	}
