@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -35,9 +36,12 @@ func run() int {
 	if path := os.Getenv("BLOBBER_MEMPROFILE"); path != "" {
 		runtime.MemProfileRate = 64 << 10
 		defer func() {
-			if f, err := os.Create(path); err == nil {
-				defer f.Close()
-				_ = pprof.Lookup("heap").WriteTo(f, 0)
+			f, err := os.Create(path)
+			if err == nil {
+				err = errors.Join(pprof.Lookup("heap").WriteTo(f, 0), f.Close())
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "blobber: heap profile:", err)
 			}
 		}()
 	}
