@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 )
 
@@ -29,6 +30,18 @@ func run() int {
 			}
 		} else {
 			fmt.Fprintln(os.Stderr, "blobber: cpu profile:", err)
+		}
+	}
+	// BLOBBER_TRACE=file writes an execution trace (`go tool trace`): where
+	// the goroutines wait, and when the CPUs go idle.
+	if path := os.Getenv("BLOBBER_TRACE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			defer f.Close()
+			if err := trace.Start(f); err == nil {
+				defer trace.Stop()
+			}
+		} else {
+			fmt.Fprintln(os.Stderr, "blobber: trace:", err)
 		}
 	}
 	// BLOBBER_MEMPROFILE=file writes a heap profile when the command ends
