@@ -9,6 +9,11 @@ import (
 // errNoStatfs: free space cannot be read on this system; the check is skipped.
 var errNoStatfs = errors.New("free space unknown on this system")
 
+// pullsPerRun bounds the trees blobber alone pulls in one run of a
+// dataset beyond the pull every tool makes: warm cache (two), after a cat,
+// and of the zstd push.
+const pullsPerRun = 4
+
 // diskNeed is what one filesystem must have free, by use.
 type diskNeed struct{ data, registry, scratch int64 }
 
@@ -18,16 +23,23 @@ type diskNeed struct{ data, registry, scratch int64 }
 // per tool until the end (an upper bound: its blobs are compressed), and
 // the biggest dataset needs room for two more at once: a pulled tree and
 // blobber's cache of its layer (crane's and oras's temporary tars take
-// less). Pulled trees, caches and tars are removed after each run.
-func checkDiskSpace(dataDir, work string, specs []datasetSpec, tools int) error {
+// less). Pulled trees, caches and tars are removed after each run, except
+// the trees of many files, kept to the end (bench.discard): at most
+// pullsPerRun of them per tool and run, plus blobber's warm-cache pulls.
+func checkDiskSpace(dataDir, work string, specs []datasetSpec, tools, runs int) error {
 	var onData, onWork diskNeed
+	var kept int64
 	for _, s := range specs {
 		if !generated(dataDir, s) {
 			onData.data += s.disk
 		}
 		onWork.registry += int64(tools) * s.disk
 		onWork.scratch = max(onWork.scratch, 2*s.disk)
+		if s.manyFiles {
+			kept += int64(tools+pullsPerRun) * int64(runs) * s.disk
+		}
 	}
+	onWork.scratch += kept
 	dataFree, dataDev, err := freeSpace(dataDir)
 	if err != nil {
 		return skipUnknown(err)

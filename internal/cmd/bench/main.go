@@ -150,7 +150,7 @@ func runBench(ctx context.Context, cfg config) error {
 			logf("note: on %s the peers take very long; --tools blobber measures blobber alone", name)
 		}
 	}
-	if err := checkDiskSpace(dataDir, work, chosen, len(tools)); err != nil {
+	if err := checkDiskSpace(dataDir, work, chosen, len(tools), cfg.runs); err != nil {
 		return err
 	}
 	dockerConfig := filepath.Join(work, "docker") // no credentials, no helpers
