@@ -37,9 +37,9 @@ type datasetSpec struct {
 	// run only when named, and only the jobs the memory bound is about.
 	scale     bool
 	catBigJob bool // time a cat of the biggest file
-	// manyFiles marks trees of many small files, whose pulled copies are
-	// kept until the end of the run (see bench.discard).
-	manyFiles bool
+	// keepPulls marks trees of hundreds of files or more, whose pulled
+	// copies are kept until the end of the run (see bench.discard).
+	keepPulls bool
 	gen       func(dir string, r *rand.Rand) error
 }
 
@@ -58,7 +58,7 @@ func datasetSpecs(quick bool) map[string]datasetSpec {
 		"small": {
 			name: "small", key: fmt.Sprintf("small-%d", smallFiles),
 			desc: fmt.Sprintf("%d text files of 1–8 KiB in 100 directories", smallFiles),
-			disk: int64(smallFiles)*8*kiB + miB, manyFiles: true,
+			disk: int64(smallFiles)*8*kiB + miB, keepPulls: true,
 			gen: func(dir string, r *rand.Rand) error { return genSmall(dir, r, smallFiles) },
 		},
 		"large": {
@@ -70,13 +70,13 @@ func datasetSpecs(quick bool) map[string]datasetSpec {
 		"mixed": {
 			name: "mixed", key: fmt.Sprintf("mixed-%dMiB", mixedTotal/miB),
 			desc: fmt.Sprintf("500 files, %d MiB, log-normal sizes 1 KiB–%d MiB, half random, half text", mixedTotal/miB, 20*mixedTotal/(200*miB)),
-			disk: mixedTotal + 500*4*kiB + miB,
-			gen:  func(dir string, r *rand.Rand) error { return genMixed(dir, r, 500, mixedTotal) },
+			disk: mixedTotal + 500*4*kiB + miB, keepPulls: true,
+			gen: func(dir string, r *rand.Rand) error { return genMixed(dir, r, 500, mixedTotal) },
 		},
 		"many": {
 			name: "many", key: fmt.Sprintf("many-%d", manyFiles),
 			desc: fmt.Sprintf("%d text files of 256 B–4 KiB in 200 directories, two levels deep", manyFiles),
-			disk: int64(manyFiles)*4*kiB + 16*miB, scale: true, manyFiles: true,
+			disk: int64(manyFiles)*4*kiB + 16*miB, scale: true, keepPulls: true,
 			gen: func(dir string, r *rand.Rand) error { return genMany(dir, r, manyFiles) },
 		},
 		"huge": {

@@ -35,7 +35,7 @@ func checkDiskSpace(dataDir, work string, specs []datasetSpec, tools, runs int) 
 		}
 		onWork.registry += int64(tools) * s.disk
 		onWork.scratch = max(onWork.scratch, 2*s.disk)
-		if s.manyFiles {
+		if s.keepPulls {
 			kept += int64(tools+pullsPerRun) * int64(runs) * s.disk
 		}
 	}

@@ -79,9 +79,10 @@ type bench struct {
 // VM's root file system), allocating an inode skips every inode freed in
 // the last minute, so a pull of 10,000 files right after another tree of
 // 10,000 was deleted spent seconds of kernel time in that scan (perf:
-// recently_deleted under ext4_create), charged to whichever tool ran next.
+// recently_deleted under ext4_create), charged to whichever tool ran next;
+// creating the 500 files of mixed took 0.4 s of CPU that way.
 func (b *bench) discard(ds *dataset, dir string) {
-	if ds.manyFiles {
+	if ds.keepPulls {
 		b.discarded++
 		trash := filepath.Join(b.work, "discarded")
 		if os.MkdirAll(trash, 0o755) == nil && os.Rename(dir, filepath.Join(trash, strconv.Itoa(b.discarded))) == nil {
