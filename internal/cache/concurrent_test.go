@@ -129,14 +129,26 @@ func TestHelperProcess(t *testing.T) {
 			os.Exit(1)
 		}
 		os.Exit(0)
-	case "killwrite", "killfetch":
-		b := c.Blob(d, procBlobSize, &fakeRemote{data: data})
+	case "killwrite", "killahead", "killfetch":
+		first := &fakeRemote{data: data}
+		b := c.Blob(d, procBlobSize, first)
 		if _, err := b.ReadAt(make([]byte, killOff), 0); err != nil {
 			os.Exit(1)
 		}
 		// Then a big range, from a remote that serves wrong bytes, so
 		// that if any of them were ever served the parent would see.
 		bad := bytes.Repeat([]byte{0xAA}, procBlobSize)
+		if mode == "killahead" {
+			// The same Blob, which has the data file open, writes the
+			// range before it takes the lock to record it.
+			first.data = bad
+			afterDataWrite = func() {
+				fmt.Println(helperReady)
+				select {}
+			}
+			b.ReadAt(make([]byte, killLen), killOff)
+			os.Exit(3)
+		}
 		var remote RangeReader = &fakeRemote{data: bad}
 		if mode == "killwrite" {
 			afterDataWrite = func() {
@@ -214,7 +226,7 @@ func TestKilledWriter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	for _, mode := range []string{"killwrite", "killfetch"} {
+	for _, mode := range []string{"killwrite", "killahead", "killfetch"} {
 		t.Run(mode, func(t *testing.T) {
 			dir := t.TempDir()
 			cmd := helper(t, mode, dir, 0)
@@ -255,7 +267,7 @@ func TestKilledWriter(t *testing.T) {
 
 			data := testData(7, procBlobSize)
 			d := digest.FromBytes(data)
-			if mode == "killwrite" {
+			if mode != "killfetch" {
 				// The killed process did write wrong bytes into the data
 				// file; they must not be recorded.
 				raw, _ := os.ReadFile(dir + "/" + partialDir + "/" + d.Encoded() + ".data")
