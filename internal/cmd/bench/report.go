@@ -31,10 +31,10 @@ the machine was shared and the wall time is inflated. crane's push includes
 ` + "`tar -cf`" + ` of the tree; crane's pull is ` + "`crane export | tar -x`" + `.
 Each run starts after sync(1) and after waiting (up to %s) for other
 processes to go quiet. Trees of many files (small, mixed, many) that
-pulls made are deleted only when the whole benchmark ends, not between runs: on a file
-system such as ext4 without a journal, creating files soon after many were
-deleted costs far more kernel time, whichever tool comes next. Each
-metric's median is taken on its own.
+pulls made are deleted only when the whole benchmark ends, not between
+runs: on a file system such as ext4 without a journal, creating files soon
+after many were deleted costs far more kernel time, whichever tool comes
+next. Each metric's median is taken on its own.
 `
 
 // header describes the machine and the run.
