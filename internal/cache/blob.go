@@ -393,19 +393,18 @@ func (b *Blob) dropPartialLocked() {
 }
 
 // store writes fetched spans of q (which holds bytes from off) into the
-// data file and records them, under the entry's lock. Only bytes not yet
-// recorded are written, so recorded bytes do not change, which is what
-// lets readers go without the lock. The index is replaced only after the
-// data is written, so a process killed at any point leaves unrecorded
-// bytes at worst, which are never served.
+// data file and records them. Only bytes not yet recorded are written:
+// recorded bytes never change, which is what lets readers go without the
+// lock. The index is replaced only after the data is written, so a
+// process killed at any point leaves unrecorded bytes at worst, which are
+// never served.
 //
-// Once the data file exists, the bytes go into it before the lock is
-// taken, and the goroutines of a pull record theirs together (see
-// recordLater): on a 1 GiB pull they otherwise queued 2 s in all behind
-// each other's writes and index renames. Bytes another process recorded
-// in the meantime may so be written over, with the same bytes unless one
-// of the two fetches was corrupt, which the digest check every reader
-// makes catches, as it catches any corrupt cache.
+// Once the data file exists, the bytes are written under the entry's
+// shared lock, in parallel with other writers, and recorded in groups
+// under the exclusive one (writeAhead, recordLater): on a 1 GiB pull the
+// goroutines otherwise queued 2 s in all behind each other's writes and
+// index renames. Before the data file exists, or when writing ahead is not
+// possible, one exclusive lock covers both.
 func (b *Blob) store(q []byte, off int64, got []span) error {
 	if len(got) > 0 {
 		if f, wrote := b.writeAhead(q, off, got); f != nil {
@@ -462,17 +461,34 @@ func (b *Blob) store(q []byte, off int64, got []span) error {
 	return nil
 }
 
-// writeAhead writes the spans of q that the current view lacks into the
-// view's data file, without the lock, and returns the file and what it
-// wrote; no file if there is none to write into or a write failed.
+// writeAhead writes the spans of q that the entry has not recorded into
+// the data file of the current view, under the shared lock: while it is
+// held, no index changes and no data file is moved or removed, so the
+// bytes go only where nothing is recorded, and into the file that is the
+// entry's. It returns the file and what it wrote; no file if it could not
+// write ahead (no partial view, a stale one, a read-only file), for the
+// caller to store under the exclusive lock instead.
 func (b *Blob) writeAhead(q []byte, off int64, got []span) (*os.File, []span) {
 	v, err := b.snapshot()
 	if err != nil || v.f == nil || v.complete {
 		return nil, nil
 	}
+	l, err := b.c.lockShared(b.hex)
+	if err != nil {
+		return nil, nil
+	}
+	defer l.unlock(false)
+	fi, err := b.c.root.Lstat(b.dataPath())
+	if err != nil || !sameFile(v.f, fi) {
+		return nil, nil
+	}
+	idx, err := b.readIndex()
+	if err != nil || fi.Size() < idx.end() {
+		return nil, nil
+	}
 	var wrote []span
 	for _, s := range got {
-		for _, g := range v.have.gaps(s.start, s.end) {
+		for _, g := range idx.gaps(s.start, s.end) {
 			if _, err := v.f.WriteAt(q[g.start-off:g.end-off], g.start); err != nil {
 				return nil, nil
 			}
@@ -513,9 +529,9 @@ func (b *Blob) recordLater(f *os.File, spans []span) {
 	b.recMu.Unlock()
 }
 
-// record adds the spans written into the current data file to its index.
-// Spans of a file that is no longer the entry's are dropped: their bytes
-// went to a file nobody reads.
+// record adds the spans written ahead to the index of the entry's data
+// file, under the exclusive lock. A span written into a file that is no
+// longer the entry's data file is dropped: nobody reads that file.
 func (b *Blob) record(batch []writtenSpan) {
 	l, err := b.c.lock(b.hex)
 	if err != nil {
@@ -526,22 +542,23 @@ func (b *Blob) record(batch []writtenSpan) {
 		b.setView(v)
 		return
 	}
-	cur, err := b.snapshot()
-	if err != nil || cur.f == nil || cur.complete {
+	fi, err := b.c.root.Lstat(b.dataPath())
+	if err != nil || !fi.Mode().IsRegular() {
 		return
 	}
 	idx, err := b.readIndex()
-	fi, lerr := b.c.root.Lstat(b.dataPath())
-	if err != nil || lerr != nil || !sameFile(cur.f, fi) {
-		return // store, on the next fetch, sorts it out under the lock
-	}
-	st, err := cur.f.Stat()
-	if err != nil || st.Size() < idx.end() {
-		return
+	if err != nil || fi.Size() < idx.end() {
+		return // store, under this lock, sorts such an entry out
 	}
 	next := idx
+	isData := map[*os.File]bool{}
 	for _, w := range batch {
-		if w.f == cur.f && w.s.end <= st.Size() {
+		ok, seen := isData[w.f]
+		if !seen {
+			ok = sameFile(w.f, fi)
+			isData[w.f] = ok
+		}
+		if ok && w.s.end <= fi.Size() {
 			next = next.add(w.s)
 		}
 	}
@@ -553,6 +570,10 @@ func (b *Blob) record(batch []writtenSpan) {
 	}
 	if err := b.c.replace(b.rangesPath(), next.marshal(b.size), false); err != nil {
 		return
+	}
+	cur, err := b.snapshot()
+	if err != nil || cur.f == nil || cur.complete || !sameFile(cur.f, fi) {
+		return // the next read that misses reloads the index
 	}
 	b.setView(view{f: cur.f, have: next})
 	if next.covers(0, b.size) && !b.deferPromote.Load() {

@@ -6,10 +6,13 @@ import (
 	"syscall"
 )
 
-// entryLock is an exclusive flock(2) on one entry's lock file. flock
-// belongs to the open file description, so it excludes other goroutines
-// of this process (each lock opens the file anew) as well as other
-// processes, and the kernel releases it when a holder dies.
+// entryLock is a flock(2) on one entry's lock file, exclusive for whatever
+// changes the entry's index or moves or removes its files, shared for
+// writing bytes into a partial entry's data file where it records none
+// (Blob.writeAhead). flock belongs to the open file description, so it
+// excludes other goroutines of this process (each lock opens the file
+// anew) as well as other processes, and the kernel releases it when a
+// holder dies.
 type entryLock struct {
 	c    *Cache
 	name string
@@ -23,7 +26,13 @@ func lockName(hex string) string { return locksDir + "/sha256-" + hex + ".lock" 
 // then wins the lock on the removed file would exclude nobody, so it
 // checks that the name still refers to the file it locked, and retries
 // if not.
-func (c *Cache) lock(hex string) (*entryLock, error) {
+func (c *Cache) lock(hex string) (*entryLock, error) { return c.lockAs(hex, syscall.LOCK_EX) }
+
+// lockShared waits for the shared lock of the entry hex: holders exclude
+// lock's, not each other. It must be released with unlock(false).
+func (c *Cache) lockShared(hex string) (*entryLock, error) { return c.lockAs(hex, syscall.LOCK_SH) }
+
+func (c *Cache) lockAs(hex string, how int) (*entryLock, error) {
 	name := lockName(hex)
 	for {
 		f, err := c.root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
@@ -36,7 +45,7 @@ func (c *Cache) lock(hex string) (*entryLock, error) {
 			}
 			return nil, err
 		}
-		if err := flock(f, syscall.LOCK_EX); err != nil {
+		if err := flock(f, how); err != nil {
 			f.Close()
 			return nil, err
 		}
