@@ -30,6 +30,10 @@ const maxIndexSize = 64 << 20
 // window in which a killed process must leave nothing that is served.
 var afterDataWrite func()
 
+// beforeWriteAhead, when set (by tests), runs in writeAhead after it
+// picked the data file to write into and before it takes the shared lock.
+var beforeWriteAhead func()
+
 // errShort is a data file that ends inside bytes its index records.
 var errShort = errors.New("cached data is shorter than its index")
 
@@ -472,6 +476,9 @@ func (b *Blob) writeAhead(q []byte, off int64, got []span) (*os.File, []span) {
 	v, err := b.snapshot()
 	if err != nil || v.f == nil || v.complete {
 		return nil, nil
+	}
+	if beforeWriteAhead != nil {
+		beforeWriteAhead()
 	}
 	l, err := b.c.lockShared(b.hex)
 	if err != nil {

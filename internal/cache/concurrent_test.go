@@ -290,3 +290,35 @@ func TestKilledWriter(t *testing.T) {
 		})
 	}
 }
+
+// A Blob about to write fetched bytes into its data file while another
+// completes the entry: the data file becomes the verified blob (the same
+// inode, renamed), and wrong bytes written into it then would corrupt it.
+func TestWriteAheadNeverReachesThePromotedBlob(t *testing.T) {
+	const size = 1 << 20
+	f := newFixture(t, size)
+	filler := f.blob(t)
+	mustRead(t, filler, f.data, 0, 64<<10) // the data file now exists
+	bad := &fakeRemote{data: bytes.Repeat([]byte{0xAA}, size)}
+	late := f.c.Blob(f.dgst, size, bad)
+	defer late.Close()
+	if _, err := late.ReadAt(make([]byte, 4096), 0); err != nil { // a partial view
+		t.Fatal(err)
+	}
+	beforeWriteAhead = func() {
+		beforeWriteAhead = nil
+		mustRead(t, filler, f.data, 0, size) // completes and promotes
+	}
+	defer func() { beforeWriteAhead = nil }()
+	late.ReadAt(make([]byte, 256<<10), 512<<10)
+	if beforeWriteAhead != nil {
+		t.Fatal("the late reader never wrote ahead")
+	}
+	if !filler.Complete() {
+		t.Fatal("the entry did not complete")
+	}
+	got, err := os.ReadFile(f.path(blobsDir + "/" + f.hex()))
+	if err != nil || digest.FromBytes(got) != f.dgst {
+		t.Fatalf("the verified blob changed on disk after it was promoted: %v", err)
+	}
+}
