@@ -90,9 +90,7 @@ func TestPulledBlobsAreMounted(t *testing.T) {
 	ref := proxy.Host() + "/mirror/tree:v1"
 	_, err = c.Push(ctx, ref, os.DirFS(newTree(t)))
 	must(t, err)
-	if st := proxy.Stats(); st.UploadBytes != 0 || st.Mounts != 2 {
-		t.Errorf("uploaded %d bytes, mounted %d blobs; want 0 bytes, 2 mounts", st.UploadBytes, st.Mounts)
-	}
+	wantAllMounted(t, proxy, "")
 	pullAndCompare(t, ref, src)
 }
 
@@ -169,9 +167,7 @@ func TestMountWithTokenAuth(t *testing.T) {
 	ref := proxy.Host() + "/team/b:v1"
 	_, err = asAlice.Push(ctx, ref, os.DirFS(newTree(t)))
 	must(t, err)
-	if st := proxy.Stats(); st.UploadBytes != 0 || st.Mounts != 2 {
-		t.Errorf("alice: uploaded %d bytes, mounted %d blobs; want 0 bytes, 2 mounts", st.UploadBytes, st.Mounts)
-	}
+	wantAllMounted(t, proxy, "alice: ")
 	pullAndCompare(t, ref, src, aliceOpts...)
 
 	// The same cache, but carol may not pull from team/: the registry
@@ -219,4 +215,14 @@ func TestMountStaysOnTheRegistry(t *testing.T) {
 	_, err = lc.Push(ctx, layout, os.DirFS(newTree(t)))
 	must(t, err)
 	pullAndCompare(t, layout, src, blobber.WithOCILayout())
+}
+
+// wantAllMounted checks that the push proxy saw mounted both of an
+// artifact's blobs (layer and config) and uploaded no byte; prefix starts
+// the error.
+func wantAllMounted(t *testing.T, proxy *registrytest.Proxy, prefix string) {
+	t.Helper()
+	if st := proxy.Stats(); st.UploadBytes != 0 || st.Mounts != 2 {
+		t.Errorf("%suploaded %d bytes, mounted %d blobs; want 0 bytes, 2 mounts", prefix, st.UploadBytes, st.Mounts)
+	}
 }

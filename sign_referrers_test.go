@@ -29,15 +29,7 @@ func TestSignaturesThroughTheReferrersAPI(t *testing.T) {
 	}
 
 	c := sigClient(t, blobber.WithVerifier(keyVerifier(t, key)))
-	img, err := c.Open(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := img.ReadFile("a.txt")
-	img.Close()
-	if err != nil || string(data) != "signed content\n" {
-		t.Fatalf("%q, %v", data, err)
-	}
+	wantSignedContent(t, c, ref)
 	usedAPI := false
 	for _, r := range seen() {
 		usedAPI = usedAPI || strings.Contains(r, "/referrers/")

@@ -180,15 +180,7 @@ func TestVerifiedOpenAndPull(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := sigClient(t, blobber.WithVerifier(keyVerifier(t, key)))
-	img, err := c.Open(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := img.ReadFile("a.txt")
-	img.Close()
-	if err != nil || string(data) != "signed content\n" {
-		t.Fatalf("%q, %v", data, err)
-	}
+	wantSignedContent(t, c, ref)
 	if _, err := c.Pull(ctx, ref, t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
@@ -316,5 +308,20 @@ func TestVerificationFailuresDownloadNothing(t *testing.T) {
 				t.Errorf("Verify: %v", err)
 			}
 		})
+	}
+}
+
+// wantSignedContent opens ref with c, which verifies its signature, and
+// checks the file every signing test pushes.
+func wantSignedContent(t *testing.T, c *blobber.Client, ref string) {
+	t.Helper()
+	img, err := c.Open(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := img.ReadFile("a.txt")
+	img.Close()
+	if err != nil || string(data) != "signed content\n" {
+		t.Fatalf("%q, %v", data, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime"
@@ -17,33 +18,34 @@ import (
 
 func main() { os.Exit(run()) }
 
+// record starts writing what start records into the file the environment
+// variable env names, if any, and returns what stops it. A file that
+// cannot be written is reported, and the command goes on.
+func record(env, what string, start func(io.Writer) error, stop func()) (done func()) {
+	path := os.Getenv(env)
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		if err = start(f); err == nil {
+			return func() { stop(); f.Close() }
+		}
+		f.Close()
+	}
+	fmt.Fprintf(os.Stderr, "blobber: %s: %v\n", what, err)
+	return func() {}
+}
+
 func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// BLOBBER_CPUPROFILE=file writes a CPU profile of the command, for
 	// `go tool pprof` (see BENCHMARKS.md).
-	if path := os.Getenv("BLOBBER_CPUPROFILE"); path != "" {
-		if f, err := os.Create(path); err == nil {
-			defer f.Close()
-			if err := pprof.StartCPUProfile(f); err == nil {
-				defer pprof.StopCPUProfile()
-			}
-		} else {
-			fmt.Fprintln(os.Stderr, "blobber: cpu profile:", err)
-		}
-	}
+	defer record("BLOBBER_CPUPROFILE", "cpu profile", pprof.StartCPUProfile, pprof.StopCPUProfile)()
 	// BLOBBER_TRACE=file writes an execution trace (`go tool trace`): where
 	// the goroutines wait, and when the CPUs go idle.
-	if path := os.Getenv("BLOBBER_TRACE"); path != "" {
-		if f, err := os.Create(path); err == nil {
-			defer f.Close()
-			if err := trace.Start(f); err == nil {
-				defer trace.Stop()
-			}
-		} else {
-			fmt.Fprintln(os.Stderr, "blobber: trace:", err)
-		}
-	}
+	defer record("BLOBBER_TRACE", "trace", trace.Start, trace.Stop)()
 	// BLOBBER_MEMPROFILE=file writes a heap profile when the command ends
 	// (what is still live then, and everything allocated).
 	if path := os.Getenv("BLOBBER_MEMPROFILE"); path != "" {

@@ -451,18 +451,14 @@ func (b *Blob) store(q []byte, off int64, got []span) error {
 			return err
 		}
 	}
-	v, err := b.write(f, idx, !exists, q, off, got)
+	v, err := b.write(f, idx, q, off, got)
 	if err != nil {
 		if f != cur.f {
 			f.Close()
 		}
 		return err
 	}
-	b.setView(v)
-	if v.have.covers(0, b.size) && !b.deferPromote.Load() {
-		return b.promote(f, true)
-	}
-	return nil
+	return b.setViewAndComplete(v)
 }
 
 // writeAhead writes the spans of q that the entry has not recorded into
@@ -493,14 +489,9 @@ func (b *Blob) writeAhead(q []byte, off int64, got []span) (*os.File, []span) {
 	if err != nil || fi.Size() < idx.end() {
 		return nil, nil
 	}
-	var wrote []span
-	for _, s := range got {
-		for _, g := range idx.gaps(s.start, s.end) {
-			if _, err := v.f.WriteAt(q[g.start-off:g.end-off], g.start); err != nil {
-				return nil, nil
-			}
-			wrote = append(wrote, g)
-		}
+	wrote, err := writeUnrecorded(v.f, idx, q, off, got)
+	if err != nil {
+		return nil, nil
 	}
 	return v.f, wrote
 }
@@ -557,7 +548,7 @@ func (b *Blob) record(batch []writtenSpan) {
 	if err != nil || fi.Size() < idx.end() {
 		return // store, under this lock, sorts such an entry out
 	}
-	next := idx
+	var spans []span
 	isData := map[*os.File]bool{}
 	for _, w := range batch {
 		ok, seen := isData[w.f]
@@ -566,26 +557,29 @@ func (b *Blob) record(batch []writtenSpan) {
 			isData[w.f] = ok
 		}
 		if ok && w.s.end <= fi.Size() {
-			next = next.add(w.s)
+			spans = append(spans, w.s)
 		}
 	}
-	if next.bytes() == idx.bytes() {
-		return
-	}
-	if afterDataWrite != nil {
-		afterDataWrite()
-	}
-	if err := b.c.replace(b.rangesPath(), next.marshal(b.size), false); err != nil {
+	next, err := b.recordSpans(idx, spans)
+	if err != nil {
 		return
 	}
 	cur, err := b.snapshot()
 	if err != nil || cur.f == nil || cur.complete || !sameFile(cur.f, fi) {
 		return // the next read that misses reloads the index
 	}
-	b.setView(view{f: cur.f, have: next})
-	if next.covers(0, b.size) && !b.deferPromote.Load() {
-		b.promote(cur.f, true)
+	b.setViewAndComplete(view{f: cur.f, have: next})
+}
+
+// setViewAndComplete makes v current and, if it holds every byte and
+// nobody deferred that, verifies it and makes it the complete entry.
+// Called with the lock held.
+func (b *Blob) setViewAndComplete(v view) error {
+	b.setView(v)
+	if v.have.covers(0, b.size) && !b.deferPromote.Load() {
+		return b.promote(v.f, true)
 	}
+	return nil
 }
 
 // DeferPromote is for a caller that reads the whole blob through b and
@@ -626,7 +620,7 @@ func (b *Blob) PromoteVerified() error {
 	return nil
 }
 
-func (b *Blob) write(f *os.File, idx ranges, created bool, q []byte, off int64, got []span) (view, error) {
+func (b *Blob) write(f *os.File, idx ranges, q []byte, off int64, got []span) (view, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return view{}, err
@@ -634,17 +628,41 @@ func (b *Blob) write(f *os.File, idx ranges, created bool, q []byte, off int64, 
 	if st.Size() < idx.end() {
 		idx = nil // truncated: what it recorded is gone
 	}
-	next := idx
+	if _, err := writeUnrecorded(f, idx, q, off, got); err != nil {
+		return view{}, err
+	}
+	next, err := b.recordSpans(idx, got)
+	if err != nil {
+		return view{}, err
+	}
+	return view{f: f, have: next}, nil
+}
+
+// writeUnrecorded writes the bytes of q (which holds bytes from off) in
+// the spans got that idx does not record into f, and returns the spans it
+// wrote.
+func writeUnrecorded(f *os.File, idx ranges, q []byte, off int64, got []span) ([]span, error) {
+	var wrote []span
 	for _, s := range got {
 		for _, g := range idx.gaps(s.start, s.end) {
 			if _, err := f.WriteAt(q[g.start-off:g.end-off], g.start); err != nil {
-				return view{}, err
+				return nil, err
 			}
+			wrote = append(wrote, g)
 		}
+	}
+	return wrote, nil
+}
+
+// recordSpans replaces the index idx with idx plus spans, whose bytes are
+// written, and returns the new index. Called with the lock held.
+func (b *Blob) recordSpans(idx ranges, spans []span) (ranges, error) {
+	next := idx
+	for _, s := range spans {
 		next = next.add(s)
 	}
 	if next.bytes() == idx.bytes() {
-		return view{f: f, have: idx}, nil
+		return idx, nil
 	}
 	if afterDataWrite != nil {
 		afterDataWrite()
@@ -654,9 +672,9 @@ func (b *Blob) write(f *os.File, idx ranges, created bool, q []byte, off int64, 
 	// No fsync per range: a pull writes hundreds, and only a machine crash
 	// could reorder them, which the digest checks of every read catch.
 	if err := b.c.replace(b.rangesPath(), next.marshal(b.size), false); err != nil {
-		return view{}, err
+		return nil, err
 	}
-	return view{f: f, have: next}, nil
+	return next, nil
 }
 
 // promote verifies a data file that holds every byte of the blob and
