@@ -28,9 +28,11 @@ const layerFormat = "blobber-layer-2"
 // metadata alone — path, type, mode, size, modification and change times,
 // inode — the way make and rsync detect changes. The change time cannot be
 // set by tools, so any write to a file changes it. It returns "" when the
-// file system does not expose that metadata (not an os.DirFS, say).
-func fingerprint(fsys fs.FS, po pushOptions) string {
+// file system does not expose that metadata (not an os.DirFS, say). The
+// same walk gives the tree's shape key (see shape).
+func fingerprint(fsys fs.FS, po pushOptions) (fp, shapeKey string) {
 	h := sha256.New()
+	var sh shape
 	fmt.Fprintf(h, "%s %q %d %v\n", layerFormat, po.build.Compression, po.build.ChunkSize, po.build.KeepModTimes)
 	ok := true
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
@@ -48,12 +50,15 @@ func fingerprint(fsys fs.FS, po pushOptions) string {
 		}
 		fmt.Fprintf(h, "%q %v %d %d.%d %d.%d %d %d\n", name, info.Mode(), info.Size(),
 			st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec, st.Ino, st.Dev)
+		if d.Type().IsRegular() {
+			sh.add(name, info.Size())
+		}
 		return nil
 	})
 	if err != nil || !ok {
-		return ""
+		return "", ""
 	}
-	return cache.BuildKeyPrefix + hex.EncodeToString(h.Sum(nil))
+	return cache.BuildKeyPrefix + hex.EncodeToString(h.Sum(nil)), sh.key()
 }
 
 // reusePush pushes again the manifest of an earlier build of the same tree
@@ -95,11 +100,12 @@ func (c *Client) reusePush(ctx context.Context, t *target.Target, mnt *mounter, 
 }
 
 // rememberPush records what a tree state built to, for reusePush.
-func (c *Client) rememberPush(fp string, desc ocispec.Descriptor, manifest []byte) {
+func (c *Client) rememberPush(fp, shapeKey string, desc ocispec.Descriptor, manifest []byte) {
 	if c.cache == nil || fp == "" {
 		return
 	}
 	if c.cache.PutManifest(desc.Digest, desc.MediaType, manifest) == nil {
 		_ = c.cache.PutTag(fp, desc.Digest, desc.MediaType, desc.Size)
+		c.rememberShape(shapeKey, desc)
 	}
 }

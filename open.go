@@ -78,6 +78,9 @@ func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 	// The repository holds these blobs: a push elsewhere on its registry
 	// can mount them.
 	c.rememberSources(t, art.config, art.layer)
+	if c.cache != nil && t.RegistryHost() != "" {
+		c.rememberShape(indexShape(img.index), art.manifest)
+	}
 	c.opts.logger.DebugContext(ctx, "opened", "artifact", name, "entries", img.index.Files)
 	return img, nil
 }

@@ -8,7 +8,8 @@ import (
 // ProgressFunc is told how a long transfer advances: its phase ("read"
 // while push reads the tree, "upload", "download" while pull fetches the
 // layer) and the bytes done of total. It is called from several goroutines,
-// every few hundred KiB at most; keep it cheap.
+// every few hundred KiB at most; keep it cheap. total is 0 while it is not
+// known yet (an upload that starts while its layer is being built).
 type ProgressFunc func(phase string, done, total int64)
 
 // WithProgress reports the progress of Push and Pull to fn.
@@ -18,20 +19,27 @@ func WithProgress(fn ProgressFunc) Option { return func(o *options) { o.progress
 type meter struct {
 	fn    ProgressFunc
 	phase string
-	total int64
+	total atomic.Int64
 	done  atomic.Int64
 }
 
 func (o *options) meter(phase string, total int64) *meter {
-	m := &meter{fn: o.progress, phase: phase, total: total}
+	m := &meter{fn: o.progress, phase: phase}
+	m.total.Store(total)
 	m.add(0)
 	return m
 }
 
 func (m *meter) add(n int64) {
 	if m.fn != nil {
-		m.fn(m.phase, m.done.Add(n), m.total)
+		m.fn(m.phase, m.done.Add(n), m.total.Load())
 	}
+}
+
+// setTotal makes known a total that was not.
+func (m *meter) setTotal(total int64) {
+	m.total.Store(total)
+	m.add(0)
 }
 
 // reader counts what is read through r.

@@ -77,19 +77,19 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: give a tag, not a digest: %w", ref, ErrInvalidReference)
 	}
 
-	fp := ""
+	fp, shapeKey := "", ""
 	if c.cache != nil {
 		// Only a cache can remember what an earlier push of this tree built.
-		fp = fingerprint(src, po)
+		fp, shapeKey = fingerprint(src, po)
 	}
 	mnt := c.newMounter(t)
 	if desc, ok := c.reusePush(ctx, t, mnt, fp, tag); ok {
 		return desc, c.signPushed(ctx, t, desc)
 	}
 
-	// The layer is staged compressed in a temporary file: its digest must be
-	// known before the upload (to skip blobs the registry has), and a failed
-	// upload can be retried from it.
+	// The layer is staged compressed in a temporary file: an upload that
+	// fails is started again from it, and an upload that waits for the
+	// digest (to skip a blob the registry has) reads it once built.
 	tmp, err := os.CreateTemp("", "blobber-layer-*")
 	if err != nil {
 		return ocispec.Descriptor{}, err
@@ -100,8 +100,12 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		read := c.opts.meter("read", treeSize(src))
 		po.build.Progress = read.add
 	}
-	res, err := layer.Build(ctx, src, tmp, po.build)
+	staged := upload.NewTail(tmp)
+	early := c.uploadWhileBuilding(ctx, t, tag, shapeKey, po, staged)
+	res, err := layer.Build(ctx, src, staged, po.build)
+	staged.Close(err)
 	if err != nil {
+		early.abort()
 		return ocispec.Descriptor{}, fmt.Errorf("building layer: %w", err)
 	}
 	comp := po.build.Compression
@@ -111,13 +115,18 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	layerDesc := layerDescriptor(res, comp)
 	c.opts.logger.InfoContext(ctx, "built layer", "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 
-	upload := c.opts.meter("upload", res.Size)
-	if po.chunkSize > 0 {
+	uploaded, err := early.finish(ctx, t, layerDesc)
+	switch {
+	case err != nil: // reported below
+	case uploaded:
+		mnt.remember(layerDesc)
+	case po.chunkSize > 0:
 		err = c.pushChunked(ctx, t, mnt, layerDesc, tmp, po.chunkSize)
-	} else {
+	default:
+		up := c.opts.meter("upload", res.Size)
 		err = c.pushBlob(ctx, t.Store, mnt, layerDesc, func() io.Reader {
-			upload.done.Store(0)
-			return upload.reader(io.NewSectionReader(tmp, 0, res.Size))
+			up.done.Store(0)
+			return up.reader(io.NewSectionReader(tmp, 0, res.Size))
 		})
 	}
 	if err != nil {
@@ -139,9 +148,9 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	if err != nil {
 		return ocispec.Descriptor{}, wrapf(err, "pushing manifest to %s:%s", t.Name, tag)
 	}
-	if fp != "" && fp == fingerprint(src, po) {
+	if now, _ := fingerprint(src, po); fp != "" && fp == now {
 		// Only a tree that did not change while it was read is remembered.
-		c.rememberPush(fp, desc, man)
+		c.rememberPush(fp, shapeKey, desc, man)
 	}
 	return desc, c.signPushed(ctx, t, desc)
 }

@@ -95,7 +95,7 @@ func newCacheInfoCmd(g *globalOptions) *cobra.Command {
 			fmt.Fprintf(w, "blobs:     %d complete, %d partial\n", info.Blobs, info.PartialBlobs)
 			fmt.Fprintf(w, "manifests: %d\n", info.Manifests)
 			fmt.Fprintf(w, "tags:      %d\n", info.Tags)
-			fmt.Fprintf(w, "trees:     %d pushed (fingerprints)\n", info.Trees)
+			fmt.Fprintf(w, "trees:     %d pushed (fingerprints), %d shapes seen\n", info.Trees, info.Shapes)
 			fmt.Fprintf(w, "sources:   %d blobs with known repositories (for mounts)\n", info.Sources)
 			fmt.Fprintf(w, "size:      %s\n", formatSize(info.Bytes))
 			if !long {

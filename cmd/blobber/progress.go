@@ -14,9 +14,10 @@ import (
 // progressBars draws one bar per phase of a transfer on stderr, only when
 // stderr is a terminal (scripts and CI logs get no escape codes).
 type progressBars struct {
-	p    *mpb.Progress
-	mu   sync.Mutex
-	bars map[string]*mpb.Bar
+	p      *mpb.Progress
+	mu     sync.Mutex
+	bars   map[string]*mpb.Bar
+	totals map[string]int64 // each bar's, as last set
 }
 
 // newProgress returns the client option that feeds the bars, and a function
@@ -26,8 +27,9 @@ func newProgress(cmd *cobra.Command, off bool) (blobber.Option, func()) {
 		return blobber.WithProgress(nil), func() {}
 	}
 	pb := &progressBars{
-		p:    mpb.NewWithContext(cmd.Context(), mpb.WithOutput(cmd.ErrOrStderr()), mpb.WithWidth(32)),
-		bars: map[string]*mpb.Bar{},
+		p:      mpb.NewWithContext(cmd.Context(), mpb.WithOutput(cmd.ErrOrStderr()), mpb.WithWidth(32)),
+		bars:   map[string]*mpb.Bar{},
+		totals: map[string]int64{},
 	}
 	return blobber.WithProgress(pb.update), pb.finish
 }
@@ -42,6 +44,12 @@ func (pb *progressBars) update(phase string, done, total int64) {
 			mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), "% .1f"), decor.Percentage(decor.WCSyncSpace)),
 		)
 		pb.bars[phase] = bar
+		pb.totals[phase] = total
+	}
+	if total != pb.totals[phase] {
+		// A total that was not known (0: the bar has none) now is.
+		bar.SetTotal(total, false)
+		pb.totals[phase] = total
 	}
 	pb.mu.Unlock()
 	bar.SetCurrent(done)

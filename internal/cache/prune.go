@@ -30,6 +30,7 @@ type Info struct {
 	Manifests    int
 	Tags         int
 	Trees        int   // pushed trees remembered by fingerprint (tag records keyed BuildKeyPrefix…)
+	Shapes       int   // tree shapes of layers pushed or read (tag records keyed ShapeKeyPrefix…)
 	Sources      int   // blobs with known source repositories
 	Bytes        int64 // on disk, counting only allocated blocks of sparse files
 	Entries      []EntryInfo
@@ -69,9 +70,12 @@ func (c *Cache) Info() (Info, error) {
 		case KindManifest:
 			info.Manifests++
 		case KindTag:
-			if strings.HasPrefix(e.Key, BuildKeyPrefix) {
+			switch {
+			case strings.HasPrefix(e.Key, ShapeKeyPrefix):
+				info.Shapes++
+			case strings.HasPrefix(e.Key, BuildKeyPrefix):
 				info.Trees++
-			} else {
+			default:
 				info.Tags++
 			}
 		case KindSource:

@@ -218,6 +218,17 @@ func (t *Target) PushChunked(ctx context.Context, desc ocispec.Descriptor, r io.
 	return upload.Chunked(ctx, t.repo.Client, t.repoURL(), desc, r, chunkSize, retries)
 }
 
+// StreamUpload starts uploading a blob whose digest is not known yet,
+// reading body as it is written (upload.Stream). A layout has no upload:
+// errors.ErrUnsupported.
+func (t *Target) StreamUpload(ctx context.Context, body io.Reader) (*upload.Stream, error) {
+	if t.repo == nil {
+		return nil, errors.ErrUnsupported
+	}
+	ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull, auth.ActionPush)
+	return upload.StartStream(ctx, t.repo.Client, t.repoURL(), body)
+}
+
 // Mount asks the registry to link the blob desc into the target's
 // repository from fromRepo, another repository of the same registry, so
 // that no byte is uploaded (oras-go's Repository.Mount; the token asked for

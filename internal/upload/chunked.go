@@ -33,7 +33,10 @@ func Chunked(ctx context.Context, client Doer, repoURL string, desc ocispec.Desc
 	if chunkSize <= 0 {
 		return errors.New("chunk size must be positive")
 	}
-	u := &uploader{ctx: ctx, client: client}
+	u, err := newUploader(ctx, client, repoURL)
+	if err != nil {
+		return err
+	}
 	loc, err := u.start(repoURL + "/blobs/uploads/")
 	if err != nil {
 		return fmt.Errorf("starting upload: %w", err)
@@ -74,8 +77,17 @@ func Chunked(ctx context.Context, client Doer, repoURL string, desc ocispec.Desc
 }
 
 type uploader struct {
-	ctx    context.Context
-	client Doer
+	ctx      context.Context
+	client   Doer
+	registry *url.URL // the repository's API base, which upload Locations must stay on
+}
+
+func newUploader(ctx context.Context, client Doer, repoURL string) (*uploader, error) {
+	base, err := url.Parse(repoURL)
+	if err != nil {
+		return nil, err
+	}
+	return &uploader{ctx: ctx, client: client, registry: base}, nil
 }
 
 func (u *uploader) do(method, target string, body io.Reader, size int64, header http.Header) (*http.Response, error) {
@@ -101,7 +113,7 @@ func (u *uploader) start(uploadsURL string) (string, error) {
 	if resp.StatusCode != http.StatusAccepted {
 		return "", statusError(resp)
 	}
-	return location(resp)
+	return u.location(resp)
 }
 
 func (u *uploader) patch(loc string, chunk io.Reader, off, n int64) (string, error) {
@@ -119,7 +131,7 @@ func (u *uploader) patch(loc string, chunk io.Reader, off, n int64) (string, err
 	if last, ok := rangeEnd(resp.Header.Get("Range")); ok && last != off+n-1 {
 		return "", fmt.Errorf("registry has bytes up to %d after a chunk ending at %d", last, off+n-1)
 	}
-	return location(resp)
+	return u.location(resp)
 }
 
 // status asks the upload session how many bytes it holds.
@@ -132,7 +144,7 @@ func (u *uploader) status(loc string) (int64, string, error) {
 	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
 		return 0, "", statusError(resp)
 	}
-	next, err := location(resp)
+	next, err := u.location(resp)
 	if err != nil {
 		next = loc
 	}
@@ -163,17 +175,42 @@ func (u *uploader) finish(loc string, desc ocispec.Descriptor) error {
 }
 
 // location resolves the Location header against the request's URL, as
-// registries may answer with a relative one.
-func location(resp *http.Response) (string, error) {
+// registries may answer with a relative one. A Location on another host
+// than the registry's, or one that drops TLS, is refused, as oras-go
+// refuses it (GHSA-jxpm-75mh-9fp7): a registry must not be able to send
+// the upload, and the credentials that a client holds for that other host,
+// elsewhere.
+func (u *uploader) location(resp *http.Response) (string, error) {
 	loc := resp.Header.Get("Location")
 	if loc == "" {
 		return "", errors.New("registry sent no upload Location")
 	}
-	u, err := resp.Request.URL.Parse(loc)
+	next, err := resp.Request.URL.Parse(loc)
 	if err != nil {
 		return "", fmt.Errorf("upload Location %q: %w", loc, err)
 	}
-	return u.String(), nil
+	if !sameHost(next, u.registry) {
+		return "", fmt.Errorf("upload Location %q is on a different host than the registry %q", next.Host, u.registry.Host)
+	}
+	if u.registry.Scheme == "https" && next.Scheme != "https" {
+		return "", fmt.Errorf("upload Location %q downgrades the scheme from https", next.Host)
+	}
+	return next.String(), nil
+}
+
+// sameHost compares host names and ports, an absent port being the
+// scheme's.
+func sameHost(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		switch {
+		case u.Port() != "":
+			return u.Port()
+		case u.Scheme == "https":
+			return "443"
+		}
+		return "80"
+	}
+	return a.Hostname() == b.Hostname() && port(a) == port(b)
 }
 
 // rangeEnd reads the last byte of a "0-N" (or "bytes=0-N") Range header.

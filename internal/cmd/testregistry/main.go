@@ -1,10 +1,13 @@
 // Command testregistry runs a throwaway CNCF Distribution registry in
 // memory on 127.0.0.1, for the demo and for trying blobber by hand. It
-// prints the registry's address and serves until interrupted.
+// prints the registry's address and serves until interrupted. With -dir it
+// stores blobs there instead, with the filesystem driver, as the benchmark's
+// registry does.
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,7 +17,13 @@ import (
 )
 
 func main() {
-	reg, err := registrytest.StartServer()
+	dir := flag.String("dir", "", "store blobs in this directory (filesystem driver) instead of memory")
+	flag.Parse()
+	var opts []registrytest.Option
+	if *dir != "" {
+		opts = append(opts, registrytest.WithFilesystem(*dir))
+	}
+	reg, err := registrytest.StartServer(opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testregistry:", err)
 		os.Exit(1)

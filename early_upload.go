@@ -1,0 +1,88 @@
+package blobber
+
+import (
+	"context"
+	"errors"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/errdef"
+
+	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/upload"
+)
+
+// earlyUpload is a layer's upload that began before the layer was built,
+// reading its staged bytes as the builder writes them, so that the upload
+// and the build overlap. A nil *earlyUpload is the layer uploaded after.
+type earlyUpload struct {
+	c      *Client
+	stream *upload.Stream
+	meter  *meter
+}
+
+// uploadWhileBuilding starts uploading the layer staged in staged before
+// it is built, where that is likely to pay:
+//   - to a registry (a layout is written locally, from the built file);
+//   - in one request (a chunked upload resumes from the built file);
+//   - for a tree whose shape (its files' names and sizes) the cache has not
+//     seen in a layer pushed or read before. Files the cache has seen are
+//     likely to build a layer the registry has, in the target or in a
+//     repository it can mount from;
+//   - to a tag the repository does not have yet. A new tag is most often a
+//     new version, with a new layer. An existing tag may be the same tree
+//     pushed again, whose layer the registry has.
+//
+// Any other push builds first and asks the registry (HEAD, then a mount)
+// before it sends anything, so that an unchanged tree uploads no byte.
+// When the registry turns out to have a layer uploaded early (a new tag
+// for a tree pushed before, from a machine whose cache does not know it),
+// the upload is dropped as soon as the layer is built and the registry
+// says so; the bytes sent until then were sent for nothing.
+func (c *Client) uploadWhileBuilding(ctx context.Context, t *target.Target, tag, shapeKey string, po pushOptions, staged *upload.Tail) *earlyUpload {
+	if po.chunkSize > 0 || t.RegistryHost() == "" || c.shapeSeen(shapeKey) {
+		return nil
+	}
+	if _, err := t.Store.Resolve(ctx, tag); !errors.Is(err, errdef.ErrNotFound) {
+		return nil
+	}
+	m := c.opts.meter("upload", 0)
+	stream, err := t.StreamUpload(ctx, m.reader(staged.Reader()))
+	if err != nil {
+		c.opts.logger.DebugContext(ctx, "could not start uploading while building", "error", err)
+		return nil
+	}
+	return &earlyUpload{c: c, stream: stream, meter: m}
+}
+
+// finish completes the upload of the built layer desc, unless the target
+// has it already, and reports whether the target holds it now. When it
+// does not, the session is abandoned and the error is returned when
+// retries are off; with retries, the caller uploads the built layer the
+// usual way (false, nil).
+func (e *earlyUpload) finish(ctx context.Context, t *target.Target, desc ocispec.Descriptor) (bool, error) {
+	if e == nil {
+		return false, nil
+	}
+	e.meter.setTotal(desc.Size)
+	if has, err := t.Store.Exists(ctx, desc); err == nil && has {
+		e.stream.Abort()
+		e.c.opts.logger.DebugContext(ctx, "blob already there; upload dropped", "digest", desc.Digest)
+		return true, nil
+	}
+	err := e.stream.Finish(desc)
+	switch {
+	case err == nil:
+		return true, nil
+	case e.c.opts.uploadRetries() == 0 || ctx.Err() != nil:
+		return false, err
+	}
+	e.c.opts.logger.InfoContext(ctx, "upload while building failed; uploading the built layer", "digest", desc.Digest, "error", err)
+	return false, nil
+}
+
+// abort abandons the upload (the build failed).
+func (e *earlyUpload) abort() {
+	if e != nil {
+		e.stream.Abort()
+	}
+}

@@ -1,0 +1,160 @@
+package blobber_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/blobber-dev/blobber"
+	"github.com/blobber-dev/blobber/internal/registrytest"
+)
+
+// gatedFS serves a directory, but a read of the file gated waits until
+// open() says so (for ten seconds at most, then it fails with errGate); a
+// nil open fails it at once.
+type gatedFS struct {
+	fs.FS
+	gated string
+	open  func() bool
+}
+
+var errGate = errors.New("the gate did not open")
+
+func (g gatedFS) Open(name string) (fs.File, error) {
+	f, err := g.FS.Open(name)
+	if err != nil || name != g.gated {
+		return f, err
+	}
+	return &gatedFile{File: f, open: g.open}, nil
+}
+
+type gatedFile struct {
+	fs.File
+	open func() bool
+}
+
+func (f *gatedFile) Read(p []byte) (int, error) {
+	if f.open == nil {
+		return 0, errGate
+	}
+	for deadline := time.Now().Add(10 * time.Second); !f.open(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return 0, errGate
+		}
+	}
+	return f.File.Read(p)
+}
+
+// earlyTree writes a tree of two files of random bytes: first.bin, of
+// several chunks, and last.bin.
+func earlyTree(t *testing.T) string {
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(3, 4))
+	for name, size := range map[string]int{"first.bin": 9 << 20, "last.bin": 1 << 20} {
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		must(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
+	}
+	return dir
+}
+
+// A push to a new tag uploads the layer while building it: the registry
+// receives the first file's bytes before the last file is read.
+func TestPushUploadsWhileBuilding(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	src := earlyTree(t)
+	uploading := func() bool { return proxy.Stats().UploadBytes > 0 }
+	ref := proxy.Host() + "/early/tree:v1"
+	_, err := newClient(t).Push(ctx, ref, gatedFS{FS: os.DirFS(src), gated: "last.bin", open: uploading})
+	if errors.Is(err, errGate) {
+		t.Fatal("nothing was uploaded before the build read its last file")
+	}
+	must(t, err)
+	pullAndCompare(t, ref, src)
+}
+
+// An unchanged tree pushed again to its tag is built before anything is
+// sent, and the registry's copy is found: nothing is uploaded. Pushed to a
+// new tag it is uploaded while building (no cache here knows it), and the
+// upload is dropped once the registry says it has the layer.
+func TestPushAgainUploadsNothingToTheSameTag(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	src := earlyTree(t)
+	ref := proxy.Host() + "/early/again:v1"
+	_, err := newClient(t).Push(ctx, ref, os.DirFS(src))
+	must(t, err)
+
+	proxy.Reset()
+	_, err = newClient(t).Push(ctx, ref, os.DirFS(src))
+	must(t, err)
+	if st := proxy.Stats(); st.UploadBytes != 0 {
+		t.Errorf("pushing the same tree to its tag again uploaded %d bytes", st.UploadBytes)
+	}
+
+	var logs bytes.Buffer
+	c := newClient(t, blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	ref2 := proxy.Host() + "/early/again:v2"
+	_, err = c.Push(ctx, ref2, os.DirFS(src))
+	must(t, err)
+	if !strings.Contains(logs.String(), "upload dropped") {
+		t.Errorf("the layer the registry had was not dropped:\n%s", logs.String())
+	}
+	pullAndCompare(t, ref2, src)
+}
+
+// An upload that fails while the layer is being built is done again from
+// the built layer; a build that fails drops the upload's session.
+func TestEarlyUploadFailures(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	src := earlyTree(t)
+	var patches, deletes atomic.Int32
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if !strings.Contains(r.URL.Path, "/blobs/uploads/") {
+			return nil
+		}
+		switch r.Method {
+		case http.MethodDelete:
+			deletes.Add(1)
+		case http.MethodPatch:
+			if patches.Add(1) == 1 {
+				return &registrytest.Fault{FailUploadAfter: 1 << 20}
+			}
+		}
+		return nil
+	})
+
+	ref := proxy.Host() + "/early/failed-upload:v1"
+	_, err := newClient(t).Push(ctx, ref, os.DirFS(src))
+	must(t, err)
+	if patches.Load() != 1 || deletes.Load() != 1 {
+		t.Errorf("%d streamed uploads, %d sessions dropped; want the one that failed, dropped", patches.Load(), deletes.Load())
+	}
+	pullAndCompare(t, ref, src)
+
+	deletes.Store(0)
+	_, err = newClient(t).Push(ctx, proxy.Host()+"/early/failed-build:v1", gatedFS{FS: os.DirFS(src), gated: "last.bin"})
+	if !errors.Is(err, errGate) {
+		t.Fatalf("push of a tree that cannot be read: %v", err)
+	}
+	if deletes.Load() != 1 {
+		t.Errorf("%d sessions dropped after the build failed, want 1", deletes.Load())
+	}
+}

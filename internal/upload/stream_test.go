@@ -1,0 +1,163 @@
+package upload
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/blobber-dev/blobber/internal/registrytest"
+)
+
+func randomBlob(n int) ([]byte, ocispec.Descriptor) {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b, ocispec.Descriptor{MediaType: "application/octet-stream", Digest: digest.FromBytes(b), Size: int64(n)}
+}
+
+// blobStatus is the registry's answer to a HEAD of the blob.
+func blobStatus(t *testing.T, repoURL string, d digest.Digest) int {
+	t.Helper()
+	resp, err := http.Head(repoURL + "/blobs/" + d.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitFor polls cond for up to ten seconds.
+func waitFor(cond func() bool) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return false
+}
+
+// A blob is uploaded while it is written: the registry receives its first
+// bytes before the writer is done, and holds the blob, checked against its
+// digest, once Finish names it.
+func TestStreamUploadsWhileTheBlobIsWritten(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	repoURL := proxy.URL() + "/v2/stream/blob"
+	data, desc := randomBlob(3 << 20)
+
+	tail := newTail(t)
+	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail.Reader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tail.Write(data[:1<<20]); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(func() bool { return proxy.Stats().UploadBytes > 0 }) {
+		t.Fatal("nothing reached the registry while the blob was being written")
+	}
+	if _, err := tail.Write(data[1<<20:]); err != nil {
+		t.Fatal(err)
+	}
+	tail.Close(nil)
+	if err := s.Finish(desc); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(repoURL + "/blobs/" + desc.Digest.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if !bytes.Equal(got, data) {
+		t.Fatalf("registry holds %d bytes (status %d), want the %d written", len(got), resp.StatusCode, len(data))
+	}
+}
+
+// Finish with a descriptor the bytes do not match fails, the session is
+// dropped, and the registry does not hold the blob.
+func TestStreamRefusesWhatDoesNotMatch(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	var deletes atomic.Int32
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/blobs/uploads/") {
+			deletes.Add(1)
+		}
+		return nil
+	})
+	repoURL := proxy.URL() + "/v2/stream/mismatch"
+	data, desc := randomBlob(1 << 20)
+	_, other := randomBlob(1 << 10)
+
+	for name, wrong := range map[string]ocispec.Descriptor{
+		"size":   {Digest: desc.Digest, Size: desc.Size + 1},
+		"digest": {Digest: other.Digest, Size: desc.Size},
+	} {
+		t.Run(name, func(t *testing.T) {
+			deletes.Store(0)
+			tail := newTail(t)
+			s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail.Reader())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tail.Write(data)
+			tail.Close(nil)
+			if err := s.Finish(wrong); err == nil {
+				t.Fatal("Finish accepted a descriptor the bytes do not match")
+			}
+			if deletes.Load() != 1 {
+				t.Errorf("%d DELETEs of the session, want 1", deletes.Load())
+			}
+			if st := blobStatus(t, repoURL, wrong.Digest); st != http.StatusNotFound {
+				t.Errorf("HEAD of the blob: %d, want 404", st)
+			}
+		})
+	}
+}
+
+// An upload whose Location leaves the registry's host is refused before a
+// byte goes there, chunked or streamed (as oras-go refuses it for its own
+// uploads).
+func TestUploadStaysOnTheRegistry(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	var asked atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer elsewhere.Close()
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if r.Method == http.MethodPost {
+			return &registrytest.Fault{Status: http.StatusAccepted, Header: http.Header{"Location": {elsewhere.URL + "/upload/1"}}}
+		}
+		return nil
+	})
+	repoURL := proxy.URL() + "/v2/stream/elsewhere"
+	data, desc := randomBlob(1 << 10)
+
+	_, err := StartStream(context.Background(), http.DefaultClient, repoURL, bytes.NewReader(data))
+	if err == nil || !strings.Contains(err.Error(), "different host") {
+		t.Errorf("stream: %v", err)
+	}
+	err = Chunked(context.Background(), http.DefaultClient, repoURL, desc, bytes.NewReader(data), 512, 0)
+	if err == nil || !strings.Contains(err.Error(), "different host") {
+		t.Errorf("chunked: %v", err)
+	}
+	if n := asked.Load(); n != 0 {
+		t.Errorf("the other host was sent %d requests", n)
+	}
+}

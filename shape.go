@@ -1,0 +1,71 @@
+package blobber
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/blobber-dev/blobber/internal/cache"
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+// A tree's shape is what its regular files are called and how big they
+// are, nothing else: two checkouts of the same files have the same shape
+// whatever their times and inodes. The cache remembers the shapes of the
+// layers it has seen, pushed or opened for reading, and a push whose tree
+// has one of them does not upload while it builds (uploadWhileBuilding):
+// the registry, or another of its repositories, probably holds the layer
+// already, which a HEAD or a mount finds once its digest is known.
+//
+// The shape is order-free, the XOR of one SHA-256 per file, because a
+// directory walk and a table of contents list files in different orders,
+// and sorting the names of a large tree would cost memory. It is a hint:
+// two trees with the same shape but other contents only lose the overlap.
+type shape struct {
+	sum   [sha256.Size]byte
+	files int
+}
+
+func (s *shape) add(name string, size int64) {
+	h := sha256.Sum256(fmt.Appendf(nil, "%q %d", name, size))
+	for i := range s.sum {
+		s.sum[i] ^= h[i]
+	}
+	s.files++
+}
+
+// key is the cache's tag key for this shape.
+func (s *shape) key() string {
+	return cache.ShapeKeyPrefix + hex.EncodeToString(s.sum[:]) + fmt.Sprintf("-%d", s.files)
+}
+
+// indexShape is the shape of the tree an index describes.
+func indexShape(ix *toc.Index) string {
+	var s shape
+	ix.Walk(func(e *toc.Entry) error {
+		if e.Type == toc.TypeReg {
+			s.add(e.Name, e.Size)
+		}
+		return nil
+	})
+	return s.key()
+}
+
+// rememberShape records that the layer of the manifest desc has this
+// shape.
+func (c *Client) rememberShape(key string, desc ocispec.Descriptor) {
+	if c.cache != nil && key != "" {
+		_ = c.cache.PutTag(key, desc.Digest, desc.MediaType, desc.Size)
+	}
+}
+
+// shapeSeen reports whether the cache has seen a layer of this shape.
+func (c *Client) shapeSeen(key string) bool {
+	if c.cache == nil || key == "" {
+		return false
+	}
+	_, _, _, ok := c.cache.Tag(key, -1)
+	return ok
+}
