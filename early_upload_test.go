@@ -71,7 +71,8 @@ func earlyTree(t *testing.T) string {
 }
 
 // A push to a new tag uploads the layer while building it: the registry
-// receives the first file's bytes before the last file is read.
+// receives the first file's bytes before the last file is read. (In 1 MiB
+// chunks here: the default, 64 MiB, is more than this tree.)
 func TestPushUploadsWhileBuilding(t *testing.T) {
 	reg := registrytest.Start(t)
 	proxy := reg.CountingProxy(t)
@@ -79,7 +80,7 @@ func TestPushUploadsWhileBuilding(t *testing.T) {
 	src := earlyTree(t)
 	uploading := func() bool { return proxy.Stats().UploadBytes > 0 }
 	ref := proxy.Host() + "/early/tree:v1"
-	_, err := newClient(t).Push(ctx, ref, gatedFS{FS: os.DirFS(src), gated: "last.bin", open: uploading})
+	_, err := newClient(t).Push(ctx, ref, gatedFS{FS: os.DirFS(src), gated: "last.bin", open: uploading}, blobber.WithUploadChunkSize(1<<20))
 	if errors.Is(err, errGate) {
 		t.Fatal("nothing was uploaded before the build read its last file")
 	}
@@ -118,14 +119,16 @@ func TestPushAgainUploadsNothingToTheSameTag(t *testing.T) {
 	pullAndCompare(t, ref2, src)
 }
 
-// An upload that fails while the layer is being built is done again from
-// the built layer; a build that fails drops the upload's session.
+// An upload made while the layer is built resumes a chunk that fails; one
+// the registry keeps refusing is dropped, and the built layer uploaded the
+// usual way; a build that fails drops the upload's session.
 func TestEarlyUploadFailures(t *testing.T) {
 	reg := registrytest.Start(t)
 	proxy := reg.CountingProxy(t)
 	ctx := context.Background()
 	src := earlyTree(t)
 	var patches, deletes atomic.Int32
+	var fault func(patch int32) *registrytest.Fault
 	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
 		if !strings.Contains(r.URL.Path, "/blobs/uploads/") {
 			return nil
@@ -134,27 +137,52 @@ func TestEarlyUploadFailures(t *testing.T) {
 		case http.MethodDelete:
 			deletes.Add(1)
 		case http.MethodPatch:
-			if patches.Add(1) == 1 {
-				return &registrytest.Fault{FailUploadAfter: 1 << 20}
-			}
+			return fault(patches.Add(1))
 		}
 		return nil
 	})
+	push := func(name string, src fs.FS) (string, error) {
+		patches.Store(0)
+		deletes.Store(0)
+		var logs bytes.Buffer
+		c := newClient(t, blobber.WithRetries(1), blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		_, err := c.Push(ctx, proxy.Host()+"/early/"+name+":v1", src)
+		return logs.String(), err
+	}
 
-	ref := proxy.Host() + "/early/failed-upload:v1"
-	_, err := newClient(t).Push(ctx, ref, os.DirFS(src))
-	must(t, err)
-	if patches.Load() != 1 || deletes.Load() != 1 {
-		t.Errorf("%d streamed uploads, %d sessions dropped; want the one that failed, dropped", patches.Load(), deletes.Load())
-	}
-	pullAndCompare(t, ref, src)
+	t.Run("resumed", func(t *testing.T) {
+		fault = func(patch int32) *registrytest.Fault {
+			if patch == 1 {
+				return &registrytest.Fault{FailUploadAfter: 1 << 20}
+			}
+			return nil
+		}
+		logs, err := push("resumed", os.DirFS(src))
+		must(t, err)
+		if patches.Load() < 2 || deletes.Load() != 0 || strings.Contains(logs, "failed") {
+			t.Errorf("%d chunks sent, %d sessions dropped; want the failed chunk resumed in its session:\n%s", patches.Load(), deletes.Load(), logs)
+		}
+		pullAndCompare(t, proxy.Host()+"/early/resumed:v1", src)
+	})
 
-	deletes.Store(0)
-	_, err = newClient(t).Push(ctx, proxy.Host()+"/early/failed-build:v1", gatedFS{FS: os.DirFS(src), gated: "last.bin"})
-	if !errors.Is(err, errGate) {
-		t.Fatalf("push of a tree that cannot be read: %v", err)
-	}
-	if deletes.Load() != 1 {
-		t.Errorf("%d sessions dropped after the build failed, want 1", deletes.Load())
-	}
+	t.Run("refused", func(t *testing.T) {
+		fault = func(int32) *registrytest.Fault { return &registrytest.Fault{Status: http.StatusBadRequest} }
+		logs, err := push("refused", os.DirFS(src))
+		must(t, err)
+		if deletes.Load() != 1 || !strings.Contains(logs, "upload while building failed") {
+			t.Errorf("%d sessions dropped, want the refused one:\n%s", deletes.Load(), logs)
+		}
+		pullAndCompare(t, proxy.Host()+"/early/refused:v1", src)
+	})
+
+	t.Run("build failed", func(t *testing.T) {
+		fault = func(int32) *registrytest.Fault { return nil }
+		_, err := push("failed-build", gatedFS{FS: os.DirFS(src), gated: "last.bin"})
+		if !errors.Is(err, errGate) {
+			t.Fatalf("push of a tree that cannot be read: %v", err)
+		}
+		if deletes.Load() != 1 {
+			t.Errorf("%d sessions dropped after the build failed, want 1", deletes.Load())
+		}
+	})
 }

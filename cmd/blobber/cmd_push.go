@@ -32,7 +32,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVar(&o.keepMtime, "keep-mtime", false, "record modification times (default: fixed times, so the same tree gives the same digest)")
 	f.StringVar(&o.compression, "compression", "gzip", "layer compression: gzip or zstd")
-	f.StringVar(&o.uploadChunk, "chunk-size", "", "upload the layer in chunks of this size (e.g. 64MiB), resuming a failed chunk; off by default, as some registries refuse chunked uploads")
+	f.StringVar(&o.uploadChunk, "chunk-size", "", "upload the layer in chunks of this size (e.g. 64MiB), resuming a failed chunk (default: one request for a layer built before its upload, 64MiB chunks for one uploaded while it is built)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress bars (they are drawn only on a terminal)")
 	f.IntVar(&o.chunkSize, "estargz-chunk-size", 0, "largest piece of a file compressed on its own, in bytes (default 4 MiB)")
 	f.BoolVar(&o.sign, "sign", false, "sign the pushed manifest (cosign's format): with --sign-key, or keyless with an OIDC token")

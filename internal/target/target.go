@@ -218,15 +218,15 @@ func (t *Target) PushChunked(ctx context.Context, desc ocispec.Descriptor, r io.
 	return upload.Chunked(ctx, t.repo.Client, t.repoURL(), desc, r, chunkSize, retries)
 }
 
-// StreamUpload starts uploading a blob whose digest is not known yet,
-// reading body as it is written (upload.Stream). A layout has no upload:
-// errors.ErrUnsupported.
-func (t *Target) StreamUpload(ctx context.Context, body io.Reader) (*upload.Stream, error) {
+// StreamUpload starts uploading a blob whose digest is not known yet, in
+// chunks of chunkSize as src grows (upload.Stream). A layout has no
+// upload: errors.ErrUnsupported.
+func (t *Target) StreamUpload(ctx context.Context, src upload.Source, chunkSize int64, retries int) (*upload.Stream, error) {
 	if t.repo == nil {
 		return nil, errors.ErrUnsupported
 	}
 	ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull, auth.ActionPush)
-	return upload.StartStream(ctx, t.repo.Client, t.repoURL(), body)
+	return upload.StartStream(ctx, t.repo.Client, t.repoURL(), src, chunkSize, retries)
 }
 
 // Mount asks the registry to link the blob desc into the target's

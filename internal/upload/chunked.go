@@ -41,39 +41,61 @@ func Chunked(ctx context.Context, client Doer, repoURL string, desc ocispec.Desc
 	if err != nil {
 		return fmt.Errorf("starting upload: %w", err)
 	}
+	whole := func(int64) (int64, bool, error) { return desc.Size, true, nil }
+	loc, _, err = u.sendChunks(loc, r, whole, chunkSize, retries)
+	if err != nil {
+		return err
+	}
+	return u.finish(loc, desc)
+}
+
+// readyFunc waits until the source holds at least want bytes, or holds
+// all it will, and returns its size then and whether that is all.
+type readyFunc func(want int64) (size int64, complete bool, err error)
+
+// sendChunks PATCHes the bytes of r into the session at loc, chunkSize at
+// a time, as ready makes them available, until the source is complete.
+// It returns where the session continues and how many bytes were sent.
+func (u *uploader) sendChunks(loc string, r io.ReaderAt, ready readyFunc, chunkSize int64, retries int) (string, int64, error) {
 	var off int64
 	failures := 0
-	for off < desc.Size {
-		n := min(chunkSize, desc.Size-off)
+	for {
+		size, complete, err := ready(off + chunkSize)
+		if err != nil {
+			return "", off, err
+		}
+		if complete && off >= size {
+			return loc, off, nil
+		}
+		n := min(chunkSize, size-off)
 		next, err := u.patch(loc, io.NewSectionReader(r, off, n), off, n)
 		if err == nil {
 			loc, off, failures = next, off+n, 0
 			continue
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if u.ctx.Err() != nil {
+			return "", off, u.ctx.Err()
 		}
 		if failures++; failures > retries {
-			return fmt.Errorf("uploading bytes %d-%d: %w", off, off+n-1, err)
+			return "", off, fmt.Errorf("uploading bytes %d-%d: %w", off, off+n-1, err)
 		}
 		// Give the registry time to finish with the failed request (it may
 		// still be storing what it received), then ask how much it has and
 		// continue from there.
 		select {
 		case <-time.After(time.Duration(failures) * 250 * time.Millisecond):
-		case <-ctx.Done():
-			return ctx.Err()
+		case <-u.ctx.Done():
+			return "", off, u.ctx.Err()
 		}
 		have, next, serr := u.status(loc)
 		if serr != nil {
-			return fmt.Errorf("uploading bytes %d-%d: %w (and the upload's status: %v)", off, off+n-1, err, serr)
+			return "", off, fmt.Errorf("uploading bytes %d-%d: %w (and the upload's status: %v)", off, off+n-1, err, serr)
 		}
 		if have > off {
 			failures = 0
 		}
 		loc, off = next, have
 	}
-	return u.finish(loc, desc)
 }
 
 type uploader struct {

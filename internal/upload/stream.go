@@ -2,6 +2,7 @@ package upload
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,27 +12,41 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
+// Source is a blob that may still be growing: the bytes it holds so far
+// can be read, and Ready waits for more (see readyFunc).
+type Source interface {
+	io.ReaderAt
+	Ready(want int64) (size int64, complete bool, err error)
+}
+
 // Stream uploads a blob while it is still being written, before its digest
-// is known: POST opens an upload session, one PATCH sends the body as it
-// comes (chunked transfer encoding, as `docker push` sends its layers), and
-// Finish closes the session with the digest (PUT ?digest=), which the
-// registry checks against what it received.
+// is known: POST opens an upload session, a PATCH (with its Content-Range,
+// as for Chunked) sends each chunk as soon as the source has it, and Finish
+// closes the session with the digest (PUT ?digest=), which the registry
+// checks against what it received. Chunks rather than one streamed PATCH:
+// a registry makes each one durable when it ends (Distribution fsyncs it),
+// which then happens while the blob is still being built, not all at the
+// end; and a chunk that fails is resumed from what the registry holds.
 type Stream struct {
 	u       *uploader
 	cancel  context.CancelFunc
 	aborted sync.Once
 	session string        // the upload's URL, from the POST
-	done    chan struct{} // closed when the PATCH has ended
-	// Set by the PATCH, read after done.
-	loc      string // where to PUT
-	received int64  // what the registry says it holds; -1: it did not say
-	err      error
+	done    chan struct{} // closed when the last chunk has been sent
+	// Set by the sender, read after done.
+	loc  string // where to PUT
+	sent int64
+	err  error
 }
 
 // StartStream opens an upload session in the repository whose API base is
-// repoURL and starts sending body into it. body must end (io.EOF) when the
-// blob is complete; Finish or Abort must follow.
-func StartStream(ctx context.Context, client Doer, repoURL string, body io.Reader) (*Stream, error) {
+// repoURL and sends src into it, chunkSize bytes per PATCH, resuming a
+// failed chunk up to retries times in a row without progress. Finish or
+// Abort must follow.
+func StartStream(ctx context.Context, client Doer, repoURL string, src Source, chunkSize int64, retries int) (*Stream, error) {
+	if chunkSize <= 0 {
+		return nil, errors.New("chunk size must be positive")
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	u, err := newUploader(ctx, client, repoURL)
 	if err != nil {
@@ -46,43 +61,19 @@ func StartStream(ctx context.Context, client Doer, repoURL string, body io.Reade
 	s := &Stream{u: u, cancel: cancel, session: loc, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
-		s.loc, s.received, s.err = u.stream(loc, body)
+		s.loc, s.sent, s.err = u.sendChunks(loc, src, src.Ready, chunkSize, retries)
 	}()
 	return s, nil
 }
 
-// stream sends body in one PATCH without a Content-Range: the registry
-// appends whatever arrives.
-func (u *uploader) stream(loc string, body io.Reader) (string, int64, error) {
-	h := http.Header{}
-	h.Set("Content-Type", "application/octet-stream")
-	resp, err := u.do(http.MethodPatch, loc, body, -1, h)
-	if err != nil {
-		return "", 0, err
-	}
-	defer drain(resp)
-	if resp.StatusCode != http.StatusAccepted {
-		return "", 0, statusError(resp)
-	}
-	next, err := u.location(resp)
-	if err != nil {
-		return "", 0, err
-	}
-	last, ok := rangeEnd(resp.Header.Get("Range"))
-	if !ok {
-		return next, -1, nil
-	}
-	return next, last + 1, nil
-}
-
-// Finish waits for the body to be sent and closes the upload as desc. On
+// Finish waits for the last chunk to be sent and closes the upload as desc. On
 // an error the session is abandoned: the caller uploads the blob again
 // some other way.
 func (s *Stream) Finish(desc ocispec.Descriptor) error {
 	<-s.done
 	err := s.err
-	if err == nil && s.received >= 0 && s.received != desc.Size {
-		err = fmt.Errorf("registry holds %d bytes of the %d sent", s.received, desc.Size)
+	if err == nil && s.sent != desc.Size {
+		err = fmt.Errorf("sent %d bytes of a blob of %d", s.sent, desc.Size)
 	}
 	if err == nil {
 		err = s.u.finish(s.loc, desc)

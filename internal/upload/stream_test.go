@@ -58,7 +58,7 @@ func TestStreamUploadsWhileTheBlobIsWritten(t *testing.T) {
 	data, desc := randomBlob(3 << 20)
 
 	tail := newTail(t)
-	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail.Reader())
+	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 1<<20, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +86,41 @@ func TestStreamUploadsWhileTheBlobIsWritten(t *testing.T) {
 	}
 }
 
+// A chunk that fails half way is resumed from what the registry holds,
+// not sent again from the start of the blob.
+func TestStreamResumesAFailedChunk(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	var patches atomic.Int32
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if r.Method == http.MethodPatch && patches.Add(1) == 2 {
+			return &registrytest.Fault{FailUploadAfter: 512 << 10}
+		}
+		return nil
+	})
+	repoURL := proxy.URL() + "/v2/stream/resumed"
+	data, desc := randomBlob(4 << 20)
+	tail := newTail(t)
+	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 1<<20, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail.Write(data)
+	tail.Close(nil)
+	if err := s.Finish(desc); err != nil {
+		t.Fatal(err)
+	}
+	if n := patches.Load(); n < 5 {
+		t.Errorf("%d PATCH requests for 4 chunks, one of them failed", n)
+	}
+	if up := proxy.Stats().UploadBytes; up > int64(len(data))+(1<<20) {
+		t.Errorf("uploaded %d bytes for a blob of %d: more than the failed chunk was sent again", up, len(data))
+	}
+	if st := blobStatus(t, repoURL, desc.Digest); st != http.StatusOK {
+		t.Errorf("HEAD of the blob: %d, want 200", st)
+	}
+}
+
 // Finish with a descriptor the bytes do not match fails, the session is
 // dropped, and the registry does not hold the blob.
 func TestStreamRefusesWhatDoesNotMatch(t *testing.T) {
@@ -109,7 +144,7 @@ func TestStreamRefusesWhatDoesNotMatch(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			deletes.Store(0)
 			tail := newTail(t)
-			s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail.Reader())
+			s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 256<<10, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +184,10 @@ func TestUploadStaysOnTheRegistry(t *testing.T) {
 	repoURL := proxy.URL() + "/v2/stream/elsewhere"
 	data, desc := randomBlob(1 << 10)
 
-	_, err := StartStream(context.Background(), http.DefaultClient, repoURL, bytes.NewReader(data))
+	tail := newTail(t)
+	tail.Write(data)
+	tail.Close(nil)
+	_, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 512, 0)
 	if err == nil || !strings.Contains(err.Error(), "different host") {
 		t.Errorf("stream: %v", err)
 	}

@@ -1,9 +1,7 @@
 package upload
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,52 +18,60 @@ func newTail(t *testing.T) *Tail {
 	return NewTail(f)
 }
 
-// A reader follows the writer: it waits for bytes not written yet, gets
-// every byte once, and ends where the writer closed.
-func TestTailReaderFollowsTheWriter(t *testing.T) {
+type ready struct {
+	size     int64
+	complete bool
+	err      error
+}
+
+// Ready waits for the bytes asked for, or for the end of the writing,
+// whichever comes first; what it reports can be read.
+func TestTailReadyWaitsForTheWriter(t *testing.T) {
 	tail := newTail(t)
-	want := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
-	got := make(chan []byte)
-	go func() {
-		b, err := io.ReadAll(tail.Reader())
-		if err != nil {
-			t.Error(err)
-		}
-		got <- b
-	}()
-	for off := 0; off < len(want); off += 100_000 {
-		if _, err := tail.Write(want[off:min(off+100_000, len(want))]); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Millisecond)
+	got := make(chan ready, 1)
+	wait := func(want int64) {
+		go func() {
+			size, complete, err := tail.Ready(want)
+			got <- ready{size, complete, err}
+		}()
 	}
-	select {
-	case <-got:
-		t.Fatal("the reader ended before the writer closed")
-	case <-time.After(50 * time.Millisecond):
+	pending := func() {
+		t.Helper()
+		select {
+		case r := <-got:
+			t.Fatalf("Ready returned %+v before the bytes were written", r)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
+
+	wait(10)
+	pending()
+	tail.Write([]byte("01234"))
+	pending()
+	tail.Write([]byte("56789abc"))
+	if r := <-got; r != (ready{13, false, nil}) {
+		t.Fatalf("Ready(10) = %+v, want 13 bytes, not complete", r)
+	}
+	buf := make([]byte, 13)
+	if _, err := tail.ReadAt(buf, 0); err != nil || string(buf) != "0123456789abc" {
+		t.Fatalf("ReadAt: %q, %v", buf, err)
+	}
+
+	wait(100)
+	pending()
 	tail.Close(nil)
-	if b := <-got; !bytes.Equal(b, want) {
-		t.Fatalf("read %d bytes, want the %d written", len(b), len(want))
-	}
-	// A reader that starts after the close reads it all too (WriteTo).
-	var buf bytes.Buffer
-	if _, err := tail.Reader().(io.WriterTo).WriteTo(&buf); err != nil || !bytes.Equal(buf.Bytes(), want) {
-		t.Fatalf("WriteTo: %d bytes, %v", buf.Len(), err)
+	if r := <-got; r != (ready{13, true, nil}) {
+		t.Fatalf("Ready(100) after Close = %+v, want 13 bytes, complete", r)
 	}
 }
 
-// A writer that fails hands its error to the readers, after the bytes it
-// did write.
-func TestTailReaderGetsTheWritersError(t *testing.T) {
+// A writer that fails hands its error to Ready.
+func TestTailReadyGetsTheWritersError(t *testing.T) {
 	tail := newTail(t)
-	if _, err := tail.Write([]byte("partial")); err != nil {
-		t.Fatal(err)
-	}
+	tail.Write([]byte("partial"))
 	boom := errors.New("build failed")
 	tail.Close(boom)
-	b, err := io.ReadAll(tail.Reader())
-	if string(b) != "partial" || !errors.Is(err, boom) {
-		t.Fatalf("read %q, %v; want the written bytes and the writer's error", b, err)
+	if _, complete, err := tail.Ready(1 << 20); complete || !errors.Is(err, boom) {
+		t.Fatalf("Ready: complete %v, %v; want the writer's error", complete, err)
 	}
 }
