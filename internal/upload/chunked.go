@@ -76,6 +76,9 @@ func (u *uploader) sendChunks(loc string, r io.ReaderAt, ready readyFunc, chunkS
 		if u.ctx.Err() != nil {
 			return "", off, u.ctx.Err()
 		}
+		if refused(err) {
+			return "", off, fmt.Errorf("uploading bytes %d-%d: %w", off, off+n-1, err)
+		}
 		if failures++; failures > retries {
 			return "", off, fmt.Errorf("uploading bytes %d-%d: %w", off, off+n-1, err)
 		}
@@ -244,6 +247,23 @@ func rangeEnd(h string) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(last, 10, 64)
 	return n, err == nil
+}
+
+// refused tells a registry's refusal of a chunk, which sending it again
+// would not change (a registry that does not take chunked uploads, say),
+// from a failure worth resuming: a client error other than 401 (a token
+// that expired), 408, 416 (the registry holds other bytes than the client
+// thought: its status says which) and 429.
+func refused(err error) bool {
+	var se *StatusError
+	if !errors.As(err, &se) || se.Code < 400 || se.Code >= 500 {
+		return false
+	}
+	switch se.Code {
+	case http.StatusUnauthorized, http.StatusRequestTimeout, http.StatusRequestedRangeNotSatisfiable, http.StatusTooManyRequests:
+		return false
+	}
+	return true
 }
 
 // StatusError is a registry's unexpected answer during an upload.

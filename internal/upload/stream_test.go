@@ -121,6 +121,36 @@ func TestStreamResumesAFailedChunk(t *testing.T) {
 	}
 }
 
+// A registry that refuses a chunk (400: it takes no chunked uploads, say)
+// is not sent it again: the upload fails at once, for the caller to send
+// the blob some other way.
+func TestStreamStopsAtARefusal(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	var patches atomic.Int32
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if r.Method == http.MethodPatch {
+			patches.Add(1)
+			return &registrytest.Fault{Status: http.StatusBadRequest}
+		}
+		return nil
+	})
+	data, desc := randomBlob(1 << 20)
+	tail := newTail(t)
+	s, err := StartStream(context.Background(), http.DefaultClient, proxy.URL()+"/v2/stream/refused", tail, 256<<10, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail.Write(data)
+	tail.Close(nil)
+	if err := s.Finish(desc); err == nil {
+		t.Fatal("Finish succeeded though every chunk was refused")
+	}
+	if n := patches.Load(); n != 1 {
+		t.Errorf("%d PATCH requests, want the one refused", n)
+	}
+}
+
 // Finish with a descriptor the bytes do not match fails, the session is
 // dropped, and the registry does not hold the blob.
 func TestStreamRefusesWhatDoesNotMatch(t *testing.T) {
