@@ -68,9 +68,9 @@ func (c *Client) uploadWhileBuilding(ctx context.Context, t *target.Target, tag,
 
 // finish completes the upload of the built layer desc, unless the target
 // has it already, and reports whether the target holds it now. When it
-// does not, the session is abandoned and the error is returned when
-// retries are off; with retries, the caller uploads the built layer the
-// usual way (false, nil).
+// does not, the session is abandoned, and the caller uploads the built
+// layer the usual way (false, nil); but with retries off, an upload that
+// failed (rather than was refused) is the push's error.
 func (e *earlyUpload) finish(ctx context.Context, t *target.Target, desc ocispec.Descriptor) (bool, error) {
 	if e == nil {
 		return false, nil
@@ -85,7 +85,9 @@ func (e *earlyUpload) finish(ctx context.Context, t *target.Target, desc ocispec
 	switch {
 	case err == nil:
 		return true, nil
-	case e.c.opts.uploadRetries() == 0 || ctx.Err() != nil:
+	case ctx.Err() != nil, e.c.opts.uploadRetries() == 0 && !upload.Refused(err):
+		// With retries off, a failure is the push's; a registry that
+		// refuses chunks still gets the layer in one request.
 		return false, err
 	}
 	e.c.opts.logger.InfoContext(ctx, "upload while building failed; uploading the built layer", "digest", desc.Digest, "error", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
@@ -141,11 +142,12 @@ func TestEarlyUploadFailures(t *testing.T) {
 		}
 		return nil
 	})
+	retries := 1
 	push := func(name string, src fs.FS) (string, error) {
 		patches.Store(0)
 		deletes.Store(0)
 		var logs bytes.Buffer
-		c := newClient(t, blobber.WithRetries(1), blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		c := newClient(t, blobber.WithRetries(retries), blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 		_, err := c.Push(ctx, proxy.Host()+"/early/"+name+":v1", src)
 		return logs.String(), err
 	}
@@ -165,15 +167,20 @@ func TestEarlyUploadFailures(t *testing.T) {
 		pullAndCompare(t, proxy.Host()+"/early/resumed:v1", src)
 	})
 
-	t.Run("refused", func(t *testing.T) {
-		fault = func(int32) *registrytest.Fault { return &registrytest.Fault{Status: http.StatusBadRequest} }
-		logs, err := push("refused", os.DirFS(src))
-		must(t, err)
-		if deletes.Load() != 1 || !strings.Contains(logs, "upload while building failed") {
-			t.Errorf("%d sessions dropped, want the refused one:\n%s", deletes.Load(), logs)
-		}
-		pullAndCompare(t, proxy.Host()+"/early/refused:v1", src)
-	})
+	// Even with retries off: a registry that takes no chunks is no failure.
+	for _, retries = range []int{1, -1} {
+		name := fmt.Sprintf("refused-retries%d", retries)
+		t.Run(name, func(t *testing.T) {
+			fault = func(int32) *registrytest.Fault { return &registrytest.Fault{Status: http.StatusBadRequest} }
+			logs, err := push(name, os.DirFS(src))
+			must(t, err)
+			if patches.Load() != 1 || deletes.Load() != 1 || !strings.Contains(logs, "upload while building failed") {
+				t.Errorf("%d chunks sent, %d sessions dropped; want the refused one, dropped:\n%s", patches.Load(), deletes.Load(), logs)
+			}
+			pullAndCompare(t, proxy.Host()+"/early/"+name+":v1", src)
+		})
+	}
+	retries = 1
 
 	t.Run("build failed", func(t *testing.T) {
 		fault = func(int32) *registrytest.Fault { return nil }

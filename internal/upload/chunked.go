@@ -41,7 +41,7 @@ func Chunked(ctx context.Context, client Doer, repoURL string, desc ocispec.Desc
 	if err != nil {
 		return fmt.Errorf("starting upload: %w", err)
 	}
-	whole := func(int64) (int64, bool, error) { return desc.Size, true, nil }
+	whole := func(context.Context, int64) (int64, bool, error) { return desc.Size, true, nil }
 	loc, _, err = u.sendChunks(loc, r, whole, chunkSize, retries)
 	if err != nil {
 		return err
@@ -51,36 +51,37 @@ func Chunked(ctx context.Context, client Doer, repoURL string, desc ocispec.Desc
 
 // readyFunc waits until the source holds at least want bytes, or holds
 // all it will, and returns its size then and whether that is all.
-type readyFunc func(want int64) (size int64, complete bool, err error)
+type readyFunc func(ctx context.Context, want int64) (size int64, complete bool, err error)
 
 // sendChunks PATCHes the bytes of r into the session at loc, chunkSize at
 // a time, as ready makes them available, until the source is complete.
-// It returns where the session continues and how many bytes were sent.
+// It returns the session's latest location (on an error too: it is where
+// to cancel it) and how many bytes the registry holds.
 func (u *uploader) sendChunks(loc string, r io.ReaderAt, ready readyFunc, chunkSize int64, retries int) (string, int64, error) {
 	var off int64
 	failures := 0
 	for {
-		size, complete, err := ready(off + chunkSize)
+		size, complete, err := ready(u.ctx, off+chunkSize)
 		if err != nil {
-			return "", off, err
+			return loc, off, err
 		}
 		if complete && off >= size {
 			return loc, off, nil
 		}
 		n := min(chunkSize, size-off)
-		next, err := u.patch(loc, io.NewSectionReader(r, off, n), off, n)
+		next, err := u.patch(loc, r, off, n)
 		if err == nil {
 			loc, off, failures = next, off+n, 0
 			continue
 		}
 		if u.ctx.Err() != nil {
-			return "", off, u.ctx.Err()
+			return loc, off, u.ctx.Err()
 		}
-		if refused(err) {
-			return "", off, fmt.Errorf("uploading bytes %d-%d: %w", off, off+n-1, err)
+		if Refused(err) {
+			return loc, off, fmt.Errorf("uploading bytes %d-%d: %w", off, off+n-1, err)
 		}
 		if failures++; failures > retries {
-			return "", off, fmt.Errorf("uploading bytes %d-%d: %w", off, off+n-1, err)
+			return loc, off, fmt.Errorf("uploading bytes %d-%d: %w", off, off+n-1, err)
 		}
 		// Give the registry time to finish with the failed request (it may
 		// still be storing what it received), then ask how much it has and
@@ -88,11 +89,14 @@ func (u *uploader) sendChunks(loc string, r io.ReaderAt, ready readyFunc, chunkS
 		select {
 		case <-time.After(time.Duration(failures) * 250 * time.Millisecond):
 		case <-u.ctx.Done():
-			return "", off, u.ctx.Err()
+			return loc, off, u.ctx.Err()
 		}
 		have, next, serr := u.status(loc)
+		if serr == nil && (have < 0 || have > off+n) {
+			serr = fmt.Errorf("it claims %d bytes, after a chunk ending at %d", have, off+n)
+		}
 		if serr != nil {
-			return "", off, fmt.Errorf("uploading bytes %d-%d: %w (and the upload's status: %v)", off, off+n-1, err, serr)
+			return loc, off, fmt.Errorf("uploading bytes %d-%d: %w (and the upload's status: %v)", off, off+n-1, err, serr)
 		}
 		if have > off {
 			failures = 0
@@ -141,11 +145,18 @@ func (u *uploader) start(uploadsURL string) (string, error) {
 	return u.location(resp)
 }
 
-func (u *uploader) patch(loc string, chunk io.Reader, off, n int64) (string, error) {
-	h := http.Header{}
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Content-Range", fmt.Sprintf("%d-%d", off, off+n-1))
-	resp, err := u.do(http.MethodPatch, loc, chunk, n, h)
+// patch sends the n bytes of r at off. The request can be sent again
+// (GetBody), as auth.Client does after a token expired.
+func (u *uploader) patch(loc string, r io.ReaderAt, off, n int64) (string, error) {
+	req, err := http.NewRequestWithContext(u.ctx, http.MethodPatch, loc, io.NewSectionReader(r, off, n))
+	if err != nil {
+		return "", err
+	}
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(r, off, n)), nil }
+	req.ContentLength = n
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("Content-Range", fmt.Sprintf("%d-%d", off, off+n-1))
+	resp, err := u.client.Do(req)
 	if err != nil {
 		return "", err
 	}
@@ -174,7 +185,9 @@ func (u *uploader) status(loc string) (int64, string, error) {
 		next = loc
 	}
 	last, ok := rangeEnd(resp.Header.Get("Range"))
-	if !ok {
+	if !ok || last == 0 {
+		// "0-0" is what Distribution says of an empty session (and of one
+		// holding a single byte, which is then sent again).
 		return 0, next, nil
 	}
 	return last + 1, next, nil
@@ -235,7 +248,7 @@ func sameHost(a, b *url.URL) bool {
 		}
 		return "80"
 	}
-	return a.Hostname() == b.Hostname() && port(a) == port(b)
+	return strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
 
 // rangeEnd reads the last byte of a "0-N" (or "bytes=0-N") Range header.
@@ -249,12 +262,12 @@ func rangeEnd(h string) (int64, bool) {
 	return n, err == nil
 }
 
-// refused tells a registry's refusal of a chunk, which sending it again
+// Refused tells a registry's refusal of a chunk, which sending it again
 // would not change (a registry that does not take chunked uploads, say),
 // from a failure worth resuming: a client error other than 401 (a token
 // that expired), 408, 416 (the registry holds other bytes than the client
 // thought: its status says which) and 429.
-func refused(err error) bool {
+func Refused(err error) bool {
 	var se *StatusError
 	if !errors.As(err, &se) || se.Code < 400 || se.Code >= 500 {
 		return false

@@ -16,7 +16,7 @@ import (
 // can be read, and Ready waits for more (see readyFunc).
 type Source interface {
 	io.ReaderAt
-	Ready(want int64) (size int64, complete bool, err error)
+	Ready(ctx context.Context, want int64) (size int64, complete bool, err error)
 }
 
 // Stream uploads a blob while it is still being written, before its digest
@@ -86,8 +86,12 @@ func (s *Stream) Finish(desc ocispec.Descriptor) error {
 	return nil
 }
 
-// abortTimeout bounds the request that cancels an abandoned session.
-const abortTimeout = 5 * time.Second
+// abortTimeout bounds the requests that cancel an abandoned session, and
+// abortAttempts their number.
+const (
+	abortTimeout  = 5 * time.Second
+	abortAttempts = 5
+)
 
 // Abort stops the upload and asks the registry to drop what it received
 // (DELETE on the session, which registries may refuse: it then expires).
@@ -102,8 +106,27 @@ func (s *Stream) Abort() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.u.ctx), abortTimeout)
 		defer cancel()
 		u := &uploader{ctx: ctx, client: s.u.client, registry: s.u.registry}
-		if resp, err := u.do(http.MethodDelete, loc, nil, 0, nil); err == nil {
+		// A chunk cut off by the cancel may move the session on, even
+		// after the cancel while the registry stores what it had received:
+		// Distribution refuses (416) a DELETE that names an older offset,
+		// and its status says the current one.
+		for attempt := 0; attempt < abortAttempts; attempt++ {
+			if _, current, err := u.status(loc); err == nil {
+				loc = current
+			}
+			resp, err := u.do(http.MethodDelete, loc, nil, 0, nil)
+			if err != nil {
+				return
+			}
 			drain(resp)
+			if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+				return
+			}
+			select {
+			case <-time.After(50 * time.Millisecond):
+			case <-ctx.Done():
+				return
+			}
 		}
 	})
 }

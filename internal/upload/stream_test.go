@@ -121,6 +121,73 @@ func TestStreamResumesAFailedChunk(t *testing.T) {
 	}
 }
 
+// A first chunk that never reached the registry is sent again from byte 0:
+// Distribution describes an empty session as "Range: 0-0".
+func TestStreamResumesAnEmptySession(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	var patches atomic.Int32
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if r.Method == http.MethodPatch && patches.Add(1) == 1 {
+			return &registrytest.Fault{Status: http.StatusBadGateway}
+		}
+		return nil
+	})
+	repoURL := proxy.URL() + "/v2/stream/empty"
+	data, desc := randomBlob(1 << 20)
+	tail := newTail(t)
+	tail.Write(data)
+	tail.Close(nil)
+	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 256<<10, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Finish(desc); err != nil {
+		t.Fatal(err)
+	}
+	if st := blobStatus(t, repoURL, desc.Digest); st != http.StatusOK {
+		t.Errorf("HEAD of the blob: %d, want 200", st)
+	}
+}
+
+// Abort after chunks have landed cancels the session at its latest
+// location (Distribution refuses a DELETE that names an older offset):
+// the registry no longer knows the upload.
+func TestStreamAbortDropsTheSession(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	var deleted atomic.Int32
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if r.Method == http.MethodDelete {
+			deleted.Add(1)
+		}
+		return nil
+	})
+	repoURL := proxy.URL() + "/v2/stream/aborted"
+	data, _ := randomBlob(1 << 20)
+	tail := newTail(t)
+	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 256<<10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail.Write(data)
+	if !waitFor(func() bool { return proxy.Stats().UploadBytes >= 512<<10 }) {
+		t.Fatal("no chunk reached the registry")
+	}
+	s.Abort()
+	if deleted.Load() == 0 {
+		t.Fatal("the session was not DELETEd")
+	}
+	resp, err := http.Get(s.session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the aborted session answers %d, want 404", resp.StatusCode)
+	}
+}
+
 // A registry that refuses a chunk (400: it takes no chunked uploads, say)
 // is not sent it again: the upload fails at once, for the caller to send
 // the blob some other way.

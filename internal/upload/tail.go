@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"context"
 	"os"
 	"sync"
 )
@@ -48,15 +49,24 @@ func (t *Tail) Close(err error) {
 
 // Ready waits until the file holds want bytes or its writing ended, and
 // returns its size then and whether it is complete; the writer's error
-// if it failed.
-func (t *Tail) Ready(want int64) (int64, bool, error) {
+// if it failed, ctx's if it ends first.
+func (t *Tail) Ready(ctx context.Context, want int64) (int64, bool, error) {
+	stop := context.AfterFunc(ctx, func() {
+		t.mu.Lock()
+		t.grown.Broadcast()
+		t.mu.Unlock()
+	})
+	defer stop()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for t.size < want && !t.closed {
+	for t.size < want && !t.closed && ctx.Err() == nil {
 		t.grown.Wait()
 	}
-	if t.closed && t.err != nil {
+	switch {
+	case t.closed && t.err != nil:
 		return t.size, false, t.err
+	case t.size < want && !t.closed:
+		return t.size, false, ctx.Err()
 	}
 	return t.size, t.closed, nil
 }

@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -31,7 +32,7 @@ func TestTailReadyWaitsForTheWriter(t *testing.T) {
 	got := make(chan ready, 1)
 	wait := func(want int64) {
 		go func() {
-			size, complete, err := tail.Ready(want)
+			size, complete, err := tail.Ready(context.Background(), want)
 			got <- ready{size, complete, err}
 		}()
 	}
@@ -71,7 +72,28 @@ func TestTailReadyGetsTheWritersError(t *testing.T) {
 	tail.Write([]byte("partial"))
 	boom := errors.New("build failed")
 	tail.Close(boom)
-	if _, complete, err := tail.Ready(1 << 20); complete || !errors.Is(err, boom) {
+	if _, complete, err := tail.Ready(context.Background(), 1<<20); complete || !errors.Is(err, boom) {
 		t.Fatalf("Ready: complete %v, %v; want the writer's error", complete, err)
+	}
+}
+
+// Ready gives up when its context ends, though the writer is still at it.
+func TestTailReadyEndsWithItsContext(t *testing.T) {
+	tail := newTail(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan error, 1)
+	go func() {
+		_, _, err := tail.Ready(ctx, 1)
+		got <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-got:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Ready: %v, want the context's error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Ready still waits after its context ended")
 	}
 }
