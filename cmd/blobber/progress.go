@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"sync"
 
@@ -40,7 +41,7 @@ func (pb *progressBars) update(phase string, done, total int64) {
 	if !ok {
 		bar = pb.p.AddBar(total,
 			mpb.PrependDecorators(decor.Name(phase, decor.WC{C: decor.DindentRight | decor.DextraSpace}),
-				decor.Counters(decor.SizeB1024(0), "% .1f / % .1f")),
+				decor.Any(counters)),
 			mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), "% .1f"), decor.Percentage(decor.WCSyncSpace)),
 		)
 		pb.bars[phase] = bar
@@ -53,6 +54,15 @@ func (pb *progressBars) update(phase string, done, total int64) {
 	}
 	pb.mu.Unlock()
 	bar.SetCurrent(done)
+}
+
+// counters shows the bytes done of the total, or only those done while
+// the total is not known (an upload that begins with its layer's build).
+func counters(s decor.Statistics) string {
+	if s.Total <= 0 {
+		return fmt.Sprintf("% .1f", decor.SizeB1024(s.Current))
+	}
+	return fmt.Sprintf("% .1f / % .1f", decor.SizeB1024(s.Current), decor.SizeB1024(s.Total))
 }
 
 func (pb *progressBars) finish() {
