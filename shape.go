@@ -54,9 +54,10 @@ func indexShape(ix *toc.Index) string {
 }
 
 // rememberShape records that the layer of the manifest desc has this
-// shape.
+// shape, unless the cache knows the shape already (every Open calls it,
+// and a record is an fsynced write; a lookup refreshes its age).
 func (c *Client) rememberShape(key string, desc ocispec.Descriptor) {
-	if c.cache != nil && key != "" {
+	if c.cache != nil && key != "" && !c.shapeSeen(key) {
 		_ = c.cache.PutTag(key, desc.Digest, desc.MediaType, desc.Size)
 	}
 }

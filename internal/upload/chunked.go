@@ -119,22 +119,17 @@ func newUploader(ctx context.Context, client Doer, repoURL string) (*uploader, e
 	return &uploader{ctx: ctx, client: client, registry: base}, nil
 }
 
-func (u *uploader) do(method, target string, body io.Reader, size int64, header http.Header) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(u.ctx, method, target, body)
+// do sends a request without a body (patch sends the chunks).
+func (u *uploader) do(method, target string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(u.ctx, method, target, nil)
 	if err != nil {
 		return nil, err
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	if body != nil {
-		req.ContentLength = size
 	}
 	return u.client.Do(req)
 }
 
 func (u *uploader) start(uploadsURL string) (string, error) {
-	resp, err := u.do(http.MethodPost, uploadsURL, nil, 0, nil)
+	resp, err := u.do(http.MethodPost, uploadsURL)
 	if err != nil {
 		return "", err
 	}
@@ -172,7 +167,7 @@ func (u *uploader) patch(loc string, r io.ReaderAt, off, n int64) (string, error
 
 // status asks the upload session how many bytes it holds.
 func (u *uploader) status(loc string) (int64, string, error) {
-	resp, err := u.do(http.MethodGet, loc, nil, 0, nil)
+	resp, err := u.do(http.MethodGet, loc)
 	if err != nil {
 		return 0, "", err
 	}
@@ -201,7 +196,7 @@ func (u *uploader) finish(loc string, desc ocispec.Descriptor) error {
 	q := target.Query()
 	q.Set("digest", desc.Digest.String())
 	target.RawQuery = q.Encode()
-	resp, err := u.do(http.MethodPut, target.String(), nil, 0, nil)
+	resp, err := u.do(http.MethodPut, target.String())
 	if err != nil {
 		return err
 	}

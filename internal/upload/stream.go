@@ -31,10 +31,9 @@ type Stream struct {
 	u       *uploader
 	cancel  context.CancelFunc
 	aborted sync.Once
-	session string        // the upload's URL, from the POST
 	done    chan struct{} // closed when the last chunk has been sent
 	// Set by the sender, read after done.
-	loc  string // where to PUT
+	loc  string // the session's latest location: where to PUT, or DELETE
 	sent int64
 	err  error
 }
@@ -58,7 +57,7 @@ func StartStream(ctx context.Context, client Doer, repoURL string, src Source, c
 		cancel()
 		return nil, fmt.Errorf("starting upload: %w", err)
 	}
-	s := &Stream{u: u, cancel: cancel, session: loc, done: make(chan struct{})}
+	s := &Stream{u: u, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		s.loc, s.sent, s.err = u.sendChunks(loc, src, src.Ready, chunkSize, retries)
@@ -99,10 +98,7 @@ func (s *Stream) Abort() {
 	s.aborted.Do(func() {
 		s.cancel()
 		<-s.done
-		loc := s.session
-		if s.loc != "" {
-			loc = s.loc
-		}
+		loc := s.loc
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.u.ctx), abortTimeout)
 		defer cancel()
 		u := &uploader{ctx: ctx, client: s.u.client, registry: s.u.registry}
@@ -114,7 +110,7 @@ func (s *Stream) Abort() {
 			if _, current, err := u.status(loc); err == nil {
 				loc = current
 			}
-			resp, err := u.do(http.MethodDelete, loc, nil, 0, nil)
+			resp, err := u.do(http.MethodDelete, loc)
 			if err != nil {
 				return
 			}

@@ -38,6 +38,24 @@ func blobStatus(t *testing.T, repoURL string, d digest.Digest) int {
 	return resp.StatusCode
 }
 
+// startProxy starts a registry behind a counting proxy.
+func startProxy(t *testing.T) *registrytest.Proxy {
+	t.Helper()
+	return registrytest.Start(t).CountingProxy(t)
+}
+
+// startStream starts uploading, chunk bytes per PATCH, to repoURL what is
+// written to the Tail it returns.
+func startStream(t *testing.T, repoURL string, chunk int64, retries int) (*Stream, *Tail) {
+	t.Helper()
+	tail := newTail(t)
+	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, chunk, retries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, tail
+}
+
 // waitFor polls cond for up to ten seconds.
 func waitFor(cond func() bool) bool {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
@@ -52,16 +70,11 @@ func waitFor(cond func() bool) bool {
 // bytes before the writer is done, and holds the blob, checked against its
 // digest, once Finish names it.
 func TestStreamUploadsWhileTheBlobIsWritten(t *testing.T) {
-	reg := registrytest.Start(t)
-	proxy := reg.CountingProxy(t)
+	proxy := startProxy(t)
 	repoURL := proxy.URL() + "/v2/stream/blob"
 	data, desc := randomBlob(3 << 20)
 
-	tail := newTail(t)
-	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 1<<20, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tail := startStream(t, repoURL, 1<<20, 0)
 	if _, err := tail.Write(data[:1<<20]); err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +102,7 @@ func TestStreamUploadsWhileTheBlobIsWritten(t *testing.T) {
 // A chunk that fails half way is resumed from what the registry holds,
 // not sent again from the start of the blob.
 func TestStreamResumesAFailedChunk(t *testing.T) {
-	reg := registrytest.Start(t)
-	proxy := reg.CountingProxy(t)
+	proxy := startProxy(t)
 	var patches atomic.Int32
 	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
 		if r.Method == http.MethodPatch && patches.Add(1) == 2 {
@@ -100,11 +112,7 @@ func TestStreamResumesAFailedChunk(t *testing.T) {
 	})
 	repoURL := proxy.URL() + "/v2/stream/resumed"
 	data, desc := randomBlob(4 << 20)
-	tail := newTail(t)
-	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 1<<20, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tail := startStream(t, repoURL, 1<<20, 2)
 	tail.Write(data)
 	tail.Close(nil)
 	if err := s.Finish(desc); err != nil {
@@ -124,8 +132,7 @@ func TestStreamResumesAFailedChunk(t *testing.T) {
 // A first chunk that never reached the registry is sent again from byte 0:
 // Distribution describes an empty session as "Range: 0-0".
 func TestStreamResumesAnEmptySession(t *testing.T) {
-	reg := registrytest.Start(t)
-	proxy := reg.CountingProxy(t)
+	proxy := startProxy(t)
 	var patches atomic.Int32
 	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
 		if r.Method == http.MethodPatch && patches.Add(1) == 1 {
@@ -135,13 +142,9 @@ func TestStreamResumesAnEmptySession(t *testing.T) {
 	})
 	repoURL := proxy.URL() + "/v2/stream/empty"
 	data, desc := randomBlob(1 << 20)
-	tail := newTail(t)
+	s, tail := startStream(t, repoURL, 256<<10, 2)
 	tail.Write(data)
 	tail.Close(nil)
-	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 256<<10, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := s.Finish(desc); err != nil {
 		t.Fatal(err)
 	}
@@ -154,8 +157,7 @@ func TestStreamResumesAnEmptySession(t *testing.T) {
 // location (Distribution refuses a DELETE that names an older offset):
 // the registry no longer knows the upload.
 func TestStreamAbortDropsTheSession(t *testing.T) {
-	reg := registrytest.Start(t)
-	proxy := reg.CountingProxy(t)
+	proxy := startProxy(t)
 	var deleted atomic.Int32
 	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
 		if r.Method == http.MethodDelete {
@@ -165,11 +167,7 @@ func TestStreamAbortDropsTheSession(t *testing.T) {
 	})
 	repoURL := proxy.URL() + "/v2/stream/aborted"
 	data, _ := randomBlob(1 << 20)
-	tail := newTail(t)
-	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 256<<10, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tail := startStream(t, repoURL, 256<<10, 0)
 	tail.Write(data)
 	if !waitFor(func() bool { return proxy.Stats().UploadBytes >= 512<<10 }) {
 		t.Fatal("no chunk reached the registry")
@@ -178,7 +176,7 @@ func TestStreamAbortDropsTheSession(t *testing.T) {
 	if deleted.Load() == 0 {
 		t.Fatal("the session was not DELETEd")
 	}
-	resp, err := http.Get(s.session)
+	resp, err := http.Get(s.loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,8 +190,7 @@ func TestStreamAbortDropsTheSession(t *testing.T) {
 // is not sent it again: the upload fails at once, for the caller to send
 // the blob some other way.
 func TestStreamStopsAtARefusal(t *testing.T) {
-	reg := registrytest.Start(t)
-	proxy := reg.CountingProxy(t)
+	proxy := startProxy(t)
 	var patches atomic.Int32
 	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
 		if r.Method == http.MethodPatch {
@@ -203,11 +200,7 @@ func TestStreamStopsAtARefusal(t *testing.T) {
 		return nil
 	})
 	data, desc := randomBlob(1 << 20)
-	tail := newTail(t)
-	s, err := StartStream(context.Background(), http.DefaultClient, proxy.URL()+"/v2/stream/refused", tail, 256<<10, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tail := startStream(t, proxy.URL()+"/v2/stream/refused", 256<<10, 5)
 	tail.Write(data)
 	tail.Close(nil)
 	if err := s.Finish(desc); err == nil {
@@ -221,8 +214,7 @@ func TestStreamStopsAtARefusal(t *testing.T) {
 // Finish with a descriptor the bytes do not match fails, the session is
 // dropped, and the registry does not hold the blob.
 func TestStreamRefusesWhatDoesNotMatch(t *testing.T) {
-	reg := registrytest.Start(t)
-	proxy := reg.CountingProxy(t)
+	proxy := startProxy(t)
 	var deletes atomic.Int32
 	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
 		if r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/blobs/uploads/") {
@@ -240,11 +232,7 @@ func TestStreamRefusesWhatDoesNotMatch(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			deletes.Store(0)
-			tail := newTail(t)
-			s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 256<<10, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, tail := startStream(t, repoURL, 256<<10, 0)
 			tail.Write(data)
 			tail.Close(nil)
 			if err := s.Finish(wrong); err == nil {
@@ -264,8 +252,7 @@ func TestStreamRefusesWhatDoesNotMatch(t *testing.T) {
 // byte goes there, chunked or streamed (as oras-go refuses it for its own
 // uploads).
 func TestUploadStaysOnTheRegistry(t *testing.T) {
-	reg := registrytest.Start(t)
-	proxy := reg.CountingProxy(t)
+	proxy := startProxy(t)
 	var asked atomic.Int32
 	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		asked.Add(1)
