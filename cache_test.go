@@ -162,3 +162,53 @@ func TestCorruptedCacheIsRefetched(t *testing.T) {
 	must(t, err)
 	compareTrees(t, src, dst)
 }
+
+// A pull into an empty directory checks only the layer's digest, at its
+// end: cached bytes that went bad are caught there, dropped, and the pull
+// starts again from the registry rather than failing.
+func TestCorruptedPartialCacheIsPulledAgain(t *testing.T) {
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ctx := context.Background()
+	src, _, big := cacheTree(t)
+	cacheDir := t.TempDir()
+	c := newClient(t, blobber.WithCache(cacheDir))
+	ref := proxy.Host() + "/cache/partial:v1"
+	desc, err := c.Push(ctx, ref, os.DirFS(src))
+	must(t, err)
+	if got := catFile(t, c, ref, "big.bin"); !bytes.Equal(got, big) {
+		t.Fatal("cat of big.bin differs")
+	}
+	parts, _ := filepath.Glob(filepath.Join(cacheDir, "partial", "sha256", "*.data"))
+	if len(parts) != 1 {
+		t.Fatalf("after a cat, want one partial entry in the cache, got %v", parts)
+	}
+	// One byte in the middle of big.bin's stored (incompressible) bytes:
+	// it still inflates, to a wrong byte.
+	data, err := os.ReadFile(parts[0])
+	must(t, err)
+	data[len(data)/2] ^= 0xff
+	must(t, os.WriteFile(parts[0], data, 0o600))
+
+	proxy.Reset()
+	dst := filepath.Join(t.TempDir(), "out")
+	got, err := c.Pull(ctx, ref, dst)
+	must(t, err)
+	if got.Digest != desc.Digest {
+		t.Fatalf("pulled %s, pushed %s", got.Digest, desc.Digest)
+	}
+	compareTrees(t, src, dst)
+	if s := proxy.Stats(); s.BlobBytes < int64(len(data))/2 {
+		t.Fatalf("the pull fetched %d bytes: it did not fetch the layer again", s.BlobBytes)
+	}
+
+	// The cache holds the verified layer now: a second pull fetches nothing.
+	proxy.Reset()
+	again := filepath.Join(t.TempDir(), "again")
+	_, err = c.Pull(ctx, ref, again)
+	must(t, err)
+	compareTrees(t, src, again)
+	if s := proxy.Stats(); s.BlobRequests != 0 {
+		t.Fatalf("second pull made %d blob requests", s.BlobRequests)
+	}
+}

@@ -8,6 +8,6 @@
 //
 // Every byte from a registry is checked against a digest before it is used:
 // the manifest against its digest, the TOC against the manifest's
-// annotation, each chunk against the TOC, and a whole pulled blob against
-// the manifest.
+// annotation, each chunk read from an [Image] against the TOC, and a whole
+// pulled blob against the manifest before its files appear.
 package blobber

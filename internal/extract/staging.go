@@ -17,6 +17,10 @@ import (
 // a name the artifact gave; a target that already holds files takes the
 // per-file path (temporary name, then an atomic install).
 
+// Staged reports whether this extraction is staged: then nothing it writes
+// appears under a name the artifact gave before Commit.
+func (d *Dir) Staged() bool { return d.staged }
+
 // isEmptyDir reports whether the directory root has no entries.
 func isEmptyDir(root *os.Root) (bool, error) {
 	f, err := root.Open(".")

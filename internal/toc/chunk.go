@@ -36,10 +36,25 @@ func (ix *Index) Need(c Chunk) int64 {
 }
 
 // Decode decompresses a chunk from its member's compressed bytes (which
-// start at c.Offset and may run past c.End) and verifies it. Only the
-// chunk's declared size is decompressed, so a member that inflates to more
-// costs nothing.
+// start at c.Offset and may run past c.End) and verifies it against its
+// digest. Only the chunk's declared size is decompressed, so a member that
+// inflates to more costs nothing.
 func (ix *Index) Decode(compressed []byte, c Chunk, dst []byte) ([]byte, error) {
+	dst, err := ix.Inflate(compressed, c, dst)
+	if err != nil {
+		return nil, err
+	}
+	if got := sha256.Sum256(dst); got != c.SHA256 {
+		return nil, fmt.Errorf("chunk at %d is %s, the TOC says %s: %w", c.Offset, digest.NewDigestFromBytes(digest.SHA256, got[:]), c.Digest(), ErrDigestMismatch)
+	}
+	return dst, nil
+}
+
+// Inflate is Decode without the digest check, for a caller that checks
+// the compressed bytes against a digest (the whole layer's) before it
+// trusts anything inflated from them. Bytes that do not decompress still
+// fail with ErrDigestMismatch.
+func (ix *Index) Inflate(compressed []byte, c Chunk, dst []byte) ([]byte, error) {
 	if int64(cap(dst)) < c.Size {
 		dst = make([]byte, c.Size)
 	}
@@ -56,9 +71,6 @@ func (ix *Index) Decode(compressed []byte, c Chunk, dst []byte) ([]byte, error) 
 	}
 	if _, err := io.ReadFull(zr, dst); err != nil {
 		return nil, fmt.Errorf("chunk at %d: %w: %v", c.Offset, ErrDigestMismatch, err)
-	}
-	if got := sha256.Sum256(dst); got != c.SHA256 {
-		return nil, fmt.Errorf("chunk at %d is %s, the TOC says %s: %w", c.Offset, digest.NewDigestFromBytes(digest.SHA256, got[:]), c.Digest(), ErrDigestMismatch)
 	}
 	return dst, nil
 }
