@@ -11,6 +11,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	ta "github.com/blobber-dev/blobber/internal/testartifact"
 )
 
 // cacheTree has a 4 KiB text file and an 8 MiB random one (two chunks).
@@ -164,8 +165,9 @@ func TestCorruptedCacheIsRefetched(t *testing.T) {
 }
 
 // A pull into an empty directory checks only the layer's digest, at its
-// end: cached bytes that went bad are caught there, dropped, and the pull
-// starts again from the registry rather than failing.
+// end (and the CRC-32 of gzip members): cached bytes that went bad where
+// only the digest sees it are caught there, dropped, and the pull starts
+// again from the registry rather than failing.
 func TestCorruptedPartialCacheIsPulledAgain(t *testing.T) {
 	reg := registrytest.Start(t)
 	proxy := reg.CountingProxy(t)
@@ -183,11 +185,22 @@ func TestCorruptedPartialCacheIsPulledAgain(t *testing.T) {
 	if len(parts) != 1 {
 		t.Fatalf("after a cat, want one partial entry in the cache, got %v", parts)
 	}
-	// One byte in the middle of big.bin's stored (incompressible) bytes:
-	// it still inflates, to a wrong byte.
+	// The MTIME in the gzip header of big.bin's second chunk: a byte that
+	// decoding ignores, so only the layer's digest can tell.
 	data, err := os.ReadFile(parts[0])
 	must(t, err)
-	data[len(data)/2] ^= 0xff
+	toc, _, err := ta.ReadTOC(data) // the cached tail holds footer and TOC
+	must(t, err)
+	member := int64(-1)
+	for _, e := range toc.Entries {
+		if e.Name == "big.bin" && e.Type == "chunk" {
+			member = e.Offset
+		}
+	}
+	if member < 0 || data[member] != 0x1f || data[member+1] != 0x8b {
+		t.Fatalf("no gzip member for big.bin's second chunk at %d", member)
+	}
+	data[member+4] ^= 0xff
 	must(t, os.WriteFile(parts[0], data, 0o600))
 
 	proxy.Reset()

@@ -1,0 +1,108 @@
+package inflate
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"testing"
+
+	kgzip "github.com/klauspost/compress/gzip"
+)
+
+func gzipMember(t *testing.T, data []byte, hdr gzip.Header) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Header = hdr
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestGunzip(t *testing.T) {
+	data := samples()["text"][:100<<10]
+	headers := map[string]gzip.Header{
+		"plain":        {},
+		"name-comment": {Name: "file.txt", Comment: "a comment"},
+		"extra":        {Extra: []byte("some extra field")},
+	}
+	for name, hdr := range headers {
+		t.Run(name, func(t *testing.T) {
+			src := gzipMember(t, data, hdr)
+			// Room past the data: the member ends inside it and is checked.
+			buf := make([]byte, len(data)+100)
+			checked, err := Gunzip(buf, len(data), src)
+			if err != nil || !checked || !bytes.Equal(buf[:len(data)], data) {
+				t.Fatalf("checked=%v err=%v", checked, err)
+			}
+			// A chunk that is the start of its member: not checked, right.
+			buf = make([]byte, 4096)
+			checked, err = Gunzip(buf, 4096, src)
+			if err != nil || checked || !bytes.Equal(buf, data[:4096]) {
+				t.Fatalf("prefix: checked=%v err=%v", checked, err)
+			}
+			// The trailer cut off (the caller bounds what it fetches).
+			buf = make([]byte, len(data)+100)
+			if checked, err := Gunzip(buf, len(data), src[:len(src)-3]); err != nil || checked {
+				t.Fatalf("no trailer: checked=%v err=%v", checked, err)
+			}
+			// Less data than wanted.
+			if _, err := Gunzip(make([]byte, len(data)+100), len(data)+1, src); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("short member: %v", err)
+			}
+		})
+	}
+}
+
+// A wrong CRC-32 or length in the trailer fails the chunk: the decoder's
+// own output is what it checks.
+func TestGunzipTrailerMismatch(t *testing.T) {
+	data := samples()["text"][:10<<10]
+	for _, at := range []int{8, 7, 4, 1} { // CRC-32's first and last byte, ISIZE's
+		src := gzipMember(t, data, gzip.Header{})
+		src[len(src)-at] ^= 0x01
+		if _, err := Gunzip(make([]byte, len(data)+100), len(data), src); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("trailer byte -%d flipped: %v", at, err)
+		}
+	}
+}
+
+func TestGunzipBadHeader(t *testing.T) {
+	src := gzipMember(t, []byte("hello"), gzip.Header{Name: "n"})
+	for i, edit := range []func([]byte) []byte{
+		func(b []byte) []byte { b[0] = 0; return b },     // magic
+		func(b []byte) []byte { b[2] = 7; return b },     // method
+		func(b []byte) []byte { b[3] |= 0x80; return b }, // reserved flag
+		func(b []byte) []byte { return b[:9] },           // short header
+		func(b []byte) []byte { return b[:11] },          // name never ends
+	} {
+		if _, err := Gunzip(make([]byte, 10), 5, edit(bytes.Clone(src))); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("edit %d: %v", i, err)
+		}
+	}
+}
+
+// What klauspost's writer makes, as blobber's builder does, with a header
+// CRC (FHCRC) too.
+func TestGunzipKlauspost(t *testing.T) {
+	data := samples()["mixed"]
+	var buf bytes.Buffer
+	w, _ := kgzip.NewWriterLevel(&buf, kgzip.DefaultCompression)
+	w.Write(data)
+	w.Close()
+	src := buf.Bytes()
+	out := make([]byte, len(data)+10)
+	if checked, err := Gunzip(out, len(data), src); err != nil || !checked || !bytes.Equal(out[:len(data)], data) {
+		t.Fatalf("checked=%v err=%v", checked, err)
+	}
+	hcrc := append(append([]byte{}, src[:10]...), 0xaa, 0xbb)
+	hcrc[3] |= 1 << 1
+	hcrc = append(hcrc, src[10:]...)
+	if checked, err := Gunzip(out, len(data), hcrc); err != nil || !checked {
+		t.Fatalf("with FHCRC: checked=%v err=%v", checked, err)
+	}
+}

@@ -1,0 +1,183 @@
+package inflate
+
+import (
+	"bytes"
+	"compress/flate"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	kflate "github.com/klauspost/compress/flate"
+)
+
+// samples are inputs of the kinds a layer holds: log-like text, random
+// bytes (stored blocks), long runs (overlapping matches), and mixes.
+func samples() map[string][]byte {
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := make([]byte, 300<<10)
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	var text bytes.Buffer
+	for i := 0; text.Len() < 1<<20; i++ {
+		fmt.Fprintf(&text, "2026-11-27T12:%02d:%02d.%03dZ level=info msg=\"request done\" path=/v2/items/%d status=%d bytes=%d\n",
+			i%60, (i/60)%60, i%1000, rng.IntN(5000), []int{200, 200, 200, 404, 500}[rng.IntN(5)], rng.IntN(1<<20))
+	}
+	runs := append(bytes.Repeat([]byte{'a'}, 70000), bytes.Repeat([]byte("xy"), 40000)...)
+	mixed := append(append(append([]byte{}, text.Bytes()[:200<<10]...), random[:100<<10]...), runs...)
+	return map[string][]byte{
+		"empty": {}, "one": {'x'}, "text": text.Bytes(), "random": random, "runs": runs, "mixed": mixed,
+	}
+}
+
+type compressor struct {
+	name  string
+	write func(w io.Writer, level int) (io.WriteCloser, error)
+}
+
+var compressors = []compressor{
+	{"stdlib", func(w io.Writer, level int) (io.WriteCloser, error) { return flate.NewWriter(w, level) }},
+	{"klauspost", func(w io.Writer, level int) (io.WriteCloser, error) { return kflate.NewWriter(w, level) }},
+}
+
+func deflate(t testing.TB, c compressor, level int, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := c.write(&buf, level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestInflateRoundTrip(t *testing.T) {
+	for name, data := range samples() {
+		for _, c := range compressors {
+			for _, level := range []int{flate.NoCompression, flate.BestSpeed, 5, flate.BestCompression, flate.HuffmanOnly} {
+				t.Run(fmt.Sprintf("%s/%s/%d", name, c.name, level), func(t *testing.T) {
+					src := deflate(t, c, level, data)
+					// Trailing bytes are not part of the stream.
+					src = append(src, 0xde, 0xad)
+					dst := make([]byte, len(data))
+					n, end, err := Inflate(dst, src)
+					if err != nil || n != len(data) || !bytes.Equal(dst, data) {
+						t.Fatalf("Inflate: n=%d err=%v, equal=%v", n, err, bytes.Equal(dst[:n], data))
+					}
+					if end != len(src)-2 {
+						t.Fatalf("stream ends at %d, Inflate says %d", len(src)-2, end)
+					}
+					// A buffer shorter than the data: filled, and the
+					// stream not reported as ended.
+					if len(data) > 10 {
+						short := make([]byte, len(data)-7)
+						n, end, err := Inflate(short, src)
+						if err != nil || n != len(short) || end != -1 || !bytes.Equal(short, data[:len(short)]) {
+							t.Fatalf("short buffer: n=%d end=%d err=%v", n, end, err)
+						}
+					}
+					// A longer one: the stream ends inside it.
+					long := make([]byte, len(data)+100)
+					if n, end, err := Inflate(long, src); err != nil || n != len(data) || end != len(src)-2 {
+						t.Fatalf("long buffer: n=%d end=%d err=%v", n, end, err)
+					}
+					// Truncated input is an error, wherever it is cut.
+					for _, cut := range []int{1, 2, len(src) / 2, len(src) - 3} {
+						if cut >= len(src)-2 || cut < 0 {
+							continue
+						}
+						if n, _, err := Inflate(make([]byte, len(data)), src[:cut]); err == nil && n == len(data) && len(data) > 0 {
+							t.Fatalf("input cut at %d of %d decoded whole", cut, len(src)-2)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// The fixed and dynamic blocks flate writers emit do not use every corner
+// of the format; the fuzzer does, against compress/flate.
+func FuzzInflate(f *testing.F) {
+	for _, data := range samples() {
+		if len(data) > 4096 {
+			data = data[:4096]
+		}
+		for _, c := range compressors {
+			for _, level := range []int{0, 1, 9, -2} {
+				f.Add(deflate(f, c, level, data), uint16(len(data)))
+			}
+		}
+	}
+	f.Add([]byte{0x03, 0x00}, uint16(0))
+	f.Add([]byte{0x01, 0x00, 0x00, 0xff, 0xff}, uint16(1))
+	f.Fuzz(func(t *testing.T, src []byte, size uint16) {
+		dst := make([]byte, size)
+		n, end, err := Inflate(dst, src)
+		ref := make([]byte, size)
+		m, rerr := io.ReadFull(flate.NewReader(bytes.NewReader(src)), ref)
+		switch {
+		case err != nil && rerr == nil && n == int(size):
+			// The buffer filled, then what follows is corrupt: Inflate
+			// reads on to find the stream's end, compress/flate stops.
+			if !bytes.Equal(dst, ref) {
+				t.Fatal("Inflate filled the buffer with other bytes than compress/flate")
+			}
+		case err != nil:
+			if rerr == nil {
+				t.Fatalf("Inflate failed (%v) where compress/flate read %d bytes", err, m)
+			}
+		case end < 0:
+			if n != int(size) {
+				t.Fatalf("Inflate wrote %d of %d bytes without an error or the stream's end", n, size)
+			}
+			if rerr != nil || !bytes.Equal(dst, ref) {
+				t.Fatalf("Inflate filled the buffer; compress/flate: %d bytes, %v; equal %v", m, rerr, bytes.Equal(dst, ref))
+			}
+		default:
+			if end > len(src) {
+				t.Fatalf("stream end %d past the input's %d bytes", end, len(src))
+			}
+			if m != n || !bytes.Equal(dst[:n], ref[:m]) {
+				t.Fatalf("Inflate: %d bytes and the end; compress/flate: %d bytes (%v)", n, m, rerr)
+			}
+			if n < int(size) && !errors.Is(rerr, io.ErrUnexpectedEOF) && !errors.Is(rerr, io.EOF) {
+				t.Fatalf("Inflate found the end after %d bytes; compress/flate: %v", n, rerr)
+			}
+		}
+	})
+}
+
+func BenchmarkInflate(b *testing.B) {
+	for _, name := range []string{"text", "random", "mixed", "runs"} {
+		data := samples()[name]
+		src := deflate(b, compressors[1], flate.DefaultCompression, data)
+		b.Run(name+"/inflate", func(b *testing.B) {
+			dst := make([]byte, len(data))
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, _, err := Inflate(dst, src); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/klauspost", func(b *testing.B) {
+			dst := make([]byte, len(data))
+			b.SetBytes(int64(len(data)))
+			r := kflate.NewReader(bytes.NewReader(src))
+			for b.Loop() {
+				r.(kflate.Resetter).Reset(bytes.NewReader(src), nil)
+				if _, err := io.ReadFull(r, dst); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
