@@ -326,6 +326,9 @@ func (p *puller) decode(compressed []byte, c toc.Chunk, dst []byte) ([]byte, err
 func (p *puller) write(r chunkRef, data []byte) error {
 	e, pf := r.e, r.file
 	create := func() (*extract.File, error) { return p.dir.CreateFile(e.Name, e.Mode, e.Size, e.ModTime) }
+	if pf == nil && r.c.FileOffset == 0 && int64(len(data)) == e.Size {
+		return p.dir.WriteFile(e.Name, e.Mode, data, e.ModTime)
+	}
 	if pf == nil {
 		f, err := create()
 		if err != nil {

@@ -47,6 +47,7 @@ func (d *Dir) Commit() error {
 }
 
 func (d *Dir) finish() error {
+	d.dirs.closeAll()
 	for _, name := range sortedKeys(d.entries) {
 		if d.entries[name] != kindSymlink {
 			continue
@@ -124,6 +125,7 @@ func (d *Dir) Abort() error {
 
 func (d *Dir) abortLocked() error {
 	d.state = aborted
+	d.dirs.closeAll()
 	var errs []error
 	for f := range d.open {
 		errs = append(errs, f.discardLocked())

@@ -78,6 +78,7 @@ type Dir struct {
 	staging string
 	moved   []string
 	staged  bool // the extraction went through a staging directory
+	dirs    dirHandles
 
 	// noHardLinks makes install take its paths for file systems without
 	// hard links; only tests set it.

@@ -713,6 +713,54 @@ func TestConcurrent(t *testing.T) {
 	noTemps(t, dir)
 }
 
+// Files in more directories than dirHandles keeps open, from several
+// goroutines: handles are closed while others may be using them.
+func TestStagedManyDirectories(t *testing.T) {
+	d, dir := open(t, Options{})
+	if !d.Staged() {
+		t.Fatal("an extraction into a new directory is not staged")
+	}
+	const workers, dirs, perDir = 4, 3 * maxDirHandles, 4
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*dirs*perDir)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range dirs * perDir {
+				// Each worker walks the directories in its own order.
+				name := fmt.Sprintf("d%03d/sub/f%d-%d", (i*(w+1)+w)%dirs, w, i)
+				if err := d.WriteFile(name, 0o640, []byte(name), time.Time{}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	mk(t, d.Commit())
+	n := 0
+	for w := range workers {
+		for i := range dirs * perDir {
+			name := fmt.Sprintf("d%03d/sub/f%d-%d", (i*(w+1)+w)%dirs, w, i)
+			fi, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(filepath.Join(dir, name))
+			if string(b) != name || fi.Mode().Perm() != 0o640 {
+				t.Errorf("%s: %q, mode %v", name, b, fi.Mode())
+			}
+			n++
+		}
+	}
+	if n != workers*dirs*perDir {
+		t.Errorf("checked %d files", n)
+	}
+	noTemps(t, dir)
+}
+
 func TestWriteBounds(t *testing.T) {
 	d, _ := open(t, Options{})
 	f, err := d.CreateFile("f", 0o644, 4, time.Time{})

@@ -32,6 +32,23 @@ type File struct {
 // directories. The content must then be written with WriteAt, within size
 // bytes, and the file finished with Commit or Discard.
 func (d *Dir) CreateFile(name string, mode fs.FileMode, size int64, modTime time.Time) (*File, error) {
+	return d.createFile(name, mode, size, modTime, true)
+}
+
+// WriteFile writes the regular file name whole, with data as its content:
+// CreateFile, WriteAt and Commit in one, without sizing the file first.
+func (d *Dir) WriteFile(name string, mode fs.FileMode, data []byte, modTime time.Time) error {
+	f, err := d.createFile(name, mode, int64(len(data)), modTime, false)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return errors.Join(err, f.Discard())
+	}
+	return f.Commit()
+}
+
+func (d *Dir) createFile(name string, mode fs.FileMode, size int64, modTime time.Time, truncate bool) (*File, error) {
 	if err := d.begin(); err != nil {
 		return nil, err
 	}
@@ -54,7 +71,7 @@ func (d *Dir) CreateFile(name string, mode fs.FileMode, size int64, modTime time
 	var osf *os.File
 	tmp, direct := clean, d.staging != ""
 	if direct {
-		osf, err = d.root.OpenFile(clean, flags, perm)
+		osf, err = d.createNew(clean)
 		err = twiceErr(clean, err)
 	} else if err = d.precheck(clean); err == nil {
 		tmp, err = withTempName(clean, func(tmp string) error {
@@ -66,10 +83,12 @@ func (d *Dir) CreateFile(name string, mode fs.FileMode, size int64, modTime time
 	if err != nil {
 		return nil, err
 	}
-	if err := osf.Truncate(size); err != nil {
-		osf.Close()
-		_ = d.root.Remove(tmp)
-		return nil, err
+	if truncate {
+		if err := osf.Truncate(size); err != nil {
+			osf.Close()
+			_ = d.root.Remove(tmp)
+			return nil, err
+		}
 	}
 	f := &File{d: d, name: clean, tmp: tmp, mode: sanitizeMode(mode), size: size, modTime: modTime, f: osf, direct: direct}
 	d.mu.Lock()

@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
+	"sync"
 )
 
 // ErrCorrupt is input that is not a valid deflate stream or gzip member,
@@ -204,6 +205,10 @@ type decoder struct {
 	lit, dist, lens []uint32 // dynamic tables, reused
 }
 
+// decoders recycles decoders, for their tables: a pull inflates a chunk
+// per small file, each with tables of its own.
+var decoders sync.Pool
+
 // refill loads at least 48 bits when the input has them, else pads with
 // zeros (counted in over).
 func (d *decoder) refill() {
@@ -254,7 +259,12 @@ func (d *decoder) symbol(t []uint32, pbits uint) uint32 {
 // byte (else -1). A match may not reach before the start of dst: a stream
 // that needs a preset dictionary is corrupt here.
 func Inflate(dst, src []byte) (n, end int, err error) {
-	d := decoder{src: src}
+	d, _ := decoders.Get().(*decoder)
+	if d == nil {
+		d = new(decoder)
+	}
+	defer func() { d.src = nil; decoders.Put(d) }()
+	d.src, d.pos, d.bits, d.nbits, d.over = src, 0, 0, 0, 0
 	out := 0
 	for {
 		final := d.take(1)
