@@ -65,11 +65,15 @@ func skipHeader(src []byte) (int, bool) {
 			}
 		}
 	}
-	if flags&fhcrc != 0 {
-		pos += 2
-	}
 	if pos > len(src) {
 		return 0, false
+	}
+	if flags&fhcrc != 0 {
+		// The low 16 bits of the CRC-32 of the header so far.
+		if pos+2 > len(src) || binary.LittleEndian.Uint16(src[pos:]) != uint16(crc32.ChecksumIEEE(src[:pos])) {
+			return 0, false
+		}
+		pos += 2
 	}
 	return pos, true
 }

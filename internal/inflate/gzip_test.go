@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"hash/crc32"
+	"io"
 	"testing"
 
 	kgzip "github.com/klauspost/compress/gzip"
@@ -99,10 +101,53 @@ func TestGunzipKlauspost(t *testing.T) {
 	if checked, err := Gunzip(out, len(data), src); err != nil || !checked || !bytes.Equal(out[:len(data)], data) {
 		t.Fatalf("checked=%v err=%v", checked, err)
 	}
-	hcrc := append(append([]byte{}, src[:10]...), 0xaa, 0xbb)
+	hcrc := append([]byte{}, src[:10]...)
 	hcrc[3] |= 1 << 1
-	hcrc = append(hcrc, src[10:]...)
+	sum := crc32.ChecksumIEEE(hcrc)
+	hcrc = append(append(hcrc, byte(sum), byte(sum>>8)), src[10:]...)
 	if checked, err := Gunzip(out, len(data), hcrc); err != nil || !checked {
 		t.Fatalf("with FHCRC: checked=%v err=%v", checked, err)
 	}
+	hcrc[10] ^= 1
+	if _, err := Gunzip(out, len(data), hcrc); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("wrong FHCRC: %v", err)
+	}
+}
+
+// Whatever the member, Gunzip must not panic; what it returns, checked or
+// not, must be what compress/gzip reads from the same member.
+func FuzzGunzip(f *testing.F) {
+	for _, data := range [][]byte{nil, []byte("hello, hello, hello"), samples()["text"][:3000]} {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Name = "n"
+		w.Write(data)
+		w.Close()
+		f.Add(buf.Bytes(), uint16(len(data)), uint16(64))
+	}
+	f.Fuzz(func(t *testing.T, src []byte, size, slack uint16) {
+		buf := make([]byte, int(size)+int(slack))
+		checked, err := Gunzip(buf, int(size), src)
+		if err != nil {
+			return
+		}
+		zr, zerr := gzip.NewReader(bytes.NewReader(src))
+		if zerr != nil {
+			t.Fatalf("Gunzip accepted a header compress/gzip refuses: %v", zerr)
+		}
+		zr.Multistream(false)
+		ref := make([]byte, size)
+		if _, rerr := io.ReadFull(zr, ref); rerr != nil {
+			t.Fatalf("Gunzip decoded %d bytes where compress/gzip fails: %v", size, rerr)
+		}
+		if !bytes.Equal(buf[:size], ref) {
+			t.Fatal("Gunzip and compress/gzip decode different bytes")
+		}
+		if checked {
+			// compress/gzip checks the same trailer at the member's end.
+			if _, rerr := io.Copy(io.Discard, zr); rerr != nil {
+				t.Fatalf("Gunzip checked a member that compress/gzip refuses: %v", rerr)
+			}
+		}
+	})
 }

@@ -97,7 +97,7 @@ type dataset struct {
 	bytes    int64
 	catSmall string            // the file nearest 4 KiB, "" if none is within 1–16 KiB
 	catBig   string            // the biggest file (large only)
-	sums     map[string]string // sha256 of a few files, checked after each pull
+	sums     map[string]string // sha256 of the files checked after each pull
 }
 
 // generated reports whether dataDir holds a complete copy of spec.
@@ -161,9 +161,15 @@ func scanDataset(spec datasetSpec, dir string) (*dataset, error) {
 			ds.catBig = name
 		}
 	}
-	sample := []string{names[0], names[len(names)/2], names[len(names)-1], ds.catBig}
-	if ds.catSmall != "" {
-		sample = append(sample, ds.catSmall)
+	// Every file of the full datasets, so that each pull is checked byte
+	// for byte; a few of the scale ones, whose trees are too big to hash
+	// after every pull.
+	sample := names
+	if spec.scale {
+		sample = []string{names[0], names[len(names)/2], names[len(names)-1], ds.catBig}
+		if ds.catSmall != "" {
+			sample = append(sample, ds.catSmall)
+		}
 	}
 	for _, name := range sample {
 		sum, err := fileSHA256(filepath.Join(dir, filepath.FromSlash(name)))

@@ -115,21 +115,48 @@ func (b *bench) measure(fn func() (usage, error)) (sample, error) {
 // verifies the outcome.
 func (b *bench) repeat(ds *dataset, job, tool string, size int64, once func(run int) (sample, error)) *result {
 	res := &result{job: job, tool: tool, size: size}
-	for run := 1; run <= b.runs; run++ {
+	for run := 1; run <= b.runs && res.err == nil; run++ {
 		s, err := once(run)
-		if err != nil {
-			res.err = err
-			msg := fmt.Sprintf("%s / %s / %s (run %d): %v", ds.name, tool, job, run, err)
-			b.failures = append(b.failures, msg)
-			logf("FAIL: %s", msg)
-			return res
-		}
-		res.samples = append(res.samples, s)
-		logf("%-5s %-6s %-20s run %d/%d: %8s  cpu %8s  %4d req  %8s  rss %8s  others' cpu %s", ds.name, tool, job, run, b.runs,
-			fmtDuration(s.wall), fmtDuration(s.cpu), s.stats.Requests, fmtBytes(s.stats.BlobBytes+s.stats.UploadBytes),
-			fmtBytes(s.rss*1024), fmtDuration(s.others))
+		b.record(ds, res, run, s, err)
 	}
 	return res
+}
+
+// interleave runs job b.runs times for each tool, run by run: each run
+// goes to every tool in turn, starting with a different one each time, so
+// that a machine whose speed drifts over minutes (as a VM's does) weighs
+// on every tool's figures alike. A tool whose run fails is not run again.
+func (b *bench) interleave(ds *dataset, job string, tools []*tool, size int64, once func(t *tool, run int) (sample, error)) []*result {
+	res := make([]*result, len(tools))
+	for i, t := range tools {
+		res[i] = &result{job: job, tool: t.name, size: size}
+	}
+	for run := 1; run <= b.runs; run++ {
+		for k := range tools {
+			i := (k + run - 1) % len(tools)
+			if res[i].err != nil {
+				continue
+			}
+			s, err := once(tools[i], run)
+			b.record(ds, res[i], run, s, err)
+		}
+	}
+	return res
+}
+
+// record adds the outcome of one run to res, and logs it.
+func (b *bench) record(ds *dataset, res *result, run int, s sample, err error) {
+	if err != nil {
+		res.err = err
+		msg := fmt.Sprintf("%s / %s / %s (run %d): %v", ds.name, res.tool, res.job, run, err)
+		b.failures = append(b.failures, msg)
+		logf("FAIL: %s", msg)
+		return
+	}
+	res.samples = append(res.samples, s)
+	logf("%-5s %-6s %-20s run %d/%d: %8s  cpu %8s  %4d req  %8s  rss %8s  others' cpu %s", ds.name, res.tool, res.job, run, b.runs,
+		fmtDuration(s.wall), fmtDuration(s.cpu), s.stats.Requests, fmtBytes(s.stats.BlobBytes+s.stats.UploadBytes),
+		fmtBytes(s.rss*1024), fmtDuration(s.others))
 }
 
 // command runs tool t under rsswrap, which measures its peak RSS.
@@ -161,20 +188,55 @@ func (b *bench) ref(ds *dataset, tool, job string, run int) string {
 	return fmt.Sprintf("%s/bench/%s/%s-%s-%d:v1", b.host, ds.name, tool, job, run)
 }
 
-// runDataset runs every job on ds for every installed tool.
+// runDataset runs every job on ds for every installed tool. The jobs the
+// peers share (push, pull, re-push) are interleaved across the tools;
+// blobber's own jobs run between and after them, in jobsFor's order.
 func (b *bench) runDataset(ds *dataset, toolNames []string) []*result {
 	var results []*result
+	var tools []*tool
 	for _, name := range toolNames {
-		t := b.tools[name]
-		if t == nil {
-			for _, job := range jobsFor(ds) {
-				if name == "blobber" || !blobberOnly(job) {
-					results = append(results, &result{job: job, tool: name, note: "not installed"})
-				}
-			}
+		if t := b.tools[name]; t != nil {
+			tools = append(tools, t)
 			continue
 		}
-		results = append(results, b.runTool(ds, t)...)
+		for _, job := range jobsFor(ds) {
+			if name == "blobber" || !blobberOnly(job) {
+				results = append(results, &result{job: job, tool: name, note: "not installed"})
+			}
+		}
+	}
+	// Every push goes to a fresh repository; the last one is read back.
+	refs := map[string]string{}
+	pushes := b.interleave(ds, jobPush, tools, ds.bytes, func(t *tool, run int) (sample, error) {
+		refs[t.name] = b.ref(ds, t.name, "push", run)
+		return b.push(ds, t, refs[t.name], nil)
+	})
+	results = append(results, pushes...)
+	var pushed []*tool
+	for i, t := range tools {
+		if pushes[i].err == nil {
+			pushed = append(pushed, t)
+			continue
+		}
+		for _, job := range jobsFor(ds)[1:] {
+			if t.name == "blobber" || !blobberOnly(job) {
+				results = append(results, &result{job: job, tool: t.name, note: "push failed"})
+			}
+		}
+	}
+	results = append(results, b.interleave(ds, jobPull, pushed, ds.bytes, func(t *tool, run int) (sample, error) {
+		return b.pull(ds, t, refs[t.name], run)
+	})...)
+	jobs := jobsFor(ds)[2:] // after push and pull
+	repush := slices.Index(jobs, jobRepush)
+	for _, t := range pushed {
+		results = append(results, b.runOwn(ds, t, refs[t.name], jobs[:repush])...)
+	}
+	results = append(results, b.interleave(ds, jobRepush, pushed, ds.bytes, func(t *tool, _ int) (sample, error) {
+		return b.push(ds, t, refs[t.name], nil)
+	})...)
+	for _, t := range pushed {
+		results = append(results, b.runOwn(ds, t, refs[t.name], jobs[repush+1:])...)
 	}
 	return results
 }
@@ -219,32 +281,14 @@ func jobsFor(ds *dataset) []string {
 	return jobs
 }
 
-func (b *bench) runTool(ds *dataset, t *tool) []*result {
+// runOwn runs jobs other than push, pull and re-push for t, on the
+// artifact ref its last push made: blobber's reads and measurements of its
+// own, and "n/a" rows for what a peer cannot do.
+func (b *bench) runOwn(ds *dataset, t *tool, ref string, jobs []string) []*result {
 	var results []*result
-	// Every push goes to a fresh repository; the last one is read back.
-	var ref, zstdRef string
-	push := b.repeat(ds, jobPush, t.name, ds.bytes, func(run int) (sample, error) {
-		ref = b.ref(ds, t.name, "push", run)
-		return b.push(ds, t, ref, nil)
-	})
-	results = append(results, push)
-	if push.err != nil {
-		for _, job := range jobsFor(ds)[1:] {
-			if t.name == "blobber" || !blobberOnly(job) {
-				results = append(results, &result{job: job, tool: t.name, note: "push failed"})
-			}
-		}
-		return results
-	}
-	results = append(results, b.repeat(ds, jobPull, t.name, ds.bytes, func(run int) (sample, error) {
-		return b.pull(ds, t, ref, run)
-	}))
-	for _, job := range jobsFor(ds)[2:] {
+	var zstdRef string
+	for _, job := range jobs {
 		switch {
-		case job == jobRepush:
-			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(int) (sample, error) {
-				return b.push(ds, t, ref, nil)
-			}))
 		case t.name != "blobber" && blobberOnly(job):
 			// A blobber-only measurement: no row for the peers.
 		case t.name != "blobber":
