@@ -131,7 +131,9 @@ func FuzzGunzip(f *testing.F) {
 		if err != nil {
 			return
 		}
-		zr, zerr := gzip.NewReader(bytes.NewReader(src))
+		// Zeros after the member, for compress/flate's read-ahead (see
+		// FuzzInflate).
+		zr, zerr := gzip.NewReader(bytes.NewReader(append(bytes.Clone(src), make([]byte, 16)...)))
 		if zerr != nil {
 			t.Fatalf("Gunzip accepted a header compress/gzip refuses: %v", zerr)
 		}
@@ -145,9 +147,27 @@ func FuzzGunzip(f *testing.F) {
 		}
 		if checked {
 			// compress/gzip checks the same trailer at the member's end.
+			zr, _ := gzip.NewReader(bytes.NewReader(src))
+			zr.Multistream(false)
 			if _, rerr := io.Copy(io.Discard, zr); rerr != nil {
 				t.Fatalf("Gunzip checked a member that compress/gzip refuses: %v", rerr)
 			}
 		}
 	})
+}
+
+// A member cut anywhere yields an error or the true bytes, never bytes
+// decoded from past the cut: Inflate pads a cut stream with zeros to read
+// ahead, and must not write output from them.
+func TestGunzipTruncated(t *testing.T) {
+	data := samples()["mixed"][:64<<10]
+	src := gzipMember(t, data, gzip.Header{})
+	for _, size := range []int{100, 4096, len(data)} {
+		for cut := 0; cut < len(src); cut++ {
+			buf := make([]byte, size+64)
+			if _, err := Gunzip(buf, size, src[:cut]); err == nil && !bytes.Equal(buf[:size], data[:size]) {
+				t.Fatalf("cut at %d of %d: %d bytes decoded wrong, without an error", cut, len(src), size)
+			}
+		}
+	}
 }

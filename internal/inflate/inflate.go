@@ -385,7 +385,7 @@ func (d *decoder) dynamic() error {
 // done reports that the block ended (rather than dst filling up). The bit
 // reader lives in locals here: this loop is where a pull spends its time.
 func (d *decoder) huffman(dst []byte, out int, lit, dist []uint32) (_ int, done bool, err error) {
-	bitbuf, nbits, pos, src := d.bits, d.nbits, d.pos, d.src
+	bitbuf, nbits, pos, src, over := d.bits, d.nbits, d.pos, d.src, d.over
 	defer func() { d.bits, d.nbits, d.pos = bitbuf, nbits, pos }()
 	for {
 		// 48 bits cover the longest symbol: a 15-bit length code, 5 extra
@@ -400,7 +400,7 @@ func (d *decoder) huffman(dst []byte, out int, lit, dist []uint32) (_ int, done 
 			} else {
 				d.bits, d.nbits, d.pos = bitbuf, nbits, pos
 				d.refill()
-				bitbuf, nbits, pos = d.bits, d.nbits, d.pos
+				bitbuf, nbits, pos, over = d.bits, d.nbits, d.pos, d.over
 			}
 		}
 		e := lit[bitbuf&(1<<litBits-1)]
@@ -414,6 +414,12 @@ func (d *decoder) huffman(dst []byte, out int, lit, dist []uint32) (_ int, done 
 		nbits -= n
 		switch e & kindMask {
 		case kindLiteral:
+			// A symbol read into the zeros past the input's end is
+			// truncation; checked before it writes, so that whatever
+			// was written came from the input.
+			if nbits < over {
+				return out, false, ErrCorrupt
+			}
 			if out == len(dst) {
 				return out, false, nil
 			}
@@ -447,7 +453,7 @@ func (d *decoder) huffman(dst []byte, out int, lit, dist []uint32) (_ int, done 
 		bitbuf >>= extra
 		nbits -= extra
 
-		if distance > out {
+		if distance > out || nbits < over {
 			return out, false, ErrCorrupt
 		}
 		end := out + length
