@@ -1,6 +1,7 @@
 package inflate
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/crc32"
 )
@@ -50,20 +51,21 @@ func skipHeader(src []byte) (int, bool) {
 			return 0, false
 		}
 		pos += 2 + int(binary.LittleEndian.Uint16(src[pos:]))
+		if pos > len(src) {
+			return 0, false
+		}
 	}
+	// A name or comment of 512 bytes or more is refused, as by
+	// compress/gzip and klauspost's reader.
 	for _, f := range []byte{fname, fcomment} {
 		if flags&f == 0 {
 			continue
 		}
-		for {
-			if pos >= len(src) {
-				return 0, false
-			}
-			pos++
-			if src[pos-1] == 0 {
-				break
-			}
+		n := bytes.IndexByte(src[pos:min(pos+512, len(src))], 0)
+		if n < 0 {
+			return 0, false
 		}
+		pos += n + 1
 	}
 	if pos > len(src) {
 		return 0, false
