@@ -34,7 +34,9 @@ processes to go quiet. Trees of many files (small, mixed, many) that
 pulls made are deleted only when the whole benchmark ends, not between
 runs: on a file system such as ext4 without a journal, creating files soon
 after many were deleted costs far more kernel time, whichever tool comes
-next. Each metric's median is taken on its own.
+next. Push, pull and re-push run interleaved: run 1 of every tool, then
+run 2, starting with the next tool. Each metric's median is taken on its
+own.
 `
 
 // header describes the machine and the run.
