@@ -48,12 +48,12 @@ func (c *Client) Pull(ctx context.Context, ref, dir string, opts ...PullOption) 
 		return ocispec.Descriptor{}, err
 	}
 	defer img.Close()
-	err = img.extractTo(ctx, dir, po)
+	err = img.extractTo(ctx, dir, po, false)
 	if errors.Is(err, errCachedLayerBad) {
-		// fetchAll dropped the cached bytes: this time all come from the
-		// registry.
+		// The puller dropped the cached bytes: this time all come from
+		// the registry.
 		c.opts.logger.Warn("cached bytes did not verify; pulling again from the registry", "artifact", img.name)
-		err = img.extractTo(ctx, dir, po)
+		err = img.extractTo(ctx, dir, po, true)
 	}
 	if err != nil {
 		return ocispec.Descriptor{}, err
@@ -61,8 +61,9 @@ func (c *Client) Pull(ctx context.Context, ref, dir string, opts ...PullOption) 
 	return img.Descriptor(), nil
 }
 
-// errCachedLayerBad is a layer that did not match its digest in a pull
-// that read some of its bytes from the cache: the registry's may be fine.
+// errCachedLayerBad is a layer that did not match its digest, or a chunk
+// that did not decode, in a first pull through the cache, which dropped
+// what it held of the layer: the registry's bytes may be fine.
 var errCachedLayerBad = fmt.Errorf("cached bytes do not verify: %w", ErrDigestMismatch)
 
 // segmentTarget is how many compressed bytes one range request fetches
@@ -70,7 +71,7 @@ var errCachedLayerBad = fmt.Errorf("cached bytes do not verify: %w", ErrDigestMi
 // that several in flight stay within a bounded memory.
 const segmentTarget = 4 << 20
 
-func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions) (err error) {
+func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, again bool) (err error) {
 	ix := img.index
 	keepTimes := false
 	err = ix.Walk(func(e *toc.Entry) error {
@@ -97,7 +98,7 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions) (er
 	if err := ix.Walk(func(e *toc.Entry) error { return d.Check(e.Name, e.Type == toc.TypeDir) }); err != nil {
 		return err
 	}
-	p := &puller{img: img, dir: d, progress: img.client.opts.meter("download", ix.BlobSize), verifyChunks: !d.Staged()}
+	p := &puller{img: img, dir: d, progress: img.client.opts.meter("download", ix.BlobSize), verifyChunks: !d.Staged(), again: again}
 	if err := ix.Walk(p.prepare); err != nil {
 		return err
 	}
@@ -137,6 +138,7 @@ type puller struct {
 	links        []*toc.Entry
 	progress     *meter
 	verifyChunks bool
+	again        bool // the second try of a pull whose cached bytes were bad
 }
 
 // chunkRef is one chunk to write. It points into the index rather than
@@ -257,13 +259,10 @@ func (p *puller) fetchAll(ctx context.Context) error {
 	want := p.img.art.layer.Digest
 	if got := digest.NewDigest(digest.SHA256, blobHash); got != want {
 		cause := ErrDigestMismatch
-		if p.img.cached != nil {
-			if p.img.network.bytes.Load()-fromNetwork < p.img.index.BlobSize {
-				cause = errCachedLayerBad
-			}
-			if p.img.cached.Invalidate(0, p.img.index.BlobSize) != nil {
-				cause = ErrDigestMismatch // no second try from the same bytes
-			}
+		if p.img.network.bytes.Load()-fromNetwork < p.img.index.BlobSize {
+			cause = p.dropCached()
+		} else if p.img.cached != nil {
+			p.img.cached.Invalidate(0, p.img.index.BlobSize)
 		}
 		return fmt.Errorf("layer is %s, the manifest says %s: %w", got, want, cause)
 	}
@@ -286,6 +285,13 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 	for _, r := range s.chunks {
 		from := r.c.Offset - s.start
 		data, err := p.decode(buf[from:from+p.img.index.Need(*r.c)], *r.c, scratch)
+		if err != nil && !p.verifyChunks && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) {
+			// The chunks before this one were written unchecked from the
+			// same bytes, which the layer's digest can no longer vouch
+			// for once the segment is fetched again: only a pull from
+			// the start can.
+			return fmt.Errorf("%s: %v: %w", r.e.Name, err, p.dropCached())
+		}
 		if err != nil && !retried && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) {
 			// Bytes from the cache that do not verify: drop them and fetch
 			// the segment again from the registry.
@@ -314,6 +320,17 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 	close(nextTurn)
 	p.progress.add(int64(len(buf)))
 	return nil
+}
+
+// dropCached drops what the cache holds of the layer, after bytes of it
+// failed a check, and returns the cause to report: errCachedLayerBad, for
+// Pull to try once more from the registry, unless this is that try or the
+// cache could not be emptied.
+func (p *puller) dropCached() error {
+	if p.img.cached == nil || p.img.cached.Invalidate(0, p.img.index.BlobSize) != nil || p.again {
+		return ErrDigestMismatch
+	}
+	return errCachedLayerBad
 }
 
 func (p *puller) decode(compressed []byte, c toc.Chunk, dst []byte) ([]byte, error) {
