@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
 	ta "github.com/blobber-dev/blobber/internal/testartifact"
@@ -27,6 +29,18 @@ func cacheTree(t *testing.T) (dir string, small, big []byte) {
 	must(t, os.WriteFile(filepath.Join(dir, "small.txt"), small, 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644))
 	return dir, small, big
+}
+
+// pushCached pushes src to ref with a new client that has a cache of its
+// own, and returns the client, ref, the cache's directory and the pushed
+// manifest's descriptor.
+func pushCached(t *testing.T, ref, src string) (*blobber.Client, string, string, ocispec.Descriptor) {
+	t.Helper()
+	cacheDir := t.TempDir()
+	c := newClient(t, blobber.WithCache(cacheDir))
+	desc, err := c.Push(context.Background(), ref, os.DirFS(src))
+	must(t, err)
+	return c, ref, cacheDir, desc
 }
 
 func catFile(t *testing.T, c *blobber.Client, ref, name string) []byte {
@@ -128,12 +142,8 @@ func TestCorruptedCacheIsRefetched(t *testing.T) {
 	proxy := reg.CountingProxy(t)
 	ctx := context.Background()
 	src, small, big := cacheTree(t)
-	cacheDir := t.TempDir()
-	c := newClient(t, blobber.WithCache(cacheDir))
-	ref := proxy.Host() + "/cache/corrupt:v1"
-	_, err := c.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
-	_, err = c.Pull(ctx, ref, filepath.Join(t.TempDir(), "out"))
+	c, ref, cacheDir, _ := pushCached(t, proxy.Host()+"/cache/corrupt:v1", src)
+	_, err := c.Pull(ctx, ref, filepath.Join(t.TempDir(), "out"))
 	must(t, err)
 
 	// Flip bytes all through every cached blob.
@@ -174,11 +184,7 @@ func TestCorruptedPartialCacheIsPulledAgain(t *testing.T) {
 	proxy := reg.CountingProxy(t)
 	ctx := context.Background()
 	src, _, big := cacheTree(t)
-	cacheDir := t.TempDir()
-	c := newClient(t, blobber.WithCache(cacheDir))
-	ref := proxy.Host() + "/cache/partial:v1"
-	desc, err := c.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	c, ref, cacheDir, desc := pushCached(t, proxy.Host()+"/cache/partial:v1", src)
 	if got := catFile(t, c, ref, "big.bin"); !bytes.Equal(got, big) {
 		t.Fatal("cat of big.bin differs")
 	}
@@ -251,12 +257,8 @@ func TestCorruptedCacheSilentChunkIsPulledAgain(t *testing.T) {
 		must(t, os.WriteFile(filepath.Join(src, fmt.Sprintf("b%03d", i)), nil, 0o644))
 	}
 	must(t, os.WriteFile(filepath.Join(src, "c.bin"), random(), 0o644))
-	cacheDir := t.TempDir()
-	c := newClient(t, blobber.WithCache(cacheDir))
-	ref := reg.Host() + "/cache/silent:v1"
-	_, err := c.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
-	_, err = c.Pull(ctx, ref, filepath.Join(t.TempDir(), "first"))
+	c, ref, cacheDir, _ := pushCached(t, reg.Host()+"/cache/silent:v1", src)
+	_, err := c.Pull(ctx, ref, filepath.Join(t.TempDir(), "first"))
 	must(t, err)
 
 	blobs, _ := filepath.Glob(filepath.Join(cacheDir, "blobs", "sha256", "*"))

@@ -258,11 +258,9 @@ func (p *puller) fetchAll(ctx context.Context) error {
 	}
 	want := p.img.art.layer.Digest
 	if got := digest.NewDigest(digest.SHA256, blobHash); got != want {
-		cause := ErrDigestMismatch
-		if p.img.network.bytes.Load()-fromNetwork < p.img.index.BlobSize {
-			cause = p.dropCached()
-		} else if p.img.cached != nil {
-			p.img.cached.Invalidate(0, p.img.index.BlobSize)
+		cause := p.dropCached()
+		if p.img.network.bytes.Load()-fromNetwork >= p.img.index.BlobSize {
+			cause = ErrDigestMismatch // every byte came from the registry
 		}
 		return fmt.Errorf("layer is %s, the manifest says %s: %w", got, want, cause)
 	}
@@ -285,16 +283,17 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 	for _, r := range s.chunks {
 		from := r.c.Offset - s.start
 		data, err := p.decode(buf[from:from+p.img.index.Need(*r.c)], *r.c, scratch)
-		if err != nil && !p.verifyChunks && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) {
+		if err != nil && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) && !p.verifyChunks {
 			// The chunks before this one were written unchecked from the
 			// same bytes, which the layer's digest can no longer vouch
 			// for once the segment is fetched again: only a pull from
 			// the start can.
 			return fmt.Errorf("%s: %v: %w", r.e.Name, err, p.dropCached())
 		}
-		if err != nil && !retried && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) {
-			// Bytes from the cache that do not verify: drop them and fetch
-			// the segment again from the registry.
+		if err != nil && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) && !retried {
+			// Bytes from the cache that do not verify, every chunk before
+			// them verified: drop them and fetch the segment again from
+			// the registry.
 			retried = true
 			if p.img.cached.Invalidate(s.start, s.end-s.start) == nil {
 				if _, err := p.img.blob.ReadAt(buf, s.start); err != nil {

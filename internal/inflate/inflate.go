@@ -83,6 +83,7 @@ func build(t []uint32, lengths []uint8, pbits uint, entry func(int) uint32) ([]u
 		count[n]++
 		maxLen = max(maxLen, int(n))
 	}
+	count[0] = 0 // unused symbols
 	size := 1 << pbits
 	t = append(t[:0], make([]uint32, size)...)
 	for i := range t {
@@ -98,7 +99,7 @@ func build(t []uint32, lengths []uint8, pbits uint, entry func(int) uint32) ([]u
 		if left < 0 {
 			return nil, false // over-subscribed
 		}
-		code = (code + count[n-1]*boolInt(n > 1)) << 1
+		code = (code + count[n-1]) << 1
 		next[n] = code
 	}
 	if left != 0 && !(maxLen == 1 && count[1] == 1) {
@@ -152,13 +153,6 @@ func build(t []uint32, lengths []uint8, pbits uint, entry func(int) uint32) ([]u
 		}
 	}
 	return t, true
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func reverse(code int, n uint8) int { return int(bits.Reverse16(uint16(code)) >> (16 - n)) }
