@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/blobber-dev/blobber/internal/pagewrite"
 )
 
 // RangeReader is where a Blob fetches the bytes it lacks, usually the
@@ -645,7 +647,7 @@ func writeUnrecorded(f *os.File, idx ranges, q []byte, off int64, got []span) ([
 	var wrote []span
 	for _, s := range got {
 		for _, g := range idx.gaps(s.start, s.end) {
-			if _, err := f.WriteAt(q[g.start-off:g.end-off], g.start); err != nil {
+			if _, err := pagewrite.WriteAt(f, q[g.start-off:g.end-off], g.start); err != nil {
 				return nil, err
 			}
 			wrote = append(wrote, g)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/blobber-dev/blobber/internal/pagewrite"
 )
 
 // File is a regular file being written. Its content goes to a hidden
@@ -109,7 +111,7 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	if f.done {
 		return 0, fmt.Errorf("extract: %q: %w", f.name, fs.ErrClosed)
 	}
-	return f.f.WriteAt(p, off)
+	return pagewrite.WriteAt(f.f, p, off)
 }
 
 // Commit closes the file, applies its mode and time, and renames it to its

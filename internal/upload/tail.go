@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"sync"
+
+	"github.com/blobber-dev/blobber/internal/pagewrite"
 )
 
 // Tail is a file that one goroutine appends to while another uploads what
@@ -28,7 +30,7 @@ func NewTail(f *os.File) *Tail {
 
 // Write appends p to the file.
 func (t *Tail) Write(p []byte) (int, error) {
-	n, err := t.f.Write(p)
+	n, err := pagewrite.Write(t.f, p)
 	t.mu.Lock()
 	t.size += int64(n)
 	t.grown.Broadcast()
