@@ -3,7 +3,7 @@ package toc
 import (
 	"archive/tar"
 	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -46,7 +46,7 @@ func (c Compression) decompressor() tocDecompressor {
 // fastGzip is estargz's GzipDecompressor with the TOC inflated by
 // klauspost/compress, about 1.5 times faster than the standard library's
 // gzip that estargz uses: it matters for the TOC of a tree of many files,
-// which every ls, cat and pull inflates twice (to verify, then to parse).
+// which every ls, cat and pull inflates.
 type fastGzip struct{ estargz.GzipDecompressor }
 
 // DecompressTOC is estargz's decompressTOCEStargz with another gzip reader:
@@ -108,36 +108,11 @@ func parseFooter(c Compression, tail []byte, blobSize int64) (l layout, err erro
 	return layout{payloadEnd: payload, tocOffset: off, tocSize: size}, nil
 }
 
-// verifyTOC checks the digest of the decompressed TOC JSON, without
-// parsing it or holding it in memory.
-func verifyTOC(c Compression, compressed []byte, want digest.Digest, maxBytes int64) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: malformed TOC", ErrNotEStargz)
-		}
-	}()
-	rc, err := c.decompressor().DecompressTOC(bytes.NewReader(compressed))
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotEStargz, err)
-	}
-	defer rc.Close()
-	h := want.Algorithm().Hash()
-	n, err := io.Copy(h, io.LimitReader(rc, maxBytes+1))
-	if err != nil {
-		return fmt.Errorf("%w: reading TOC: %v", ErrNotEStargz, err)
-	}
-	if n > maxBytes {
-		return fmt.Errorf("%w: TOC is larger than %d bytes", ErrLimit, maxBytes)
-	}
-	if got := digest.NewDigest(want.Algorithm(), h); got != want {
-		return fmt.Errorf("TOC digest is %s, the manifest says %s: %w", got, want, ErrDigestMismatch)
-	}
-	return nil
-}
-
-// streamTOC decodes the TOC JSON (already verified) one entry at a time,
-// so that a TOC of many entries is never held twice in memory.
-func streamTOC(c Compression, compressed []byte, maxBytes int64, each func(*estargz.TOCEntry) error) (version int, err error) {
+// readTOC inflates the TOC JSON once, hashing it while the scanner decodes
+// it and calls each for every entry; the caller must use nothing each built
+// unless readTOC returns no error. A TOC whose digest is not want fails as
+// a mismatch, whatever else is wrong with it.
+func readTOC(c Compression, compressed []byte, want digest.Digest, maxBytes int64, each func(*estargz.TOCEntry) error) (version int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: malformed TOC", ErrNotEStargz)
@@ -148,62 +123,23 @@ func streamTOC(c Compression, compressed []byte, maxBytes int64, each func(*esta
 		return 0, fmt.Errorf("%w: %v", ErrNotEStargz, err)
 	}
 	defer rc.Close()
-	dec := json.NewDecoder(io.LimitReader(rc, maxBytes))
-	bad := func(what string, err error) error {
-		return fmt.Errorf("%w: TOC JSON: %s: %v", ErrNotEStargz, what, err)
+	h := want.Algorithm().Hash()
+	limited := &io.LimitedReader{R: io.TeeReader(rc, h), N: maxBytes + 1}
+	version, err = newTOCScanner(limited).document(each)
+	if _, cerr := io.Copy(io.Discard, limited); cerr != nil && err == nil {
+		err = cerr
 	}
-	if err := expectDelim(dec, '{'); err != nil {
-		return 0, bad("start", err)
+	if limited.N <= 0 {
+		return 0, fmt.Errorf("%w: TOC is larger than %d bytes", ErrLimit, maxBytes)
 	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return 0, bad("key", err)
-		}
-		switch tok {
-		case "version":
-			if err := dec.Decode(&version); err != nil {
-				return 0, bad("version", err)
-			}
-		case "entries":
-			if err := expectDelim(dec, '['); err != nil {
-				return 0, bad("entries", err)
-			}
-			for dec.More() {
-				var e *estargz.TOCEntry
-				if err := dec.Decode(&e); err != nil {
-					return 0, bad("entry", err)
-				}
-				if err := each(e); err != nil {
-					return 0, err
-				}
-			}
-			if err := expectDelim(dec, ']'); err != nil {
-				return 0, bad("entries", err)
-			}
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return 0, bad("field", err)
-			}
-		}
+	if got := digest.NewDigest(want.Algorithm(), h); got != want {
+		return 0, fmt.Errorf("TOC digest is %s, the manifest says %s: %w", got, want, ErrDigestMismatch)
 	}
-	if err := expectDelim(dec, '}'); err != nil {
-		return 0, bad("end", err)
+	if isEntryRefused(err) {
+		return 0, errors.Unwrap(err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return 0, bad("trailing data", err)
+	if err != nil {
+		return 0, fmt.Errorf("%w: TOC JSON: %w", ErrNotEStargz, err)
 	}
 	return version, nil
-}
-
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok != want {
-		return fmt.Errorf("found %v, want %v", tok, want)
-	}
-	return nil
 }

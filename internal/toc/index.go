@@ -139,11 +139,8 @@ func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c Compression, toc
 			return nil, fmt.Errorf("reading TOC: %w", err)
 		}
 	}
-	if err := verifyTOC(c, compressed, tocDigest, limits.MaxTOCBytes); err != nil {
-		return nil, err
-	}
 	b := newBuilder(c, blobSize, l.payloadEnd, limits)
-	version, err := streamTOC(c, compressed, limits.MaxTOCBytes, b.add)
+	version, err := readTOC(c, compressed, tocDigest, limits.MaxTOCBytes, b.add)
 	if err != nil {
 		return nil, err
 	}
