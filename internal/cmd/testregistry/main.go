@@ -2,7 +2,9 @@
 // memory on 127.0.0.1, for the demo and for trying blobber by hand. It
 // prints the registry's address and serves until interrupted. With -dir it
 // stores blobs there instead, with the filesystem driver, as the benchmark's
-// registry does.
+// registry does; with -proxy it prints the address of a counting proxy in
+// front of it, as the benchmark measures through, and the proxy's counts
+// when it stops.
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 
 func main() {
 	dir := flag.String("dir", "", "store blobs in this directory (filesystem driver) instead of memory")
+	withProxy := flag.Bool("proxy", false, "serve through a counting proxy, as the benchmark does, and print its counts at the end")
 	flag.Parse()
 	var opts []registrytest.Option
 	if *dir != "" {
@@ -29,8 +32,21 @@ func main() {
 		os.Exit(1)
 	}
 	defer reg.Close()
-	fmt.Println(reg.Host())
+	host := reg.Host()
+	var proxy *registrytest.Proxy
+	if *withProxy {
+		if proxy, err = registrytest.NewCountingProxy(reg.URL()); err != nil {
+			fmt.Fprintln(os.Stderr, "testregistry:", err)
+			os.Exit(1)
+		}
+		defer proxy.Close()
+		host = proxy.Host()
+	}
+	fmt.Println(host)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
+	if proxy != nil {
+		fmt.Fprintf(os.Stderr, "%+v\n", proxy.Stats())
+	}
 }
