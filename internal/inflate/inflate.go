@@ -35,6 +35,9 @@ const (
 	kindEnd     = 2 << 5
 	kindInvalid = 3 << 5
 	kindMask    = 3 << 5
+	// pairFlag marks an entry of a pair table (see pairTable) that holds
+	// two literals, the second in bits 24-31.
+	pairFlag = 1 << 7
 
 	litBits  = 10 // bits of the literal/length table's first level
 	distBits = 8
@@ -157,7 +160,31 @@ func build(t []uint32, lengths []uint8, pbits uint, entry func(int) uint32) ([]u
 
 func reverse(code int, n uint8) int { return int(bits.Reverse16(uint16(code)) >> (16 - n)) }
 
-var fixedLit, fixedDist []uint32
+var fixedLit, fixedDist, fixedPairs []uint32
+
+// pairTable returns a copy of the literal/length table lit in which each
+// first-level entry of a literal whose code leaves room in the index for
+// the next code, when that is a literal too, decodes both: the fast loop
+// then writes two bytes for one lookup. Text decodes mostly literals, and
+// each lookup waits on the one before it.
+func pairTable(pairs, lit []uint32) []uint32 {
+	pairs = append(pairs[:0], lit...)
+	const first = kindMask | linkFlag
+	for i := range 1 << litBits {
+		e := lit[i]
+		n1 := e & countMask
+		if e&first != kindLiteral || n1 >= litBits {
+			continue
+		}
+		e2 := lit[i>>n1] // the next bits, as far as the index holds them
+		n2 := e2 & countMask
+		if e2&first != kindLiteral || n1+n2 > litBits {
+			continue
+		}
+		pairs[i] = e&^countMask | (n1 + n2) | pairFlag | (e2>>16)<<24
+	}
+	return pairs
+}
 
 func init() {
 	var lengths [288]uint8
@@ -180,6 +207,7 @@ func init() {
 		dl[i] = 5
 	}
 	fixedDist, _ = build(nil, dl[:], distBits, distEntry)
+	fixedPairs = pairTable(nil, fixedLit)
 	if len(fixedLit) == 0 || len(fixedDist) == 0 {
 		panic("inflate: the fixed Huffman codes do not build")
 	}
@@ -197,6 +225,7 @@ type decoder struct {
 	over uint
 
 	lit, dist, lens []uint32 // dynamic tables, reused
+	pairs           []uint32 // lit as a pair table
 }
 
 // decoders recycles decoders, for their tables: a pull inflates a chunk
@@ -251,7 +280,8 @@ func (d *decoder) symbol(t []uint32, pbits uint) uint32 {
 // until dst is full or the stream ends. It returns how many bytes it
 // wrote and, if the stream ended, the offset in src just past its last
 // byte (else -1). A match may not reach before the start of dst: a stream
-// that needs a preset dictionary is corrupt here.
+// that needs a preset dictionary is corrupt here. Bytes of dst past the n
+// it returns may be overwritten too.
 func Inflate(dst, src []byte) (n, end int, err error) {
 	d, _ := decoders.Get().(*decoder)
 	if d == nil {
@@ -267,10 +297,15 @@ func Inflate(dst, src []byte) (n, end int, err error) {
 		case 0:
 			out, done, err = d.stored(dst, out)
 		case 1:
-			out, done, err = d.huffman(dst, out, fixedLit, fixedDist)
+			out, done, err = d.huffman(dst, out, fixedLit, fixedPairs, fixedDist)
 		case 2:
 			if err = d.dynamic(); err == nil {
-				out, done, err = d.huffman(dst, out, d.lit, d.dist)
+				pairs := d.lit
+				if len(dst)-out >= pairsWorthIt {
+					d.pairs = pairTable(d.pairs, d.lit)
+					pairs = d.pairs
+				}
+				out, done, err = d.huffman(dst, out, d.lit, pairs, d.dist)
 			}
 		default:
 			err = ErrCorrupt
@@ -363,9 +398,6 @@ func (d *decoder) dynamic() error {
 			i++
 		}
 	}
-	if lengths[256] == 0 {
-		return ErrCorrupt // no end of block: the block could never end
-	}
 	if d.lit, ok = build(d.lit, lengths[:nlit], litBits, litEntry); !ok {
 		return ErrCorrupt
 	}
@@ -378,9 +410,86 @@ func (d *decoder) dynamic() error {
 // huffman decodes a block with the tables lit and dist into dst from out;
 // done reports that the block ended (rather than dst filling up). The bit
 // reader lives in locals here: this loop is where a pull spends its time.
-func (d *decoder) huffman(dst []byte, out int, lit, dist []uint32) (_ int, done bool, err error) {
+// pairsWorthIt is how much output a block must have room for before its
+// pair table is built: for a small file's block, building it costs more than
+// it saves.
+const pairsWorthIt = 32 << 10
+
+func (d *decoder) huffman(dst []byte, out int, lit, pairs, dist []uint32) (_ int, done bool, err error) {
 	bitbuf, nbits, pos, src, over := d.bits, d.nbits, d.pos, d.src, d.over
 	defer func() { d.bits, d.nbits, d.pos = bitbuf, nbits, pos }()
+	// The fast loop runs while 8 bytes of input are left to load and dst
+	// has room for the longest match: then every bit read is input (over
+	// stays 0) and no symbol can fill dst, so neither is checked per
+	// symbol. The loop below handles the ends.
+	for over == 0 && pos+8 <= len(src) && len(dst)-out >= 258+8 {
+		if nbits < 48 {
+			bitbuf |= binary.LittleEndian.Uint64(src[pos:]) << nbits
+			pos += int(63-nbits) >> 3
+			nbits |= 56
+		}
+		e := pairs[bitbuf&(1<<litBits-1)]
+		if e&linkFlag != 0 {
+			bitbuf >>= litBits
+			nbits -= litBits
+			e = lit[int(e>>16)+int(bitbuf&(1<<((e>>8)&countMask)-1))]
+		}
+		n := uint(e & countMask)
+		bitbuf >>= n
+		nbits -= n
+		switch e & kindMask {
+		case kindLiteral:
+			// Room for 258 bytes: the second byte may be written even
+			// when the entry holds one literal (and then overwritten).
+			dst[out] = byte(e >> 16)
+			dst[out+1] = byte(e >> 24)
+			out += 1 + int(e>>7&1)
+			continue
+		case kindEnd:
+			return out, true, nil
+		case kindInvalid:
+			return out, false, ErrCorrupt
+		}
+		extra := uint(e>>8) & countMask
+		length := int(e>>16) + int(bitbuf&(1<<extra-1))
+		bitbuf >>= extra
+		nbits -= extra
+
+		e = dist[bitbuf&(1<<distBits-1)]
+		if e&linkFlag != 0 {
+			bitbuf >>= distBits
+			nbits -= distBits
+			e = dist[int(e>>16)+int(bitbuf&(1<<((e>>8)&countMask)-1))]
+		}
+		n = uint(e & countMask)
+		bitbuf >>= n
+		nbits -= n
+		if e&kindMask == kindInvalid {
+			return out, false, ErrCorrupt
+		}
+		extra = uint(e>>8) & countMask
+		distance := int(e>>16) + int(bitbuf&(1<<extra-1))
+		bitbuf >>= extra
+		nbits -= extra
+		if distance > out {
+			return out, false, ErrCorrupt
+		}
+		from, end := out-distance, out+length
+		if distance >= 8 {
+			// 8 bytes at a time, each load from bytes already written:
+			// the last store may run 7 bytes past end, within the room.
+			for ; out < end; out, from = out+8, from+8 {
+				binary.LittleEndian.PutUint64(dst[out:], binary.LittleEndian.Uint64(dst[from:]))
+			}
+			out = end
+		} else if distance >= length {
+			out += copy(dst[out:end], dst[from:])
+		} else {
+			for out < end {
+				out += copy(dst[out:end], dst[from:out])
+			}
+		}
+	}
 	for {
 		// 48 bits cover the longest symbol: a 15-bit length code, 5 extra
 		// bits, a 15-bit distance code and 13 extra bits.

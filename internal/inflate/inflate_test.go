@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	kflate "github.com/klauspost/compress/flate"
 )
@@ -24,10 +25,20 @@ func samples() map[string][]byte {
 		fmt.Fprintf(&text, "2026-11-27T12:%02d:%02d.%03dZ level=info msg=\"request done\" path=/v2/items/%d status=%d bytes=%d\n",
 			i%60, (i/60)%60, i%1000, rng.IntN(5000), []int{200, 200, 200, 404, 500}[rng.IntN(5)], rng.IntN(1<<20))
 	}
+	// Lines like the benchmark's log files: more random fields (a request
+	// id of 12 hex digits), so more literals and a ratio near 3.8.
+	var requests bytes.Buffer
+	for ms := int64(1742777139000); requests.Len() < 1<<20; ms += int64(rng.IntN(250)) {
+		fmt.Fprintf(&requests, "%s %s [%s-%d] %s %s%d status=%d bytes=%d dur=%.2fms req=%012x\n",
+			time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z"), []string{"INFO ", "INFO ", "DEBUG", "WARN ", "ERROR"}[rng.IntN(5)],
+			[]string{"http", "db", "cache", "worker", "api"}[rng.IntN(5)], rng.IntN(16), []string{"GET", "GET", "POST", "DELETE"}[rng.IntN(4)],
+			[]string{"/api/v1/items/", "/static/assets/", "/api/v1/search?q="}[rng.IntN(3)], rng.IntN(100000),
+			[]int{200, 200, 201, 304, 404, 500}[rng.IntN(6)], rng.IntN(65536), float64(rng.IntN(50000))/100, rng.Uint64()&0xffffffffffff)
+	}
 	runs := append(bytes.Repeat([]byte{'a'}, 70000), bytes.Repeat([]byte("xy"), 40000)...)
 	mixed := append(append(append([]byte{}, text.Bytes()[:200<<10]...), random[:100<<10]...), runs...)
 	return map[string][]byte{
-		"empty": {}, "one": {'x'}, "text": text.Bytes(), "random": random, "runs": runs, "mixed": mixed,
+		"empty": {}, "one": {'x'}, "text": text.Bytes(), "requests": requests.Bytes(), "random": random, "runs": runs, "mixed": mixed,
 	}
 }
 
@@ -112,6 +123,7 @@ func FuzzInflate(f *testing.F) {
 		for _, c := range compressors {
 			for _, level := range []int{0, 1, 9, -2} {
 				f.Add(deflate(f, c, level, data), uint16(len(data)))
+				f.Add(deflate(f, c, level, data), uint16(65535)) // room for the fast loop's pair table
 			}
 		}
 	}
@@ -164,7 +176,7 @@ func flateRead(src []byte, size int) ([]byte, int, error) {
 }
 
 func BenchmarkInflate(b *testing.B) {
-	for _, name := range []string{"text", "random", "mixed", "runs"} {
+	for _, name := range []string{"text", "requests", "random", "mixed", "runs"} {
 		data := samples()[name]
 		src := deflate(b, compressors[1], flate.DefaultCompression, data)
 		b.Run(name+"/inflate", func(b *testing.B) {
