@@ -421,7 +421,9 @@ func (d *decoder) huffman(dst []byte, out int, lit, pairs, dist []uint32) (_ int
 	// The fast loop runs while 8 bytes of input are left to load and dst
 	// has room for the longest match: then every bit read is input (over
 	// stays 0) and no symbol can fill dst, so neither is checked per
-	// symbol. The loop below handles the ends.
+	// symbol. The loop below handles the ends. The two decode alike and
+	// are kept apart on purpose: a function shared by both would not be
+	// inlined into either.
 	for over == 0 && pos+8 <= len(src) && len(dst)-out >= 258+8 {
 		if nbits < 48 {
 			bitbuf |= binary.LittleEndian.Uint64(src[pos:]) << nbits

@@ -105,6 +105,17 @@ func (s *tocScanner) expect(c byte, what string) error {
 	return nil
 }
 
+// another consumes what follows a member of an object or array: a comma,
+// when another member follows, or the closing bracket.
+func (s *tocScanner) another(closing byte, what string) (bool, error) {
+	c, ok := s.peek()
+	if ok && (c == ',' || c == closing) {
+		s.pos++
+		return c == ',', nil
+	}
+	return false, s.syntaxErr(what)
+}
+
 // value returns the next JSON value whole, unchecked: the caller hands it to
 // encoding/json, which checks it.
 func (s *tocScanner) value() ([]byte, error) {
@@ -221,16 +232,13 @@ func (s *tocScanner) document(each func(*estargz.TOCEntry) error) (version int, 
 					return 0, fmt.Errorf("field %q: invalid JSON", key)
 				}
 			}
-			c, ok := s.peek()
-			if ok && c == ',' {
-				s.pos++
-				continue
+			more, err := s.another('}', "after field")
+			if err != nil {
+				return 0, err
 			}
-			if ok && c == '}' {
-				s.pos++
+			if !more {
 				break
 			}
-			return 0, s.syntaxErr("after field")
 		}
 	}
 	if _, ok := s.peek(); ok || s.err != nil {
@@ -292,16 +300,9 @@ func (s *tocScanner) entries(each func(*estargz.TOCEntry) error) error {
 		if err := each(e); err != nil {
 			return errEntryRefused{err}
 		}
-		c, ok := s.peek()
-		if ok && c == ',' {
-			s.pos++
-			continue
+		if more, err := s.another(']', "after entry"); err != nil || !more {
+			return err
 		}
-		if ok && c == ']' {
-			s.pos++
-			return nil
-		}
-		return s.syntaxErr("after entry")
 	}
 }
 
