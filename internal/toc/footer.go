@@ -125,7 +125,7 @@ func readTOC(c Compression, compressed []byte, want digest.Digest, maxBytes int6
 	defer rc.Close()
 	h := want.Algorithm().Hash()
 	limited := &io.LimitedReader{R: io.TeeReader(rc, h), N: maxBytes + 1}
-	version, err = newTOCScanner(limited).document(each)
+	version, err = decodeTOC(limited, each)
 	if _, cerr := io.Copy(io.Discard, limited); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -142,4 +142,15 @@ func readTOC(c Compression, compressed []byte, want digest.Digest, maxBytes int6
 		return 0, fmt.Errorf("%w: TOC JSON: %w", ErrNotEStargz, err)
 	}
 	return version, nil
+}
+
+// decodeTOC is the scanner's document, with a panic (the callback's, say)
+// turned into an error, so that the digest is still checked first.
+func decodeTOC(r io.Reader, each func(*estargz.TOCEntry) error) (version int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed TOC: %v", r)
+		}
+	}()
+	return newTOCScanner(r).document(each)
 }

@@ -57,14 +57,23 @@ func (s *tocScanner) fill() bool {
 		}
 		s.buf = append(s.buf, make([]byte, len(s.buf))...)
 	}
-	n, err := io.ReadFull(s.r, s.buf[s.end:])
-	s.end += n
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		s.eof = true
-	} else if err != nil {
-		s.err = err
+	// Not io.ReadFull: it reports a reader's own io.ErrUnexpectedEOF, a
+	// truncated gzip stream's, as it does a short read.
+	added := 0
+	for s.end < len(s.buf) {
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		added += n
+		if err == io.EOF {
+			s.eof = true
+			break
+		}
+		if err != nil {
+			s.err = err
+			break
+		}
 	}
-	return n > 0
+	return added > 0
 }
 
 // peek skips white space and returns the next byte, without consuming it.

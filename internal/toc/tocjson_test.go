@@ -308,3 +308,27 @@ func TestReadTOCErrors(t *testing.T) {
 		})
 	}
 }
+
+// A reader that fails after the whole JSON, as a truncated gzip stream
+// does (io.ErrUnexpectedEOF), fails the scan: only io.EOF ends the input.
+func TestScannerFailsOnATruncatedStream(t *testing.T) {
+	valid := `{"version":1,"entries":[{"name":"a","type":"dir"}]}`
+	for _, window := range []int{1, 256 << 10} {
+		r := io.MultiReader(strings.NewReader(valid), iotest.ErrReader(io.ErrUnexpectedEOF))
+		if _, _, err := decodeWithScanner(r, window); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("window %d: got %v, want io.ErrUnexpectedEOF", window, err)
+		}
+	}
+}
+
+// A callback that panics is reported as an error, after the digest check.
+func TestReadTOCRecoversAfterTheDigest(t *testing.T) {
+	good := []byte(`{"version":1,"entries":[{"name":"a","type":"dir"}]}`)
+	boom := func(*estargz.TOCEntry) error { panic("boom") }
+	if _, err := readTOC(Gzip, gzipTOC(t, good), digest.FromString("other"), 1<<20, boom); !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("got %v, want ErrDigestMismatch", err)
+	}
+	if _, err := readTOC(Gzip, gzipTOC(t, good), digest.FromBytes(good), 1<<20, boom); !errors.Is(err, ErrNotEStargz) {
+		t.Fatalf("got %v, want ErrNotEStargz", err)
+	}
+}
