@@ -31,9 +31,10 @@ type tocScanner struct {
 	pos, end int
 	eof      bool  // r has no more bytes
 	err      error // r failed, or a value outgrew maxTOCValue
-	// last holds the most recent value of some string fields, which repeat
-	// from entry to entry, so that they are allocated once.
-	last [fieldCount]string
+	// last holds the most recent value of the string fields whose values
+	// repeat from entry to entry (entryField.slot), so that each is
+	// allocated once while it does.
+	last [5]string
 }
 
 func newTOCScanner(r io.Reader) *tocScanner {
@@ -356,77 +357,40 @@ const (
 	fastOther            // not the usual shape: encoding/json decodes it
 )
 
-// The fields of TOCEntry the fast path decodes.
-const (
-	fieldNone = iota
-	fieldName
-	fieldType
-	fieldModTime
-	fieldLinkName
-	fieldUname
-	fieldGname
-	fieldDigest
-	fieldChunkDigest
-	fieldSize
-	fieldMode
-	fieldUID
-	fieldGID
-	fieldOffset
-	fieldInnerOffset
-	fieldDevMajor
-	fieldDevMinor
-	fieldChunkOffset
-	fieldChunkSize
-	fieldCount
-	firstIntField = fieldSize
-)
-
-// fieldOf returns the field a key names, as TOCEntry's tags spell it (any
-// other spelling, which encoding/json may also match, goes to it).
-func fieldOf(key []byte) int {
-	switch string(key) {
-	case "name":
-		return fieldName
-	case "type":
-		return fieldType
-	case "modtime":
-		return fieldModTime
-	case "linkName":
-		return fieldLinkName
-	case "userName":
-		return fieldUname
-	case "groupName":
-		return fieldGname
-	case "digest":
-		return fieldDigest
-	case "chunkDigest":
-		return fieldChunkDigest
-	case "size":
-		return fieldSize
-	case "mode":
-		return fieldMode
-	case "uid":
-		return fieldUID
-	case "gid":
-		return fieldGID
-	case "offset":
-		return fieldOffset
-	case "innerOffset":
-		return fieldInnerOffset
-	case "devMajor":
-		return fieldDevMajor
-	case "devMinor":
-		return fieldDevMinor
-	case "chunkOffset":
-		return fieldChunkOffset
-	case "chunkSize":
-		return fieldChunkSize
-	}
-	return fieldNone
+// entryField is a field of TOCEntry that the fast path decodes: a string
+// (str), or an integer (i64, or i for the fields of type int).
+type entryField struct {
+	str  func(*estargz.TOCEntry) *string
+	i64  func(*estargz.TOCEntry) *int64
+	i    func(*estargz.TOCEntry) *int
+	slot int // for a string that repeats from entry to entry: its place in tocScanner.last
 }
 
-// fastEntry decodes the object at the start of b if it has only fields of
-// fieldOf, with plain strings and integers as values.
+// entryFields are the fields by key, as TOCEntry's tags spell them (any
+// other spelling, which encoding/json may also match, goes to it).
+var entryFields = map[string]*entryField{
+	"name":        {str: func(e *estargz.TOCEntry) *string { return &e.Name }},
+	"type":        {str: func(e *estargz.TOCEntry) *string { return &e.Type }, slot: 1},
+	"modtime":     {str: func(e *estargz.TOCEntry) *string { return &e.ModTime3339 }, slot: 2},
+	"linkName":    {str: func(e *estargz.TOCEntry) *string { return &e.LinkName }},
+	"userName":    {str: func(e *estargz.TOCEntry) *string { return &e.Uname }, slot: 3},
+	"groupName":   {str: func(e *estargz.TOCEntry) *string { return &e.Gname }, slot: 4},
+	"digest":      {str: func(e *estargz.TOCEntry) *string { return &e.Digest }},
+	"chunkDigest": {str: func(e *estargz.TOCEntry) *string { return &e.ChunkDigest }},
+	"size":        {i64: func(e *estargz.TOCEntry) *int64 { return &e.Size }},
+	"mode":        {i64: func(e *estargz.TOCEntry) *int64 { return &e.Mode }},
+	"offset":      {i64: func(e *estargz.TOCEntry) *int64 { return &e.Offset }},
+	"innerOffset": {i64: func(e *estargz.TOCEntry) *int64 { return &e.InnerOffset }},
+	"chunkOffset": {i64: func(e *estargz.TOCEntry) *int64 { return &e.ChunkOffset }},
+	"chunkSize":   {i64: func(e *estargz.TOCEntry) *int64 { return &e.ChunkSize }},
+	"uid":         {i: func(e *estargz.TOCEntry) *int { return &e.UID }},
+	"gid":         {i: func(e *estargz.TOCEntry) *int { return &e.GID }},
+	"devMajor":    {i: func(e *estargz.TOCEntry) *int { return &e.DevMajor }},
+	"devMinor":    {i: func(e *estargz.TOCEntry) *int { return &e.DevMinor }},
+}
+
+// fastEntry decodes the object at the start of b if it has only keys of
+// entryFields, with plain strings and integers as values.
 func (s *tocScanner) fastEntry(b []byte) (*estargz.TOCEntry, int, fastStatus) {
 	if len(b) == 0 || b[0] != '{' {
 		return nil, 0, fastOther
@@ -454,8 +418,8 @@ func (s *tocScanner) fastEntry(b []byte) (*estargz.TOCEntry, int, fastStatus) {
 		if b[j] != '"' {
 			return nil, 0, fastOther
 		}
-		f := fieldOf(b[i+1 : j])
-		if f == fieldNone {
+		f := entryFields[string(b[i+1:j])]
+		if f == nil {
 			return nil, 0, fastOther
 		}
 		i = skipSpace(b, j+1)
@@ -468,10 +432,10 @@ func (s *tocScanner) fastEntry(b []byte) (*estargz.TOCEntry, int, fastStatus) {
 		i = skipSpace(b, i+1)
 		// the value
 		var st fastStatus
-		if f >= firstIntField {
-			i, st = setInt(e, f, b, i)
-		} else {
+		if f.str != nil {
 			i, st = s.setString(e, f, b, i)
+		} else {
+			i, st = setInt(e, f, b, i)
 		}
 		if st != fastDone {
 			return nil, 0, st
@@ -499,7 +463,7 @@ func skipSpace(b []byte, i int) int {
 }
 
 // setString reads the plain string at b[i] into field f.
-func (s *tocScanner) setString(e *estargz.TOCEntry, f int, b []byte, i int) (int, fastStatus) {
+func (s *tocScanner) setString(e *estargz.TOCEntry, f *entryField, b []byte, i int) (int, fastStatus) {
 	if i >= len(b) {
 		return 0, fastMore
 	}
@@ -522,40 +486,18 @@ func (s *tocScanner) setString(e *estargz.TOCEntry, f int, b []byte, i int) (int
 	if !ascii && !utf8.Valid(raw) {
 		return 0, fastOther // encoding/json replaces invalid UTF-8
 	}
-	var v string
-	switch f {
-	case fieldType, fieldModTime, fieldUname, fieldGname:
-		if string(raw) != s.last[f] {
-			s.last[f] = string(raw)
-		}
-		v = s.last[f]
-	default:
+	v := s.last[f.slot]
+	if f.slot == 0 || string(raw) != v {
 		v = string(raw)
+		s.last[f.slot] = v
 	}
-	switch f {
-	case fieldName:
-		e.Name = v
-	case fieldType:
-		e.Type = v
-	case fieldModTime:
-		e.ModTime3339 = v
-	case fieldLinkName:
-		e.LinkName = v
-	case fieldUname:
-		e.Uname = v
-	case fieldGname:
-		e.Gname = v
-	case fieldDigest:
-		e.Digest = v
-	case fieldChunkDigest:
-		e.ChunkDigest = v
-	}
+	*f.str(e) = v
 	return j + 1, fastDone
 }
 
 // setInt reads the integer at b[i] into field f: JSON's -?(0|[1-9][0-9]*),
 // at most 18 digits, ended by a delimiter.
-func setInt(e *estargz.TOCEntry, f int, b []byte, i int) (int, fastStatus) {
+func setInt(e *estargz.TOCEntry, f *entryField, b []byte, i int) (int, fastStatus) {
 	neg := false
 	if i < len(b) && b[i] == '-' {
 		neg = true
@@ -578,35 +520,14 @@ func setInt(e *estargz.TOCEntry, f int, b []byte, i int) (int, fastStatus) {
 	if neg {
 		v = -v
 	}
-	var small *int
-	switch f {
-	case fieldSize:
-		e.Size = v
-	case fieldMode:
-		e.Mode = v
-	case fieldOffset:
-		e.Offset = v
-	case fieldInnerOffset:
-		e.InnerOffset = v
-	case fieldChunkOffset:
-		e.ChunkOffset = v
-	case fieldChunkSize:
-		e.ChunkSize = v
-	case fieldUID:
-		small = &e.UID
-	case fieldGID:
-		small = &e.GID
-	case fieldDevMajor:
-		small = &e.DevMajor
-	case fieldDevMinor:
-		small = &e.DevMinor
+	if f.i64 != nil {
+		*f.i64(e) = v
+		return i, fastDone
 	}
-	if small != nil {
-		if int64(int(v)) != v {
-			return 0, fastOther // too large for int here
-		}
-		*small = int(v)
+	if int64(int(v)) != v {
+		return 0, fastOther // too large for int here
 	}
+	*f.i(e) = int(v)
 	return i, fastDone
 }
 
