@@ -10,10 +10,10 @@ import (
 )
 
 // createNew creates the file name, which must not exist, in the staging
-// directory, readable and writable by the owner only (Commit sets the
-// mode): one openat relative to its open directory (see dirHandles).
+// directory, as openNew does, but with one openat relative to its open
+// directory (see dirHandles).
 func (d *Dir) createNew(name string) (*os.File, error) {
-	byName := func() (*os.File, error) { return d.root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600) }
+	byName := func() (*os.File, error) { return d.openNew(name) }
 	dir, base := splitName(name)
 	h, err := d.dirs.get(d.root, dir)
 	if err != nil {

@@ -68,8 +68,6 @@ func (d *Dir) createFile(name string, mode fs.FileMode, size int64, modTime time
 	if err := d.makeParents(clean); err != nil {
 		return nil, err
 	}
-	// 0600 keeps the content private until the final mode is set.
-	const flags, perm = os.O_RDWR | os.O_CREATE | os.O_EXCL, 0o600
 	var osf *os.File
 	tmp, direct := clean, d.staging != ""
 	if direct {
@@ -78,7 +76,7 @@ func (d *Dir) createFile(name string, mode fs.FileMode, size int64, modTime time
 	} else if err = d.precheck(clean); err == nil {
 		tmp, err = withTempName(clean, func(tmp string) error {
 			var err error
-			osf, err = d.root.OpenFile(tmp, flags, perm)
+			osf, err = d.openNew(tmp)
 			return err
 		})
 	}
@@ -97,6 +95,13 @@ func (d *Dir) createFile(name string, mode fs.FileMode, size int64, modTime time
 	d.open[f] = struct{}{}
 	d.mu.Unlock()
 	return f, nil
+}
+
+// openNew creates the file name, which must not exist, by name under the
+// root, readable and writable by the owner only: the content stays private
+// until Commit sets the final mode.
+func (d *Dir) openNew(name string) (*os.File, error) {
+	return d.root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 }
 
 // WriteAt writes p at off. It may be called concurrently for disjoint ranges.
