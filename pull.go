@@ -283,14 +283,15 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 	for _, r := range s.chunks {
 		from := r.c.Offset - s.start
 		data, err := p.decode(buf[from:from+p.img.index.Need(*r.c)], *r.c, scratch)
-		if err != nil && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) && !p.verifyChunks {
+		cachedBad := err != nil && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch)
+		if cachedBad && !p.verifyChunks {
 			// The chunks before this one were written unchecked from the
 			// same bytes, which the layer's digest can no longer vouch
 			// for once the segment is fetched again: only a pull from
 			// the start can.
 			return fmt.Errorf("%s: %v: %w", r.e.Name, err, p.dropCached())
 		}
-		if err != nil && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) && !retried {
+		if cachedBad && !retried {
 			// Bytes from the cache that do not verify, every chunk before
 			// them verified: drop them and fetch the segment again from
 			// the registry.
