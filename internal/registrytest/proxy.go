@@ -78,6 +78,7 @@ func newCountingProxy(target string, tlsConfig *tls.Config) (*Proxy, error) {
 	p.tr = http.DefaultTransport.(*http.Transport).Clone()
 	p.tr.Proxy = nil               // never go via an environment proxy
 	p.tr.DisableCompression = true // count the bytes the registry really sent
+	p.tr.MaxIdleConnsPerHost = 64
 	if tlsConfig != nil {
 		p.tr.TLSClientConfig = tlsConfig.Clone()
 	}
