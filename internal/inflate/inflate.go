@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
+	"slices"
 	"sync"
 )
 
@@ -75,11 +76,27 @@ func distEntry(sym int) uint32 {
 
 func lenEntry(sym int) uint32 { return uint32(sym) << 16 }
 
+// The table entries of every symbol of the three alphabets, made once.
+var litEntries, distEntries, lenEntries = entryTable(288, litEntry), entryTable(32, distEntry), entryTable(19, lenEntry)
+
+func entryTable(n int, entry func(int) uint32) []uint32 {
+	t := make([]uint32, n)
+	for sym := range t {
+		t[sym] = entry(sym)
+	}
+	return t
+}
+
 // build makes the decoding table of a canonical Huffman code given by its
 // code lengths, reusing t's storage. Like compress/flate it accepts only a
 // complete code, a single code of one bit (what zlib writes for a block
 // with one distance), or no code at all (every lookup then fails).
-func build(t []uint32, lengths []uint8, pbits uint, entry func(int) uint32) ([]uint32, bool) {
+//
+// The entries of a complete code cover the whole table, so only the other
+// two need it filled with kindInvalid first: a small file's chunk builds
+// three tables for a few KiB of output, and building them was a third of
+// its inflating.
+func build(t []uint32, lengths []uint8, pbits uint, entries []uint32) ([]uint32, bool) {
 	var count [16]int
 	maxLen := 0
 	for _, n := range lengths {
@@ -87,14 +104,6 @@ func build(t []uint32, lengths []uint8, pbits uint, entry func(int) uint32) ([]u
 		maxLen = max(maxLen, int(n))
 	}
 	count[0] = 0 // unused symbols
-	size := 1 << pbits
-	t = append(t[:0], make([]uint32, size)...)
-	for i := range t {
-		t[i] = kindInvalid
-	}
-	if maxLen == 0 {
-		return t, true
-	}
 	var next [17]int
 	left, code := 1, 0
 	for n := 1; n <= maxLen; n++ {
@@ -105,8 +114,22 @@ func build(t []uint32, lengths []uint8, pbits uint, entry func(int) uint32) ([]u
 		code = (code + count[n-1]) << 1
 		next[n] = code
 	}
-	if left != 0 && !(maxLen == 1 && count[1] == 1) {
+	if left != 0 && maxLen != 0 && !(maxLen == 1 && count[1] == 1) {
 		return nil, false // incomplete
+	}
+	size := 1 << pbits
+	if cap(t) >= size {
+		t = t[:size]
+	} else {
+		t = make([]uint32, size)
+	}
+	if left != 0 {
+		for i := range t {
+			t[i] = kindInvalid
+		}
+		if maxLen == 0 {
+			return t, true
+		}
 	}
 	codes := next
 	// Codes longer than pbits go to subtables, one per first-level
@@ -129,9 +152,7 @@ func build(t []uint32, lengths []uint8, pbits uint, entry func(int) uint32) ([]u
 				continue
 			}
 			off := len(t)
-			for range 1 << subLen[p] {
-				t = append(t, kindInvalid)
-			}
+			t = slices.Grow(t, 1<<subLen[p])[:off+1<<subLen[p]]
 			t[p] = uint32(off)<<16 | uint32(subLen[p])<<8 | linkFlag | uint32(pbits)
 		}
 		codes = next
@@ -142,7 +163,7 @@ func build(t []uint32, lengths []uint8, pbits uint, entry func(int) uint32) ([]u
 		}
 		rev := reverse(codes[n], n)
 		codes[n]++
-		e := entry(sym)
+		e := entries[sym]
 		if uint(n) <= pbits {
 			for i := rev; i < size; i += 1 << n {
 				t[i] = e | uint32(n)
@@ -200,13 +221,13 @@ func init() {
 			lengths[i] = 8
 		}
 	}
-	fixedLit, _ = build(nil, lengths[:], litBits, litEntry)
+	fixedLit, _ = build(nil, lengths[:], litBits, litEntries[:])
 	// 32 distance codes of 5 bits; 30 and 31 mean nothing.
 	var dl [32]uint8
 	for i := range dl {
 		dl[i] = 5
 	}
-	fixedDist, _ = build(nil, dl[:], distBits, distEntry)
+	fixedDist, _ = build(nil, dl[:], distBits, distEntries[:])
 	fixedPairs = pairTable(nil, fixedLit)
 	if len(fixedLit) == 0 || len(fixedDist) == 0 {
 		panic("inflate: the fixed Huffman codes do not build")
@@ -362,7 +383,7 @@ func (d *decoder) dynamic() error {
 		cl[sym] = uint8(d.take(3))
 	}
 	var ok bool
-	if d.lens, ok = build(d.lens, cl[:], lenBits, lenEntry); !ok {
+	if d.lens, ok = build(d.lens, cl[:], lenBits, lenEntries[:]); !ok {
 		return ErrCorrupt
 	}
 	var lengths [286 + 30]uint8
@@ -398,10 +419,10 @@ func (d *decoder) dynamic() error {
 			i++
 		}
 	}
-	if d.lit, ok = build(d.lit, lengths[:nlit], litBits, litEntry); !ok {
+	if d.lit, ok = build(d.lit, lengths[:nlit], litBits, litEntries[:]); !ok {
 		return ErrCorrupt
 	}
-	if d.dist, ok = build(d.dist, lengths[nlit:nlit+ndist], distBits, distEntry); !ok {
+	if d.dist, ok = build(d.dist, lengths[nlit:nlit+ndist], distBits, distEntries[:]); !ok {
 		return ErrCorrupt
 	}
 	return nil

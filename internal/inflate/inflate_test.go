@@ -201,3 +201,23 @@ func BenchmarkInflate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInflateSmall inflates 4 KiB pieces of text, each its own
+// stream, like the chunks of a tree of small files: there the tables
+// each block builds weigh as much as decoding.
+func BenchmarkInflateSmall(b *testing.B) {
+	data := samples()["text"]
+	var srcs [][]byte
+	for off := 0; off+4096 <= len(data); off += 4096 {
+		srcs = append(srcs, deflate(b, compressors[1], flate.DefaultCompression, data[off:off+4096]))
+	}
+	dst := make([]byte, 4096)
+	b.SetBytes(int64(len(srcs) * 4096))
+	for b.Loop() {
+		for _, src := range srcs {
+			if _, _, err := Inflate(dst, src); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
