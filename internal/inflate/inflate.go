@@ -429,8 +429,8 @@ func (d *decoder) dynamic() error {
 }
 
 // huffman decodes a block with the tables lit and dist into dst from out;
-// done reports that the block ended (rather than dst filling up). The bit
-// reader lives in locals here: this loop is where a pull spends its time.
+// done reports that the block ended (rather than dst filling up). This
+// loop is where a pull spends its time.
 // pairsWorthIt is how much output a block must have room for before its
 // pair table is built: for a small file's block, building it costs more than
 // it saves.
