@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -397,5 +400,59 @@ func TestClassify(t *testing.T) {
 		if got := classify(tt.path); got != tt.want {
 			t.Errorf("classify(%q) = %d, want %d", tt.path, got, tt.want)
 		}
+	}
+}
+
+// TestProxyKeepsRegistryConnections checks that the proxy reuses its
+// connections to the registry when a client has several requests in
+// flight, as blobber's pull does: with http.DefaultTransport's two idle
+// connections per host it closed the others after each round and dialed
+// again, work that no deployment does and that a benchmark would count.
+func TestProxyKeepsRegistryConnections(t *testing.T) {
+	t.Parallel()
+	reg := Start(t)
+	proxy := reg.CountingProxy(t)
+	// Big enough that a response cannot sit whole in socket buffers: each
+	// request holds its connection to the registry until it is read.
+	desc := pushBlob(t, newRepo(t, reg.Host()), randomBytes(t, 16<<20))
+	var dials atomic.Int64
+	dial := proxy.tr.DialContext
+	proxy.tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return dial(ctx, network, addr)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	defer client.CloseIdleConnections()
+	const inFlight, rounds = 4, 3
+	for range rounds {
+		var started, done sync.WaitGroup
+		started.Add(inFlight)
+		release := make(chan struct{})
+		errs := make(chan error, inFlight)
+		for range inFlight {
+			done.Go(func() {
+				resp, err := client.Get(proxy.URL() + "/v2/test/repo/blobs/" + desc.Digest.String())
+				started.Done()
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer resp.Body.Close()
+				<-release // every request in flight before any is read
+				if n, err := io.Copy(io.Discard, resp.Body); err != nil || n != desc.Size {
+					errs <- fmt.Errorf("read %d of %d bytes: %v", n, desc.Size, err)
+				}
+			})
+		}
+		started.Wait()
+		close(release)
+		done.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+	if n := dials.Load(); n > inFlight {
+		t.Errorf("the proxy dialed the registry %d times for %d rounds of %d requests in flight, want at most %d", n, rounds, inFlight, inFlight)
 	}
 }
