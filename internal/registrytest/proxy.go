@@ -78,6 +78,8 @@ func newCountingProxy(target string, tlsConfig *tls.Config) (*Proxy, error) {
 	p.tr = http.DefaultTransport.(*http.Transport).Clone()
 	p.tr.Proxy = nil               // never go via an environment proxy
 	p.tr.DisableCompression = true // count the bytes the registry really sent
+	// Keep a connection per request in flight (blobber pulls with several):
+	// with the default 2, the proxy would redial the registry every round.
 	p.tr.MaxIdleConnsPerHost = 64
 	if tlsConfig != nil {
 		p.tr.TLSClientConfig = tlsConfig.Clone()
