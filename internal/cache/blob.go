@@ -28,7 +28,7 @@ type RangeReader interface {
 const maxIndexSize = 64 << 20
 
 // afterDataWrite, when set (by tests), runs after fetched bytes are
-// written to a data file and before they are fsynced and recorded: the
+// written to a data file and before they are recorded: the
 // window in which a killed process must leave nothing that is served.
 var afterDataWrite func()
 
@@ -673,7 +673,7 @@ func (b *Blob) recordSpans(idx ranges, spans []span) (ranges, error) {
 	// in between leaves bytes unrecorded, never recorded bytes unwritten.
 	// No fsync per range: a pull writes hundreds, and only a machine crash
 	// could reorder them, which the digest checks of every read catch.
-	if err := b.c.replace(b.rangesPath(), next.marshal(b.size), false); err != nil {
+	if err := b.c.writeAtomic(b.rangesPath(), next.marshal(b.size)); err != nil {
 		return nil, err
 	}
 	return next, nil

@@ -77,7 +77,7 @@ func (c *Cache) AddSource(dgst digest.Digest, repository string) error {
 	}
 	// Not fsynced: a record lost to a machine crash only costs an upload,
 	// and a torn one does not parse and is dropped.
-	if err := c.replace(name, append(data, '\n'), false); err != nil {
+	if err := c.writeAtomic(name, append(data, '\n')); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
 	return nil
