@@ -221,13 +221,13 @@ func init() {
 			lengths[i] = 8
 		}
 	}
-	fixedLit, _ = build(nil, lengths[:], litBits, litEntries[:])
+	fixedLit, _ = build(nil, lengths[:], litBits, litEntries)
 	// 32 distance codes of 5 bits; 30 and 31 mean nothing.
 	var dl [32]uint8
 	for i := range dl {
 		dl[i] = 5
 	}
-	fixedDist, _ = build(nil, dl[:], distBits, distEntries[:])
+	fixedDist, _ = build(nil, dl[:], distBits, distEntries)
 	fixedPairs = pairTable(nil, fixedLit)
 	if len(fixedLit) == 0 || len(fixedDist) == 0 {
 		panic("inflate: the fixed Huffman codes do not build")
@@ -383,7 +383,7 @@ func (d *decoder) dynamic() error {
 		cl[sym] = uint8(d.take(3))
 	}
 	var ok bool
-	if d.lens, ok = build(d.lens, cl[:], lenBits, lenEntries[:]); !ok {
+	if d.lens, ok = build(d.lens, cl[:], lenBits, lenEntries); !ok {
 		return ErrCorrupt
 	}
 	var lengths [286 + 30]uint8
@@ -419,10 +419,10 @@ func (d *decoder) dynamic() error {
 			i++
 		}
 	}
-	if d.lit, ok = build(d.lit, lengths[:nlit], litBits, litEntries[:]); !ok {
+	if d.lit, ok = build(d.lit, lengths[:nlit], litBits, litEntries); !ok {
 		return ErrCorrupt
 	}
-	if d.dist, ok = build(d.dist, lengths[nlit:nlit+ndist], distBits, distEntries[:]); !ok {
+	if d.dist, ok = build(d.dist, lengths[nlit:nlit+ndist], distBits, distEntries); !ok {
 		return ErrCorrupt
 	}
 	return nil
