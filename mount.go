@@ -17,7 +17,7 @@ import (
 // from.
 const maxMountSources = 3
 
-// errNotMounted abandons the upload session a registry opened instead of
+// errNotMounted is a registry that opened an upload session instead of
 // mounting, when the bytes are to come from elsewhere.
 var errNotMounted = errors.New("the registry did not mount the blob")
 
@@ -46,7 +46,7 @@ func (c *Client) newMounter(t *target.Target) *mounter {
 // the registry refuses (no access to one, say); a registry that opens an
 // upload session instead of mounting (202: it cannot, or not from there)
 // is not asked again. With open, the blob is uploaded into that session;
-// without, the session is abandoned. A failed mount is only logged: the
+// without, the session is cancelled. A failed mount is only logged: the
 // caller uploads.
 func (m *mounter) mount(ctx context.Context, desc ocispec.Descriptor, open func() io.Reader) bool {
 	if m == nil || m.asked[desc.Digest] {
@@ -55,13 +55,20 @@ func (m *mounter) mount(ctx context.Context, desc ocispec.Descriptor, open func(
 	m.asked[desc.Digest] = true
 	for _, repo := range m.sources(desc.Digest) {
 		session := false
-		err := m.t.Mount(ctx, desc, repo, func() (io.ReadCloser, error) {
-			session = true
-			if open == nil {
-				return nil, errNotMounted
+		var err error
+		if open == nil {
+			var mounted bool
+			mounted, err = m.t.MountOnly(ctx, desc, repo)
+			session = err == nil && !mounted
+			if session {
+				err = errNotMounted
 			}
-			return io.NopCloser(open()), nil
-		})
+		} else {
+			err = m.t.Mount(ctx, desc, repo, func() (io.ReadCloser, error) {
+				session = true
+				return io.NopCloser(open()), nil
+			})
+		}
 		switch {
 		case err == nil && !session:
 			m.c.opts.logger.InfoContext(ctx, "mounted blob", "digest", desc.Digest, "from", repo, "size", desc.Size)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"oras.land/oras-go/v2/registry/remote/auth"
@@ -99,9 +100,16 @@ func TestPulledBlobsAreMounted(t *testing.T) {
 func TestPushUploadsWhenTheRegistryDoesNotMount(t *testing.T) {
 	reg := registrytest.Start(t)
 	proxy := reg.CountingProxy(t)
+	var mu sync.Mutex
+	var cancelled []string // the sessions blobber cancelled
 	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
 		if r.URL.Query().Has("mount") {
 			return &registrytest.Fault{NoMount: true}
+		}
+		if r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/blobs/uploads/") {
+			mu.Lock()
+			cancelled = append(cancelled, proxy.URL()+r.URL.RequestURI())
+			mu.Unlock()
 		}
 		return nil
 	})
@@ -120,21 +128,41 @@ func TestPushUploadsWhenTheRegistryDoesNotMount(t *testing.T) {
 		// opens a session (the sources remembered by earlier cases are not
 		// asked: a registry that opened a session would not mount from
 		// them either). A monolithic upload goes into that session (PUT);
-		// a chunked one opens its own (POST, PATCH, PUT), as does the
-		// layer's upload after an unchanged tree's layer failed to mount.
+		// a chunked one cancels it (DELETE) and opens its own (POST,
+		// PATCH, PUT), as does the layer's upload after an unchanged
+		// tree's layer failed to mount.
 		uploadRequests int64
+		cancels        int
 	}{
-		{"rebuilt", newTree(t), nil, 2 + 2},
-		{"rebuilt-chunked", newTree(t), []blobber.PushOption{blobber.WithUploadChunkSize(1 << 20)}, 4 + 2},
-		{"unchanged", src, nil, 3 + 2},
+		{"rebuilt", newTree(t), nil, 2 + 2, 0},
+		{"rebuilt-chunked", newTree(t), []blobber.PushOption{blobber.WithUploadChunkSize(1 << 20)}, 5 + 2, 1},
+		{"unchanged", src, nil, 4 + 2, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ref := proxy.Host() + "/team/" + tc.name + ":v1"
 			proxy.Reset()
+			mu.Lock()
+			cancelled = nil
+			mu.Unlock()
 			_, err := c.Push(ctx, ref, os.DirFS(tc.src), tc.opts...)
 			must(t, err)
 			st := proxy.Stats()
+			mu.Lock()
+			gone := cancelled
+			mu.Unlock()
+			if len(gone) != tc.cancels {
+				t.Errorf("%d upload sessions cancelled, want %d", len(gone), tc.cancels)
+			}
+			for _, loc := range gone {
+				// The registry no longer knows a cancelled session.
+				resp, err := http.Get(loc)
+				must(t, err)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNotFound {
+					t.Errorf("GET %s after its DELETE: %s, want 404", loc, resp.Status)
+				}
+			}
 			if st.MountRequests != 2 || st.Mounts != 0 || st.UploadBytes != blobBytes {
 				t.Errorf("%d mount requests, %d mounts, %d bytes uploaded; want 2 asked, none made, %d bytes uploaded",
 					st.MountRequests, st.Mounts, st.UploadBytes, blobBytes)
@@ -168,6 +196,16 @@ func TestMountWithTokenAuth(t *testing.T) {
 	_, err = asAlice.Push(ctx, ref, os.DirFS(newTree(t)))
 	must(t, err)
 	wantAllMounted(t, proxy, "alice: ")
+	pullAndCompare(t, ref, src, aliceOpts...)
+
+	// The unchanged tree itself: its earlier layer is mounted without
+	// building (a mount with no bytes to upload, upload.MountOnly), on a
+	// token that covers pull on team/a too.
+	proxy.Reset()
+	ref = proxy.Host() + "/team/c:v1"
+	_, err = asAlice.Push(ctx, ref, os.DirFS(src))
+	must(t, err)
+	wantAllMounted(t, proxy, "alice, unchanged tree: ")
 	pullAndCompare(t, ref, src, aliceOpts...)
 
 	// The same cache, but carol may not pull from team/: the registry

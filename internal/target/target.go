@@ -243,6 +243,22 @@ func (t *Target) Mount(ctx context.Context, desc ocispec.Descriptor, fromRepo st
 	return t.repo.Mount(ctx, desc, fromRepo, getContent)
 }
 
+// MountOnly asks the registry to link the blob desc into the target's
+// repository from fromRepo without uploading anything, and reports whether
+// it did; the upload session a registry opens instead is cancelled
+// (upload.MountOnly). It asks for the same token scopes as Mount. A layout
+// cannot mount: errors.ErrUnsupported.
+func (t *Target) MountOnly(ctx context.Context, desc ocispec.Descriptor, fromRepo string) (bool, error) {
+	if t.repo == nil {
+		return false, errors.ErrUnsupported
+	}
+	ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull, auth.ActionPush)
+	from := t.repo.Reference
+	from.Repository = fromRepo
+	ctx = auth.AppendRepositoryScope(ctx, from, auth.ActionPull)
+	return upload.MountOnly(ctx, t.repo.Client, t.repoURL(), desc.Digest, fromRepo)
+}
+
 // Tags lists the tags of the target's repository.
 func (t *Target) Tags(ctx context.Context) ([]string, error) {
 	lister, ok := t.Store.(registry.TagLister)

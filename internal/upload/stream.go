@@ -98,31 +98,37 @@ func (s *Stream) Abort() {
 	s.aborted.Do(func() {
 		s.cancel()
 		<-s.done
-		loc := s.loc
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.u.ctx), abortTimeout)
-		defer cancel()
-		u := &uploader{ctx: ctx, client: s.u.client, registry: s.u.registry}
-		// A chunk cut off by the cancel may move the session on, even
-		// after the cancel while the registry stores what it had received:
-		// Distribution refuses (416) a DELETE that names an older offset,
-		// and its status says the current one.
-		for attempt := 0; attempt < abortAttempts; attempt++ {
-			if _, current, err := u.status(loc); err == nil {
-				loc = current
-			}
-			resp, err := u.do(http.MethodDelete, loc)
-			if err != nil {
-				return
-			}
-			drain(resp)
-			if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
-				return
-			}
-			select {
-			case <-time.After(50 * time.Millisecond):
-			case <-ctx.Done():
-				return
-			}
-		}
+		s.u.abandon(s.loc)
 	})
+}
+
+// abandon asks the registry to drop the session at loc (DELETE), within
+// abortTimeout even when u's context is done. A registry may refuse: the
+// session then expires.
+func (u *uploader) abandon(loc string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(u.ctx), abortTimeout)
+	defer cancel()
+	u = &uploader{ctx: ctx, client: u.client, registry: u.registry}
+	// A chunk cut off by the cancel may move the session on, even
+	// after the cancel while the registry stores what it had received:
+	// Distribution refuses (416) a DELETE that names an older offset,
+	// and its status says the current one.
+	for attempt := 1; ; attempt++ {
+		resp, err := u.do(http.MethodDelete, loc)
+		if err != nil {
+			return
+		}
+		drain(resp)
+		if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable || attempt == abortAttempts {
+			return
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			return
+		}
+		if _, current, err := u.status(loc); err == nil {
+			loc = current
+		}
+	}
 }
