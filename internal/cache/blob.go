@@ -671,8 +671,6 @@ func (b *Blob) recordSpans(idx ranges, spans []span) (ranges, error) {
 	}
 	// The index is replaced after the data is written, so a process killed
 	// in between leaves bytes unrecorded, never recorded bytes unwritten.
-	// No fsync per range: a pull writes hundreds, and only a machine crash
-	// could reorder them, which the digest checks of every read catch.
 	if err := b.c.writeAtomic(b.rangesPath(), next.marshal(b.size)); err != nil {
 		return nil, err
 	}

@@ -75,8 +75,6 @@ func (c *Cache) AddSource(dgst digest.Digest, repository string) error {
 	if err != nil {
 		return err
 	}
-	// Not fsynced: a record lost to a machine crash only costs an upload,
-	// and a torn one does not parse and is dropped.
 	if err := c.writeAtomic(name, append(data, '\n')); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}

@@ -28,18 +28,21 @@ func MountOnly(ctx context.Context, client Doer, repoURL string, dgst digest.Dig
 	if err != nil {
 		return false, err
 	}
-	defer drain(resp)
 	switch resp.StatusCode {
 	case http.StatusCreated:
+		drain(resp)
 		if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != dgst.String() {
 			return false, fmt.Errorf("the registry mounted %s when asked for %s", got, dgst)
 		}
 		return true, nil
 	case http.StatusAccepted:
-		if loc, err := u.location(resp); err == nil {
+		loc, err := u.location(resp)
+		drain(resp) // before the DELETE, which may reuse its connection
+		if err == nil {
 			u.abandon(loc)
 		}
 		return false, nil
 	}
+	defer drain(resp)
 	return false, statusError(resp)
 }
