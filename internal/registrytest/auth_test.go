@@ -137,7 +137,11 @@ func TestTokenRepositoryLimits(t *testing.T) {
 func TestTokenExpiryIsEnforced(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	reg := Start(t, WithTokenAuth(TokenAuth{Users: map[string]string{"alice": "s3cret"}, TTL: 300 * time.Millisecond}))
+	// The push (POST, then a PUT whose body cannot be sent twice) must
+	// end before the token expires: with 300 ms, under the race detector
+	// and the package's other tests, it did not always.
+	const ttl = 2 * time.Second
+	reg := Start(t, WithTokenAuth(TokenAuth{Users: map[string]string{"alice": "s3cret"}, TTL: ttl}))
 	ts := reg.TokenServer()
 	repo := authRepo(t, reg, "a/b", auth.Credential{Username: "alice", Password: "s3cret"})
 	data := []byte("hello")
@@ -149,7 +153,7 @@ func TestTokenExpiryIsEnforced(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := ts.Requests()
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(ttl + 200*time.Millisecond)
 	if _, err := content.FetchAll(ctx, repo, desc); err != nil {
 		t.Fatalf("fetch after the token expired: %v", err)
 	}
