@@ -157,7 +157,8 @@ func runBench(ctx context.Context, cfg config) error {
 	if err := os.Mkdir(dockerConfig, 0o700); err != nil {
 		return err
 	}
-	reg, err := registrytest.StartServer(registrytest.WithFilesystem(filepath.Join(work, "registry")))
+	storage := filepath.Join(work, "registry")
+	reg, err := registrytest.StartServer(registrytest.WithFilesystem(storage))
 	if err != nil {
 		return err
 	}
@@ -172,6 +173,7 @@ func runBench(ctx context.Context, cfg config) error {
 	b := &bench{
 		ctx: ctx, runs: cfg.runs, quietWait: quietWait(cfg), work: work, host: proxy.Host(), proxy: proxy, tools: tools,
 		rsswrap: wrap.path, env: append(os.Environ(), "DOCKER_CONFIG="+dockerConfig),
+		stash: newLayerStash(storage, reg.URL(), work),
 	}
 	// What rsswrap itself adds: the peak RSS it reports for true(1).
 	floor, err := runCmd(b.command(&tool{name: "true", path: "true"}, nil))
