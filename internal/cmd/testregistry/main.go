@@ -42,9 +42,11 @@ func main() {
 		defer proxy.Close()
 		host = proxy.Host()
 	}
-	fmt.Println(host)
+	// Catch the signals before the address is out: whoever reads it may
+	// stop the command at once, and must still get the counts.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	fmt.Println(host)
 	<-ctx.Done()
 	if proxy != nil {
 		fmt.Fprintf(os.Stderr, "%+v\n", proxy.Stats())
