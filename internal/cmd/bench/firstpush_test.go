@@ -20,14 +20,8 @@ import (
 // empty and both artifacts read back whole.
 func TestLayerStashMakesEachPushAFirstPush(t *testing.T) {
 	ctx := context.Background()
-	storage := t.TempDir()
-	reg, err := registrytest.StartServer(registrytest.WithFilesystem(storage))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
+	reg, stash := registryWithStash(t)
 	tree := fstest.MapFS{"a.txt": {Data: []byte(strings.Repeat("layer bytes\n", 1000)), Mode: 0o644}}
-	stash := newLayerStash(storage, reg.URL(), t.TempDir())
 	push := func(ref string) func() (sample, error) {
 		return func() (sample, error) { _, err := newClient(t).Push(ctx, ref, tree); return sample{}, err }
 	}
@@ -47,7 +41,7 @@ func TestLayerStashMakesEachPushAFirstPush(t *testing.T) {
 
 	second := reg.Host() + "/bench/two:v1"
 	var presentDuringPush bool
-	_, err = stash.around(ctx, "tree", second, func() (sample, error) {
+	_, err := stash.around(ctx, "tree", second, func() (sample, error) {
 		_, statErr := os.Stat(blob)
 		presentDuringPush = statErr == nil
 		return push(second)()
@@ -78,15 +72,9 @@ func TestLayerStashMakesEachPushAFirstPush(t *testing.T) {
 // leaves the registry as it found it.
 func TestLayerStashPutsBackWhatAFailedPushDidNotRecreate(t *testing.T) {
 	ctx := context.Background()
-	storage := t.TempDir()
-	reg, err := registrytest.StartServer(registrytest.WithFilesystem(storage))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
+	reg, stash := registryWithStash(t)
 	tree := fstest.MapFS{"b.txt": {Data: []byte("kept\n"), Mode: 0o644}}
 	ref := reg.Host() + "/bench/kept:v1"
-	stash := newLayerStash(storage, reg.URL(), t.TempDir())
 	if _, err := stash.around(ctx, "tree", ref, func() (sample, error) { _, err := newClient(t).Push(ctx, ref, tree); return sample{}, err }); err != nil {
 		t.Fatal(err)
 	}
@@ -115,4 +103,17 @@ func newClient(t *testing.T) *blobber.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// registryWithStash starts a registry that stores blobs in a directory, as
+// the benchmark's does, and a stash over that directory.
+func registryWithStash(t *testing.T) (*registrytest.Registry, *layerStash) {
+	t.Helper()
+	storage := t.TempDir()
+	reg, err := registrytest.StartServer(registrytest.WithFilesystem(storage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(reg.Close)
+	return reg, newLayerStash(storage, reg.URL(), t.TempDir())
 }
