@@ -151,16 +151,19 @@ func TestTokenAuthRoundTripAndCaching(t *testing.T) {
 func TestExpiredTokenIsRefreshed(t *testing.T) {
 	reg := registrytest.Start(t, registrytest.WithTokenAuth(registrytest.TokenAuth{
 		Users: map[string]string{"alice": alicePassword},
-		TTL:   time.Second,
 	}))
 	ts := reg.TokenServer()
 	proxy := reg.CountingProxy(t)
 	ctx := context.Background()
 	src := authTree(t)
 	ref := proxy.Host() + "/slow/tree:v1"
-	c := newClient(t, blobber.WithCredentials(auth.StaticCredential(proxy.Host(), alice)), blobber.WithConcurrency(1))
-	_, err := c.Push(ctx, ref, os.DirFS(src))
+	creds := blobber.WithCredentials(auth.StaticCredential(proxy.Host(), alice))
+	// The push sets up, with tokens that outlive a slow machine; the
+	// client under test gets only tokens of a second.
+	_, err := newClient(t, creds).Push(ctx, ref, os.DirFS(src))
 	must(t, err)
+	ts.SetTTL(time.Second)
+	c := newClient(t, creds, blobber.WithConcurrency(1))
 
 	t.Run("slow pull", func(t *testing.T) {
 		before := ts.Requests()

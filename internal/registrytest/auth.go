@@ -111,6 +111,7 @@ type TokenServer struct {
 
 	requests atomic.Int64
 	expired  atomic.Int64
+	ttlNanos atomic.Int64 // cfg.TTL, or what SetTTL set
 
 	mu      sync.Mutex
 	expires map[string]time.Time // by JWT ID
@@ -159,6 +160,7 @@ func startTokenServer(cfg TokenAuth, dir string, tlsConfig *tls.Config) (*TokenS
 		scheme:  "http",
 		expires: map[string]time.Time{},
 	}
+	ts.ttlNanos.Store(int64(cfg.TTL))
 	ts.service = "registrytest:" + ts.host
 	if tlsConfig != nil {
 		ts.scheme = "https"
@@ -180,6 +182,13 @@ func (ts *TokenServer) Realm() string { return ts.scheme + "://" + ts.host + "/t
 
 // Requests is how many token requests the server has answered.
 func (ts *TokenServer) Requests() int64 { return ts.requests.Load() }
+
+// SetTTL sets how long the tokens issued from now on live, so that a test
+// can set up with tokens that outlive any slowness of the machine and then
+// make them expire within the operation it tests.
+func (ts *TokenServer) SetTTL(d time.Duration) { ts.ttlNanos.Store(int64(d)) }
+
+func (ts *TokenServer) ttl() time.Duration { return time.Duration(ts.ttlNanos.Load()) }
 
 // ExpiredUses is how many requests the registry refused because their
 // token had expired.
@@ -220,7 +229,7 @@ func (ts *TokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"token":        signed,
 		"access_token": signed,
-		"expires_in":   int(ts.cfg.TTL / time.Second),
+		"expires_in":   int(ts.ttl() / time.Second),
 		"issued_at":    time.Now().UTC().Format(time.RFC3339),
 	})
 }
@@ -316,7 +325,7 @@ func (ts *TokenServer) grant(user string, scopes []string) []*token.ResourceActi
 // expects it.
 func (ts *TokenServer) issue(user string, access []*token.ResourceActions) (string, error) {
 	now := time.Now()
-	exp := now.Add(ts.cfg.TTL)
+	exp := now.Add(ts.ttl())
 	jti := base64.RawURLEncoding.EncodeToString(serial().Bytes())
 	claims := token.ClaimSet{
 		Issuer:   tokenIssuer,
