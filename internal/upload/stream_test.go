@@ -56,6 +56,18 @@ func startStream(t *testing.T, repoURL string, chunk int64, retries int) (*Strea
 	return s, tail
 }
 
+// streamWhole streams data to repoURL, chunk bytes per PATCH, as a writer
+// that is done, and returns what Finish with desc says.
+func streamWhole(t *testing.T, repoURL string, chunk int64, retries int, data []byte, desc ocispec.Descriptor) error {
+	t.Helper()
+	s, tail := startStream(t, repoURL, chunk, retries)
+	if _, err := tail.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	tail.Close(nil)
+	return s.Finish(desc)
+}
+
 // waitFor polls cond for up to ten seconds.
 func waitFor(cond func() bool) bool {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
@@ -112,10 +124,7 @@ func TestStreamResumesAFailedChunk(t *testing.T) {
 	})
 	repoURL := proxy.URL() + "/v2/stream/resumed"
 	data, desc := randomBlob(4 << 20)
-	s, tail := startStream(t, repoURL, 1<<20, 2)
-	tail.Write(data)
-	tail.Close(nil)
-	if err := s.Finish(desc); err != nil {
+	if err := streamWhole(t, repoURL, 1<<20, 2, data, desc); err != nil {
 		t.Fatal(err)
 	}
 	if n := patches.Load(); n < 5 {
@@ -142,10 +151,7 @@ func TestStreamResumesAnEmptySession(t *testing.T) {
 	})
 	repoURL := proxy.URL() + "/v2/stream/empty"
 	data, desc := randomBlob(1 << 20)
-	s, tail := startStream(t, repoURL, 256<<10, 2)
-	tail.Write(data)
-	tail.Close(nil)
-	if err := s.Finish(desc); err != nil {
+	if err := streamWhole(t, repoURL, 256<<10, 2, data, desc); err != nil {
 		t.Fatal(err)
 	}
 	if st := blobStatus(t, repoURL, desc.Digest); st != http.StatusOK {
@@ -200,10 +206,7 @@ func TestStreamStopsAtARefusal(t *testing.T) {
 		return nil
 	})
 	data, desc := randomBlob(1 << 20)
-	s, tail := startStream(t, proxy.URL()+"/v2/stream/refused", 256<<10, 5)
-	tail.Write(data)
-	tail.Close(nil)
-	if err := s.Finish(desc); err == nil {
+	if err := streamWhole(t, proxy.URL()+"/v2/stream/refused", 256<<10, 5, data, desc); err == nil {
 		t.Fatal("Finish succeeded though every chunk was refused")
 	}
 	if n := patches.Load(); n != 1 {
@@ -232,10 +235,7 @@ func TestStreamRefusesWhatDoesNotMatch(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			deletes.Store(0)
-			s, tail := startStream(t, repoURL, 256<<10, 0)
-			tail.Write(data)
-			tail.Close(nil)
-			if err := s.Finish(wrong); err == nil {
+			if err := streamWhole(t, repoURL, 256<<10, 0, data, wrong); err == nil {
 				t.Fatal("Finish accepted a descriptor the bytes do not match")
 			}
 			if deletes.Load() != 1 {
