@@ -33,6 +33,11 @@ const (
 	jobPullWarm     = "pull again, warm cache"
 	jobPullAfterCat = "pull after cat of the biggest file"
 	jobPushGMP1     = "push, GOMAXPROCS=1"
+	// The build alone, with no registry on the machine's cores: the same
+	// push into an OCI image layout on the local disk, with both cores and
+	// with one.
+	jobLayout     = "push to an OCI layout"
+	jobLayoutGMP1 = "push to an OCI layout, GOMAXPROCS=1"
 	// What --compression zstd gives (zstd inflates ~3 times faster than
 	// gzip): a push to its own repository, then a pull of it.
 	jobPushZstd = "push, --compression zstd"
@@ -254,7 +259,7 @@ func (b *bench) runDataset(ds *dataset, toolNames []string) []*result {
 // blobberOnly jobs get no row for the peers; ls and cat get "n/a" rows.
 func blobberOnly(job string) bool {
 	switch job {
-	case jobPushGMP1, jobRepushWarm, jobLsWarm, jobCatWarm, jobPullWarm, jobPullAfterCat, jobPushZstd, jobPullZstd:
+	case jobPushGMP1, jobLayout, jobLayoutGMP1, jobRepushWarm, jobLsWarm, jobCatWarm, jobPullWarm, jobPullAfterCat, jobPushZstd, jobPullZstd:
 		return true
 	}
 	return false
@@ -283,7 +288,7 @@ func jobsFor(ds *dataset) []string {
 		jobs = append(jobs, jobPullAfterCat)
 	}
 	if ds.name == "large" {
-		jobs = append(jobs, jobPushGMP1)
+		jobs = append(jobs, jobPushGMP1, jobLayout, jobLayoutGMP1)
 	}
 	if ds.name == "large" || ds.name == "mixed" {
 		jobs = append(jobs, jobPushZstd, jobPullZstd)
@@ -353,6 +358,14 @@ func (b *bench) runOwn(ds *dataset, t *tool, ref string, jobs []string) []*resul
 			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(run int) (sample, error) {
 				return b.pull(ds, t, zstdRef, run)
 			}))
+		case job == jobLayout, job == jobLayoutGMP1:
+			var env []string
+			if job == jobLayoutGMP1 {
+				env = []string{"GOMAXPROCS=1"}
+			}
+			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(run int) (sample, error) {
+				return b.pushLayout(ds, t, run, env)
+			}))
 		case job == jobPushGMP1:
 			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(run int) (sample, error) {
 				ref := b.ref(ds, t.name, "push-gomaxprocs1", run)
@@ -400,6 +413,15 @@ func (b *bench) push(ds *dataset, t *tool, ref string, env []string) (sample, er
 		})
 	}
 	return sample{}, fmt.Errorf("no push for %s", t.name)
+}
+
+// pushLayout pushes ds into a new OCI image layout, removed afterwards.
+func (b *bench) pushLayout(ds *dataset, t *tool, run int, env []string) (sample, error) {
+	dir := filepath.Join(b.work, fmt.Sprintf("layout-%d", run))
+	defer os.RemoveAll(dir)
+	return b.measure(func() (usage, error) {
+		return runCmd(b.command(t, env, "push", "--oci-layout", ds.dir, dir+":v1"))
+	})
 }
 
 // repushWarm pushes ds to ref again with blobber's cache as the push that

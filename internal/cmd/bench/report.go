@@ -156,6 +156,11 @@ func table(r dsResult, toolNames []string) string {
 		fmt.Fprintf(&b, "\nblobber push parallel speed-up: %s with GOMAXPROCS=1, %s with %d cores: **%.2f×**.\n",
 			fmtDuration(t1), fmtDuration(tn), runtime.NumCPU(), t1.Seconds()/tn.Seconds())
 	}
+	if one, all := find(r.results, jobLayoutGMP1, "blobber"), find(r.results, jobLayout, "blobber"); ok(one) && ok(all) {
+		t1, tn := medians(one.samples).wall, medians(all.samples).wall
+		fmt.Fprintf(&b, "\nThe same into an OCI layout, with no registry on the cores: %s with GOMAXPROCS=1, %s with %d cores: **%.2f×**.\n",
+			fmtDuration(t1), fmtDuration(tn), runtime.NumCPU(), t1.Seconds()/tn.Seconds())
+	}
 	return b.String()
 }
 
