@@ -3,16 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote"
 )
 
 // layerStash makes every timed push a first push of its layer, as the
@@ -28,14 +28,14 @@ import (
 // back, both untimed. Only layers move: a config blob may be shared.
 type layerStash struct {
 	storage  string // the registry's rootdirectory
-	registry string // the registry's base URL, bypassing the counting proxy
+	registry string // the registry's host:port, bypassing the counting proxy
 	dir      string // where layers wait while a push runs
 	seq      int
 	layers   map[string][]digest.Digest // content key → layers of its last push
 }
 
-func newLayerStash(storage, registry, work string) *layerStash {
-	return &layerStash{storage: storage, registry: registry, dir: filepath.Join(work, "stashed-layers"), layers: map[string][]digest.Digest{}}
+func newLayerStash(storage, registryHost, work string) *layerStash {
+	return &layerStash{storage: storage, registry: registryHost, dir: filepath.Join(work, "stashed-layers"), layers: map[string][]digest.Digest{}}
 }
 
 // around runs push, a timed push of the content named key to ref, with
@@ -64,14 +64,17 @@ func (s *layerStash) blobDir(d digest.Digest) string {
 }
 
 func (s *layerStash) hide(layers []digest.Digest) []stashed {
+	if len(layers) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		logf("stash: %v", err)
+		return nil
+	}
 	var moved []stashed
 	for _, d := range layers {
 		if d.Validate() != nil {
 			continue
-		}
-		if err := os.MkdirAll(s.dir, 0o755); err != nil {
-			logf("stash: %v", err)
-			return moved
 		}
 		s.seq++
 		m := stashed{from: s.blobDir(d), to: filepath.Join(s.dir, strconv.Itoa(s.seq))}
@@ -103,32 +106,23 @@ func (s *layerStash) settle(moved []stashed) {
 // manifestLayers reads the layer digests of ref ("host/repo:tag") from the
 // registry itself, so that the proxy counts nothing.
 func (s *layerStash) manifestLayers(ctx context.Context, ref string) ([]digest.Digest, error) {
-	_, nameTag, ok := strings.Cut(ref, "/")
-	i := strings.LastIndex(nameTag, ":")
-	if !ok || i < 0 {
-		return nil, fmt.Errorf("bad reference %q", ref)
+	r, err := registry.ParseReference(ref)
+	if err != nil {
+		return nil, err
 	}
+	repo, err := remote.NewRepository(s.registry + "/" + r.Repository)
+	if err != nil {
+		return nil, err
+	}
+	repo.PlainHTTP = true
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.registry+"/v2/"+nameTag[:i]+"/manifests/"+nameTag[i+1:], nil)
+	_, raw, err := oras.FetchBytes(ctx, repo, r.Reference, oras.DefaultFetchBytesOptions)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET manifest: %s", resp.Status)
-	}
-	var m struct {
-		Layers []struct {
-			Digest digest.Digest `json:"digest"`
-		} `json:"layers"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&m); err != nil {
+	var m ocispec.Manifest // a Docker schema 2 manifest has the same layers field
+	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, err
 	}
 	layers := make([]digest.Digest, 0, len(m.Layers))

@@ -115,5 +115,5 @@ func registryWithStash(t *testing.T) (*registrytest.Registry, *layerStash) {
 		t.Fatal(err)
 	}
 	t.Cleanup(reg.Close)
-	return reg, newLayerStash(storage, reg.URL(), t.TempDir())
+	return reg, newLayerStash(storage, reg.Host(), t.TempDir())
 }

@@ -173,7 +173,7 @@ func runBench(ctx context.Context, cfg config) error {
 	b := &bench{
 		ctx: ctx, runs: cfg.runs, quietWait: quietWait(cfg), work: work, host: proxy.Host(), proxy: proxy, tools: tools,
 		rsswrap: wrap.path, env: append(os.Environ(), "DOCKER_CONFIG="+dockerConfig),
-		stash: newLayerStash(storage, reg.URL(), work),
+		stash: newLayerStash(storage, reg.Host(), work),
 	}
 	// What rsswrap itself adds: the peak RSS it reports for true(1).
 	floor, err := runCmd(b.command(&tool{name: "true", path: "true"}, nil))
