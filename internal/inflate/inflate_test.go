@@ -221,3 +221,37 @@ func BenchmarkInflateSmall(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDeflateLevel is the other side of a chunk: what klauspost's
+// deflate costs at a few levels (blobber's push uses the default) on 4 MiB
+// pieces, a chunk's size, with one writer reset between pieces as the
+// push's compressors do, and the output's size over the input's (ratio).
+// The samples are tiled to 4 MiB: they repeat farther apart than deflate's
+// 32 KiB window, so the tiling adds no matches.
+func BenchmarkDeflateLevel(b *testing.B) {
+	for _, name := range []string{"requests", "random"} {
+		sample := samples()[name]
+		data := bytes.Repeat(sample, (4<<20)/len(sample)+1)[:4<<20]
+		for _, level := range []int{1, kflate.DefaultCompression, 9} {
+			b.Run(fmt.Sprintf("%s/level%d", name, level), func(b *testing.B) {
+				var out bytes.Buffer
+				w, err := kflate.NewWriter(&out, level)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					out.Reset()
+					w.Reset(&out)
+					if _, err := w.Write(data); err != nil {
+						b.Fatal(err)
+					}
+					if err := w.Close(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(out.Len())/float64(len(data)), "ratio")
+			})
+		}
+	}
+}
