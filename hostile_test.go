@@ -772,40 +772,33 @@ func hostileCases() []hostileCase {
 }
 
 // hostileChunkLies are TOCs whose chunks say what their bytes do not, in a
-// layer whose digest matches: the publisher's own inconsistency, not a
-// forgery, since that digest vouches for every byte, the TOC's included.
-// Reading the file (cat, cp) checks its chunks and refuses it. A pull into
-// an empty directory is staged: no file appears before the layer's digest
-// matched, so it writes what the TOC describes, unchecked. A pull into a
-// directory that holds files installs each file as it completes, so it
-// checks every chunk first and refuses.
+// layer whose digest matches: the layer's digest vouches for the bytes,
+// not for what the TOC says of them. Every reader refuses them alike:
+// reading the file (cat, cp) and pulling it, staged into an empty
+// directory or file by file into one that holds files, so that no tool
+// sees one tree where blobber's pull writes another.
 func hostileChunkLies(twoFiles []ta.Entry) []hostileCase {
 	lies := []struct {
-		name   string
-		edit   func(t *testing.T, blob []byte, toc *estargz.JTOC)
-		pulled string // what a staged pull writes to a
+		name string
+		edit func(t *testing.T, blob []byte, toc *estargz.JTOC)
 	}{
 		{"chunk-into-other-file", func(t *testing.T, _ []byte, toc *estargz.JTOC) {
 			hostileFind(t, toc, "a").Offset = hostileFind(t, toc, "b").Offset
-		}, "bravo-content"},
+		}},
 		{"chunk-digest-lies", func(t *testing.T, _ []byte, toc *estargz.JTOC) {
 			hostileFind(t, toc, "a").ChunkDigest = digest.FromString("something else").String()
-		}, "alpha-content"},
+		}},
 		{"chunk-inner-offset-lies", func(t *testing.T, _ []byte, toc *estargz.JTOC) {
 			hostileFind(t, toc, "a").InnerOffset = 3
-		}, "ha-content\x00\x00\x00"}, // and the tar padding after it
+		}},
 		{"chunk-size-lies", func(t *testing.T, _ []byte, toc *estargz.JTOC) {
 			hostileFind(t, toc, "a").Size += 5
-		}, "alpha-content\x00\x00\x00\x00\x00"},
+		}},
 	}
 	var cases []hostileCase
 	for _, l := range lies {
 		cases = append(cases,
-			hostileCase{name: l.name, art: hostileTOC(twoFiles, l.edit), at: hostileOK, read: "a", readWant: hDigest,
-				check: func(t *testing.T, env hostileEnv) {
-					hostileFileIs(t, env, "a", l.pulled)
-					hostileFileIs(t, env, "b", "bravo-content")
-				}},
+			hostileCase{name: l.name, art: hostileTOC(twoFiles, l.edit), at: hostileAtPull, want: []error{hDigest}, read: "a", readWant: hDigest},
 			hostileCase{name: l.name + "-into-nonempty", art: hostileTOC(twoFiles, l.edit), pre: map[string]string{"keep.txt": "mine"},
 				at: hostileAtPull, want: []error{hDigest}, read: "a", readWant: hDigest})
 	}

@@ -32,12 +32,15 @@ func WithOverwrite() PullOption { return func(o *pullOptions) { o.overwrite = tr
 
 // Pull extracts the artifact ref into dir, creating dir if needed, and
 // returns the manifest's descriptor. The layer is fetched with parallel
-// range requests and decoded in parallel, and checked against the
-// manifest's digest before any file appears under its name; into a
-// directory that already holds files, where each file is installed as it
-// completes, every chunk is also checked against its digest first.
-// Nothing is written outside dir, and a pull that fails removes what it
-// created, leaving what was already in dir untouched.
+// range requests and decoded in parallel; every chunk is checked against
+// its digest before it is written, and into an empty directory the whole
+// layer is also checked against the manifest's digest before any file
+// appears under its name (into a directory that already holds files, each
+// file is installed as it completes). An artifact holding entries a pull
+// would refuse (devices, FIFOs, symlinks leading outside the tree) is
+// refused whole, naming them, before anything is fetched. Nothing is
+// written outside dir, and a pull that fails removes what it created,
+// leaving what was already in dir untouched.
 func (c *Client) Pull(ctx context.Context, ref, dir string, opts ...PullOption) (ocispec.Descriptor, error) {
 	var po pullOptions
 	for _, opt := range opts {
@@ -73,18 +76,14 @@ const segmentTarget = 4 << 20
 
 func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, again bool) (err error) {
 	ix := img.index
+	if err := refusals(img.name, ix); err != nil {
+		return err
+	}
 	keepTimes := false
-	err = ix.Walk(func(e *toc.Entry) error {
-		switch e.Type {
-		case toc.TypeChar, toc.TypeBlock, toc.TypeFifo:
-			return fmt.Errorf("%s holds %s, a %s: %w", img.name, e.Name, e.Type, ErrUnsupportedEntry)
-		}
+	_ = ix.Walk(func(e *toc.Entry) error {
 		keepTimes = keepTimes || e.ModTime.After(time.Unix(1, 0))
 		return nil
 	})
-	if err != nil {
-		return err
-	}
 	d, err := extract.Open(dir, extract.Options{Overwrite: po.overwrite, KeepTimes: keepTimes})
 	if err != nil {
 		return classify(err)
@@ -98,7 +97,7 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 	if err := ix.Walk(func(e *toc.Entry) error { return d.Check(e.Name, e.Type == toc.TypeDir) }); err != nil {
 		return err
 	}
-	p := &puller{img: img, dir: d, progress: img.client.opts.meter("download", ix.BlobSize), verifyChunks: !d.Staged(), again: again}
+	p := &puller{img: img, dir: d, progress: img.client.opts.meter("download", ix.BlobSize), again: again}
 	if err := ix.Walk(p.prepare); err != nil {
 		return err
 	}
@@ -119,26 +118,21 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 }
 
 // puller moves a layer's data into files: segments of the blob are fetched
-// in parallel, their chunks decoded and written where they belong, and the
-// segments hashed in order to check the whole layer.
+// in parallel, their chunks decoded, checked against their digests and
+// written where they belong, and the segments hashed in order to check the
+// whole layer.
 //
-// The layer's digest vouches for every file a pull writes: the files are
-// inflated from the layer's bytes as its TOC (part of those bytes) says.
-// When the extraction is staged, no file appears under its name before
-// that digest has matched, so checking each chunk against its digest as
-// well would hash the same content a second time, a sixth of a pull's CPU;
-// a chunk whose digest lies is then the publisher's own inconsistency,
-// which reads of that file (cat, cp) report. Unstaged, into a directory
-// that already holds files, each file is installed as soon as it is
-// complete, so its chunks are verified first (verifyChunks).
+// Every chunk is checked, even where the layer's digest will vouch for the
+// bytes: that digest says the bytes are the publisher's, not that the TOC
+// describes them truly, and a pull must refuse whatever cat refuses, or a
+// signed artifact could show one tree to readers and write another.
 type puller struct {
-	img          *Image
-	dir          *extract.Dir
-	chunks       []chunkRef // in blob order
-	links        []*toc.Entry
-	progress     *meter
-	verifyChunks bool
-	again        bool // the second try of a pull whose cached bytes were bad
+	img      *Image
+	dir      *extract.Dir
+	chunks   []chunkRef // in blob order
+	links    []*toc.Entry
+	progress *meter
+	again    bool // the second try of a pull whose cached bytes were bad
 }
 
 // chunkRef is one chunk to write. It points into the index rather than
@@ -282,16 +276,8 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 	retried := false
 	for _, r := range s.chunks {
 		from := r.c.Offset - s.start
-		data, err := p.decode(buf[from:from+p.img.index.Need(*r.c)], *r.c, scratch)
-		cachedBad := err != nil && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch)
-		if cachedBad && !p.verifyChunks {
-			// The chunks before this one were written unchecked from the
-			// same bytes, which the layer's digest can no longer vouch
-			// for once the segment is fetched again: only a pull from
-			// the start can.
-			return fmt.Errorf("%s: %v: %w", r.e.Name, err, p.dropCached())
-		}
-		if cachedBad && !retried {
+		data, err := p.img.index.Decode(buf[from:from+p.img.index.Need(*r.c)], *r.c, scratch)
+		if err != nil && !retried && p.img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) {
 			// Bytes from the cache that do not verify, every chunk before
 			// them verified: drop them and fetch the segment again from
 			// the registry.
@@ -300,7 +286,7 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 				if _, err := p.img.blob.ReadAt(buf, s.start); err != nil {
 					return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
 				}
-				data, err = p.decode(buf[from:from+p.img.index.Need(*r.c)], *r.c, scratch)
+				data, err = p.img.index.Decode(buf[from:from+p.img.index.Need(*r.c)], *r.c, scratch)
 			}
 		}
 		if err != nil {
@@ -331,13 +317,6 @@ func (p *puller) dropCached() error {
 		return ErrDigestMismatch
 	}
 	return errCachedLayerBad
-}
-
-func (p *puller) decode(compressed []byte, c toc.Chunk, dst []byte) ([]byte, error) {
-	if p.verifyChunks {
-		return p.img.index.Decode(compressed, c, dst)
-	}
-	return p.img.index.Inflate(compressed, c, dst)
 }
 
 func (p *puller) write(r chunkRef, data []byte) error {

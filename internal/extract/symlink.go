@@ -2,9 +2,7 @@ package extract
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -57,73 +55,24 @@ func (d *Dir) Symlink(name, target string, modTime time.Time) error {
 	return d.installOrRemove(tmp, clean, kindSymlink)
 }
 
-// checkTarget resolves target the way the kernel would from the directory
-// holding the symlink name, one component at a time against what is on disk
-// under the root: existing symlinks are expanded (at most maxHops times),
-// components that do not exist are applied lexically. Climbing above the root
-// at any point is an error wrapping ErrPathTraversal.
+// checkTarget resolves target against what is on disk under the root now
+// (see CheckLinkTarget). Because later entries can change that, Commit
+// checks every symlink again against the final tree.
 func (d *Dir) checkTarget(name, target string) error {
-	switch {
-	case target == "":
-		return fmt.Errorf("extract: symlink %q has an empty target", name)
-	case strings.IndexByte(target, 0) >= 0:
-		return traversalErr(name, "symlink target contains a NUL byte")
-	case strings.HasPrefix(target, "/"):
-		return traversalErr(name, fmt.Sprintf("symlink target %q is absolute", target))
-	}
-	escape := func() error {
-		return traversalErr(name, fmt.Sprintf("symlink target %q resolves outside the target directory", target))
-	}
-	var stack []string // resolved real directories from the root down
-	if dir, _ := splitName(name); dir != "." {
-		stack = strings.Split(dir, "/")
-	}
-	pending := strings.Split(target, "/")
-	hops := 0
-	for len(pending) > 0 {
-		c := pending[0]
-		pending = pending[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			if len(stack) == 0 {
-				return escape()
-			}
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		cand := strings.Join(append(stack, c), "/")
+	return CheckLinkTarget(name, target, func(cand string) (string, bool, bool, error) {
 		fi, err := d.root.Lstat(cand)
 		if err != nil {
 			// Missing, or under a non-directory: the kernel would stop
-			// here, and a later entry may still create it, which Commit
-			// re-checks. Until then the rest is purely lexical.
+			// here, and a later entry may still create it.
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-				stack = append(stack, c)
-				continue
+				return "", false, false, nil
 			}
-			return fmt.Errorf("extract: resolving symlink %q: %w", name, err)
+			return "", false, false, err
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
-			stack = append(stack, c)
-			continue
-		}
-		hops++
-		if hops > maxHops {
-			return traversalErr(name, fmt.Sprintf("symlink target %q: too many levels of symbolic links", target))
+			return "", false, true, nil
 		}
 		link, err := d.root.Readlink(cand)
-		if err != nil {
-			return fmt.Errorf("extract: resolving symlink %q: %w", name, err)
-		}
-		if link == "" || strings.HasPrefix(link, "/") {
-			// An absolute link on the way leaves the root by definition.
-			return escape()
-		}
-		// The link is relative to the directory holding it, which is
-		// exactly stack, so only the pending components change.
-		pending = append(strings.Split(link, "/"), pending...)
-	}
-	return nil
+		return link, true, true, err
+	})
 }
