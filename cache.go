@@ -15,6 +15,12 @@ import (
 // same chunks, the same TOC or a whole pulled layer costs no network. Use
 // cache.DefaultDir's location, $XDG_CACHE_HOME/blobber, for the CLI's
 // behaviour. Without this option the client caches nothing.
+//
+// A directory that cannot be opened, or that another user owns or could
+// write (where planted records would be trusted), is not used: the client
+// logs a warning (see WithLogger) and works without a cache, except
+// offline, where NewClient fails. A write to the cache that fails is
+// logged once, and reads go on from the registry.
 func WithCache(dir string) Option { return func(o *options) { o.cacheDir = dir } }
 
 // WithCacheTTL trusts a tag's cached resolution for d before asking the
@@ -35,8 +41,17 @@ func (c *Client) openCache() error {
 	}
 	cc, err := cache.Open(c.opts.cacheDir)
 	if err != nil {
-		return fmt.Errorf("opening the cache: %w", err)
+		if c.opts.offline {
+			return fmt.Errorf("offline mode needs the cache, which cannot be used: %w", err)
+		}
+		// A cache only saves requests: without one, every command still
+		// works, from the registry.
+		c.opts.logger.Warn("not using the cache", "dir", c.opts.cacheDir, "error", err)
+		return nil
 	}
+	cc.OnWriteError(func(err error) {
+		c.opts.logger.Warn("cannot write to the cache; going on without caching", "dir", c.opts.cacheDir, "error", err)
+	})
 	c.cache = cc
 	return nil
 }

@@ -189,7 +189,10 @@ func (b *Blob) readView(v view, q []byte, off int64) (int, error) {
 		}
 	}
 	if len(got) > 0 {
-		b.store(q, off, got)
+		// The fetched bytes are served whether or not they could be kept.
+		if err := b.store(q, off, got); err != nil && !errors.Is(err, ErrDigestMismatch) {
+			b.c.writeError(fmt.Errorf("cache: blob %s: %w", b.dgst, err))
+		}
 	}
 	return n, ferr
 }
@@ -448,8 +451,7 @@ func (b *Blob) store(q []byte, off int64, got []span) error {
 	cur, _ := b.snapshot()
 	f := cur.f
 	if !exists || f == nil || cur.complete || !sameFile(f, fi) {
-		f, err = b.c.root.OpenFile(b.dataPath(), os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
+		if f, err = b.openData(exists); err != nil {
 			return err
 		}
 	}
@@ -461,6 +463,25 @@ func (b *Blob) store(q []byte, off int64, got []span) error {
 		return err
 	}
 	return b.setViewAndComplete(v)
+}
+
+// openData opens the data file to write into: the existing one only if
+// this user made it (openRegular checks), else a new one, created with
+// O_EXCL so that nothing another process made in its place is written to.
+// Called with the lock held.
+func (b *Blob) openData(exists bool) (*os.File, error) {
+	if exists {
+		f, _, err := b.c.openRegular(b.dataPath(), os.O_RDWR)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		// Not ours, and removed: what its index recorded goes with it.
+		b.dropPartialLocked()
+	}
+	return b.c.root.OpenFile(b.dataPath(), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 }
 
 // writeAhead writes the spans of q that the entry has not recorded into
@@ -611,7 +632,7 @@ func (b *Blob) PromoteVerified() error {
 	if err != nil || !idx.covers(0, b.size) {
 		return err
 	}
-	f, err := b.c.root.OpenFile(b.dataPath(), os.O_RDWR, 0)
+	f, _, err := b.c.openRegular(b.dataPath(), os.O_RDWR)
 	if err != nil {
 		return err
 	}
