@@ -732,9 +732,13 @@ func (b *Blob) promote(f *os.File, verify bool) error {
 }
 
 // Invalidate drops bytes in [off, off+n) that the caller found not to
-// verify, so the next read fetches them again. A complete blob is dropped
-// whole: it was verified, so a bad byte means the file changed on disk
-// and none of it can be trusted.
+// verify, so the next read fetches them again; the rest stays cached. A
+// complete blob becomes a partial one that lacks those bytes: it was
+// verified once, so a bad byte means the file changed on disk, but every
+// read verifies what it gets (each chunk against its digest, the TOC
+// against the manifest), so the bytes that still verify, the TOC just read
+// among them, keep serving, and each range that does not is dropped when
+// a read finds it.
 func (b *Blob) Invalidate(off, n int64) error {
 	if b.err != nil {
 		return b.err
@@ -748,6 +752,14 @@ func (b *Blob) Invalidate(off, n int64) error {
 	}
 	defer l.unlock(false)
 	defer b.setView(view{})
+	end := off + n
+	if end < off {
+		end = math.MaxInt64 // overflowed: to the end
+	}
+	if v, ok := b.openComplete(); ok {
+		v.f.Close()
+		return b.demoteLocked(span{off, end})
+	}
 	if err := b.c.removeFiles(b.blobPath()); err != nil {
 		return err
 	}
@@ -758,16 +770,33 @@ func (b *Blob) Invalidate(off, n int64) error {
 	} else if err != nil {
 		return err
 	}
-	end := off + n
-	if end < off {
-		end = math.MaxInt64 // overflowed: to the end
-	}
 	next := idx.remove(span{off, end})
 	switch {
 	case len(next) == 0:
 		return b.c.removeFiles(b.rangesPath(), b.dataPath())
 	case next.bytes() != idx.bytes():
 		return b.c.writeAtomic(b.rangesPath(), next.marshal(b.size))
+	}
+	return nil
+}
+
+// demoteLocked turns the complete blob into a partial entry that records
+// every byte but bad. The data file is moved first and its index written
+// after, so a lock-free reader finds the complete blob, or a data file
+// with no index (nothing recorded), or the index of that data file.
+// Called with the lock held.
+func (b *Blob) demoteLocked(bad span) error {
+	next := ranges{{0, b.size}}.remove(bad)
+	b.dropPartialLocked()
+	b.c.forget(b.blobPath())
+	if next.bytes() == 0 {
+		return b.c.removeFiles(b.blobPath())
+	}
+	if err := b.c.root.Rename(b.blobPath(), b.dataPath()); err != nil {
+		return errors.Join(err, b.c.removeFiles(b.blobPath()))
+	}
+	if err := b.c.writeAtomic(b.rangesPath(), next.marshal(b.size)); err != nil {
+		return errors.Join(err, b.c.removeFiles(b.dataPath()))
 	}
 	return nil
 }
