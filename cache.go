@@ -23,6 +23,12 @@ import (
 // logged once, and reads go on from the registry.
 func WithCache(dir string) Option { return func(o *options) { o.cacheDir = dir } }
 
+// WithCacheMaxSize bounds the cache (see WithCache) to n bytes: past the
+// bound, the least recently used entries are pruned as the client writes.
+// n == 0 (or no such option) takes the default, 10 GiB or a tenth of the
+// cache's file system, whichever is smaller; n < 0 sets no bound.
+func WithCacheMaxSize(n int64) Option { return func(o *options) { o.cacheBound = n } }
+
 // WithCacheTTL trusts a tag's cached resolution for d before asking the
 // registry again. The default, 0, always asks (a cheap HEAD request) so a
 // moved tag is seen at once.
@@ -48,6 +54,12 @@ func (c *Client) openCache() error {
 		// works, from the registry.
 		c.opts.logger.Warn("not using the cache", "dir", c.opts.cacheDir, "error", err)
 		return nil
+	}
+	switch n := c.opts.cacheBound; {
+	case n == 0:
+		cc.SetMaxSize(cache.DefaultMaxSizeFor(c.opts.cacheDir))
+	case n > 0:
+		cc.SetMaxSize(n)
 	}
 	cc.OnWriteError(func(err error) {
 		c.opts.logger.Warn("cannot write to the cache; going on without caching", "dir", c.opts.cacheDir, "error", err)

@@ -151,7 +151,7 @@ func (g *globalOptions) client(cmd *cobra.Command, extra ...blobber.Option) (*bl
 		}
 		opts = append(opts, blobber.WithCredentials(g.recordCredentialHosts(store.Func())))
 	}
-	cacheOpts, err := g.cache.options()
+	cacheOpts, err := g.cache.options(cmd.ErrOrStderr())
 	if err != nil {
 		return nil, err
 	}

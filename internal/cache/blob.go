@@ -192,6 +192,12 @@ func (b *Blob) readView(v view, q []byte, off int64) (int, error) {
 		// The fetched bytes are served whether or not they could be kept.
 		if err := b.store(q, off, got); err != nil && !errors.Is(err, ErrDigestMismatch) {
 			b.c.writeError(fmt.Errorf("cache: blob %s: %w", b.dgst, err))
+		} else {
+			var n int64
+			for _, s := range got {
+				n += s.end - s.start
+			}
+			b.c.wrote(n)
 		}
 	}
 	return n, ferr

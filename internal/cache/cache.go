@@ -42,6 +42,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -116,6 +117,14 @@ type Cache struct {
 
 	onWriteError func(error) // see OnWriteError
 	writeFailed  sync.Once
+
+	// The size bound (bound.go).
+	maxSize    int64
+	checkEvery int64
+	wroteOnce  atomic.Bool
+	sinceCheck atomic.Int64
+	known      atomic.Int64 // bytes held at the last look
+	checking   sync.Mutex
 }
 
 // OnWriteError sets fn to be told, once, of the first write to the cache
