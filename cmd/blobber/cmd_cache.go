@@ -131,6 +131,7 @@ func newCacheInfoCmd(g *globalOptions) *cobra.Command {
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "directory: %s\n", info.Dir)
 			fmt.Fprintf(w, "blobs:     %d complete, %d partial\n", info.Blobs, info.PartialBlobs)
+			fmt.Fprintf(w, "stale:     %d partial blobs left by killed processes (cache prune removes them)\n", info.StalePartial)
 			fmt.Fprintf(w, "manifests: %d\n", info.Manifests)
 			fmt.Fprintf(w, "tags:      %d\n", info.Tags)
 			fmt.Fprintf(w, "trees:     %d pushed (fingerprints), %d shapes seen\n", info.Trees, info.Shapes)
@@ -169,14 +170,12 @@ func newCachePruneCmd(g *globalOptions) *cobra.Command {
 	var maxSize, maxAge string
 	cmd := &cobra.Command{
 		Use:   "prune",
-		Short: "Remove the least recently used entries until the cache fits the limits",
-		Example: `  blobber cache prune --max-size 10GiB
+		Short: "Remove what killed processes left, and the least recently used entries until the cache fits the limits",
+		Example: `  blobber cache prune
+  blobber cache prune --max-size 10GiB
   blobber cache prune --max-age 30d`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if maxSize == "" && maxAge == "" {
-				return usagef("cache prune: give --max-size, --max-age or both")
-			}
 			size, err := parseSize(maxSize)
 			if err != nil {
 				return usagef("cache prune: --max-size: %v", err)
