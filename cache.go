@@ -15,7 +15,19 @@ import (
 // same chunks, the same TOC or a whole pulled layer costs no network. Use
 // cache.DefaultDir's location, $XDG_CACHE_HOME/blobber, for the CLI's
 // behaviour. Without this option the client caches nothing.
+//
+// A directory that cannot be opened, or that another user owns or could
+// write (where planted records would be trusted), is not used: the client
+// logs a warning (see WithLogger) and works without a cache, except
+// offline, where NewClient fails. A write to the cache that fails is
+// logged once, and reads go on from the registry.
 func WithCache(dir string) Option { return func(o *options) { o.cacheDir = dir } }
+
+// WithCacheMaxSize bounds the cache (see WithCache) to n bytes: past the
+// bound, the least recently used entries are pruned as the client writes.
+// n == 0 (or no such option) takes the default, 10 GiB or a tenth of the
+// cache's file system, whichever is smaller; n < 0 sets no bound.
+func WithCacheMaxSize(n int64) Option { return func(o *options) { o.cacheBound = n } }
 
 // WithCacheTTL trusts a tag's cached resolution for d before asking the
 // registry again. The default, 0, always asks (a cheap HEAD request) so a
@@ -35,8 +47,23 @@ func (c *Client) openCache() error {
 	}
 	cc, err := cache.Open(c.opts.cacheDir)
 	if err != nil {
-		return fmt.Errorf("opening the cache: %w", err)
+		if c.opts.offline {
+			return fmt.Errorf("offline mode needs the cache, which cannot be used: %w", err)
+		}
+		// A cache only saves requests: without one, every command still
+		// works, from the registry.
+		c.opts.logger.Warn("not using the cache", "dir", c.opts.cacheDir, "error", err)
+		return nil
 	}
+	switch n := c.opts.cacheBound; {
+	case n == 0:
+		cc.SetMaxSize(cache.DefaultMaxSizeFor(c.opts.cacheDir))
+	case n > 0:
+		cc.SetMaxSize(n)
+	}
+	cc.OnWriteError(func(err error) {
+		c.opts.logger.Warn("cannot write to the cache; going on without caching", "dir", c.opts.cacheDir, "error", err)
+	})
 	c.cache = cc
 	return nil
 }

@@ -29,6 +29,7 @@ type options struct {
 	progress    ProgressFunc
 	cacheDir    string
 	cacheTTL    time.Duration
+	cacheBound  int64 // WithCacheMaxSize
 	offline     bool
 	signer      Signer   // signs pushes (sign.go)
 	verifier    Verifier // checks signatures before reading (verify.go)

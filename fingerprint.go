@@ -58,15 +58,23 @@ func fingerprint(fsys fs.FS, po pushOptions) (fp, shapeKey string) {
 	if err != nil || !ok {
 		return "", ""
 	}
-	return cache.BuildKeyPrefix + hex.EncodeToString(h.Sum(nil)), sh.key()
+	fp = cache.BuildKeyPrefix + hex.EncodeToString(h.Sum(nil))
+	rememberFingerprinted(fp, fsys, po)
+	return fp, sh.key()
 }
 
 // reusePush pushes again the manifest of an earlier build of the same tree
 // state, when the target already has its blobs or mnt can mount them from
 // another repository of the registry: an unchanged tree is not rebuilt,
-// only tagged.
+// only tagged. The fingerprint record is a hint, not a proof: the manifest
+// is tagged only if its layer's TOC, read back and verified, describes this
+// very tree (checkBuiltFrom); else the tree is pushed as if new.
 func (c *Client) reusePush(ctx context.Context, t *target.Target, mnt *mounter, fp, tag string) (ocispec.Descriptor, bool) {
 	if c.cache == nil || fp == "" {
+		return ocispec.Descriptor{}, false
+	}
+	tree, ok := fingerprintedTreeOf(fp)
+	if !ok {
 		return ocispec.Descriptor{}, false
 	}
 	dgst, _, _, ok := c.cache.Tag(fp, -1)
@@ -89,6 +97,11 @@ func (c *Client) reusePush(ctx context.Context, t *target.Target, mnt *mounter, 
 		if err != nil || !has && !mnt.mount(ctx, blob, nil) {
 			return ocispec.Descriptor{}, false
 		}
+	}
+	earlier := ocispec.Descriptor{MediaType: mt, Digest: dgst, Size: int64(len(raw))}
+	if err := c.checkBuiltFrom(ctx, t, earlier, raw, tree.src, tree.po); err != nil {
+		c.opts.logger.WarnContext(ctx, "ignoring the cache's record of an earlier push of this tree", "manifest", dgst, "error", err)
+		return ocispec.Descriptor{}, false
 	}
 	desc, err := oras.TagBytes(ctx, t.Store, mt, raw, tag)
 	if err != nil {

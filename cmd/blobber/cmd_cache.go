@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -21,6 +23,7 @@ type cacheFlags struct {
 	off     bool
 	ttl     time.Duration
 	offline bool
+	maxSize string
 }
 
 func (c *cacheFlags) register(f *pflag.FlagSet) {
@@ -28,10 +31,37 @@ func (c *cacheFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&c.off, "no-cache", false, "neither read nor write the local cache")
 	f.DurationVar(&c.ttl, "cache-ttl", 0, "trust a cached tag for this long before asking the registry (default 0: always ask)")
 	f.BoolVar(&c.offline, "offline", false, "use only the cache: no network at all")
+	f.StringVar(&c.maxSize, "cache-max-size", "", "prune the least recently used cache entries past this size, e.g. 5GiB, or none (default $BLOBBER_CACHE_MAX_SIZE, else 10GiB or a tenth of the cache's file system, whichever is smaller)")
 }
 
-// options turns the flags into client options.
-func (c *cacheFlags) options() ([]blobber.Option, error) {
+// bound is the cache's size bound from --cache-max-size or
+// $BLOBBER_CACHE_MAX_SIZE, as WithCacheMaxSize takes it: 0 for the
+// default, -1 for none.
+func (c *cacheFlags) bound() (int64, error) {
+	s, from := c.maxSize, "--cache-max-size"
+	if s == "" {
+		s, from = os.Getenv("BLOBBER_CACHE_MAX_SIZE"), "BLOBBER_CACHE_MAX_SIZE"
+	}
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return 0, nil
+	case "none", "unlimited":
+		return -1, nil
+	}
+	n, err := parseSize(s)
+	if err == nil && n <= 0 {
+		err = fmt.Errorf("%q is no room for a cache (use --no-cache, or none for no bound)", s)
+	}
+	if err != nil {
+		return 0, usagef("%s: %v", from, err)
+	}
+	return n, nil
+}
+
+// options turns the flags into client options. A cache directory that
+// cannot be found (no home directory) costs a warning on stderr, not the
+// command, unless it is offline.
+func (c *cacheFlags) options(stderr io.Writer) ([]blobber.Option, error) {
 	if c.off {
 		if c.offline {
 			return nil, usagef("--offline needs the cache; drop --no-cache")
@@ -40,9 +70,17 @@ func (c *cacheFlags) options() ([]blobber.Option, error) {
 	}
 	dir, err := c.directory()
 	if err != nil {
+		if c.offline {
+			return nil, fmt.Errorf("--offline needs the cache: %w", err)
+		}
+		fmt.Fprintf(stderr, "blobber: warning: not using the cache: %v\n", err)
+		return nil, nil
+	}
+	bound, err := c.bound()
+	if err != nil {
 		return nil, err
 	}
-	opts := []blobber.Option{blobber.WithCache(dir), blobber.WithCacheTTL(c.ttl)}
+	opts := []blobber.Option{blobber.WithCache(dir), blobber.WithCacheTTL(c.ttl), blobber.WithCacheMaxSize(bound)}
 	if c.offline {
 		opts = append(opts, blobber.WithOffline())
 	}
@@ -93,11 +131,22 @@ func newCacheInfoCmd(g *globalOptions) *cobra.Command {
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "directory: %s\n", info.Dir)
 			fmt.Fprintf(w, "blobs:     %d complete, %d partial\n", info.Blobs, info.PartialBlobs)
+			fmt.Fprintf(w, "stale:     %d partial blobs left by killed processes (cache prune removes them)\n", info.StalePartial)
 			fmt.Fprintf(w, "manifests: %d\n", info.Manifests)
 			fmt.Fprintf(w, "tags:      %d\n", info.Tags)
 			fmt.Fprintf(w, "trees:     %d pushed (fingerprints), %d shapes seen\n", info.Trees, info.Shapes)
 			fmt.Fprintf(w, "sources:   %d blobs with known repositories (for mounts)\n", info.Sources)
 			fmt.Fprintf(w, "size:      %s\n", formatSize(info.Bytes))
+			switch bound, err := g.cache.bound(); {
+			case err != nil:
+				return err
+			case bound < 0:
+				fmt.Fprintf(w, "bound:     none\n")
+			case bound == 0:
+				fmt.Fprintf(w, "bound:     %s (default)\n", formatSize(cache.DefaultMaxSizeFor(info.Dir)))
+			default:
+				fmt.Fprintf(w, "bound:     %s\n", formatSize(bound))
+			}
 			if !long {
 				return nil
 			}
@@ -121,14 +170,12 @@ func newCachePruneCmd(g *globalOptions) *cobra.Command {
 	var maxSize, maxAge string
 	cmd := &cobra.Command{
 		Use:   "prune",
-		Short: "Remove the least recently used entries until the cache fits the limits",
-		Example: `  blobber cache prune --max-size 10GiB
+		Short: "Remove what killed processes left, and the least recently used entries until the cache fits the limits",
+		Example: `  blobber cache prune
+  blobber cache prune --max-size 10GiB
   blobber cache prune --max-age 30d`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if maxSize == "" && maxAge == "" {
-				return usagef("cache prune: give --max-size, --max-age or both")
-			}
 			size, err := parseSize(maxSize)
 			if err != nil {
 				return usagef("cache prune: --max-size: %v", err)

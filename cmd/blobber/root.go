@@ -140,6 +140,8 @@ func (g *globalOptions) client(cmd *cobra.Command, extra ...blobber.Option) (*bl
 	}
 	if g.verbose {
 		opts = append(opts, blobber.WithLogger(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	} else {
+		opts = append(opts, blobber.WithLogger(newWarningLogger(cmd.ErrOrStderr())))
 	}
 	if !g.ociLayout {
 		// The same credentials as docker: its config file and credential helpers.
@@ -149,7 +151,7 @@ func (g *globalOptions) client(cmd *cobra.Command, extra ...blobber.Option) (*bl
 		}
 		opts = append(opts, blobber.WithCredentials(g.recordCredentialHosts(store.Func())))
 	}
-	cacheOpts, err := g.cache.options()
+	cacheOpts, err := g.cache.options(cmd.ErrOrStderr())
 	if err != nil {
 		return nil, err
 	}

@@ -189,7 +189,16 @@ func (b *Blob) readView(v view, q []byte, off int64) (int, error) {
 		}
 	}
 	if len(got) > 0 {
-		b.store(q, off, got)
+		// The fetched bytes are served whether or not they could be kept.
+		if err := b.store(q, off, got); err != nil && !errors.Is(err, ErrDigestMismatch) {
+			b.c.writeError(fmt.Errorf("cache: blob %s: %w", b.dgst, err))
+		} else {
+			var n int64
+			for _, s := range got {
+				n += s.end - s.start
+			}
+			b.c.wrote(n)
+		}
 	}
 	return n, ferr
 }
@@ -448,8 +457,7 @@ func (b *Blob) store(q []byte, off int64, got []span) error {
 	cur, _ := b.snapshot()
 	f := cur.f
 	if !exists || f == nil || cur.complete || !sameFile(f, fi) {
-		f, err = b.c.root.OpenFile(b.dataPath(), os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
+		if f, err = b.openData(exists); err != nil {
 			return err
 		}
 	}
@@ -461,6 +469,25 @@ func (b *Blob) store(q []byte, off int64, got []span) error {
 		return err
 	}
 	return b.setViewAndComplete(v)
+}
+
+// openData opens the data file to write into: the existing one only if
+// this user made it (openRegular checks), else a new one, created with
+// O_EXCL so that nothing another process made in its place is written to.
+// Called with the lock held.
+func (b *Blob) openData(exists bool) (*os.File, error) {
+	if exists {
+		f, _, err := b.c.openRegular(b.dataPath(), os.O_RDWR)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		// Not ours, and removed: what its index recorded goes with it.
+		b.dropPartialLocked()
+	}
+	return b.c.root.OpenFile(b.dataPath(), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 }
 
 // writeAhead writes the spans of q that the entry has not recorded into
@@ -611,7 +638,7 @@ func (b *Blob) PromoteVerified() error {
 	if err != nil || !idx.covers(0, b.size) {
 		return err
 	}
-	f, err := b.c.root.OpenFile(b.dataPath(), os.O_RDWR, 0)
+	f, _, err := b.c.openRegular(b.dataPath(), os.O_RDWR)
 	if err != nil {
 		return err
 	}
@@ -711,9 +738,13 @@ func (b *Blob) promote(f *os.File, verify bool) error {
 }
 
 // Invalidate drops bytes in [off, off+n) that the caller found not to
-// verify, so the next read fetches them again. A complete blob is dropped
-// whole: it was verified, so a bad byte means the file changed on disk
-// and none of it can be trusted.
+// verify, so the next read fetches them again; the rest stays cached. A
+// complete blob becomes a partial one that lacks those bytes: it was
+// verified once, so a bad byte means the file changed on disk, but every
+// read verifies what it gets (each chunk against its digest, the TOC
+// against the manifest), so the bytes that still verify, the TOC just read
+// among them, keep serving, and each range that does not is dropped when
+// a read finds it.
 func (b *Blob) Invalidate(off, n int64) error {
 	if b.err != nil {
 		return b.err
@@ -727,6 +758,14 @@ func (b *Blob) Invalidate(off, n int64) error {
 	}
 	defer l.unlock(false)
 	defer b.setView(view{})
+	end := off + n
+	if end < off {
+		end = math.MaxInt64 // overflowed: to the end
+	}
+	if v, ok := b.openComplete(); ok {
+		v.f.Close()
+		return b.demoteLocked(span{off, end})
+	}
 	if err := b.c.removeFiles(b.blobPath()); err != nil {
 		return err
 	}
@@ -737,16 +776,33 @@ func (b *Blob) Invalidate(off, n int64) error {
 	} else if err != nil {
 		return err
 	}
-	end := off + n
-	if end < off {
-		end = math.MaxInt64 // overflowed: to the end
-	}
 	next := idx.remove(span{off, end})
 	switch {
 	case len(next) == 0:
 		return b.c.removeFiles(b.rangesPath(), b.dataPath())
 	case next.bytes() != idx.bytes():
 		return b.c.writeAtomic(b.rangesPath(), next.marshal(b.size))
+	}
+	return nil
+}
+
+// demoteLocked turns the complete blob into a partial entry that records
+// every byte but bad. The data file is moved first and its index written
+// after, so a lock-free reader finds the complete blob, or a data file
+// with no index (nothing recorded), or the index of that data file.
+// Called with the lock held.
+func (b *Blob) demoteLocked(bad span) error {
+	next := ranges{{0, b.size}}.remove(bad)
+	b.dropPartialLocked()
+	b.c.forget(b.blobPath())
+	if next.bytes() == 0 {
+		return b.c.removeFiles(b.blobPath())
+	}
+	if err := b.c.root.Rename(b.blobPath(), b.dataPath()); err != nil {
+		return errors.Join(err, b.c.removeFiles(b.blobPath()))
+	}
+	if err := b.c.writeAtomic(b.rangesPath(), next.marshal(b.size)); err != nil {
+		return errors.Join(err, b.c.removeFiles(b.dataPath()))
 	}
 	return nil
 }

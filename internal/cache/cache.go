@@ -42,6 +42,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -57,6 +58,10 @@ var (
 	// ErrDigestMismatch is returned (wrapped) when bytes offered to the
 	// cache do not match the digest they are stored under.
 	ErrDigestMismatch = errors.New("digest mismatch")
+	// ErrUnsafe is returned (wrapped) by Open for a cache directory, or a
+	// directory inside it, that another user owns or could write: its
+	// records could be planted (see checkOwnDir).
+	ErrUnsafe = errors.New("cache directory is not private to this user")
 
 	// errCorrupt marks a file that is not what this package writes. Only
 	// such files are removed on sight: an I/O error (too many open
@@ -109,16 +114,52 @@ type Cache struct {
 
 	mu      sync.Mutex
 	touched map[string]time.Time
+
+	onWriteError func(error) // see OnWriteError
+	writeFailed  sync.Once
+
+	// The size bound (bound.go).
+	maxSize    int64
+	checkEvery int64
+	wroteOnce  atomic.Bool
+	sinceCheck atomic.Int64
+	known      atomic.Int64 // bytes held at the last look
+	checking   sync.Mutex
+}
+
+// OnWriteError sets fn to be told, once, of the first write to the cache
+// that fails (a full disk, a read-only directory). Reads go on without
+// caching what they fetch: a cache that cannot be written only costs
+// speed. Call it before the cache is used.
+func (c *Cache) OnWriteError(fn func(error)) { c.onWriteError = fn }
+
+// writeError reports err, a failed write, to the OnWriteError function.
+func (c *Cache) writeError(err error) {
+	if err == nil || c.onWriteError == nil {
+		return
+	}
+	c.writeFailed.Do(func() { c.onWriteError(err) })
 }
 
 // Open opens the cache in dir, creating it (0700) and its layout as
-// needed. Another process may be doing the same at the same time.
+// needed. Another process may be doing the same at the same time. A
+// directory that another user owns or could write is refused (ErrUnsafe).
 func Open(dir string) (*Cache, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	// The directory as opened, not as named: a rename between the two
+	// cannot swap another one in.
+	fi, err := root.Stat(".")
+	if err == nil {
+		err = checkOwnDir(dir, fi)
+	}
+	if err != nil {
+		root.Close()
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	c := &Cache{dir: dir, root: root, touched: map[string]time.Time{}}
@@ -141,6 +182,9 @@ func (c *Cache) ensureDir(name string) error {
 		for try := 0; ; try++ {
 			fi, err := c.root.Lstat(p)
 			if err == nil && fi.IsDir() {
+				if err := checkOwnDir(filepath.Join(c.dir, p), fi); err != nil {
+					return err
+				}
 				break
 			}
 			if try == 3 {
@@ -183,8 +227,8 @@ func sha256Hex(d digest.Digest) (string, error) {
 }
 
 // openRegular opens name only if it is a regular file, not a symlink or
-// a directory. A name that exists but is not a regular file is removed,
-// and reported as not existing. The second stat tells a swap between the
+// a directory, that this user made (checkOwnFile). A name that exists but
+// is not such a file is removed, and reported as not existing. The second stat tells a swap between the
 // check and the open; that is usually a concurrent atomic replace, so it
 // is retried.
 func (c *Cache) openRegular(name string, flag int) (*os.File, os.FileInfo, error) {
@@ -197,12 +241,16 @@ func (c *Cache) openRegular(name string, flag int) (*os.File, os.FileInfo, error
 			c.root.RemoveAll(name)
 			return nil, nil, fmt.Errorf("%s is not a regular file: %w", name, fs.ErrNotExist)
 		}
+		if err := checkOwnFile(name, fi); err != nil {
+			c.root.Remove(name)
+			return nil, nil, fmt.Errorf("%w: %w", err, fs.ErrNotExist)
+		}
 		f, err := c.root.OpenFile(name, flag, 0)
 		if err != nil {
 			return nil, nil, err
 		}
 		got, err := f.Stat()
-		if err == nil && os.SameFile(fi, got) {
+		if err == nil && os.SameFile(fi, got) && checkOwnFile(name, got) == nil {
 			return f, got, nil
 		}
 		f.Close()
@@ -247,6 +295,7 @@ func (c *Cache) writeAtomic(name string, data []byte) error {
 	dir := path.Dir(name)
 	tmp, f, err := c.createTemp(dir)
 	if err != nil {
+		c.writeError(err)
 		return err
 	}
 	_, err = f.Write(data)
@@ -266,6 +315,7 @@ func (c *Cache) writeAtomic(name string, data []byte) error {
 	}
 	if err != nil {
 		c.root.Remove(tmp)
+		c.writeError(err)
 		return err
 	}
 	return nil

@@ -199,8 +199,9 @@ func TestInvalidate(t *testing.T) {
 	if b.Complete() || exists(f.path(blobsDir+"/"+f.hex())) {
 		t.Fatal("an invalidated complete blob is still complete")
 	}
+	// Only the invalidated bytes are fetched again; the rest stays cached.
 	mustRead(t, b, f.data, 4990, 30)
-	wantCalls(t, f.remote, span{4990, 5020})
+	wantCalls(t, f.remote, span{5000, 5010})
 
 	// Invalidating everything removes the entry.
 	if err := b.Invalidate(0, 10000); err != nil {
@@ -213,7 +214,7 @@ func TestInvalidate(t *testing.T) {
 
 // TestCorruptCompleteBlob: a complete blob is not rehashed on every read,
 // so bytes that rot on disk are served until the caller, who checks
-// chunk digests, invalidates them.
+// chunk digests, invalidates them, range by range.
 func TestCorruptCompleteBlob(t *testing.T) {
 	f := newFixture(t, 4096)
 	b := f.blob(t)
@@ -228,8 +229,16 @@ func TestCorruptCompleteBlob(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.remote.takeCalls()
+	mustRead(t, b2, f.data, 0, 10)
+	wantCalls(t, f.remote, span{0, 10})
+	// Every byte is recorded again, and the whole does not hash to the
+	// digest (the rest rotted too): there is no telling which bytes are
+	// bad, so all of them go.
 	mustRead(t, b2, f.data, 0, 4096)
 	wantCalls(t, f.remote, span{0, 4096})
+	if !b2.Complete() {
+		t.Fatal("the blob fetched again is not complete")
+	}
 }
 
 func TestOffline(t *testing.T) {

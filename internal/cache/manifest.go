@@ -37,6 +37,7 @@ func (c *Cache) PutManifest(dgst digest.Digest, mediaType string, data []byte) e
 	if err := c.writeAtomic(manifestPath(hex), file); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
+	c.wrote(int64(len(file)))
 	return nil
 }
 

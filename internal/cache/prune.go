@@ -27,6 +27,7 @@ type Info struct {
 	Dir          string
 	Blobs        int // complete blobs
 	PartialBlobs int
+	StalePartial int // partial blobs a killed process left unusable (see EntryInfo.Stale)
 	Manifests    int
 	Tags         int
 	Trees        int   // pushed trees remembered by fingerprint (tag records keyed BuildKeyPrefix…)
@@ -45,6 +46,12 @@ type EntryInfo struct {
 	Complete bool          // false only for partial blobs
 	LastUsed time.Time
 
+	// Stale marks a partial blob that lacks its data file or its index
+	// and has not changed for a while: what a process killed between
+	// making one and the other leaves, which no read can use.
+	Stale bool
+
+	parts int      // files of a partial blob found: its data and its index
 	hex   string   // the entry's lock, for blobs
 	files []string // in removal order: an index before its data
 	used  string   // the file whose time is LastUsed
@@ -67,6 +74,9 @@ func (c *Cache) Info() (Info, error) {
 			info.Blobs++
 		case KindPartial:
 			info.PartialBlobs++
+			if e.Stale {
+				info.StalePartial++
+			}
 		case KindManifest:
 			info.Manifests++
 		case KindTag:
@@ -118,6 +128,7 @@ func (c *Cache) entries() ([]EntryInfo, error) {
 		}
 		e := &out[i]
 		e.Size += diskSize(fi)
+		e.parts++
 		// The data file's time is the entry's: reads touch it, and writes
 		// to it change it.
 		if ext == "data" || e.LastUsed.IsZero() {
@@ -126,6 +137,10 @@ func (c *Cache) entries() ([]EntryInfo, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, i := range partial {
+		e := &out[i]
+		e.Stale = e.parts < 2 && time.Since(e.LastUsed) > staleTemp
 	}
 	err = c.list(manifestsDir, func(name string, fi fs.FileInfo) {
 		if isHex(name) {
@@ -217,9 +232,10 @@ func diskSize(fi fs.FileInfo) int64 {
 	return fi.Size()
 }
 
-// Prune removes entries unused for longer than maxAge (0: no limit), then
-// the least recently used ones until the cache holds at most maxSize
-// bytes (0: no limit). An entry used since it was listed is kept.
+// Prune removes stale partial blobs (EntryInfo.Stale), entries unused for
+// longer than maxAge (0: no limit), then the least recently used ones
+// until the cache holds at most maxSize bytes (0: no limit). An entry used
+// since it was listed is kept.
 func (c *Cache) Prune(maxSize int64, maxAge time.Duration) (removed int, freed int64, err error) {
 	entries, err := c.entries()
 	if err != nil {
@@ -234,7 +250,7 @@ func (c *Cache) Prune(maxSize int64, maxAge time.Duration) (removed int, freed i
 	for _, e := range entries {
 		old := maxAge > 0 && now.Sub(e.LastUsed) > maxAge
 		big := maxSize > 0 && total > maxSize
-		if !old && !big {
+		if !old && !big && !e.Stale {
 			continue
 		}
 		ok, rerr := c.remove(e, true)

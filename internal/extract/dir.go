@@ -76,6 +76,7 @@ type Dir struct {
 	// Commit has moved up from it.
 	outer   *os.Root
 	staging string
+	lock    *os.File // the staging directory's lock, held while it exists
 	moved   []string
 	staged  bool // the extraction went through a staging directory
 	dirs    dirHandles
@@ -121,22 +122,27 @@ func Open(dir string, opts Options) (*Dir, error) {
 		_ = removeMade(made)
 		return nil, err
 	}
+	// What a killed pull left is not in the way of this one; what cannot
+	// be removed only makes the directory not empty.
+	_ = removeStaleStaging(root)
 	var outer *os.Root
+	var lock *os.File
 	staging := ""
 	if empty, err := isEmptyDir(root); err == nil && empty && !opts.perFile {
-		name, sroot, err := startStaging(root)
+		name, sroot, l, err := startStaging(root)
 		if err != nil {
 			root.Close()
 			_ = removeMade(made)
 			return nil, err
 		}
-		outer, staging, root = root, name, sroot
+		outer, staging, root, lock = root, name, sroot, l
 	}
 	return &Dir{
 		opts:     opts,
 		root:     root,
 		outer:    outer,
 		staging:  staging,
+		lock:     lock,
 		staged:   staging != "",
 		openMade: made,
 		made:     map[string]bool{},

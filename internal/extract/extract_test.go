@@ -931,8 +931,9 @@ func TestStagingCommit(t *testing.T) {
 	mk(t, write(d, "top", "t", 0o644, time.Time{}))
 	entries, err := os.ReadDir(dir)
 	mk(t, err)
-	if len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), ".") {
-		t.Fatalf("before Commit the target holds %v, want one hidden staging directory", entries)
+	// The staging directory and its lock file (staging.go).
+	if len(entries) != 2 || !strings.HasPrefix(entries[0].Name(), ".") || !strings.HasPrefix(entries[1].Name(), entries[0].Name()) {
+		t.Fatalf("before Commit the target holds %v, want one hidden staging directory and its lock", entries)
 	}
 	mk(t, d.Commit())
 	if b, err := os.ReadFile(filepath.Join(dir, "a/ro/f")); err != nil || string(b) != "x" {

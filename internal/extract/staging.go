@@ -5,6 +5,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
+	"time"
 )
 
 // Staging: when the target directory is empty (or new), the extraction is
@@ -35,18 +38,139 @@ func isEmptyDir(root *os.Root) (bool, error) {
 	return false, err
 }
 
-// startStaging makes the hidden staging directory in outer and opens it.
-func startStaging(outer *os.Root) (string, *os.Root, error) {
-	name, err := withTempName("staging", func(tmp string) error { return outer.Mkdir(tmp, 0o700) })
+// A pull that is killed leaves its staging directory behind. So that the
+// next pull into the directory can tell such a leftover from the staging
+// directory of a pull still running, each has a lock file beside it
+// (".staging.blobber-<hex>.lock"), locked by the pulling process for the
+// staging directory's lifetime: the lock is made and taken before the
+// directory, and removed after it. A staging directory whose lock can be
+// taken belongs to no live process, and Open removes it.
+
+const (
+	stagingPrefix = ".staging.blobber-"
+	lockSuffix    = ".lock"
+
+	// staleUnlocked is how old a staging directory without a lock file
+	// (left by a blobber that made none) must be to count as a leftover
+	// rather than the work of a pull still running.
+	staleUnlocked = time.Hour
+)
+
+// startStaging makes the hidden staging directory in outer, with its lock
+// file, locked, and opens it.
+func startStaging(outer *os.Root) (string, *os.Root, *os.File, error) {
+	var lock *os.File
+	name, err := withTempName("staging", func(tmp string) error {
+		f, err := outer.OpenFile(tmp+lockSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		// Freshly made, nobody else holds it; where there are no locks,
+		// the directory is only ever removed when old and lock-less.
+		if _, err := tryLock(f); err != nil {
+			f.Close()
+			_ = outer.Remove(tmp + lockSuffix)
+			return err
+		}
+		if err := outer.Mkdir(tmp, 0o700); err != nil {
+			f.Close()
+			_ = outer.Remove(tmp + lockSuffix)
+			return err
+		}
+		lock = f
+		return nil
+	})
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	root, err := outer.OpenRoot(name)
 	if err != nil {
 		_ = outer.Remove(name)
-		return "", nil, err
+		releaseStagingLock(outer, name, lock)
+		return "", nil, nil, err
 	}
-	return name, root, nil
+	return name, root, lock, nil
+}
+
+// releaseStagingLock drops the lock of the staging directory name, once
+// the directory is gone.
+func releaseStagingLock(outer *os.Root, name string, lock *os.File) error {
+	if lock == nil {
+		return nil
+	}
+	err := lock.Close()
+	if rerr := outer.Remove(name + lockSuffix); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		err = errors.Join(err, rerr)
+	}
+	return err
+}
+
+// removeStaleStaging removes from the target directory root the staging
+// directories of pulls that are no longer running (their lock can be
+// taken), and lock files whose directory is gone. A staging directory
+// whose lock is held is left alone.
+func removeStaleStaging(root *os.Root) error {
+	f, err := root.Open(".")
+	if err != nil {
+		return err
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, name := range names {
+		if !strings.HasPrefix(name, stagingPrefix) {
+			continue
+		}
+		dir, isLock := strings.CutSuffix(name, lockSuffix)
+		if isLock && slices.Contains(names, dir) {
+			continue // handled with its directory
+		}
+		if err := removeIfStale(root, dir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeIfStale removes the staging directory dir (which may be gone) and
+// its lock file, unless a live process holds the lock.
+func removeIfStale(root *os.Root, dir string) error {
+	lockName := dir + lockSuffix
+	fi, err := root.Lstat(lockName)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// No lock file: made by a blobber that made none, or what a
+		// crash between the two removals left. Only an old one goes.
+		di, err := root.Lstat(dir)
+		if err != nil || !di.IsDir() || time.Since(di.ModTime()) < staleUnlocked {
+			return nil
+		}
+		return root.RemoveAll(dir)
+	case err != nil:
+		return err
+	case !fi.Mode().IsRegular():
+		return nil // not a lock this package made
+	}
+	lock, err := root.OpenFile(lockName, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if got, err := tryLock(lock); err != nil || !got {
+		return err // a live pull's, or not to be judged
+	}
+	if di, err := root.Lstat(dir); err == nil && di.IsDir() {
+		if err := root.RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	if err := root.Remove(lockName); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // moveUp moves the staging directory's entries into the target directory,
@@ -83,7 +207,8 @@ func (d *Dir) moveUp() error {
 // target directory, where moveUp put everything.
 func (d *Dir) endStaging() error {
 	err := d.outer.Remove(d.staging)
-	d.staging = ""
+	err = errors.Join(err, releaseStagingLock(d.outer, d.staging, d.lock))
+	d.staging, d.lock = "", nil
 	err = errors.Join(err, d.root.Close())
 	d.root, d.outer = d.outer, nil
 	return err
@@ -98,7 +223,8 @@ func (d *Dir) abortStaged() error {
 		errs = append(errs, d.root.Close())
 		d.root, d.outer = d.outer, nil
 		errs = append(errs, d.root.RemoveAll(d.staging))
-		d.staging = ""
+		errs = append(errs, releaseStagingLock(d.root, d.staging, d.lock))
+		d.staging, d.lock = "", nil
 	}
 	d.reopenDirs()
 	for _, name := range d.moved {

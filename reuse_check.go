@@ -1,0 +1,201 @@
+package blobber
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sync"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+// A fingerprint record in the cache is only a hint: whoever could write
+// the cache could point it at any manifest, and a reused push tags (and
+// signs) that manifest. So before reusing one, reusePush reads back the
+// manifest's TOC, verified as every read verifies it, and checks that it
+// describes exactly the tree being pushed, file by file, content included.
+
+// errNotThisTree: the manifest a fingerprint named was not built from the
+// tree being pushed.
+var errNotThisTree = errors.New("the layer does not hold this tree")
+
+// fingerprinted remembers which tree and options each fingerprint was
+// taken of, for reusePush, which Push calls with the fingerprint alone.
+// Entries are few (one per tree pushed by this process) and small.
+var fingerprinted struct {
+	sync.Mutex
+	trees map[string]fingerprintedTree
+}
+
+type fingerprintedTree struct {
+	src fs.FS
+	po  pushOptions
+}
+
+// maxFingerprinted bounds the trees remembered: a long-lived process that
+// pushes many trees forgets the oldest ones' (they only cost a rebuild).
+const maxFingerprinted = 64
+
+func rememberFingerprinted(fp string, src fs.FS, po pushOptions) {
+	fingerprinted.Lock()
+	defer fingerprinted.Unlock()
+	if fingerprinted.trees == nil {
+		fingerprinted.trees = map[string]fingerprintedTree{}
+	}
+	if _, ok := fingerprinted.trees[fp]; !ok && len(fingerprinted.trees) >= maxFingerprinted {
+		for k := range fingerprinted.trees {
+			delete(fingerprinted.trees, k)
+			break
+		}
+	}
+	fingerprinted.trees[fp] = fingerprintedTree{src, po}
+}
+
+func fingerprintedTreeOf(fp string) (fingerprintedTree, bool) {
+	fingerprinted.Lock()
+	defer fingerprinted.Unlock()
+	tr, ok := fingerprinted.trees[fp]
+	return tr, ok
+}
+
+// checkBuiltFrom checks that the manifest desc (raw, which the cache
+// verified against its digest) has the layer a push of src with po would
+// build: its TOC, read from t and verified against the manifest's
+// annotation, lists exactly the tree's entries, with their types, sizes,
+// modes and link targets, and every chunk digest matches the tree's bytes.
+// The manifest's blobs must already be in t.
+func (c *Client) checkBuiltFrom(ctx context.Context, t *target.Target, desc ocispec.Descriptor, raw []byte, src fs.FS, po pushOptions) error {
+	name := t.Name + "@" + desc.Digest.String()
+	art, err := parseArtifact(name, desc, raw)
+	if err != nil {
+		return err
+	}
+	want := toc.Gzip
+	if po.build.Compression == layer.Zstd {
+		want = toc.Zstd
+	}
+	if art.compression != want {
+		return fmt.Errorf("%s: %w: another compression", name, errNotThisTree)
+	}
+	blob, err := t.OpenBlob(ctx, art.layer)
+	if err != nil {
+		return err
+	}
+	defer blob.Close()
+	index, err := toc.Read(ctx, blob, art.layer.Size, art.compression, art.tocDigest, c.tocLimits())
+	if err != nil {
+		return err
+	}
+	if err := sameTree(ctx, index, src); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// sameTree compares the index with the tree src, as layer.Build walks it
+// (lexical order, parents first, which is also the index's order).
+func sameTree(ctx context.Context, index *toc.Index, src fs.FS) error {
+	var entries []*toc.Entry
+	if err := index.Walk(func(e *toc.Entry) error { entries = append(entries, e); return nil }); err != nil {
+		return err
+	}
+	i := 0
+	err := fs.WalkDir(src, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || name == "." {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if i >= len(entries) || entries[i].Name != name {
+			return fmt.Errorf("%w: %s is not in it where the tree has it", errNotThisTree, name)
+		}
+		e := entries[i]
+		i++
+		return sameEntry(src, name, d, e)
+	})
+	if err != nil {
+		return err
+	}
+	if i != len(entries) {
+		return fmt.Errorf("%w: it has %s, which the tree does not", errNotThisTree, entries[i].Name)
+	}
+	return nil
+}
+
+const specialModeBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+
+func sameEntry(src fs.FS, name string, d fs.DirEntry, e *toc.Entry) error {
+	info, err := d.Info()
+	if err != nil {
+		return err
+	}
+	mode := info.Mode()
+	differs := func(what string) error { return fmt.Errorf("%w: %s differs in %s", errNotThisTree, name, what) }
+	if mode&specialModeBits != e.Mode {
+		return differs("mode")
+	}
+	switch {
+	case mode.IsDir():
+		if e.Type != toc.TypeDir {
+			return differs("type")
+		}
+	case mode&fs.ModeSymlink != 0:
+		if e.Type != toc.TypeSymlink {
+			return differs("type")
+		}
+		target, err := fs.ReadLink(src, name)
+		if err != nil {
+			return err
+		}
+		if target != e.LinkName {
+			return differs("link target")
+		}
+	case mode.IsRegular():
+		if e.Type != toc.TypeReg {
+			return differs("type")
+		}
+		if info.Size() != e.Size {
+			return differs("size")
+		}
+		return sameContent(src, name, e, differs)
+	default:
+		return differs("type")
+	}
+	return nil
+}
+
+// sameContent hashes the file chunk by chunk against the TOC's chunk
+// digests, which are what every reader verifies.
+func sameContent(src fs.FS, name string, e *toc.Entry, differs func(string) error) error {
+	f, err := src.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	for _, ch := range e.Chunks {
+		h.Reset()
+		if n, err := io.CopyBuffer(h, io.LimitReader(f, ch.Size), buf); err != nil {
+			return err
+		} else if n != ch.Size {
+			return differs("content")
+		}
+		if [sha256.Size]byte(h.Sum(nil)) != ch.SHA256 {
+			return differs("content")
+		}
+	}
+	// Nothing may follow the last chunk (the file grew since its stat).
+	if n, _ := f.Read(buf[:1]); n != 0 {
+		return differs("content")
+	}
+	return nil
+}
