@@ -59,7 +59,6 @@ func fingerprint(fsys fs.FS, po pushOptions) (fp, shapeKey string) {
 		return "", ""
 	}
 	fp = cache.BuildKeyPrefix + hex.EncodeToString(h.Sum(nil))
-	rememberFingerprinted(fp, fsys, po)
 	return fp, sh.key()
 }
 
@@ -69,12 +68,8 @@ func fingerprint(fsys fs.FS, po pushOptions) (fp, shapeKey string) {
 // only tagged. The fingerprint record is a hint, not a proof: the manifest
 // is tagged only if its layer's TOC, read back and verified, describes this
 // very tree (checkBuiltFrom); else the tree is pushed as if new.
-func (c *Client) reusePush(ctx context.Context, t *target.Target, mnt *mounter, fp, tag string) (ocispec.Descriptor, bool) {
+func (c *Client) reusePush(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, po pushOptions, fp, tag string) (ocispec.Descriptor, bool) {
 	if c.cache == nil || fp == "" {
-		return ocispec.Descriptor{}, false
-	}
-	tree, ok := fingerprintedTreeOf(fp)
-	if !ok {
 		return ocispec.Descriptor{}, false
 	}
 	dgst, _, _, ok := c.cache.Tag(fp, -1)
@@ -99,7 +94,7 @@ func (c *Client) reusePush(ctx context.Context, t *target.Target, mnt *mounter, 
 		}
 	}
 	earlier := ocispec.Descriptor{MediaType: mt, Digest: dgst, Size: int64(len(raw))}
-	if err := c.checkBuiltFrom(ctx, t, earlier, raw, tree.src, tree.po); err != nil {
+	if err := c.checkBuiltFrom(ctx, t, earlier, raw, src, po); err != nil {
 		c.opts.logger.WarnContext(ctx, "ignoring the cache's record of an earlier push of this tree", "manifest", dgst, "error", err)
 		return ocispec.Descriptor{}, false
 	}

@@ -83,7 +83,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		fp, shapeKey = fingerprint(src, po)
 	}
 	mnt := c.newMounter(t)
-	if desc, ok := c.reusePush(ctx, t, mnt, fp, tag); ok {
+	if desc, ok := c.reusePush(ctx, t, mnt, src, po, fp, tag); ok {
 		return desc, c.signPushed(ctx, t, desc)
 	}
 

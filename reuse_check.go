@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"sync"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -25,45 +24,6 @@ import (
 // errNotThisTree: the manifest a fingerprint named was not built from the
 // tree being pushed.
 var errNotThisTree = errors.New("the layer does not hold this tree")
-
-// fingerprinted remembers which tree and options each fingerprint was
-// taken of, for reusePush, which Push calls with the fingerprint alone.
-// Entries are few (one per tree pushed by this process) and small.
-var fingerprinted struct {
-	sync.Mutex
-	trees map[string]fingerprintedTree
-}
-
-type fingerprintedTree struct {
-	src fs.FS
-	po  pushOptions
-}
-
-// maxFingerprinted bounds the trees remembered: a long-lived process that
-// pushes many trees forgets the oldest ones' (they only cost a rebuild).
-const maxFingerprinted = 64
-
-func rememberFingerprinted(fp string, src fs.FS, po pushOptions) {
-	fingerprinted.Lock()
-	defer fingerprinted.Unlock()
-	if fingerprinted.trees == nil {
-		fingerprinted.trees = map[string]fingerprintedTree{}
-	}
-	if _, ok := fingerprinted.trees[fp]; !ok && len(fingerprinted.trees) >= maxFingerprinted {
-		for k := range fingerprinted.trees {
-			delete(fingerprinted.trees, k)
-			break
-		}
-	}
-	fingerprinted.trees[fp] = fingerprintedTree{src, po}
-}
-
-func fingerprintedTreeOf(fp string) (fingerprintedTree, bool) {
-	fingerprinted.Lock()
-	defer fingerprinted.Unlock()
-	tr, ok := fingerprinted.trees[fp]
-	return tr, ok
-}
 
 // checkBuiltFrom checks that the manifest desc (raw, which the cache
 // verified against its digest) has the layer a push of src with po would
