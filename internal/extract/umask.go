@@ -5,10 +5,11 @@ import (
 	"sync"
 )
 
-// processUmask is the process's file mode creation mask, read once: reading
-// it means setting it (see umask_unix.go), which must not happen while other
-// goroutines create files. Open reads it before an extraction writes
-// anything. A variable so that tests can read it again after changing it.
+// processUmask is the process's file mode creation mask, read once: where
+// the system does not show it, reading it means setting it (see
+// umask_unix.go), best not done while other goroutines create files, so
+// Open reads it before an extraction writes anything. A variable so that
+// tests can read it again after changing it.
 var processUmask = sync.OnceValue(readUmask)
 
 // alwaysMasked is dropped whatever the umask says: a downloaded tree has no

@@ -20,3 +20,19 @@ func withUmask(t *testing.T, mask fs.FileMode) {
 		processUmask = sync.OnceValue(readUmask)
 	})
 }
+
+// Both ways of reading the umask agree, and leave it as it was.
+func TestReadUmaskWays(t *testing.T) {
+	for _, mask := range []fs.FileMode{0o022, 0o077, 0o027, 0o002} {
+		withUmask(t, mask)
+		if m, ok := umaskFromProc(); ok && m != mask {
+			t.Errorf("/proc/self/status says umask %03o, want %03o", m, mask)
+		}
+		if m := umaskBySetting(); m != mask {
+			t.Errorf("setting and restoring read umask %03o, want %03o", m, mask)
+		}
+		if m := umaskBySetting(); m != mask {
+			t.Errorf("the umask was left at %03o, want %03o", m, mask)
+		}
+	}
+}
