@@ -45,6 +45,7 @@ func copyOut(img *blobber.Image, name, dest string) (err error) {
 	if info.IsDir() {
 		return usagef("cp: %s is a directory (use pull for directories)", name)
 	}
+	perm := blobber.DiskPerm(info.Mode()) // the umask read before the fetch starts
 	if st, err := os.Stat(dest); err == nil && st.IsDir() {
 		dest = filepath.Join(dest, path.Base(name))
 	}
@@ -61,7 +62,7 @@ func copyOut(img *blobber.Image, name, dest string) (err error) {
 	if _, err = img.WriteFileTo(tmp, name); err != nil {
 		return err
 	}
-	if err = tmp.Chmod(info.Mode().Perm() &^ 0o022); err != nil {
+	if err = tmp.Chmod(perm); err != nil {
 		return err
 	}
 	if err = tmp.Close(); err != nil {

@@ -43,20 +43,20 @@ func listImage(cmd *cobra.Command, img *blobber.Image, long bool) error {
 			return nil
 		}
 		if !long {
-			_, err := fmt.Fprintln(w, name)
+			_, err := fmt.Fprintln(w, printable(name))
 			return err
 		}
 		info, err := d.Info()
 		if err != nil {
 			return err
 		}
-		line := fmt.Sprintf("%s %12d  %s", modeString(info.Mode()), info.Size(), name)
+		line := fmt.Sprintf("%s %12d  %s", modeString(info.Mode()), info.Size(), printable(name))
 		if d.Type()&fs.ModeSymlink != 0 {
 			target, err := img.ReadLink(name)
 			if err != nil {
 				return err
 			}
-			line += " -> " + target
+			line += " -> " + printable(target)
 		}
 		_, err = fmt.Fprintln(w, line)
 		return err

@@ -35,13 +35,13 @@ and who the signature says signed it. With a verification policy (see
 			for _, s := range sigs {
 				status := "verified"
 				if s.Err != nil {
-					status = s.Err.Error()
+					status = oneLine(s.Err.Error())
 				}
-				who := s.Signer
-				if who == "" {
-					who = s.Claimed + " (claimed)"
+				who := printable(s.Signer)
+				if s.Signer == "" {
+					who = printable(s.Claimed) + " (claimed)"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Descriptor.Digest.Encoded()[:12], s.Created, who, status)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Descriptor.Digest.Encoded()[:12], printable(s.Created), who, status)
 			}
 			return w.Flush()
 		},

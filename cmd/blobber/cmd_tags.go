@@ -21,7 +21,7 @@ func newTagsCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			for _, t := range tags {
-				if _, err := fmt.Fprintln(cmd.OutOrStdout(), t); err != nil {
+				if _, err := fmt.Fprintln(cmd.OutOrStdout(), printable(t)); err != nil {
 					return err
 				}
 			}

@@ -134,7 +134,7 @@ code 5) when no signature verifies.`,
 			}
 			for _, s := range sigs {
 				if s.Err == nil {
-					if _, err := fmt.Fprintf(cmd.OutOrStdout(), "verified %s signed by %s\n", desc.Digest, s.Signer); err != nil {
+					if _, err := fmt.Fprintf(cmd.OutOrStdout(), "verified %s signed by %s\n", desc.Digest, printable(s.Signer)); err != nil {
 						return err
 					}
 				}

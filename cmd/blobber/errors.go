@@ -80,7 +80,7 @@ func reportError(w io.Writer, err error) int {
 	default:
 		msg += tlsHint(err)
 	}
-	fmt.Fprintf(w, "blobber: %s\n", msg)
+	fmt.Fprintf(w, "blobber: %s\n", oneLine(msg))
 	return code
 }
 

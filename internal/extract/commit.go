@@ -87,7 +87,7 @@ func (d *Dir) finish() error {
 	for _, name := range deepestFirst(d.made) {
 		meta, explicit := d.meta[name]
 		if !explicit {
-			meta.mode = defaultDirMode
+			meta.mode = sanitizeMode(defaultDirMode)
 		}
 		fi, err := d.root.Lstat(name)
 		if err != nil {

@@ -58,7 +58,7 @@ const (
 )
 
 // defaultDirMode is what directories get that the artifact only implies as
-// parents, matching what tar does.
+// parents, before the umask, matching what tar does.
 const defaultDirMode fs.FileMode = 0o755
 
 // errFinished is returned by operations after Commit or Abort.
@@ -113,6 +113,7 @@ func Open(dir string, opts Options) (*Dir, error) {
 	if err != nil {
 		return nil, err
 	}
+	processUmask() // read before this extraction's goroutines make files
 	made, err := mkdirAllTracked(abs)
 	if err != nil {
 		return nil, err

@@ -80,6 +80,7 @@ func FuzzCleanName(f *testing.F) {
 }
 
 func TestRoundTrip(t *testing.T) {
+	withUmask(t, 0o002) // the artifact's modes, group write included, come through
 	d, dir := open(t, Options{KeepTimes: true})
 	t.Cleanup(func() { _ = os.Chmod(filepath.Join(dir, "ro"), 0o755) }) // so t.TempDir can clean up
 	t1 := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
@@ -215,6 +216,7 @@ func TestModesSanitised(t *testing.T) {
 		{0o664, 0o664}, // group write is kept
 		{0, 0},
 	}
+	withUmask(t, 0o002) // the modes above are the artifact's, not the umask's
 	d, dir := open(t, Options{})
 	for i, tt := range tests {
 		if err := write(d, fmt.Sprintf("f%d", i), "x", tt.in, time.Time{}); err != nil {

@@ -67,12 +67,8 @@ func CleanName(name string) (string, error) {
 	return path.Clean(name), nil
 }
 
-// sanitizeMode keeps only permission bits, so setuid, setgid and sticky bits
-// from the artifact never reach the disk, and drops world write, which a
-// downloaded tree has no business granting.
-func sanitizeMode(m fs.FileMode) fs.FileMode {
-	return m.Perm() &^ 0o002
-}
+// sanitizeMode is the mode an entry gets on disk (see DiskPerm).
+func sanitizeMode(m fs.FileMode) fs.FileMode { return DiskPerm(m) }
 
 // splitName returns the parent directory (or ".") and base of a clean name.
 func splitName(name string) (dir, base string) {

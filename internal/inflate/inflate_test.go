@@ -5,7 +5,10 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,63 +119,139 @@ func TestInflateRoundTrip(t *testing.T) {
 // The fixed and dynamic blocks flate writers emit do not use every corner
 // of the format; the fuzzer does, against compress/flate.
 func FuzzInflate(f *testing.F) {
-	for _, data := range samples() {
-		if len(data) > 4096 {
-			data = data[:4096]
-		}
+	for _, seed := range inflateSeeds(f) {
+		f.Add(seed.src, seed.size)
+	}
+	f.Fuzz(func(t *testing.T, src []byte, size uint16) { checkInflate(t, src, size) })
+}
+
+type inflateSeed struct {
+	src  []byte
+	size uint16
+}
+
+// inflateSeeds are small: the fuzzer minimises every new input it keeps,
+// trying to remove each subset of its bytes (quadratic in its length, up
+// to -fuzzminimizetime each), and new inputs are mutated seeds. A few
+// hundred bytes of deflate still hold every block type and code; runs
+// compress to a few bytes whatever their length, so they keep theirs.
+func inflateSeeds(tb testing.TB) []inflateSeed {
+	var seeds []inflateSeed
+	all := samples()
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		data := all[name]
 		for _, c := range compressors {
 			for _, level := range []int{0, 1, 9, -2} {
-				f.Add(deflate(f, c, level, data), uint16(len(data)))
-				f.Add(deflate(f, c, level, data), uint16(65535)) // room for the fast loop's pair table
+				limit := 512
+				switch {
+				case level == 0:
+					limit = 64 // stored blocks: the bytes as they are
+				case name == "runs":
+					limit = 4096
+				}
+				data := data[:min(len(data), limit)]
+				src := deflate(tb, c, level, data)
+				seeds = append(seeds, inflateSeed{src, uint16(len(data))}, inflateSeed{src, 65535}) // room for the fast loop's pair table
 			}
 		}
 	}
-	f.Add([]byte{0x03, 0x00}, uint16(0))
-	f.Add([]byte{0x01, 0x00, 0x00, 0xff, 0xff}, uint16(1))
-	f.Fuzz(func(t *testing.T, src []byte, size uint16) {
-		dst := make([]byte, size)
-		n, end, err := Inflate(dst, src)
-		// compress/flate reads ahead: at the end of a truncated stream it
-		// can fail before bits it has not needed yet. Inflate succeeds only
-		// on bits it has (past them it fails), so where it succeeds,
-		// compress/flate must decode the same bytes from the stream with
-		// zeros after it.
-		_, m, rerr := flateRead(src, int(size))
-		padded, pm, _ := flateRead(append(bytes.Clone(src), make([]byte, 16)...), int(size))
-		switch {
-		case err != nil:
-			// What Inflate wrote before the error came from the input.
-			if pm < n || !bytes.Equal(dst[:n], padded[:n]) {
-				t.Fatalf("Inflate wrote %d bytes before failing that compress/flate does not decode so", n)
-			}
-			// Failing after the buffer filled is allowed: Inflate reads
-			// on to find the stream's end, compress/flate stops.
-			if rerr == nil && n < int(size) {
-				t.Fatalf("Inflate failed (%v) where compress/flate read all %d bytes", err, m)
-			}
-		case end < 0:
-			if n != int(size) {
-				t.Fatalf("Inflate wrote %d of %d bytes without an error or the stream's end", n, size)
-			}
-			if pm != int(size) || !bytes.Equal(dst, padded) {
-				t.Fatalf("Inflate filled the buffer; compress/flate: %d bytes; equal %v", pm, bytes.Equal(dst[:min(n, pm)], padded[:min(n, pm)]))
-			}
-		default:
-			if end > len(src) {
-				t.Fatalf("stream end %d past the input's %d bytes", end, len(src))
-			}
-			if pm != n || !bytes.Equal(dst[:n], padded[:n]) {
-				t.Fatalf("Inflate: %d bytes and the end; compress/flate: %d bytes", n, pm)
-			}
-		}
-	})
+	return append(seeds, inflateSeed{[]byte{0x03, 0x00}, 0}, inflateSeed{[]byte{0x01, 0x00, 0x00, 0xff, 0xff}, 1})
 }
 
-// flateRead reads size bytes of src with compress/flate.
-func flateRead(src []byte, size int) ([]byte, int, error) {
-	ref := make([]byte, size)
-	m, err := io.ReadFull(flate.NewReader(bytes.NewReader(src)), ref)
-	return ref, m, err
+// checkInflate is FuzzInflate's target: Inflate against compress/flate.
+// Its buffers and compress/flate's reader are reused from one input to the
+// next (fuzzOracle), since allocating and clearing them cost more than
+// decoding a small input.
+func checkInflate(t testing.TB, src []byte, size uint16) {
+	o := fuzzOracles.Get().(*fuzzOracle)
+	defer fuzzOracles.Put(o)
+	dst := o.dst[:size]
+	n, end, err := Inflate(dst, src)
+	// compress/flate reads ahead: at the end of a truncated stream it
+	// can fail before bits it has not needed yet. Inflate succeeds only
+	// on bits it has (past them it fails), so where it succeeds,
+	// compress/flate must decode the same bytes from the stream with
+	// zeros after it.
+	padded, pm, _ := o.read(o.padded(src), int(size))
+	switch {
+	case err != nil:
+		// What Inflate wrote before the error came from the input.
+		if pm < n || !bytes.Equal(dst[:n], padded[:n]) {
+			t.Fatalf("Inflate wrote %d bytes before failing that compress/flate does not decode so", n)
+		}
+		// Failing after the buffer filled is allowed: Inflate reads
+		// on to find the stream's end, compress/flate stops.
+		if n < int(size) {
+			if _, m, rerr := o.read(src, int(size)); rerr == nil {
+				t.Fatalf("Inflate failed (%v) where compress/flate read all %d bytes", err, m)
+			}
+		}
+	case end < 0:
+		if n != int(size) {
+			t.Fatalf("Inflate wrote %d of %d bytes without an error or the stream's end", n, size)
+		}
+		if pm != int(size) || !bytes.Equal(dst, padded) {
+			t.Fatalf("Inflate filled the buffer; compress/flate: %d bytes; equal %v", pm, bytes.Equal(dst[:min(n, pm)], padded[:min(n, pm)]))
+		}
+	default:
+		if end > len(src) {
+			t.Fatalf("stream end %d past the input's %d bytes", end, len(src))
+		}
+		if pm != n || !bytes.Equal(dst[:n], padded[:n]) {
+			t.Fatalf("Inflate: %d bytes and the end; compress/flate: %d bytes", n, pm)
+		}
+	}
+}
+
+// fuzzOracle holds what checkInflate reuses: Inflate's buffer, compress/flate's
+// reader and buffer (both as large as a uint16 size asks), and the input
+// with zeros after it.
+type fuzzOracle struct {
+	dst, ref, pad []byte
+	src           bytes.Reader
+	fr            io.ReadCloser
+}
+
+var fuzzOracles = sync.Pool{New: func() any {
+	return &fuzzOracle{dst: make([]byte, 1<<16), ref: make([]byte, 1<<16), fr: flate.NewReader(bytes.NewReader(nil))}
+}}
+
+// padded is src with 16 zeros after it.
+func (o *fuzzOracle) padded(src []byte) []byte {
+	o.pad = append(append(o.pad[:0], src...), make([]byte, 16)...)
+	return o.pad
+}
+
+// read reads size bytes of src with compress/flate.
+func (o *fuzzOracle) read(src []byte, size int) ([]byte, int, error) {
+	o.src.Reset(src)
+	if err := o.fr.(flate.Resetter).Reset(&o.src, nil); err != nil {
+		return nil, 0, err
+	}
+	m, err := io.ReadFull(o.fr, o.ref[:size])
+	return o.ref[:size], m, err
+}
+
+// BenchmarkFuzzInflateTarget times FuzzInflate's target over its seeds,
+// which is what bounds the fuzzer's executions per second (and how long it
+// takes to minimise each new input).
+func BenchmarkFuzzInflateTarget(b *testing.B) {
+	seeds := inflateSeeds(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range seeds {
+			checkInflate(b, s.src, s.size)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(seeds)), "ns/input")
+}
+
+// BenchmarkFuzzInflateSetup times what each fuzzing worker does once:
+// building the seeds.
+func BenchmarkFuzzInflateSetup(b *testing.B) {
+	for b.Loop() {
+		inflateSeeds(b)
+	}
 }
 
 func BenchmarkInflate(b *testing.B) {

@@ -6,6 +6,7 @@ package target
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -70,13 +71,20 @@ func validTag(tag string) bool {
 
 // IsLoopback tells whether host (with or without a port) is this machine,
 // where a registry is taken to speak plain HTTP unless told otherwise, as
-// docker does.
+// docker does. It decides on the parsed address, or on the name localhost
+// exactly: a name that only starts like one (127.example.com,
+// 127.0.0.1.nip.io, localhost.example.com) resolves wherever its DNS says,
+// and must not be sent credentials over plain HTTP.
 func IsLoopback(host string) bool {
 	h := host
 	if strings.HasPrefix(h, "[") {
 		h = strings.TrimPrefix(strings.SplitN(h, "]", 2)[0], "[")
-	} else if i := strings.LastIndex(h, ":"); i >= 0 {
-		h = h[:i]
+	} else if strings.Count(h, ":") == 1 {
+		h = h[:strings.LastIndex(h, ":")]
 	}
-	return h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.")
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(h)
+	return err == nil && addr.IsLoopback()
 }
