@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"syscall"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
@@ -43,13 +42,12 @@ func fingerprint(fsys fs.FS, po pushOptions) (fp, shapeKey string) {
 		if err != nil {
 			return err
 		}
-		st, isStat := info.Sys().(*syscall.Stat_t)
+		id, isStat := fileIdentity(info)
 		if !isStat {
 			ok = false
 			return fs.SkipAll
 		}
-		fmt.Fprintf(h, "%q %v %d %d.%d %d.%d %d %d\n", name, info.Mode(), info.Size(),
-			st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec, st.Ino, st.Dev)
+		fmt.Fprintf(h, "%q %v %d %s\n", name, info.Mode(), info.Size(), id)
 		if d.Type().IsRegular() {
 			sh.add(name, info.Size())
 		}

@@ -1,0 +1,10 @@
+//go:build !linux && !darwin && !freebsd && !netbsd
+
+package blobber
+
+import "io/fs"
+
+// fileIdentity has no change time or inode to go on here (Windows has
+// neither in os.FileInfo), and a modification time alone can be set back
+// by any tool: without a fingerprint, every push builds its layer.
+func fileIdentity(fs.FileInfo) (string, bool) { return "", false }
