@@ -1,18 +1,17 @@
 package cache
 
 import (
-	"errors"
 	"os"
-	"syscall"
+
+	"github.com/blobber-dev/blobber/internal/filelock"
 )
 
-// entryLock is a flock(2) on one entry's lock file, exclusive for whatever
+// entryLock is a file lock (internal/filelock) on one entry's lock file, exclusive for whatever
 // changes the entry's index or moves or removes its files, shared for
 // writing bytes into a partial entry's data file where it records none
-// (Blob.writeAhead). flock belongs to the open file description, so it
-// excludes other goroutines of this process (each lock opens the file
-// anew) as well as other processes, and the kernel releases it when a
-// holder dies.
+// (Blob.writeAhead). Each lock opens the file anew, so it excludes other
+// goroutines of this process as well as other processes, and the system
+// releases it when a holder dies.
 type entryLock struct {
 	c    *Cache
 	name string
@@ -26,13 +25,13 @@ func lockName(hex string) string { return locksDir + "/sha256-" + hex + ".lock" 
 // then wins the lock on the removed file would exclude nobody, so it
 // checks that the name still refers to the file it locked, and retries
 // if not.
-func (c *Cache) lock(hex string) (*entryLock, error) { return c.lockAs(hex, syscall.LOCK_EX) }
+func (c *Cache) lock(hex string) (*entryLock, error) { return c.lockAs(hex, false) }
 
 // lockShared waits for the shared lock of the entry hex: holders exclude
 // lock's, not each other. It must be released with unlock(false).
-func (c *Cache) lockShared(hex string) (*entryLock, error) { return c.lockAs(hex, syscall.LOCK_SH) }
+func (c *Cache) lockShared(hex string) (*entryLock, error) { return c.lockAs(hex, true) }
 
-func (c *Cache) lockAs(hex string, how int) (*entryLock, error) {
+func (c *Cache) lockAs(hex string, shared bool) (*entryLock, error) {
 	name := lockName(hex)
 	for {
 		f, err := c.root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
@@ -45,7 +44,7 @@ func (c *Cache) lockAs(hex string, how int) (*entryLock, error) {
 			}
 			return nil, err
 		}
-		if err := flock(f, how); err != nil {
+		if err := filelock.Lock(f, shared); err != nil {
 			f.Close()
 			return nil, err
 		}
@@ -69,24 +68,4 @@ func (l *entryLock) unlock(remove bool) {
 		l.c.root.Remove(l.name)
 	}
 	l.f.Close()
-}
-
-func flock(f *os.File, how int) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	err = rc.Control(func(fd uintptr) {
-		for {
-			ferr = syscall.Flock(int(fd), how)
-			if !errors.Is(ferr, syscall.EINTR) {
-				return
-			}
-		}
-	})
-	if err != nil {
-		return err
-	}
-	return ferr
 }

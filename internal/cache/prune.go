@@ -7,10 +7,11 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/blobber-dev/blobber/internal/filelock"
 )
 
 // Entry kinds, as reported in EntryInfo.Kind.
@@ -223,15 +224,6 @@ func isHex(s string) bool {
 	return len(s) == 64 && strings.Trim(s, "0123456789abcdef") == ""
 }
 
-// diskSize counts allocated blocks, which is what a sparse partial blob
-// costs; its apparent size would overstate it.
-func diskSize(fi fs.FileInfo) int64 {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return st.Blocks * 512
-	}
-	return fi.Size()
-}
-
 // Prune removes stale partial blobs (EntryInfo.Stale), entries unused for
 // longer than maxAge (0: no limit), then the least recently used ones
 // until the cache holds at most maxSize bytes (0: no limit). An entry used
@@ -336,11 +328,8 @@ func (c *Cache) tryLock(hex string) (*entryLock, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if got, err := filelock.TryLock(f); err != nil || !got {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, nil
-		}
 		return nil, err
 	}
 	held, err1 := f.Stat()

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/blobber-dev/blobber/internal/filelock"
 )
 
 // Staging: when the target directory is empty (or new), the extraction is
@@ -67,7 +69,7 @@ func startStaging(outer *os.Root) (string, *os.Root, *os.File, error) {
 		}
 		// Freshly made, nobody else holds it; where there are no locks,
 		// the directory is only ever removed when old and lock-less.
-		if _, err := tryLock(f); err != nil {
+		if _, err := filelock.TryLock(f); err != nil {
 			f.Close()
 			_ = outer.Remove(tmp + lockSuffix)
 			return err
@@ -159,7 +161,7 @@ func removeIfStale(root *os.Root, dir string) error {
 		return err
 	}
 	defer lock.Close()
-	if got, err := tryLock(lock); err != nil || !got {
+	if got, err := filelock.TryLock(lock); err != nil || !got {
 		return err // a live pull's, or not to be judged
 	}
 	if di, err := root.Lstat(dir); err == nil && di.IsDir() {
