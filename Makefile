@@ -4,7 +4,7 @@
 GO ?= go
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: build demo test lint fuzz bench clean
+.PHONY: build demo test lint cross fuzz bench clean
 
 build:
 	$(GO) build -o bin/blobber ./cmd/blobber
@@ -14,16 +14,36 @@ build:
 demo:
 	bash scripts/demo.sh
 
-# Every test: vet, staticcheck, and the whole suite (the core packages under
-# the race detector).
-test: lint
+# Every test: vet, staticcheck, the other platforms' builds, and the whole
+# suite under the race detector.
+test: lint cross
 	$(GO) test -race -count=1 ./...
 
-lint:
+STATICCHECK := bin/staticcheck-$(STATICCHECK_VERSION)
+
+$(STATICCHECK):
+	GOBIN=$(CURDIR)/bin/tmp $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv bin/tmp/staticcheck $@ && rmdir bin/tmp
+
+lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(STATICCHECK) ./...
+
+# Every package and its tests type-checked and vetted for each platform
+# blobber ships for (go vet compiles what it checks), and staticcheck with
+# each GOOS: OS-specific code cannot break another system's build unseen.
+CROSS_PLATFORMS := linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64 freebsd/amd64
+cross: $(STATICCHECK)
+	@for p in $(CROSS_PLATFORMS); do \
+		echo "go vet ./... for $$p"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet ./... || exit 1; \
+	done
+	@for os in darwin windows freebsd; do \
+		echo "staticcheck ./... for $$os"; \
+		GOOS=$$os $(STATICCHECK) ./... || exit 1; \
+	done
 
 clean:
 	rm -rf bin
