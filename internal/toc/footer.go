@@ -10,6 +10,7 @@ import (
 	"github.com/containerd/stargz-snapshotter/estargz"
 	"github.com/containerd/stargz-snapshotter/estargz/zstdchunked"
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -112,13 +113,14 @@ func parseFooter(c Compression, tail []byte, blobSize int64) (l layout, err erro
 // it and calls each for every entry; the caller must use nothing each built
 // unless readTOC returns no error. A TOC whose digest is not want fails as
 // a mismatch, whatever else is wrong with it.
-func readTOC(c Compression, compressed []byte, want digest.Digest, maxBytes int64, each func(*estargz.TOCEntry) error) (version int, err error) {
+func readTOC(c Compression, compressed []byte, want digest.Digest, limits Limits, each func(*estargz.TOCEntry) error) (version int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: malformed TOC", ErrNotEStargz)
 		}
 	}()
-	rc, err := c.decompressor().DecompressTOC(bytes.NewReader(compressed))
+	maxBytes := limits.MaxTOCBytes
+	rc, err := decompressTOC(c, bytes.NewReader(compressed), limits)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrNotEStargz, err)
 	}
@@ -142,6 +144,36 @@ func readTOC(c Compression, compressed []byte, want digest.Digest, maxBytes int6
 		return 0, fmt.Errorf("%w: TOC JSON: %w", ErrNotEStargz, err)
 	}
 	return version, nil
+}
+
+// decompressTOC returns the TOC JSON of the compressed TOC member. The
+// zstd decoder is estargz's but for the window: a frame declares how much
+// history its decoder must keep, and the decoder allocates it up front, so
+// a window larger than the JSON the limits allow (or than the encoders'
+// usual one, which a small TOC may declare too) is refused unallocated.
+func decompressTOC(c Compression, r io.Reader, limits Limits) (io.ReadCloser, error) {
+	if c != Zstd {
+		return new(fastGzip).DecompressTOC(r)
+	}
+	d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(zstdMaxWindow(limits.orDefault().MaxTOCBytes)))
+	if err != nil {
+		return nil, err
+	}
+	return d.IOReadCloser(), nil
+}
+
+// zstdUsualWindow is the window zstd encoders declare for a stream of
+// unknown size at their default levels (klauspost's default, the reference
+// encoder's up to level 19): a frame may declare it for less data.
+const zstdUsualWindow = 8 << 20
+
+// zstdMaxWindow is the largest window accepted for a frame that needs to
+// give at most n bytes: no match reaches further back than the frame's
+// start, so a legitimate frame needs no more than n, or declares the
+// usual window.
+func zstdMaxWindow(n int64) uint64 {
+	return uint64(max(n, zstdUsualWindow))
 }
 
 // decodeTOC is the scanner's document, with a panic (the callback's, say)

@@ -140,7 +140,7 @@ func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c Compression, toc
 		}
 	}
 	b := newBuilder(c, blobSize, l.payloadEnd, limits)
-	version, err := readTOC(c, compressed, tocDigest, limits.MaxTOCBytes, b.add)
+	version, err := readTOC(c, compressed, tocDigest, limits, b.add)
 	if err != nil {
 		return nil, err
 	}
