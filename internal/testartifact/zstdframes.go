@@ -111,3 +111,17 @@ func ReframeZstd(blob []byte, window uint64, singleSegment bool) ([]byte, digest
 	}
 	return out.Bytes(), d, nil
 }
+
+// ZstdWithTOC returns a zstd:chunked blob made of payload (zstd frames, or
+// nothing) and toc, written as zstd:chunked writes a TOC (indented JSON in
+// a skippable frame, then the footer, which gives the JSON's size), and
+// the digest of the TOC JSON.
+func ZstdWithTOC(payload []byte, toc *estargz.JTOC) ([]byte, digest.Digest, error) {
+	out := bytes.NewBuffer(bytes.Clone(payload))
+	c := &zstdchunked.Compressor{CompressionLevel: zstd.SpeedDefault}
+	d, err := c.WriteTOCAndFooter(out, int64(len(payload)), toc, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	return out.Bytes(), d, nil
+}
