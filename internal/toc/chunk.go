@@ -63,7 +63,7 @@ func (ix *Index) Inflate(compressed []byte, c Chunk, dst []byte) ([]byte, error)
 		dst = make([]byte, c.Size)
 	}
 	dst = dst[:c.Size]
-	zr, release, err := ix.Compression.reader(bytes.NewReader(compressed), zstdMaxWindow(c.InnerOffset+c.Size))
+	zr, release, err := ix.Compression.reader(bytes.NewReader(compressed), zstdChunkWindow(c.InnerOffset+c.Size))
 	if err != nil {
 		return nil, fmt.Errorf("%w: chunk at %d: %v", ErrDigestMismatch, c.Offset, err)
 	}
@@ -107,7 +107,7 @@ var (
 
 // reader decompresses r. A zstd frame that declares a window larger than
 // maxWindow is refused before its window is allocated: a frame needs no
-// more history than the bytes read from it (see zstdMaxWindow), and a
+// more history than the bytes read from it (see zstdChunkWindow), and a
 // hostile one could otherwise make every decoder in flight hold the
 // largest window zstd allows.
 func (c Compression) reader(r io.Reader, maxWindow uint64) (io.Reader, func(), error) {

@@ -203,6 +203,14 @@ func zstdMaxWindow(n int64) uint64 {
 	return uint64(max(n, zstdUsualWindow))
 }
 
+// zstdChunkWindow is the largest window accepted for the frame of a chunk
+// that ends need bytes into it. An encoder that knows a frame's size (its
+// chunk and the tar headers after it) rounds the window up to a power of
+// two of that size: twice what the chunk needs leaves room for it.
+func zstdChunkWindow(need int64) uint64 {
+	return zstdMaxWindow(2 * need)
+}
+
 // decodeTOC is the scanner's document, with a panic (the callback's, say)
 // turned into an error, so that the digest is still checked first.
 func decodeTOC(r io.Reader, each func(*estargz.TOCEntry) error) (version int, err error) {

@@ -155,7 +155,13 @@ func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c Compression, toc
 		}
 	}
 	b := newBuilder(c, blobSize, l.payloadEnd, limits)
-	version, err := readTOC(c, compressed, tocDigest, limits, b.add)
+	tocLimits := limits
+	if l.tocJSON > 0 {
+		// The JSON may be no longer than the footer says, and its zstd
+		// window no larger.
+		tocLimits.MaxTOCBytes = l.tocJSON
+	}
+	version, err := readTOC(c, compressed, tocDigest, tocLimits, b.add)
 	if err != nil {
 		return nil, err
 	}

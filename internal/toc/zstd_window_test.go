@@ -140,3 +140,20 @@ func TestZstdTOCWindowIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// The TOC JSON may be no longer than zstd:chunked's footer says: the size
+// it gives bounds the decoder's window and what is inflated.
+func TestZstdTOCNoLongerThanTheFooterSays(t *testing.T) {
+	blob, d := zstdTwoFiles(t)
+	l, err := parseFooter(Zstd, blob[max(0, len(blob)-TailSize):], int64(len(blob)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := ta.WithZstdFooter(blob, uint64(l.tocOffset), uint64(l.tocSize), uint64(l.tocJSON-1))
+	if _, err := Read(context.Background(), bytes.NewReader(short), int64(len(short)), Zstd, d, Limits{}); !errors.Is(err, ErrLimit) {
+		t.Fatalf("a footer one byte short: got %v, want ErrLimit", err)
+	}
+	if _, err := Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), Zstd, d, Limits{MaxTOCBytes: l.tocJSON}); err != nil {
+		t.Fatalf("a TOC exactly at the limit: %v", err)
+	}
+}
