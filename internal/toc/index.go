@@ -72,8 +72,8 @@ type Index struct {
 	chunkEntries int
 }
 
-// overEntryLimit reports whether the entries so far, chunk entries
-// included, are more than the limit allows.
+// overEntryLimit fails with ErrLimit once the entries so far, chunk
+// entries included, are more than the limit allows.
 func (ix *Index) overEntryLimit() error {
 	if ix.Files+ix.chunkEntries > ix.maxEntries {
 		return fmt.Errorf("%w: more than %d entries (files, directories, links and chunks)", ErrLimit, ix.maxEntries)
