@@ -40,10 +40,12 @@ type Option func(*options)
 
 // Limits bound what an artifact may declare before blobber refuses it,
 // from its table of contents and before anything is written. Zero fields
-// take the defaults (a million entries, 64 GiB of files).
+// take the defaults (a million entries, 64 GiB of files, and a TOC of
+// toc.TOCBytesPerEntry bytes for each entry MaxFiles allows).
 type Limits struct {
-	MaxFiles int
-	MaxBytes int64
+	MaxFiles    int   // files, directories, links, and chunks of files
+	MaxBytes    int64 // total size of the files
+	MaxTOCBytes int64 // the TOC JSON, uncompressed
 }
 
 // WithOCILayout makes references name OCI image layout directories
@@ -140,7 +142,7 @@ func NewClient(opts ...Option) (*Client, error) {
 }
 
 func (c *Client) tocLimits() toc.Limits {
-	return toc.Limits{MaxEntries: c.opts.limits.MaxFiles, MaxBytes: c.opts.limits.MaxBytes}
+	return toc.Limits{MaxEntries: c.opts.limits.MaxFiles, MaxBytes: c.opts.limits.MaxBytes, MaxTOCBytes: c.opts.limits.MaxTOCBytes}
 }
 
 // uploadRetries is how many times a whole blob upload is started again.

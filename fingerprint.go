@@ -21,7 +21,10 @@ import (
 // without content (empty files, directories, symlinks) are cut into members
 // of about a megabyte rather than compressed as one, so that memory stays
 // bounded; such trees now build a different zstd blob.
-const layerFormat = "blobber-layer-2"
+// blobber-layer-3: the tar stream ends (two zero blocks, in a member of
+// their own) before the TOC, so that a plain tar reader sees only the tree;
+// every blob and diffID changed.
+const layerFormat = "blobber-layer-3"
 
 // fingerprint names a tree's exact state and the build options from file
 // metadata alone — path, type, mode, size, modification and change times,

@@ -657,9 +657,11 @@ func hostileCases() []hostileCase {
 		{name: "zstd-toc-offset-2^64-1", art: hostileZstd(func(blob []byte, off, csize, rsize uint64) []byte {
 			return ta.WithZstdFooter(blob, 1<<64-1, csize, rsize)
 		}), at: hostileAtOpen, want: []error{hNotEStargz}},
+		// The footer's size of the TOC JSON is over the TOC limit: refused
+		// before the TOC is inflated (it used to be ignored).
 		{name: "zstd-toc-raw-size-2^62", art: hostileZstd(func(blob []byte, off, csize, rsize uint64) []byte {
 			return ta.WithZstdFooter(blob, off, csize, 1<<62)
-		}), at: hostileOK, read: "a", readData: "alpha-content"},
+		}), at: hostileAtOpen, want: []error{hLimit}},
 
 		// Chunks.
 		{name: "chunk-past-blob", art: hostileTOC(twoFiles, func(t *testing.T, blob []byte, toc *estargz.JTOC) {

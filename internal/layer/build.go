@@ -14,6 +14,7 @@
 package layer
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -114,6 +115,9 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 		return nil, err
 	}
 
+	if err := writeEndOfArchive(out, comp, diffHash); err != nil {
+		return nil, fmt.Errorf("writing layer: %w", err)
+	}
 	// The TOC goes last, after every chunk offset is known.
 	counting := &countingWriter{w: diffHash}
 	tocDigest, err := toc.finish(out, out.n, comp, counting)
@@ -125,9 +129,29 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 		Size:             out.n,
 		TOCDigest:        tocDigest,
 		DiffID:           digest.NewDigest(digest.SHA256, diffHash),
-		UncompressedSize: wk.uncompressed + counting.n,
+		UncompressedSize: wk.uncompressed + int64(len(endOfArchive)) + counting.n,
 		Entries:          wk.entries,
 	}, nil
+}
+
+// endOfArchive is the two zero blocks that end a tar stream.
+var endOfArchive = make([]byte, 2*tarBlock)
+
+// writeEndOfArchive ends the tar stream, in a member of its own, before the
+// TOC, as estargz's lossless writer leaves a tar's end: a plain tar reader
+// (archive/tar, GNU tar, crane export | tar -x) then stops there and sees
+// exactly the tree, not the TOC's stargz.index.json after it. eStargz
+// readers find the TOC from the footer and never look at this member.
+func writeEndOfArchive(w io.Writer, c codec, diffHash io.Writer) error {
+	var compressed bytes.Buffer
+	if err := c.compress(&compressed, endOfArchive); err != nil {
+		return err
+	}
+	if _, err := diffHash.Write(endOfArchive); err != nil {
+		return err
+	}
+	_, err := w.Write(compressed.Bytes())
+	return err
 }
 
 type countingWriter struct {

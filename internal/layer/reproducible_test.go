@@ -60,7 +60,11 @@ func runsTree() fstest.MapFS {
 
 // The digests were computed by the builder before it wrote the TOC itself,
 // when it handed the whole TOC to estargz's WriteTOCAndFooter: pushes of the
-// same tree must keep deduplicating against layers pushed then.
+// same tree must keep deduplicating against layers pushed then. They
+// changed once since, with blobber-layer-3 (layerFormat, in the root
+// package), when the tar stream came to end before the TOC: every blob
+// gained a member of two zero blocks, and its diffID those blocks, while
+// the TOCs stayed as they were.
 func TestBuildDigestsArePinned(t *testing.T) {
 	cases := []struct {
 		name                            string
@@ -70,32 +74,32 @@ func TestBuildDigestsArePinned(t *testing.T) {
 		size, uncompressedSize, entries int64
 	}{
 		{"sample-gzip", sampleTree(), Options{ChunkSize: 16 << 10},
-			"95418740b87e39ef66fc9e99ec8227fefde59105db99ff2f709f2e13902e6f7f", "227c9628e6106b753390ec54fd005b69669cafbfeb10f7faac4b5c0c0a443714", "a8b7326318627946ababd931520d9585d4cf8d2cf84e172a8af4f88ebaf73e8e", 2024, 97280, 14},
+			"720ab12c3e7f9303f1a040dc8bcd1da912faf82dc90d4f132363bfc1b72ff3e7", "227c9628e6106b753390ec54fd005b69669cafbfeb10f7faac4b5c0c0a443714", "c71507460dbb1383681713ec1ace35de5bc32eec780d50eaa6638fde7f883795", 2053, 98304, 14},
 		{"sample-zstd", sampleTree(), Options{Compression: Zstd, ChunkSize: 16 << 10},
-			"b43ab9b3b4f6d9bbae92fe1b9d9600c7d51c7c03549c3e2b98409fd08587c833", "9570a183a17279dd400ca1e568abcde667ff51d33c945e643b55e4efff6d045a", "644d7516fd92a41ecb1fad0c3eb7e3ad2aa4864bde459b2017654ac7b7c061ed", 1675, 92160, 14},
+			"fa3e75803920b1e52db64f0a1c75316aaa40e52612f5781383b7c6c002b86ca5", "9570a183a17279dd400ca1e568abcde667ff51d33c945e643b55e4efff6d045a", "e03ae12d1172639b74fbcc5263630e0640f90da445510b01ee662e9186d87412", 1691, 93184, 14},
 		{"sample-gzip-default-chunks", sampleTree(), Options{},
-			"835fb1570a61c7f2214cf903ba171693dd63519240c80d70d40309557230de69", "c1b084e03f0badd95a37c67f9c169a7a995f844befab89ed6b1ed5dfee8a31ea", "40b409b3af342b3d2b227f41422763393099c47337d243373e332c1fd4d2355c", 1698, 96768, 14},
+			"26bcbacf22067ab41f26bd7533e27fc793a6afadb377b308cdc165e43294f302", "c1b084e03f0badd95a37c67f9c169a7a995f844befab89ed6b1ed5dfee8a31ea", "0f31d4f6e738be33897f583e4369b1ebb5d49ff9a30fd5dd28e1090dd8c91b18", 1727, 97792, 14},
 		{"empty-gzip", fstest.MapFS{}, Options{},
-			"74b3d738d6b78a4533621b2d5f6daf77e4faba8c67dddbcb75fab2fcb4e7dc32", "34389139a1c1b35477be831e2253885fa98a9fc3906b16880a391631786dd194", "363a4f7eed910f0e08673e75152b09ed81e8e78004285aebdd6fb4f56d93ef6c", 180, 2048, 0},
+			"3d70afd7a4742202d82d12faacea40de98030808da989a80c9ffe4253348d5ae", "34389139a1c1b35477be831e2253885fa98a9fc3906b16880a391631786dd194", "63780bb77499d981523cbe6ee5cb26d5bbefce35531f0a8f4837fa14fcae9cda", 209, 3072, 0},
 		{"empty-zstd", fstest.MapFS{}, Options{Compression: Zstd},
-			"d1a60f7cc700fa25b178418383a27e9dd2bb9cdcbfc973fcd5319ecb4205a0aa", "34389139a1c1b35477be831e2253885fa98a9fc3906b16880a391631786dd194", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 104, 0, 0},
+			"359ac05a71a1139c655982106303ccdd0677f8510635741c0defe48ed722737b", "34389139a1c1b35477be831e2253885fa98a9fc3906b16880a391631786dd194", "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef", 120, 1024, 0},
 		{"wide-gzip", wideTree(3000), Options{ChunkSize: 16 << 10},
-			"7a3c4ee15669180f163c70e0d387ba3378614380d38d074f60fd078f44a4791f", "90d36a01e3730edb4dd649753cb10ef8a5045108974c3bfd05c8cebbd634de18", "522b52aa0ae492a4dba800415f1b9162962bd66f58a807687982d5c6a5b222a0", 696165, 11173376, 3068},
+			"029a0f5103fc53c885ac603e61950346c8fe16987f253f012575641c8e7220b6", "90d36a01e3730edb4dd649753cb10ef8a5045108974c3bfd05c8cebbd634de18", "aa170b1b27d88822368429bee183617a1149aa9345e5c4606a4160bf8a5c3361", 696194, 11174400, 3068},
 		{"wide-zstd", wideTree(3000), Options{Compression: Zstd, ChunkSize: 16 << 10},
-			"5d8ed7227a497e1e57e1cf27195a11f5a9bb17a8f2e76c7b3317cd70b128ee4b", "ba98e2eb470f1a4d217292ac202c25f81f67ab2e17bb6c37cf2570f542859ebf", "34727b232bf610177dccec15884ff1e90aa850e8bed9c9c3e31947cdaabd11f3", 620978, 10112512, 3068},
+			"a29100b3a259484717f2250a6fd3c6d312552a587690ea52f41bd16c1e187f38", "ba98e2eb470f1a4d217292ac202c25f81f67ab2e17bb6c37cf2570f542859ebf", "1958e45bfeab31a45a35f625ba91229eb6b20e67f8db54d70868336015cf6efc", 620994, 10113536, 3068},
 		{"wide-gzip-modtimes", wideTree(3000), Options{ChunkSize: 7 << 10, KeepModTimes: true},
-			"712c75282b7101a4b0ad2243d771f03e5ae169990530e06a753568e02497592b", "d7650bf83144950d5a1ec41268b54db045f88ab12ca4cb8a6660b756041a428b", "e57443e574dae25bd7538cea97fdb649a7e7e164b1c8cadc36001e02fd328ba5", 758397, 11239936, 3068},
+			"0f2ee415451cbbf96ae13446a4418cd4c664d1e2f7b079856eeb89356acb5070", "d7650bf83144950d5a1ec41268b54db045f88ab12ca4cb8a6660b756041a428b", "70acd4532fa5173b36cbb938ac9906bf0556ccd093bdfac677163c3651ff24e9", 758426, 11240960, 3068},
 		{"runs-gzip", runsTree(), Options{},
-			"e08f5fe56796153755ce549ff8773f8e221822105b6102862ad41c6281d5271d", "cf830fcccba0e9573ab552c82dc8aac00feba5ce3f5be2063395ea8f2217b2a5", "f6696da4e241f00222c11d6e26417c96be46863e2f637bee840c638c3701063d", 163784, 10719744, 12008},
+			"85bfd43f30764a8cf4b5ee1a3fe8ed681f2cac30a58c899d235f3a053c8a2381", "cf830fcccba0e9573ab552c82dc8aac00feba5ce3f5be2063395ea8f2217b2a5", "9f8b5037bd59a11045214fbbfe93e4a9c92976f410dcc33ae5a33adf74648655", 163813, 10720768, 12008},
 		{"runs-gzip-small-chunks", runsTree(), Options{ChunkSize: 16 << 10},
-			"ed2b0b101c3dd1faa306ce8dd927e2b0a45b2429a044dd2044c41481b2d336c4", "337948936870e4afe25110e8f0f42e7c2fee90a68d4241388f1d45df366b2ac1", "4205d0bfd2959cd24d722e6d54c4fb3ee4a7883487700e9b34b24dd8e4671b9f", 164198, 10720256, 12008},
+			"f0c303e3f80e108b875ac2a7f456bd3768aa33cc2acb0f7f18ad3573e1aadec1", "337948936870e4afe25110e8f0f42e7c2fee90a68d4241388f1d45df366b2ac1", "38f886495c1452c86a1b15723de10d77db897fe0af42b74b463d6e079f0759ce", 164227, 10721280, 12008},
 		// Not the digests of old: since blobber-layer-2 (layerFormat, in the
 		// root package), a zstd member made long by a run of entries without
 		// content is cut into members of about a megabyte, which changes the
 		// blob and the TOC's offsets but not the tar (the diffID). Before,
 		// the blob was 315bf909…, the TOC df27e4a5…, the size 73423.
 		{"runs-zstd", runsTree(), Options{Compression: Zstd, ChunkSize: 16 << 10},
-			"57bfb2148e6640600b176e184341bf5483cbe0227db92aaaf60f7b1e17e6e654", "b6e7fcdde665080f3af5f068ca5913201b95209263b3252e9b14441f2203a81b", "0071713eae8aeee916318f5edbeb9c51e28344dd3c84ec8061073e6949bed97e", 75560, 8349696, 12008},
+			"42331e30067bfeaf76375afae7fa440a60a88d359c2c256ebe7468a18dd2707e", "b6e7fcdde665080f3af5f068ca5913201b95209263b3252e9b14441f2203a81b", "18091f316fef521ce81b67e8c997a5cdc1d2f4e53e270a8888c2bdba5ee0890f", 75576, 8350720, 12008},
 	}
 	for _, spill := range []bool{false, true} {
 		for _, c := range cases {

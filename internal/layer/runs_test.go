@@ -34,12 +34,12 @@ func TestZstdRunsAreCutIntoFrames(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		tree   fstest.MapFS
-		frames int // of tar headers alone
+		frames int // of tar headers alone, and the one that ends the tar
 	}{
-		{"runs", runsTree(), 8},
+		{"runs", runsTree(), 8 + 1},
 		// Cut right after the last entry: no empty frame follows.
-		{"two-cuts-exactly", emptyFiles(2 * batchTarget / tarBlock), 2},
-		{"short-run", emptyFiles(batchTarget/tarBlock - 1), 1},
+		{"two-cuts-exactly", emptyFiles(2 * batchTarget / tarBlock), 2 + 1},
+		{"short-run", emptyFiles(batchTarget/tarBlock - 1), 1 + 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			blob, res := build(t, c.tree, Options{Compression: Zstd, ChunkSize: 16 << 10, Workers: 3})

@@ -31,6 +31,10 @@ type Options struct {
 	ChunkSize int
 	// Zstd writes a zstd:chunked blob instead of gzip eStargz.
 	Zstd bool
+	// Lossless keeps the tar stream byte for byte (estargz's
+	// AppendTarLossLess, as the original Blobber built its layers): its
+	// end-of-archive blocks stay before the TOC.
+	Lossless bool
 }
 
 // EStargz converts a tar stream into a gzip eStargz blob with estargz's own
@@ -51,7 +55,11 @@ func EStargzWith(tarBytes []byte, o Options) (blob []byte, tocDigest, diffID dig
 		w = estargz.NewWriter(&buf)
 	}
 	w.ChunkSize = o.ChunkSize
-	if err := w.AppendTar(bytes.NewReader(tarBytes)); err != nil {
+	appendTar := w.AppendTar
+	if o.Lossless {
+		appendTar = w.AppendTarLossLess
+	}
+	if err := appendTar(bytes.NewReader(tarBytes)); err != nil {
 		return nil, "", "", fmt.Errorf("estargz: %w", err)
 	}
 	tocDigest, err = w.Close()

@@ -63,7 +63,7 @@ func (ix *Index) Inflate(compressed []byte, c Chunk, dst []byte) ([]byte, error)
 		dst = make([]byte, c.Size)
 	}
 	dst = dst[:c.Size]
-	zr, release, err := ix.Compression.reader(bytes.NewReader(compressed))
+	zr, release, err := ix.Compression.reader(bytes.NewReader(compressed), zstdChunkWindow(c.InnerOffset+c.Size))
 	if err != nil {
 		return nil, fmt.Errorf("%w: chunk at %d: %v", ErrDigestMismatch, c.Offset, err)
 	}
@@ -105,15 +105,20 @@ var (
 	zstdReaders sync.Pool
 )
 
-func (c Compression) reader(r io.Reader) (io.Reader, func(), error) {
+// reader decompresses r. A zstd frame that declares a window larger than
+// maxWindow is refused before its window is allocated: a frame needs no
+// more history than the bytes read from it (see zstdChunkWindow), and a
+// hostile one could otherwise make every decoder in flight hold the
+// largest window zstd allows.
+func (c Compression) reader(r io.Reader, maxWindow uint64) (io.Reader, func(), error) {
 	if c == Zstd {
 		if d, ok := zstdReaders.Get().(*zstd.Decoder); ok {
-			if err := d.Reset(r); err != nil {
+			if err := d.ResetWithOptions(r, zstd.WithDecoderMaxWindow(maxWindow)); err != nil {
 				return nil, nil, err
 			}
 			return d, func() { zstdReaders.Put(d) }, nil
 		}
-		d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(maxWindow))
 		if err != nil {
 			return nil, nil, err
 		}

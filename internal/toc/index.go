@@ -67,6 +67,18 @@ type Index struct {
 	TotalBytes  int64             // sum of regular file sizes
 	byName      map[string]*Entry // while the index is built; nil after
 	maxEntries  int
+	// chunkEntries counts the TOC's chunk entries, which cost memory as
+	// entries do and count against the same limit.
+	chunkEntries int
+}
+
+// overEntryLimit fails with ErrLimit once the entries so far, chunk
+// entries included, are more than the limit allows.
+func (ix *Index) overEntryLimit() error {
+	if ix.Files+ix.chunkEntries > ix.maxEntries {
+		return fmt.Errorf("%w: more than %d entries (files, directories, links and chunks)", ErrLimit, ix.maxEntries)
+	}
+	return nil
 }
 
 // Lookup returns the entry called name, without following symlinks. It
@@ -125,7 +137,10 @@ func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c Compression, toc
 		return nil, err
 	}
 	if l.tocSize > limits.MaxTOCBytes {
-		return nil, fmt.Errorf("%w: compressed TOC of %d bytes", ErrLimit, l.tocSize)
+		return nil, fmt.Errorf("%w: the compressed TOC is %d bytes, more than the %d allowed", ErrLimit, l.tocSize, limits.MaxTOCBytes)
+	}
+	if l.tocJSON > limits.MaxTOCBytes {
+		return nil, errTOCTooLarge(l.tocJSON, limits.MaxTOCBytes)
 	}
 	var compressed []byte
 	if l.tocOffset >= tailStart {
@@ -140,7 +155,13 @@ func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c Compression, toc
 		}
 	}
 	b := newBuilder(c, blobSize, l.payloadEnd, limits)
-	version, err := readTOC(c, compressed, tocDigest, limits.MaxTOCBytes, b.add)
+	tocLimits := limits
+	if l.tocJSON > 0 {
+		// The JSON may be no longer than the footer says, and its zstd
+		// window no larger.
+		tocLimits.MaxTOCBytes = l.tocJSON
+	}
+	version, err := readTOC(c, compressed, tocDigest, tocLimits, b.add)
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +208,10 @@ func (b *builder) add(te *estargz.TOCEntry) error {
 	if te.Type == typeChunk {
 		if b.lastReg == nil || cleanOrEmpty(te.Name) != b.lastReg.Name {
 			return fmt.Errorf("%w: chunk of %q does not follow its file", ErrNotEStargz, te.Name)
+		}
+		b.ix.chunkEntries++
+		if err := b.ix.overEntryLimit(); err != nil {
+			return err
 		}
 		if err := addChunk(b.lastReg, te, payloadEnd); err != nil {
 			return err
@@ -273,8 +298,8 @@ func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
 		return nil, fmt.Errorf("%w: duplicate entry %q", ErrNotEStargz, name)
 	}
 	ix.Files++
-	if ix.Files > limits.MaxEntries {
-		return nil, fmt.Errorf("%w: more than %d entries", ErrLimit, limits.MaxEntries)
+	if err := ix.overEntryLimit(); err != nil {
+		return nil, err
 	}
 	parent, err := ix.parent(name)
 	if err != nil {
@@ -304,8 +329,8 @@ func (ix *Index) parent(name string) (*Entry, error) {
 			break
 		}
 		ix.Files++
-		if ix.Files > ix.maxEntries {
-			return nil, fmt.Errorf("%w: more than %d entries", ErrLimit, ix.maxEntries)
+		if err := ix.overEntryLimit(); err != nil {
+			return nil, err
 		}
 		child := &Entry{Name: missing[i], Type: TypeDir, Mode: 0o755, implicit: true}
 		p.Children = append(p.Children, child)

@@ -3,16 +3,26 @@ package toc
 // Limits bound what a TOC may declare, so that a hostile artifact is refused
 // from its metadata before anything is fetched or written.
 type Limits struct {
-	MaxEntries  int   // files, directories and links
-	MaxBytes    int64 // total size of regular files
-	MaxTOCBytes int64 // the TOC JSON, uncompressed
+	MaxEntries int   // files, directories, links and chunks
+	MaxBytes   int64 // total size of regular files
+	// MaxTOCBytes bounds the TOC JSON, uncompressed; by default
+	// TOCBytesPerEntry for each entry MaxEntries allows.
+	MaxTOCBytes int64
 }
+
+// TOCBytesPerEntry is how much TOC JSON the default TOC limit allows per
+// entry: room for an entry as blobber, estargz or zstd:chunked render it
+// (digests, times, owners, indentation) with a path longer than real trees
+// average, so that a real tree at the entry limit is read. A TOC larger
+// than that is made of names no tree has, which the index would hold in
+// memory: it is refused before it is decoded, when it says its size.
+const TOCBytesPerEntry = 384
 
 // DefaultLimits are generous for real trees and stop runaway ones.
 var DefaultLimits = Limits{
 	MaxEntries:  1_000_000,
 	MaxBytes:    64 << 30,
-	MaxTOCBytes: 512 << 20,
+	MaxTOCBytes: 1_000_000 * TOCBytesPerEntry,
 }
 
 func (l Limits) orDefault() Limits {
@@ -23,7 +33,7 @@ func (l Limits) orDefault() Limits {
 		l.MaxBytes = DefaultLimits.MaxBytes
 	}
 	if l.MaxTOCBytes <= 0 {
-		l.MaxTOCBytes = DefaultLimits.MaxTOCBytes
+		l.MaxTOCBytes = int64(l.MaxEntries) * TOCBytesPerEntry
 	}
 	return l
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/containerd/stargz-snapshotter/estargz"
@@ -15,8 +16,9 @@ import (
 // half of `ls`. The scanner decodes entries of the usual shape itself (the
 // TOCEntry fields of strings without escapes and of integers) and hands
 // any other value whole to encoding/json, so that what it returns, and
-// whether it fails, is what encoding/json's Decoder gives: FuzzTOCJSON
-// checks the two against each other.
+// whether it fails, is what encoding/json's Unmarshal into estargz's JTOC
+// gives (but for a TOC that lists its entries twice, which it refuses):
+// FuzzTOCJSON checks the two against each other.
 
 // maxTOCValue bounds one entry (or another top-level value) of the TOC,
 // which the scanner holds whole in memory.
@@ -141,9 +143,12 @@ func (s *tocScanner) value() ([]byte, error) {
 		case valueBad:
 			return nil, s.syntaxErr("value")
 		}
-		if !s.fill() {
+		// A literal that ends the input is whole only once the input is
+		// known to end: fill once more after the last bytes.
+		if s.eof || s.err != nil {
 			return nil, s.syntaxErr("value")
 		}
+		s.fill()
 	}
 }
 
@@ -206,12 +211,20 @@ func valueLen(b []byte, final bool) (int, int) {
 // document reads the whole TOC, calling each for every entry in order, and
 // returns its version.
 func (s *tocScanner) document(each func(*estargz.TOCEntry) error) (version int, err error) {
+	if c, ok := s.peek(); ok && c == 'n' {
+		// null decodes into the zero JTOC: no version, no entries.
+		if err := s.null("start"); err != nil {
+			return 0, err
+		}
+		return 0, s.finished()
+	}
 	if err := s.expect('{', "start"); err != nil {
 		return 0, err
 	}
 	if c, ok := s.peek(); ok && c == '}' {
 		s.pos++
 	} else {
+		sawEntries := false
 		for {
 			key, err := s.key()
 			if err != nil {
@@ -220,12 +233,21 @@ func (s *tocScanner) document(each func(*estargz.TOCEntry) error) (version int, 
 			if err := s.expect(':', "after key"); err != nil {
 				return 0, err
 			}
-			switch key {
-			case "entries":
+			// encoding/json matches keys to JTOC's fields ignoring case
+			// (as strings.EqualFold does), so "Entries" is the entries.
+			switch {
+			case strings.EqualFold(key, "entries"):
+				// A second list would be merged into the first, element by
+				// element, by encoding/json, after the scanner has handed
+				// the first one on: refused rather than read otherwise.
+				if sawEntries {
+					return 0, errors.New("the TOC lists its entries twice")
+				}
+				sawEntries = true
 				if err := s.entries(each); err != nil {
 					return 0, err
 				}
-			case "version":
+			case strings.EqualFold(key, "version"):
 				v, err := s.value()
 				if err != nil {
 					return 0, err
@@ -251,10 +273,27 @@ func (s *tocScanner) document(each func(*estargz.TOCEntry) error) (version int, 
 			}
 		}
 	}
+	return version, s.finished()
+}
+
+// finished checks that nothing but white space follows the document.
+func (s *tocScanner) finished() error {
 	if _, ok := s.peek(); ok || s.err != nil {
-		return 0, s.syntaxErr("trailing data")
+		return s.syntaxErr("trailing data")
 	}
-	return version, nil
+	return nil
+}
+
+// null consumes the literal null.
+func (s *tocScanner) null(what string) error {
+	v, err := s.value()
+	if err != nil {
+		return err
+	}
+	if string(v) != "null" {
+		return fmt.Errorf("%s: invalid literal %q", what, v)
+	}
+	return nil
 }
 
 // key reads an object key.
@@ -293,8 +332,13 @@ func plainString(v []byte) ([]byte, bool) {
 	return raw, ascii || utf8.Valid(raw)
 }
 
-// entries reads the array of entries.
+// entries reads the array of entries; null, as encoding/json reads it,
+// is an empty list (estargz's writer and zstd:chunked's write it for a
+// tree without entries).
 func (s *tocScanner) entries(each func(*estargz.TOCEntry) error) error {
+	if c, ok := s.peek(); ok && c == 'n' {
+		return s.null("entries")
+	}
 	if err := s.expect('[', "entries"); err != nil {
 		return err
 	}
