@@ -38,11 +38,16 @@ func WithDereference() PushOption {
 type UnsupportedEntriesError struct {
 	Entries []string // the first 20, each with why ("a -> /etc (absolute link)")
 	Total   int      // how many there are
+	Links   int      // how many of them are symlinks, which WithDereference would store
 }
 
 func (e *UnsupportedEntriesError) Error() string {
-	return fmt.Sprintf("%s: leave them out (WithExclude, or a %s file) or store what the links point to (WithDereference)",
+	msg := fmt.Sprintf("%s: leave them out (WithExclude, or a %s file)",
 		(&layer.UnsupportedError{Entries: e.Entries, Total: e.Total}).Error(), IgnoreFile)
+	if e.Links > 0 {
+		msg += " or store what the links point to (WithDereference)"
+	}
+	return msg
 }
 
 // List names the entries, the first 20 and a count of the others.
@@ -62,7 +67,7 @@ func selectTree(ctx context.Context, src fs.FS, po pushOptions) (fs.FS, error) {
 	if err := layer.Check(ctx, tree); err != nil {
 		var refused *layer.UnsupportedError
 		if errors.As(err, &refused) {
-			return nil, &UnsupportedEntriesError{Entries: refused.Entries, Total: refused.Total}
+			return nil, &UnsupportedEntriesError{Entries: refused.Entries, Total: refused.Total, Links: refused.Links}
 		}
 		return nil, buildError(err)
 	}

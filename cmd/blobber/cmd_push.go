@@ -114,8 +114,12 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	desc, err := c.Push(cmd.Context(), ref, tree, opts...)
 	var refused *blobber.UnsupportedEntriesError
 	if errors.As(err, &refused) {
-		return fmt.Errorf("push: %s holds %s that pull would refuse: %s — leave them out with --exclude GLOB or a %s file, or store what the links point to with --dereference%.0w",
-			dir, countOf(refused.Total, "entry", "entries"), refused.List(), blobber.IgnoreFile, err)
+		deref := ""
+		if refused.Links > 0 {
+			deref = ", or store what the links point to with --dereference"
+		}
+		return fmt.Errorf("push: %s holds %s that pull would refuse: %s — leave them out with --exclude GLOB or a %s file%s%.0w",
+			dir, countOf(refused.Total, "entry", "entries"), refused.List(), blobber.IgnoreFile, deref, err)
 	}
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ const maxListed = 20
 type UnsupportedError struct {
 	Entries []string // the first maxListed, each with why, in walk order
 	Total   int
+	Links   int // how many of them are symlinks
 }
 
 func (e *UnsupportedError) Error() string {
@@ -74,6 +75,7 @@ func Check(ctx context.Context, fsys fs.FS) error {
 				return err
 			}
 			if why := linkRefusal(fsys, name, target); why != "" {
+				refused.Links++
 				refuse(fmt.Sprintf("%s -> %s (%s)", name, target, why))
 			}
 		default:
