@@ -12,18 +12,18 @@ import (
 	"github.com/blobber-dev/blobber/internal/registrytest"
 )
 
-// refusingSigner and refusingVerifier stand in for a policy: offline,
+// offlineSigner and offlineVerifier stand in for a policy: offline,
 // neither may be reached.
-type refusingSigner struct{ t *testing.T }
+type offlineSigner struct{ t *testing.T }
 
-func (s refusingSigner) Sign(context.Context, ocispec.Descriptor) ([]byte, error) {
+func (s offlineSigner) Sign(context.Context, ocispec.Descriptor) ([]byte, error) {
 	s.t.Error("the signer was called offline")
 	return nil, errors.New("no")
 }
 
-type refusingVerifier struct{ t *testing.T }
+type offlineVerifier struct{ t *testing.T }
 
-func (v refusingVerifier) Verify(context.Context, ocispec.Descriptor, []byte) (string, error) {
+func (v offlineVerifier) Verify(context.Context, ocispec.Descriptor, []byte) (string, error) {
 	v.t.Error("the verifier was called offline")
 	return "", errors.New("no")
 }
@@ -46,7 +46,7 @@ func TestOfflineMakesNoRequest(t *testing.T) {
 
 	proxy.Reset()
 	c := newClient(t, blobber.WithCache(cacheDir), blobber.WithOffline(),
-		blobber.WithSigner(refusingSigner{t}), blobber.WithVerifier(refusingVerifier{t}))
+		blobber.WithSigner(offlineSigner{t}), blobber.WithVerifier(offlineVerifier{t}))
 	verbs := map[string]func() error{
 		"Push": func() error {
 			_, err := c.Push(ctx, proxy.Host()+"/offline/files:v2", os.DirFS(src))

@@ -14,30 +14,30 @@ import (
 	"github.com/blobber-dev/blobber/internal/registrytest"
 )
 
-// touchFS counts every access to a tree: Open (files, and directories a
+// pushAccessCountingFS counts every access to a tree: Open (files, and directories a
 // walk lists), Stat, ReadLink and Lstat. It has no ReadDir, so a walk
 // opens directories.
-type touchFS struct {
+type pushAccessCountingFS struct {
 	fsys    fs.FS
 	touches atomic.Int64
 }
 
-func (f *touchFS) Open(name string) (fs.File, error) {
+func (f *pushAccessCountingFS) Open(name string) (fs.File, error) {
 	f.touches.Add(1)
 	return f.fsys.Open(name)
 }
 
-func (f *touchFS) Stat(name string) (fs.FileInfo, error) {
+func (f *pushAccessCountingFS) Stat(name string) (fs.FileInfo, error) {
 	f.touches.Add(1)
 	return fs.Stat(f.fsys, name)
 }
 
-func (f *touchFS) ReadLink(name string) (string, error) {
+func (f *pushAccessCountingFS) ReadLink(name string) (string, error) {
 	f.touches.Add(1)
 	return fs.ReadLink(f.fsys, name)
 }
 
-func (f *touchFS) Lstat(name string) (fs.FileInfo, error) {
+func (f *pushAccessCountingFS) Lstat(name string) (fs.FileInfo, error) {
 	f.touches.Add(1)
 	return fs.Lstat(f.fsys, name)
 }
@@ -72,7 +72,7 @@ func TestPushChecksAccessBeforeReadingTheTree(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tree := &touchFS{fsys: os.DirFS(src)}
+			tree := &pushAccessCountingFS{fsys: os.DirFS(src)}
 			c := newClient(t, blobber.WithCredentials(auth.StaticCredential(tc.host, tc.cred)), blobber.WithCache(t.TempDir()))
 			_, err := c.Push(ctx, tc.host+"/access/files:v2", tree)
 			if !errors.Is(err, blobber.ErrUnauthorized) {
@@ -85,7 +85,7 @@ func TestPushChecksAccessBeforeReadingTheTree(t *testing.T) {
 	}
 
 	// With the right to push, the same tree goes up.
-	tree := &touchFS{fsys: os.DirFS(src)}
+	tree := &pushAccessCountingFS{fsys: os.DirFS(src)}
 	c := newClient(t, blobber.WithCredentials(auth.StaticCredential(token.Host(), alice)))
 	_, err = c.Push(ctx, token.Host()+"/access/files:v2", tree)
 	must(t, err)

@@ -16,9 +16,9 @@ import (
 	"github.com/blobber-dev/blobber/internal/registrytest"
 )
 
-// refusedTree holds what pull would refuse: an absolute link, a link out
+// pushRefusedTree holds what pull would refuse: an absolute link, a link out
 // of the tree, a FIFO; and what it takes: a file, a link inside the tree.
-func refusedTree(t *testing.T) string {
+func pushRefusedTree(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{
@@ -43,7 +43,7 @@ func TestPushRefusesWhatPullWouldRefuse(t *testing.T) {
 	proxy := reg.CountingProxy(t)
 	ctx := context.Background()
 	ref := proxy.Host() + "/refuse/tree:v1"
-	_, err := newClient(t).Push(ctx, ref, os.DirFS(refusedTree(t)))
+	_, err := newClient(t).Push(ctx, ref, os.DirFS(pushRefusedTree(t)))
 	var refused *blobber.UnsupportedEntriesError
 	if !errors.As(err, &refused) || !errors.Is(err, blobber.ErrUnsupportedEntry) {
 		t.Fatalf("push: %v, want an UnsupportedEntriesError", err)
@@ -99,7 +99,7 @@ func TestPushExcludes(t *testing.T) {
 		return dst
 	}
 
-	src := refusedTree(t)
+	src := pushRefusedTree(t)
 	_, err := c.Push(ctx, layout+":patterns", os.DirFS(src),
 		blobber.WithExclude("pipe", "abs"), blobber.WithExclude("sub/{up,via,through}", "**/deep"))
 	must(t, err)

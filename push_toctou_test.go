@@ -14,18 +14,18 @@ import (
 	"github.com/blobber-dev/blobber/internal/registrytest"
 )
 
-// swapFS swaps the file victim for a symlink to target when the build
+// symlinkSwappingFS swaps the file victim for a symlink to target when the build
 // opens it: after the walk listed it as a regular file, before its bytes
 // are read, as a local attacker racing the push would (with
 // renameat2(RENAME_EXCHANGE), say).
-type swapFS struct {
+type symlinkSwappingFS struct {
 	fs.FS
 	dir, victim, target string
 	once                sync.Once
 	err                 error
 }
 
-func (s *swapFS) Open(name string) (fs.File, error) {
+func (s *symlinkSwappingFS) Open(name string) (fs.File, error) {
 	if name == s.victim {
 		s.once.Do(func() {
 			p := filepath.Join(s.dir, filepath.FromSlash(name))
@@ -41,7 +41,7 @@ func (s *swapFS) Open(name string) (fs.File, error) {
 	return s.FS.Open(name)
 }
 
-func (s *swapFS) ReadLink(name string) (string, error) { return fs.ReadLink(s.FS, name) }
+func (s *symlinkSwappingFS) ReadLink(name string) (string, error) { return fs.ReadLink(s.FS, name) }
 
 // A file swapped for a symlink between the walk and its open is not
 // published: the push fails naming it, and the tag is not created. The
@@ -66,7 +66,7 @@ func TestPushRefusesAFileSwappedDuringThePush(t *testing.T) {
 			dir := t.TempDir()
 			must(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("public aa.\n"), 0o644))
 			must(t, os.WriteFile(filepath.Join(dir, "other.txt"), []byte("public oo.\n"), 0o644))
-			tree := &swapFS{FS: os.DirFS(dir), dir: dir, victim: "a.txt", target: tc.target}
+			tree := &symlinkSwappingFS{FS: os.DirFS(dir), dir: dir, victim: "a.txt", target: tc.target}
 			if tc.root {
 				root, err := os.OpenRoot(dir)
 				must(t, err)
