@@ -46,7 +46,8 @@ var (
 	// out of the tree (see UnsupportedEntriesError).
 	ErrUnsupportedEntry = errors.New("unsupported entry type")
 	// ErrOffline: the client is offline (WithOffline) and what was asked
-	// needs the network: pushing, listing tags, signing, verifying.
+	// needs the network: pushing or listing tags (except with an OCI
+	// layout), signing, verifying, listing signatures.
 	ErrOffline = errors.New("needs the network, and the client is offline")
 	// ErrSignature: verification was asked for (WithVerifier) and no
 	// signature attached to the artifact verifies under the policy.

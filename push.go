@@ -75,7 +75,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	for _, opt := range opts {
 		opt(&po)
 	}
-	if c.opts.offline {
+	if c.opts.offline && !c.opts.target.OCILayout {
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, ErrOffline)
 	}
 	t, err := target.Open(ctx, ref, c.opts.target, true)

@@ -11,7 +11,7 @@ import (
 // Tags lists the tags of a repository ("host/repo", or an OCI layout
 // directory with WithOCILayout), sorted.
 func (c *Client) Tags(ctx context.Context, repo string) ([]string, error) {
-	if c.opts.offline {
+	if c.opts.offline && !c.opts.target.OCILayout {
 		return nil, fmt.Errorf("listing tags of %s: %w", repo, ErrOffline)
 	}
 	t, err := target.Open(ctx, repo, c.opts.target, false)

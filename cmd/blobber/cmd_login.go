@@ -51,7 +51,7 @@ echo when stdin is a terminal; it is never taken on the command line.`,
 }
 
 func runLogin(cmd *cobra.Command, g *globalOptions, o *loginOptions, arg string) error {
-	if err := g.refuseOffline("login"); err != nil {
+	if err := g.refuseOffline("login", false); err != nil {
 		return err
 	}
 	if cmd.Flags().Changed("password") {

@@ -48,7 +48,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 }
 
 func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref string) error {
-	if err := g.refuseOffline("push"); err != nil {
+	if err := g.refuseOffline("push", true); err != nil {
 		return err
 	}
 	info, err := os.Stat(dir)
