@@ -55,6 +55,27 @@ func TestCheckResolvesLinksAsPullDoes(t *testing.T) {
 	}
 }
 
+// A link that resolves through a link left out resolves as it will once
+// extracted, where that link is not: lexically.
+func TestCheckResolvesAroundExcludedLinks(t *testing.T) {
+	tree := fstest.MapFS{
+		"d/e/f.txt": {Data: []byte("f")},
+		"x":         link("d/e"),
+		"l":         link("x/../../y"),
+	}
+	if err := Check(context.Background(), tree); err != nil {
+		t.Fatalf("through x, l stays in the tree: %v", err)
+	}
+	view, err := Select(tree, Selection{Exclude: []string{"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused *UnsupportedError
+	if err := Check(context.Background(), view); !errors.As(err, &refused) || refused.Entries[0] != "l -> x/../../y (link out of the tree)" {
+		t.Errorf("without x, l leads out of the tree: %v", err)
+	}
+}
+
 // Exclude patterns and the ignore file hide entries from the walk.
 func TestSelectExcludes(t *testing.T) {
 	tree := fstest.MapFS{

@@ -106,7 +106,26 @@ func (v *selected) Open(name string) (fs.File, error) { return v.fsys.Open(name)
 
 func (v *selected) Stat(name string) (fs.FileInfo, error) { return fs.Stat(v.fsys, name) }
 
-func (v *selected) ReadLink(name string) (string, error) { return fs.ReadLink(v.fsys, name) }
+// ReadLink reads only links the layer holds: a link that resolves through
+// one that is left out must resolve, for Check, as it will in the
+// extracted tree, where that one is not.
+func (v *selected) ReadLink(name string) (string, error) {
+	if v.hidden(name) {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrNotExist}
+	}
+	return fs.ReadLink(v.fsys, name)
+}
+
+// hidden reports whether name, a link or a path through directories, or
+// one of those directories, is left out.
+func (v *selected) hidden(name string) bool {
+	for i, c := range name {
+		if c == '/' && v.exclude(name[:i], true) {
+			return true
+		}
+	}
+	return v.exclude(name, false)
+}
 
 func (v *selected) Lstat(name string) (fs.FileInfo, error) {
 	if v.deref {
