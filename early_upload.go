@@ -46,7 +46,10 @@ const earlyChunkSize = 64 << 20
 // for a tree pushed before, from a machine whose cache does not know it),
 // the upload is dropped as soon as the layer is built and the registry
 // says so; the bytes sent until then were sent for nothing.
-func (c *Client) uploadWhileBuilding(ctx context.Context, t *target.Target, tag, shapeKey string, po pushOptions, staged *upload.Tail) *earlyUpload {
+//
+// The upload goes into session, the session Push opened to check its
+// right to push, when there is one.
+func (c *Client) uploadWhileBuilding(ctx context.Context, t *target.Target, tag, shapeKey string, po pushOptions, staged *upload.Tail, session *upload.Session) *earlyUpload {
 	if t.RegistryHost() == "" || c.shapeSeen(shapeKey) {
 		return nil
 	}
@@ -58,7 +61,13 @@ func (c *Client) uploadWhileBuilding(ctx context.Context, t *target.Target, tag,
 		chunk = earlyChunkSize
 	}
 	m := c.opts.meter("upload", 0)
-	stream, err := t.StreamUpload(ctx, meteredSource{staged, m}, chunk, c.opts.uploadRetries())
+	var stream *upload.Stream
+	var err error
+	if session != nil {
+		stream, err = t.StreamUploadIn(ctx, session, meteredSource{staged, m}, chunk, c.opts.uploadRetries())
+	} else {
+		stream, err = t.StreamUpload(ctx, meteredSource{staged, m}, chunk, c.opts.uploadRetries())
+	}
 	if err != nil {
 		c.opts.logger.DebugContext(ctx, "could not start uploading while building", "error", err)
 		return nil

@@ -42,8 +42,13 @@ var (
 	// ErrInvalidReference: the reference cannot be parsed.
 	ErrInvalidReference = errors.New("invalid reference")
 	// ErrUnsupportedEntry: the artifact holds a device or FIFO, which blobber
-	// does not create.
+	// does not create; or a pushed tree holds one, or a symlink that leads
+	// out of the tree (see UnsupportedEntriesError).
 	ErrUnsupportedEntry = errors.New("unsupported entry type")
+	// ErrOffline: the client is offline (WithOffline) and what was asked
+	// needs the network: pushing or listing tags (except with an OCI
+	// layout), signing, verifying, listing signatures.
+	ErrOffline = errors.New("needs the network, and the client is offline")
 	// ErrSignature: verification was asked for (WithVerifier) and no
 	// signature attached to the artifact verifies under the policy.
 	ErrSignature = errors.New("signature verification failed")

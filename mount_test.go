@@ -130,13 +130,16 @@ func TestPushUploadsWhenTheRegistryDoesNotMount(t *testing.T) {
 		// them either). A monolithic upload goes into that session (PUT);
 		// a chunked one cancels it (DELETE) and opens its own (POST,
 		// PATCH, PUT), as does the layer's upload after an unchanged
-		// tree's layer failed to mount.
+		// tree's layer failed to mount. And per push, the session opened
+		// before the tree is read, to prove the right to push, which is
+		// cancelled when the layer is not uploaded while it is built
+		// (POST, DELETE).
 		uploadRequests int64
 		cancels        int
 	}{
-		{"rebuilt", newTree(t), nil, 2 + 2, 0},
-		{"rebuilt-chunked", newTree(t), []blobber.PushOption{blobber.WithUploadChunkSize(1 << 20)}, 5 + 2, 1},
-		{"unchanged", src, nil, 4 + 2, 1},
+		{"rebuilt", newTree(t), nil, 2 + 2 + 2, 0 + 1},
+		{"rebuilt-chunked", newTree(t), []blobber.PushOption{blobber.WithUploadChunkSize(1 << 20)}, 5 + 2 + 2, 1 + 1},
+		{"unchanged", src, nil, 4 + 2 + 2, 1 + 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 
 type pushOptions struct {
 	build     layer.Options
+	selection layer.Selection
 	chunkSize int64 // upload chunk size; 0 uploads the layer in one request
 }
 
@@ -60,10 +61,22 @@ func WithUploadChunkSize(n int64) PushOption {
 // Push stores the tree src as an eStargz artifact at ref (a tag; "latest"
 // when the reference has none) and returns the manifest's descriptor. The
 // manifest is written last, so a push that fails leaves the tag as it was.
+//
+// Before it reads the tree, Push opens the upload session it will use,
+// which fails (ErrUnauthorized) without the right to push. Before it
+// uploads anything, it refuses (UnsupportedEntriesError) a tree holding
+// entries that Pull would refuse. A file that is not, when opened, the
+// file the walk listed (a file swapped for a symlink, say) fails the push.
+// For a directory, pass the FS of an os.Root (os.OpenRoot(dir).FS()), as
+// the CLI does: it follows no link out of the tree, even one swapped in
+// for a directory while the push runs, which os.DirFS would follow.
 func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOption) (ocispec.Descriptor, error) {
 	var po pushOptions
 	for _, opt := range opts {
 		opt(&po)
+	}
+	if c.opts.offline && !c.opts.target.OCILayout {
+		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, ErrOffline)
 	}
 	t, err := target.Open(ctx, ref, c.opts.target, true)
 	if err != nil {
@@ -75,6 +88,24 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	}
 	if _, err := digest.Parse(tag); err == nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: give a tag, not a digest: %w", ref, ErrInvalidReference)
+	}
+
+	// The session proves the right to push before anything is read, and
+	// takes the layer if it is uploaded while it is built.
+	session, err := t.ReservePush(ctx)
+	var unexpected *upload.StatusError
+	switch {
+	case errors.As(err, &unexpected) && !refusal(err):
+		// A registry may answer this early session in ways the upload
+		// itself would not meet: go on without it.
+		c.opts.logger.DebugContext(ctx, "could not open an upload session before building", "error", err)
+	case err != nil:
+		return ocispec.Descriptor{}, wrapf(err, "pushing to %s", t.Name)
+	}
+	defer session.Release()
+	src, err = selectTree(ctx, src, po)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)
 	}
 
 	fp, shapeKey := "", ""
@@ -101,12 +132,13 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		po.build.Progress = read.add
 	}
 	staged := upload.NewTail(tmp)
-	early := c.uploadWhileBuilding(ctx, t, tag, shapeKey, po, staged)
+	early := c.uploadWhileBuilding(ctx, t, tag, shapeKey, po, staged, session)
+	session.Release() // unless the upload took it
 	res, err := layer.Build(ctx, src, staged, po.build)
 	staged.Close(err)
 	if err != nil {
 		early.abort()
-		return ocispec.Descriptor{}, fmt.Errorf("building layer: %w", err)
+		return ocispec.Descriptor{}, fmt.Errorf("building layer: %w", buildError(err))
 	}
 	comp := po.build.Compression
 	if comp == "" {

@@ -56,6 +56,9 @@ func WithSigner(s Signer) Option { return func(o *options) { o.signer = s } }
 // Sign signs the manifest ref names with the client's signer (WithSigner)
 // and attaches the signature; it returns the signed manifest's descriptor.
 func (c *Client) Sign(ctx context.Context, ref string) (ocispec.Descriptor, error) {
+	if c.opts.offline {
+		return ocispec.Descriptor{}, fmt.Errorf("signing %s: %w", ref, ErrOffline)
+	}
 	if c.opts.signer == nil {
 		return ocispec.Descriptor{}, fmt.Errorf("signing %s: no signer configured (WithSigner)", ref)
 	}

@@ -2,6 +2,7 @@ package blobber
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/blobber-dev/blobber/internal/target"
@@ -10,6 +11,9 @@ import (
 // Tags lists the tags of a repository ("host/repo", or an OCI layout
 // directory with WithOCILayout), sorted.
 func (c *Client) Tags(ctx context.Context, repo string) ([]string, error) {
+	if c.opts.offline && !c.opts.target.OCILayout {
+		return nil, fmt.Errorf("listing tags of %s: %w", repo, ErrOffline)
+	}
 	t, err := target.Open(ctx, repo, c.opts.target, false)
 	if err != nil {
 		return nil, classify(err)

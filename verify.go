@@ -72,6 +72,9 @@ func (c *Client) Signatures(ctx context.Context, ref string) (ocispec.Descriptor
 }
 
 func (c *Client) signatures(ctx context.Context, ref string, require bool) (ocispec.Descriptor, []Signature, error) {
+	if c.opts.offline {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("listing the signatures of %s: %w", ref, ErrOffline)
+	}
 	t, err := target.Open(ctx, ref, c.opts.target, false)
 	if err != nil {
 		return ocispec.Descriptor{}, nil, classify(err)

@@ -51,6 +51,9 @@ echo when stdin is a terminal; it is never taken on the command line.`,
 }
 
 func runLogin(cmd *cobra.Command, g *globalOptions, o *loginOptions, arg string) error {
+	if err := g.refuseOffline("login", false); err != nil {
+		return err
+	}
 	if cmd.Flags().Changed("password") {
 		// Not even echoed back: it would land in the terminal's scrollback.
 		return usagef("login: blobber does not take a password on the command line, where shell history and process lists keep it; pipe it to --password-stdin")

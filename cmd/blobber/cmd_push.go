@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+
+	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +20,8 @@ type pushOptions struct {
 	uploadChunk string
 	sign        bool
 	signing     signFlags
+	exclude     []string
+	dereference bool
 }
 
 func newPushCmd(g *globalOptions) *cobra.Command {
@@ -35,12 +40,17 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.uploadChunk, "chunk-size", "", "upload the layer in chunks of this size (e.g. 64MiB), resuming a failed chunk (default: one request for a layer built before its upload, 64MiB chunks for one uploaded while it is built)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress bars (they are drawn only on a terminal)")
 	f.IntVar(&o.chunkSize, "estargz-chunk-size", 0, "largest piece of a file compressed on its own, in bytes (default 4 MiB)")
+	f.StringArrayVar(&o.exclude, "exclude", nil, "leave out the entries whose path from DIR matches this pattern (repeatable; ** matches across directories, e.g. '**/*.log'); DIR/"+blobber.IgnoreFile+" (gitignore syntax) is read too")
+	f.BoolVar(&o.dereference, "dereference", false, "store what symlinks point to instead of the links, as tar -h does")
 	f.BoolVar(&o.sign, "sign", false, "sign the pushed manifest (cosign's format): with --sign-key, or keyless with an OIDC token")
 	o.signing.register(f)
 	return cmd
 }
 
 func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref string) error {
+	if err := g.refuseOffline("push", true); err != nil {
+		return err
+	}
 	info, err := os.Stat(dir)
 	if err != nil {
 		return usagef("push: %v", err)
@@ -50,6 +60,11 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	}
 	if o.compression != "gzip" && o.compression != "zstd" {
 		return usagef("push: --compression must be gzip or zstd, not %q", o.compression)
+	}
+	for _, p := range o.exclude {
+		if !doublestar.ValidatePattern(p) {
+			return usagef("push: --exclude %q: not a valid pattern", p)
+		}
 	}
 	uploadChunk, err := parseSize(o.uploadChunk)
 	if err != nil {
@@ -80,10 +95,43 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if uploadChunk > 0 {
 		opts = append(opts, blobber.WithUploadChunkSize(uploadChunk))
 	}
-	desc, err := c.Push(cmd.Context(), ref, os.DirFS(dir), opts...)
+	if len(o.exclude) > 0 {
+		opts = append(opts, blobber.WithExclude(o.exclude...))
+	}
+	tree := os.DirFS(dir)
+	if o.dereference {
+		opts = append(opts, blobber.WithDereference())
+	} else {
+		// Through os.Root, no file outside DIR is opened, even one that a
+		// link swapped in during the push points to.
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			return usagef("push: %v", err)
+		}
+		defer root.Close()
+		tree = root.FS()
+	}
+	desc, err := c.Push(cmd.Context(), ref, tree, opts...)
+	var refused *blobber.UnsupportedEntriesError
+	if errors.As(err, &refused) {
+		deref := ""
+		if refused.Links > 0 {
+			deref = ", or store what the links point to with --dereference"
+		}
+		return fmt.Errorf("push: %s holds %s that pull would refuse: %s — leave them out with --exclude GLOB or a %s file%s%.0w",
+			dir, countOf(refused.Total, "entry", "entries"), refused.List(), blobber.IgnoreFile, deref, err)
+	}
 	if err != nil {
 		return err
 	}
 	_, err = fmt.Fprintln(cmd.OutOrStdout(), desc.Digest)
 	return err
+}
+
+// countOf is "1 entry", "2 entries".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

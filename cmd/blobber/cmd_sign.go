@@ -81,6 +81,9 @@ so that "cosign verify" accepts it. The tag is resolved once; the signature
 is for that digest, which is printed.`,
 		Args: exactArgs(1, "REF"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.refuseOffline("sign", false); err != nil {
+				return err
+			}
 			signer, err := s.signer(cmd)
 			if err != nil {
 				return err

@@ -17,6 +17,9 @@ and who the signature says signed it. With a verification policy (see
 --verify-key, --certificate-identity) each is also verified.`,
 		Args: exactArgs(1, "REF"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.refuseOffline("signatures", false); err != nil {
+				return err
+			}
 			c, err := g.client(cmd)
 			if err != nil {
 				return err

@@ -12,6 +12,9 @@ func newTagsCmd(g *globalOptions) *cobra.Command {
 		Short: "List the tags of a repository",
 		Args:  exactArgs(1, "REPO"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.refuseOffline("tags", true); err != nil {
+				return err
+			}
 			c, err := g.client(cmd)
 			if err != nil {
 				return err

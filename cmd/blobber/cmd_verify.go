@@ -123,6 +123,9 @@ policy of the verification flags (--verify-key, or --certificate-identity and
 code 5) when no signature verifies.`,
 		Args: exactArgs(1, "REF"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.refuseOffline("verify", false); err != nil {
+				return err
+			}
 			g.verify.verify = true
 			c, err := g.client(cmd)
 			if err != nil {

@@ -120,7 +120,7 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 	case mode.IsRegular():
 		h.Typeflag, h.Size, ent.Type, ent.Size = tar.TypeReg, info.Size(), "reg", info.Size()
 	default:
-		return fmt.Errorf("%s: unsupported file type %s", name, mode.Type())
+		return fmt.Errorf("%s: %w %s", name, ErrUnsupported, mode.Type())
 	}
 	ent.Name = h.Name
 	w.entries++
@@ -128,7 +128,7 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	if ent.Type == "reg" && ent.Size > 0 {
-		if err := w.addContent(ctx, name, ent); err != nil {
+		if err := w.addContent(ctx, name, info, ent); err != nil {
 			return err
 		}
 	} else {
@@ -166,13 +166,21 @@ var emptyDigest = digest.FromBytes(nil).String()
 // addContent copies a file's bytes, one member per chunk. The TOC entry of
 // each chunk goes with the batch of its member, which sets its offset and
 // digest; that of a file in several chunks gets a placeholder digest, and
-// its real digest follows with the batch of the last chunk.
-func (w *walker) addContent(ctx context.Context, name string, file *estargz.TOCEntry) error {
+// its real digest follows with the batch of the last chunk. listed is what
+// the walk found at name: the file opened must be that one.
+func (w *walker) addContent(ctx context.Context, name string, listed fs.FileInfo, file *estargz.TOCEntry) error {
 	f, err := w.fsys.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	opened, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !sameFile(listed, opened) {
+		return fmt.Errorf("%s: %w", name, ErrChanged)
+	}
 
 	var src io.Reader = f
 	var fileHash hash.Hash
