@@ -32,6 +32,10 @@ func (e *ErrStatus) Error() string {
 	return fmt.Sprintf("GET %s: %d %s", e.URL, e.Code, http.StatusText(e.Code))
 }
 
+// ErrWrongRange: the server answered a range request with other bytes
+// than those asked for.
+var ErrWrongRange = errors.New("wrong range")
+
 // Blob reads ranges of one blob. The context it was made with bounds every
 // read, so it can serve io.ReaderAt callers that know nothing of contexts.
 type Blob struct {
@@ -148,7 +152,7 @@ type readCloser struct {
 
 // checkContentRange accepts only "bytes off-(off+n-1)/size" (or "/*").
 func checkContentRange(h string, off, n, size int64) error {
-	bad := fmt.Errorf("server answered range %d+%d with Content-Range %q", off, n, h)
+	bad := fmt.Errorf("server answered range %d+%d with Content-Range %q: %w", off, n, h, ErrWrongRange)
 	spec, ok := strings.CutPrefix(h, "bytes ")
 	if !ok {
 		return bad

@@ -1,0 +1,106 @@
+package blobber_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/blobber-dev/blobber"
+	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/target"
+)
+
+// pushBehindProxy pushes a tree of several segments through a counting proxy and
+// returns the proxy and the reference through it.
+func pushBehindProxy(t *testing.T, repo string) (*registrytest.Proxy, string) {
+	t.Helper()
+	reg := registrytest.Start(t)
+	proxy := reg.CountingProxy(t)
+	ref := proxy.Host() + "/" + repo + ":v1"
+	_, err := newClient(t).Push(context.Background(), ref, os.DirFS(faultTree(t)))
+	must(t, err)
+	proxy.Reset()
+	return proxy, ref
+}
+
+func isManifestGet(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/")
+}
+
+// Bytes that are not what was asked for are an integrity failure, whoever
+// reads them: ErrDigestMismatch, which the CLI exits 5 for.
+func TestRegistryAnswersOtherBytesIsDigestMismatch(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string]registrytest.FaultFunc{
+		"blob range answered with a wrong Content-Range": func(r *http.Request) *registrytest.Fault {
+			if isBlobGet(r) && r.Header.Get("Range") != "" {
+				return &registrytest.Fault{ShiftRange: 1}
+			}
+			return nil
+		},
+		"manifest that does not match its digest": func(r *http.Request) *registrytest.Fault {
+			if isManifestGet(r) {
+				return &registrytest.Fault{FlipFirstByte: true}
+			}
+			return nil
+		},
+	}
+	for name, fault := range cases {
+		t.Run(name, func(t *testing.T) {
+			proxy, ref := pushBehindProxy(t, "bounds/other-bytes")
+			proxy.SetFaults(fault)
+			_, err := newClient(t, blobber.WithRetries(-1)).Pull(ctx, ref, filepath.Join(t.TempDir(), "out"))
+			if !errors.Is(err, blobber.ErrDigestMismatch) {
+				t.Fatalf("pull: %v, want ErrDigestMismatch", err)
+			}
+			_, err = newClient(t, blobber.WithRetries(-1)).Open(ctx, ref)
+			if !errors.Is(err, blobber.ErrDigestMismatch) {
+				t.Fatalf("open: %v, want ErrDigestMismatch", err)
+			}
+		})
+	}
+}
+
+// A registry whose listings always name a next page costs a bounded
+// number of requests and fails with ErrLimitExceeded.
+func TestEndlessTagPagesStop(t *testing.T) {
+	ctx := context.Background()
+	proxy, ref := pushBehindProxy(t, "bounds/tags")
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if strings.HasSuffix(r.URL.Path, "/tags/list") {
+			return &registrytest.Fault{EndlessPages: true}
+		}
+		return nil
+	})
+	_, err := newClient(t).Tags(ctx, strings.TrimSuffix(ref, ":v1"))
+	if !errors.Is(err, blobber.ErrLimitExceeded) {
+		t.Fatalf("tags: %v, want ErrLimitExceeded", err)
+	}
+	if got := proxy.Stats().Requests; got > target.MaxTagPages+5 {
+		t.Fatalf("%d requests for at most %d pages", got, target.MaxTagPages)
+	}
+	t.Log(err)
+}
+
+func TestEndlessReferrerPagesStop(t *testing.T) {
+	ctx := context.Background()
+	proxy, ref := pushBehindProxy(t, "bounds/signed")
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if strings.Contains(r.URL.Path, "/referrers/sha256:") {
+			return &registrytest.Fault{EndlessPages: true}
+		}
+		return nil
+	})
+	_, _, err := newClient(t).Signatures(ctx, ref)
+	if !errors.Is(err, blobber.ErrLimitExceeded) {
+		t.Fatalf("signatures: %v, want ErrLimitExceeded", err)
+	}
+	if got := proxy.Stats().Requests; got > target.MaxReferrerPages+5 {
+		t.Fatalf("%d requests for at most %d pages", got, target.MaxReferrerPages)
+	}
+	t.Log(err)
+}
