@@ -148,7 +148,7 @@ func kindOf(err error) error {
 	case code == http.StatusRequestedRangeNotSatisfiable, errors.Is(err, target.ErrSizeMismatch):
 		// The blob is shorter than its descriptor says.
 		return ErrDigestMismatch
-	case errors.Is(err, fetch.ErrWrongRange), errors.Is(err, content.ErrMismatchedDigest),
+	case errors.Is(err, fetch.ErrWrongRange), errors.Is(err, fetch.ErrDigestMismatch), errors.Is(err, content.ErrMismatchedDigest),
 		errors.Is(err, content.ErrTrailingData):
 		// The registry sent other bytes than the range or digest asked for.
 		return ErrDigestMismatch

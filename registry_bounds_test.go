@@ -104,3 +104,41 @@ func TestEndlessReferrerPagesStop(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// A registry that ignores Range costs one download of the layer per
+// command, not one per range read.
+func TestRangeIgnoredCostsOneDownload(t *testing.T) {
+	ctx := context.Background()
+	src := faultTree(t)
+	proxy, ref := pushBehindProxy(t, "bounds/ignores-range")
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if isBlobGet(r) {
+			return &registrytest.Fault{IgnoreRange: true}
+		}
+		return nil
+	})
+	c := newClient(t)
+
+	img, err := c.Open(ctx, ref)
+	must(t, err)
+	var out strings.Builder
+	_, err = img.WriteFileTo(&out, "small.txt")
+	must(t, err)
+	layer := img.Stats().LayerSize
+	must(t, img.Close())
+	if out.String() != "small\n" {
+		t.Fatalf("cat gave %q", out.String())
+	}
+	if got := proxy.Stats().BlobBytes; got > layer+layer/4 {
+		t.Fatalf("cat of a small file fetched %d bytes of a %d-byte layer", got, layer)
+	}
+
+	proxy.Reset()
+	dst := filepath.Join(t.TempDir(), "out")
+	_, err = c.Pull(ctx, ref, dst)
+	must(t, err)
+	compareTrees(t, src, dst)
+	if got := proxy.Stats().BlobBytes; got > layer+layer/4 {
+		t.Fatalf("pull fetched %d bytes of a %d-byte layer", got, layer)
+	}
+}

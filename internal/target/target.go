@@ -190,7 +190,7 @@ func (t *Target) OpenBlob(ctx context.Context, desc ocispec.Descriptor) (ReadBlo
 	if t.repo != nil {
 		ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull)
 		url := t.repoURL() + "/blobs/" + desc.Digest.String()
-		return nopCloser{fetch.NewBlob(ctx, t.repo.Client, url, desc.Size)}, nil
+		return fetch.NewBlob(ctx, t.repo.Client, url, desc.Size).WithDigest(desc.Digest), nil
 	}
 	rc, err := t.Store.Fetch(ctx, desc)
 	if err != nil {
@@ -311,10 +311,6 @@ func (t *Target) RegistryHost() string {
 	}
 	return t.repo.Reference.Registry
 }
-
-type nopCloser struct{ *fetch.Blob }
-
-func (nopCloser) Close() error { return nil }
 
 type fileBlob struct {
 	io.ReaderAt
