@@ -1,8 +1,6 @@
 package blobber
 
 import (
-	"context"
-
 	"golang.org/x/sync/semaphore"
 
 	"github.com/blobber-dev/blobber/internal/toc"
@@ -18,8 +16,7 @@ const streamBudget = 64 << 20
 // work takes its size from the budget before it starts and gives it back
 // when its bytes are dropped. A piece bigger than the whole budget takes
 // all of it, so it runs alone and work always makes progress. It is safe
-// for concurrent use; pieces admitted in one order are never blocked by
-// pieces admitted after them.
+// for concurrent use.
 type byteBudget struct {
 	limit int64
 	sem   *semaphore.Weighted
@@ -32,15 +29,10 @@ func newByteBudget(limit int64) *byteBudget {
 
 func (b *byteBudget) weight(n int64) int64 { return min(n, b.limit) }
 
-// acquire waits until n bytes fit in the budget (or ctx ends).
-func (b *byteBudget) acquire(ctx context.Context, n int64) error {
-	return b.sem.Acquire(ctx, b.weight(n))
-}
-
 // tryAcquire takes n bytes if they fit now.
 func (b *byteBudget) tryAcquire(n int64) bool { return b.sem.TryAcquire(b.weight(n)) }
 
-// release gives back n bytes taken by acquire or tryAcquire.
+// release gives back n bytes taken before.
 func (b *byteBudget) release(n int64) { b.sem.Release(b.weight(n)) }
 
 // chunkCost is what reading chunk c holds in memory: its compressed bytes
