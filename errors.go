@@ -149,7 +149,7 @@ func kindOf(err error) error {
 		// The blob is shorter than its descriptor says.
 		return ErrDigestMismatch
 	case errors.Is(err, fetch.ErrWrongRange), errors.Is(err, fetch.ErrDigestMismatch), errors.Is(err, content.ErrMismatchedDigest),
-		errors.Is(err, content.ErrTrailingData):
+		errors.Is(err, content.ErrTrailingData), errors.Is(err, target.ErrDigestMismatch):
 		// The registry sent other bytes than the range or digest asked for.
 		return ErrDigestMismatch
 	case errors.Is(err, errdef.ErrTooManyPages), errors.Is(err, target.ErrTooManyTags),

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	digest "github.com/opencontainers/go-digest"
+
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
 	"github.com/blobber-dev/blobber/internal/target"
@@ -25,6 +27,16 @@ func pushBehindProxy(t *testing.T, repo string) (*registrytest.Proxy, string) {
 	must(t, err)
 	proxy.Reset()
 	return proxy, ref
+}
+
+// otherManifest answers a manifest request with another manifest, its
+// headers true to it, as a registry that serves the wrong content does.
+func otherManifest() *registrytest.Fault {
+	body := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}`)
+	return &registrytest.Fault{Status: http.StatusOK, Body: body, Header: http.Header{
+		"Content-Type":          {"application/vnd.oci.image.manifest.v1+json"},
+		"Docker-Content-Digest": {digest.FromBytes(body).String()},
+	}}
 }
 
 func isManifestGet(r *http.Request) bool {
@@ -45,6 +57,12 @@ func TestRegistryAnswersOtherBytesIsDigestMismatch(t *testing.T) {
 		"manifest that does not match its digest": func(r *http.Request) *registrytest.Fault {
 			if isManifestGet(r) {
 				return &registrytest.Fault{FlipFirstByte: true}
+			}
+			return nil
+		},
+		"another manifest, with its own length and Docker-Content-Digest": func(r *http.Request) *registrytest.Fault {
+			if isManifestGet(r) && strings.Contains(r.URL.Path, "/manifests/sha256:") {
+				return otherManifest()
 			}
 			return nil
 		},

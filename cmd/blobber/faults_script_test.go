@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	digest "github.com/opencontainers/go-digest"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/blobber-dev/blobber/internal/registrytest"
@@ -51,11 +52,20 @@ var faultsByName = map[string]struct {
 	"manifest": {func(r *http.Request) bool {
 		return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/")
 	}, registrytest.Fault{FlipFirstByte: true}},
+	// Another manifest, its headers true to it.
+	"other-manifest": {func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/sha256:")
+	}, registrytest.Fault{Status: http.StatusOK, Body: otherManifest, Header: http.Header{
+		"Content-Type":          {"application/vnd.oci.image.manifest.v1+json"},
+		"Docker-Content-Digest": {digest.FromBytes(otherManifest).String()},
+	}}},
 	"ignore-range": {isRangedBlobGet, registrytest.Fault{IgnoreRange: true}},
 	"endless-pages": {func(r *http.Request) bool {
 		return strings.HasSuffix(r.URL.Path, "/tags/list") || strings.Contains(r.URL.Path, "/referrers/sha256:")
 	}, registrytest.Fault{EndlessPages: true}},
 }
+
+var otherManifest = []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}`)
 
 func isRangedBlobGet(r *http.Request) bool {
 	return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:") && r.Header.Get("Range") != ""

@@ -146,7 +146,7 @@ func (o Options) client() (*auth.Client, error) {
 		header.Set("User-Agent", o.UserAgent)
 	}
 	return &auth.Client{
-		Client:     &http.Client{Transport: rt},
+		Client:     &http.Client{Transport: checkManifests{rt}},
 		Header:     header,
 		Credential: o.Credential,
 		Cache:      auth.NewCache(),
