@@ -104,6 +104,27 @@ func TestEndlessTagPagesStop(t *testing.T) {
 	t.Log(err)
 }
 
+// Pages of many long tags stop at the bound on tag bytes, before the
+// bound on pages.
+func TestTagBytesAreBounded(t *testing.T) {
+	ctx := context.Background()
+	proxy, ref := pushBehindProxy(t, "bounds/long-tags")
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if strings.HasSuffix(r.URL.Path, "/tags/list") {
+			return &registrytest.Fault{EndlessPages: true, PageTags: 10_000}
+		}
+		return nil
+	})
+	_, err := newClient(t).Tags(ctx, strings.TrimSuffix(ref, ":v1"))
+	if !errors.Is(err, blobber.ErrLimitExceeded) || !strings.Contains(err.Error(), "MiB") {
+		t.Fatalf("tags: %v, want ErrLimitExceeded for the bytes", err)
+	}
+	// A page holds about 1 MB of names.
+	if got := proxy.Stats().Requests; got > target.MaxTagBytes/1_000_000+5 {
+		t.Fatalf("%d requests for %d MiB of tags", got, target.MaxTagBytes>>20)
+	}
+}
+
 func TestEndlessReferrerPagesStop(t *testing.T) {
 	ctx := context.Background()
 	proxy, ref := pushBehindProxy(t, "bounds/signed")

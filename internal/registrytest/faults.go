@@ -34,6 +34,7 @@ type Fault struct {
 	// name whose Link header names yet another page, as a registry that
 	// never ends its pagination does.
 	EndlessPages bool
+	PageTags     int // tags on each page of EndlessPages, each 100 bytes long; 0 means one short tag
 }
 
 // FaultFunc picks the fault for a request, or nil for none.
@@ -77,7 +78,7 @@ func (p *Proxy) applyFault(w *http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	if fault.EndlessPages {
-		answerEndlessPage(*w, r)
+		answerEndlessPage(*w, r, fault.PageTags)
 		return true
 	}
 	if fault.IgnoreRange {

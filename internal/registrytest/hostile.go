@@ -52,7 +52,7 @@ func (w *flippingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 // answerEndlessPage answers GET /v2/<name>/tags/list or
 // /v2/<name>/referrers/<digest> with one entry and a Link to the page
 // after it; anything else with 404.
-func answerEndlessPage(w http.ResponseWriter, r *http.Request) {
+func answerEndlessPage(w http.ResponseWriter, r *http.Request, tags int) {
 	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	next := url.URL{Path: r.URL.Path, RawQuery: url.Values{"page": {strconv.Itoa(page + 1)}}.Encode()}
 	var body any
@@ -60,7 +60,14 @@ func answerEndlessPage(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasSuffix(rest, "/tags/list"):
 		w.Header().Set("Content-Type", "application/json")
-		body = map[string]any{"name": strings.TrimSuffix(rest, "/tags/list"), "tags": []string{fmt.Sprintf("page-%d", page)}}
+		names := []string{fmt.Sprintf("page-%d", page)}
+		if tags > 0 {
+			names = make([]string, tags)
+			for i := range names {
+				names[i] = fmt.Sprintf("page-%d-tag-%d-%s", page, i, strings.Repeat("x", 100))[:100]
+			}
+		}
+		body = map[string]any{"name": strings.TrimSuffix(rest, "/tags/list"), "tags": names}
 	case path.Base(path.Dir(rest)) == "referrers":
 		w.Header().Set("Content-Type", ocispec.MediaTypeImageIndex)
 		body = ocispec.Index{
