@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
@@ -111,7 +112,7 @@ func TestTagBytesAreBounded(t *testing.T) {
 	proxy, ref := pushBehindProxy(t, "bounds/long-tags")
 	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
 		if strings.HasSuffix(r.URL.Path, "/tags/list") {
-			return &registrytest.Fault{EndlessPages: true, PageTags: 10_000}
+			return &registrytest.Fault{EndlessPages: true, PageEntries: 10_000}
 		}
 		return nil
 	})
@@ -179,5 +180,28 @@ func TestRangeIgnoredCostsOneDownload(t *testing.T) {
 	compareTrees(t, src, dst)
 	if got := proxy.Stats().BlobBytes; got > layer+layer/4 {
 		t.Fatalf("pull fetched %d bytes of a %d-byte layer", got, layer)
+	}
+}
+
+// A listing stops paging once it has the signatures a read considers,
+// however many pages the registry would go on naming.
+func TestSignatureListingStopsAtTheLimit(t *testing.T) {
+	ctx := context.Background()
+	proxy, ref := pushBehindProxy(t, "bounds/many-signatures")
+	var pages atomic.Int32
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if strings.Contains(r.URL.Path, "/referrers/sha256:") {
+			pages.Add(1)
+			return &registrytest.Fault{EndlessPages: true, PageEntries: 10}
+		}
+		return nil
+	})
+	_, sigs, err := newClient(t).Signatures(ctx, ref)
+	must(t, err)
+	if len(sigs) != 64 {
+		t.Errorf("%d signatures listed, want the 64 considered", len(sigs))
+	}
+	if got := pages.Load(); got != 7 {
+		t.Errorf("%d pages of referrers fetched for 64 signatures at 10 a page, want 7", got)
 	}
 }

@@ -34,7 +34,10 @@ type Fault struct {
 	// name whose Link header names yet another page, as a registry that
 	// never ends its pagination does.
 	EndlessPages bool
-	PageTags     int // tags on each page of EndlessPages, each 100 bytes long; 0 means one short tag
+	// PageEntries is how many entries each page of EndlessPages holds:
+	// tags 100 bytes long, or referrers of the artifact type asked for
+	// (0: one short tag, no referrer).
+	PageEntries int
 }
 
 // FaultFunc picks the fault for a request, or nil for none.
@@ -78,7 +81,7 @@ func (p *Proxy) applyFault(w *http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	if fault.EndlessPages {
-		answerEndlessPage(*w, r, fault.PageTags)
+		answerEndlessPage(*w, r, fault.PageEntries)
 		return true
 	}
 	if fault.IgnoreRange {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	digest "github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -52,17 +53,19 @@ func (w *flippingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 // answerEndlessPage answers GET /v2/<name>/tags/list or
 // /v2/<name>/referrers/<digest> with one entry and a Link to the page
 // after it; anything else with 404.
-func answerEndlessPage(w http.ResponseWriter, r *http.Request, tags int) {
+func answerEndlessPage(w http.ResponseWriter, r *http.Request, entries int) {
 	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	next := url.URL{Path: r.URL.Path, RawQuery: url.Values{"page": {strconv.Itoa(page + 1)}}.Encode()}
+	q := r.URL.Query()
+	q.Set("page", strconv.Itoa(page+1))
+	next := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
 	var body any
 	rest := strings.TrimPrefix(r.URL.Path, "/v2/")
 	switch {
 	case strings.HasSuffix(rest, "/tags/list"):
 		w.Header().Set("Content-Type", "application/json")
 		names := []string{fmt.Sprintf("page-%d", page)}
-		if tags > 0 {
-			names = make([]string, tags)
+		if entries > 0 {
+			names = make([]string, entries)
 			for i := range names {
 				names[i] = fmt.Sprintf("page-%d-tag-%d-%s", page, i, strings.Repeat("x", 100))[:100]
 			}
@@ -70,10 +73,19 @@ func answerEndlessPage(w http.ResponseWriter, r *http.Request, tags int) {
 		body = map[string]any{"name": strings.TrimSuffix(rest, "/tags/list"), "tags": names}
 	case path.Base(path.Dir(rest)) == "referrers":
 		w.Header().Set("Content-Type", ocispec.MediaTypeImageIndex)
+		referrers := make([]ocispec.Descriptor, entries)
+		for i := range referrers {
+			referrers[i] = ocispec.Descriptor{
+				MediaType:    ocispec.MediaTypeImageManifest,
+				ArtifactType: r.URL.Query().Get("artifactType"),
+				Digest:       digest.FromString(fmt.Sprintf("page %d referrer %d", page, i)),
+				Size:         100,
+			}
+		}
 		body = ocispec.Index{
 			Versioned: specs.Versioned{SchemaVersion: 2},
 			MediaType: ocispec.MediaTypeImageIndex,
-			Manifests: []ocispec.Descriptor{},
+			Manifests: referrers,
 		}
 	default:
 		http.NotFound(w, r)
