@@ -33,6 +33,10 @@ type options struct {
 	offline     bool
 	signer      Signer   // signs pushes (sign.go)
 	verifier    Verifier // checks signatures before reading (verify.go)
+
+	// streamBudget bounds the bytes one file read holds (streamBudget);
+	// tests make it small.
+	streamBudget int64
 }
 
 // Option configures a Client.
@@ -107,7 +111,8 @@ func WithUserAgent(ua string) Option { return func(o *options) { o.target.UserAg
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithConcurrency sets how many range requests and chunk decoders run at
-// once when reading.
+// once when reading; the default is 2 per CPU, from 4 to 16. However many,
+// one file read holds at most 64 MiB of chunks (or one bigger chunk).
 func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = n } }
 
 // WithLimits sets the limits on what an artifact may declare.
@@ -115,7 +120,9 @@ func WithLimits(l Limits) Option { return func(o *options) { o.limits = l } }
 
 // NewClient returns a client with the given options.
 func NewClient(opts ...Option) (*Client, error) {
-	o := options{concurrency: max(4, 2*runtime.GOMAXPROCS(0))}
+	// Each range in flight holds its bytes in memory: the default grows
+	// with the CPUs that decode them, up to 16.
+	o := options{concurrency: max(4, min(16, 2*runtime.GOMAXPROCS(0))), streamBudget: streamBudget}
 	for _, opt := range opts {
 		opt(&o)
 	}

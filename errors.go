@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/errcode"
@@ -152,6 +153,14 @@ func kindOf(err error) error {
 	case code == http.StatusRequestedRangeNotSatisfiable, errors.Is(err, target.ErrSizeMismatch):
 		// The blob is shorter than its descriptor says.
 		return ErrDigestMismatch
+	case errors.Is(err, fetch.ErrWrongRange), errors.Is(err, fetch.ErrDigestMismatch), errors.Is(err, content.ErrMismatchedDigest),
+		errors.Is(err, content.ErrTrailingData), errors.Is(err, target.ErrDigestMismatch):
+		// The registry sent other bytes than the range or digest asked for.
+		return ErrDigestMismatch
+	case errors.Is(err, errdef.ErrTooManyPages), errors.Is(err, target.ErrTooManyTags),
+		errors.Is(err, extract.ErrNoSpace):
+		// A listing that would not end; files that would not fit.
+		return ErrLimitExceeded
 	case errors.Is(err, toc.ErrNotEStargz):
 		return ErrNotEStargz
 	case errors.Is(err, toc.ErrDigestMismatch):

@@ -149,11 +149,21 @@ type chunkStream struct {
 	pos     int64 // file offset of the next byte Read returns
 	next    int   // next chunk to schedule
 	window  int
-	pending []chan chunkResult
+	pending []pendingChunk
 	cur     []byte
 	// skipFirst is where the offset the stream starts at lies in its
 	// first chunk.
 	skipFirst int64
+	// budget bounds the bytes of the chunks pending and of cur; held is
+	// what they take (curCost for cur) and peak its highest, for tests.
+	budget        *byteBudget
+	held, curCost int64
+	peak          int64
+}
+
+type pendingChunk struct {
+	result chan chunkResult
+	cost   int64
 }
 
 type chunkResult struct {
@@ -163,7 +173,8 @@ type chunkResult struct {
 
 func (img *Image) newChunkStream(e *toc.Entry, off int64, window int) *chunkStream {
 	ctx, cancel := context.WithCancel(img.ctx)
-	s := &chunkStream{img: img, e: e, ctx: ctx, cancel: cancel, pos: off, next: chunkAt(e, off), window: max(1, window)}
+	s := &chunkStream{img: img, e: e, ctx: ctx, cancel: cancel, pos: off, next: chunkAt(e, off), window: max(1, window),
+		budget: newByteBudget(img.client.opts.streamBudget)}
 	if s.next < len(e.Chunks) {
 		s.skipFirst = off - e.Chunks[s.next].FileOffset
 	}
@@ -171,11 +182,19 @@ func (img *Image) newChunkStream(e *toc.Entry, off int64, window int) *chunkStre
 	return s
 }
 
-// fill schedules chunks until window of them are in flight.
+// fill schedules chunks until window of them are in flight, or as many
+// as the stream's byte budget holds (at least one: a stream that holds
+// nothing always fits one chunk).
 func (s *chunkStream) fill() {
 	limit := min(s.window, s.img.client.opts.concurrency)
 	for len(s.pending) < limit && s.next < len(s.e.Chunks) {
 		c := s.e.Chunks[s.next]
+		cost := s.img.chunkCost(c)
+		if !s.budget.tryAcquire(cost) {
+			break
+		}
+		s.held += cost
+		s.peak = max(s.peak, s.held)
 		ch := make(chan chunkResult, 1)
 		go func() {
 			if err := s.ctx.Err(); err != nil {
@@ -185,18 +204,28 @@ func (s *chunkStream) fill() {
 			data, err := s.img.fetchChunk(c, nil)
 			ch <- chunkResult{data: data, err: err}
 		}()
-		s.pending = append(s.pending, ch)
+		s.pending = append(s.pending, pendingChunk{result: ch, cost: cost})
 		s.next++
 	}
 }
 
 func (s *chunkStream) Read(p []byte) (int, error) {
 	for len(s.cur) == 0 {
+		if s.curCost > 0 {
+			// The chunk handed out before is used up: its bytes are free
+			// for the next.
+			s.budget.release(s.curCost)
+			s.held -= s.curCost
+			s.curCost = 0
+			s.fill()
+		}
 		if len(s.pending) == 0 {
 			return 0, io.EOF
 		}
-		r := <-s.pending[0]
+		p := s.pending[0]
+		r := <-p.result
 		s.pending = s.pending[1:]
+		s.curCost = p.cost
 		if r.err != nil {
 			if errors.Is(r.err, context.Canceled) && s.img.ctx.Err() == nil {
 				return 0, errors.New("stream closed")

@@ -172,12 +172,9 @@ func (c *Client) fetchSignatures(ctx context.Context, t *target.Target, desc oci
 	if !ok {
 		return nil, fmt.Errorf("listing signatures of %s: the target cannot list referrers", name)
 	}
-	refs, err := registry.Referrers(ctx, graph, desc, BundleMediaType)
+	refs, err := listSignatures(ctx, graph, desc)
 	if err != nil {
 		return nil, wrapf(err, "listing signatures of %s", name)
-	}
-	if len(refs) > maxSignaturesConsidered {
-		refs = refs[:maxSignaturesConsidered]
 	}
 	sigs := make([]Signature, 0, len(refs))
 	for _, r := range refs {
@@ -189,6 +186,33 @@ func (c *Client) fetchSignatures(ctx context.Context, t *target.Target, desc oci
 		sigs = append(sigs, s)
 	}
 	return sigs, nil
+}
+
+// errEnoughSignatures stops a referrers listing once it has as many
+// signatures as a read considers.
+var errEnoughSignatures = errors.New("enough signatures")
+
+// listSignatures lists the signature referrers of desc, at most
+// maxSignaturesConsidered: paging stops there instead of following a
+// registry's next pages to the end.
+func listSignatures(ctx context.Context, graph content.ReadOnlyGraphStorage, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	lister, ok := graph.(registry.ReferrerLister)
+	if !ok {
+		refs, err := registry.Referrers(ctx, graph, desc, BundleMediaType)
+		return refs[:min(len(refs), maxSignaturesConsidered)], err
+	}
+	var refs []ocispec.Descriptor
+	err := lister.Referrers(ctx, desc, BundleMediaType, func(page []ocispec.Descriptor) error {
+		refs = append(refs, page[:min(len(page), maxSignaturesConsidered-len(refs))]...)
+		if len(refs) == maxSignaturesConsidered {
+			return errEnoughSignatures
+		}
+		return nil
+	})
+	if errors.Is(err, errEnoughSignatures) {
+		err = nil
+	}
+	return refs, err
 }
 
 // fetchBundle reads the one layer of a signature's referrer manifest.

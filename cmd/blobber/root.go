@@ -65,7 +65,7 @@ without downloading the whole artifact.`,
 	f.StringVar(&g.keyFile, "key-file", "", "private key (PEM) of --cert-file")
 	f.StringVar(&g.registryConfig, "registry-config", "", "docker config file with registry credentials (default $BLOBBER_REGISTRY_CONFIG, else $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
 	f.BoolVarP(&g.verbose, "verbose", "v", false, "log what blobber does to stderr")
-	f.IntVar(&g.concurrency, "concurrency", 0, "parallel range requests when reading (default: 2 per CPU, at least 4)")
+	f.IntVar(&g.concurrency, "concurrency", 0, "parallel range requests when reading (default: 2 per CPU, from 4 to 16)")
 	f.IntVar(&g.maxFiles, "max-files", 0, "refuse artifacts with more entries (default 1000000)")
 	f.Int64Var(&g.maxBytes, "max-size", 0, "refuse artifacts whose files total more bytes (default 64 GiB)")
 	f.Int64Var(&g.maxTOCBytes, "max-toc-size", 0, "refuse artifacts whose table of contents is larger, in bytes (default 384 per entry --max-files allows)")

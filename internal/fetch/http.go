@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	digest "github.com/opencontainers/go-digest"
 )
 
 // Doer sends HTTP requests; oras-go's auth.Client is one, and adds the
@@ -32,6 +34,10 @@ func (e *ErrStatus) Error() string {
 	return fmt.Sprintf("GET %s: %d %s", e.URL, e.Code, http.StatusText(e.Code))
 }
 
+// ErrWrongRange: the server answered a range request with other bytes
+// than those asked for.
+var ErrWrongRange = errors.New("wrong range")
+
 // Blob reads ranges of one blob. The context it was made with bounds every
 // read, so it can serve io.ReaderAt callers that know nothing of contexts.
 type Blob struct {
@@ -39,6 +45,8 @@ type Blob struct {
 	client Doer
 	url    string
 	size   int64
+	digest digest.Digest // checks a blob the registry sends whole (WithDigest)
+	whole  wholeBlob
 }
 
 // NewBlob returns a reader of the blob at url (a registry's
@@ -79,7 +87,7 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 				expired++
 				continue
 			}
-			if errors.As(err, &status) || stalls+1 >= maxStalls {
+			if errors.As(err, &status) || errors.Is(err, ErrDigestMismatch) || stalls+1 >= maxStalls {
 				return n, err
 			}
 			stalls++
@@ -104,11 +112,15 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // Range opens the bytes [off, off+n) of the blob as a stream. A server that
-// ignores the Range header and sends the whole blob is handled by skipping
-// to off; either way the stream yields exactly those bytes or fails.
+// ignores the Range header and sends the whole blob gets one download of
+// it, kept in a temporary file (see wholeBlob); either way the stream
+// yields exactly those bytes or fails.
 func (b *Blob) Range(off, n int64) (io.ReadCloser, error) {
 	if off < 0 || n < 0 || off+n > b.size {
 		return nil, fmt.Errorf("range %d+%d is outside the blob of %d bytes", off, n, b.size)
+	}
+	if rc, ok, err := b.fromWhole(off, n); ok {
+		return rc, err
 	}
 	req, err := http.NewRequestWithContext(b.ctx, http.MethodGet, b.url, nil)
 	if err != nil {
@@ -129,6 +141,9 @@ func (b *Blob) Range(off, n int64) (io.ReadCloser, error) {
 			return nil, err
 		}
 	case http.StatusOK:
+		if !whole {
+			return b.adoptWhole(resp.Body, off, n)
+		}
 		if _, err := io.CopyN(io.Discard, resp.Body, off); err != nil {
 			resp.Body.Close()
 			return nil, fmt.Errorf("skipping to %d of a full response: %w", off, err)
@@ -148,7 +163,7 @@ type readCloser struct {
 
 // checkContentRange accepts only "bytes off-(off+n-1)/size" (or "/*").
 func checkContentRange(h string, off, n, size int64) error {
-	bad := fmt.Errorf("server answered range %d+%d with Content-Range %q", off, n, h)
+	bad := fmt.Errorf("server answered range %d+%d with Content-Range %q: %w", off, n, h, ErrWrongRange)
 	spec, ok := strings.CutPrefix(h, "bytes ")
 	if !ok {
 		return bad

@@ -24,6 +24,20 @@ type Fault struct {
 	// parameters, so the registry opens an upload session (202 Accepted)
 	// as one that cannot mount does.
 	NoMount bool
+	// ShiftRange forwards a range request for bytes this many further on,
+	// so the answer's Content-Range names other bytes than were asked for.
+	ShiftRange int64
+	// FlipFirstByte forwards, but changes the first byte of the response
+	// body: content that no longer matches its digest.
+	FlipFirstByte bool
+	// EndlessPages answers a listing (tags, referrers) with a page of one
+	// name whose Link header names yet another page, as a registry that
+	// never ends its pagination does.
+	EndlessPages bool
+	// PageEntries is how many entries each page of EndlessPages holds:
+	// tags 100 bytes long, or referrers of the artifact type asked for
+	// (0: one short tag, no referrer).
+	PageEntries int
 }
 
 // FaultFunc picks the fault for a request, or nil for none.
@@ -66,8 +80,18 @@ func (p *Proxy) applyFault(w *http.ResponseWriter, r *http.Request) bool {
 		_, _ = (*w).Write(fault.Body)
 		return true
 	}
+	if fault.EndlessPages {
+		answerEndlessPage(*w, r, fault.PageEntries)
+		return true
+	}
 	if fault.IgnoreRange {
 		r.Header.Del("Range")
+	}
+	if fault.ShiftRange != 0 {
+		shiftRange(r, fault.ShiftRange)
+	}
+	if fault.FlipFirstByte {
+		*w = &flippingWriter{ResponseWriter: *w}
 	}
 	if fault.NoMount {
 		q := r.URL.Query()

@@ -87,11 +87,30 @@ func (o Options) repository(ctx context.Context, r registry.Reference) (*remote.
 		return nil, err
 	}
 	return &remote.Repository{
-		Client:    client,
-		Reference: r,
-		PlainHTTP: o.plainHTTP(ctx, r.Registry),
+		Client:               client,
+		Reference:            r,
+		PlainHTTP:            o.plainHTTP(ctx, r.Registry),
+		TagListMaxPages:      MaxTagPages,
+		ReferrerListMaxPages: MaxReferrerPages,
 	}, nil
 }
+
+// Pagination follows the registry's Link headers, so a registry that
+// always names a next page would be followed forever: these bound the
+// pages a listing fetches (each at most oras-go's MaxMetadataBytes).
+const (
+	// MaxTagPages allows a hundred thousand tags at a registry's usual
+	// hundred per page.
+	MaxTagPages = 1000
+	// MaxReferrerPages is far more than the signatures a read considers
+	// need, even among many other referrers.
+	MaxReferrerPages = 64
+	// MaxTagBytes bounds the names a tag listing keeps in memory.
+	MaxTagBytes = 64 << 20
+)
+
+// ErrTooManyTags: a tag listing passed MaxTagPages or MaxTagBytes.
+var ErrTooManyTags = errors.New("too many tags")
 
 // NewRegistry returns the registry at host (host[:port]), reached as
 // repositories are; login uses it to check credentials.
@@ -105,9 +124,11 @@ func NewRegistry(ctx context.Context, host string, opts Options) (*remote.Regist
 		return nil, err
 	}
 	return &remote.Registry{RepositoryOptions: remote.RepositoryOptions{
-		Client:    client,
-		Reference: r,
-		PlainHTTP: opts.plainHTTP(ctx, host),
+		Client:               client,
+		Reference:            r,
+		PlainHTTP:            opts.plainHTTP(ctx, host),
+		TagListMaxPages:      MaxTagPages,
+		ReferrerListMaxPages: MaxReferrerPages,
 	}}, nil
 }
 
@@ -125,7 +146,7 @@ func (o Options) client() (*auth.Client, error) {
 		header.Set("User-Agent", o.UserAgent)
 	}
 	return &auth.Client{
-		Client:     &http.Client{Transport: rt},
+		Client:     &http.Client{Transport: checkManifests{rt}},
 		Header:     header,
 		Credential: o.Credential,
 		Cache:      auth.NewCache(),
@@ -169,7 +190,7 @@ func (t *Target) OpenBlob(ctx context.Context, desc ocispec.Descriptor) (ReadBlo
 	if t.repo != nil {
 		ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull)
 		url := t.repoURL() + "/blobs/" + desc.Digest.String()
-		return nopCloser{fetch.NewBlob(ctx, t.repo.Client, url, desc.Size)}, nil
+		return fetch.NewBlob(ctx, t.repo.Client, url, desc.Size).WithDigest(desc.Digest), nil
 	}
 	rc, err := t.Store.Fetch(ctx, desc)
 	if err != nil {
@@ -266,10 +287,20 @@ func (t *Target) Tags(ctx context.Context) ([]string, error) {
 		return nil, errors.New("this target cannot list tags")
 	}
 	var tags []string
+	var size int
 	err := lister.Tags(ctx, "", func(page []string) error {
+		for _, tag := range page {
+			size += len(tag)
+		}
+		if size > MaxTagBytes {
+			return fmt.Errorf("the tag names pass %d MiB: %w", MaxTagBytes>>20, ErrTooManyTags)
+		}
 		tags = append(tags, page...)
 		return nil
 	})
+	if errors.Is(err, errdef.ErrTooManyPages) {
+		err = fmt.Errorf("the registry still names a next page after %d pages: %w", MaxTagPages, ErrTooManyTags)
+	}
 	return tags, err
 }
 
@@ -280,10 +311,6 @@ func (t *Target) RegistryHost() string {
 	}
 	return t.repo.Reference.Registry
 }
-
-type nopCloser struct{ *fetch.Blob }
-
-func (nopCloser) Close() error { return nil }
 
 type fileBlob struct {
 	io.ReaderAt
