@@ -1,6 +1,8 @@
 package blobber
 
 import (
+	"context"
+
 	"golang.org/x/sync/semaphore"
 
 	"github.com/blobber-dev/blobber/internal/toc"
@@ -28,6 +30,11 @@ func newByteBudget(limit int64) *byteBudget {
 }
 
 func (b *byteBudget) weight(n int64) int64 { return min(n, b.limit) }
+
+// acquire waits until n bytes fit, or ctx ends.
+func (b *byteBudget) acquire(ctx context.Context, n int64) error {
+	return b.sem.Acquire(ctx, b.weight(n))
+}
 
 // tryAcquire takes n bytes if they fit now.
 func (b *byteBudget) tryAcquire(n int64) bool { return b.sem.TryAcquire(b.weight(n)) }

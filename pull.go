@@ -79,6 +79,9 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 	if err := refusals(img.name, ix); err != nil {
 		return err
 	}
+	if err := extract.CheckFreeSpace(dir, ix.TotalBytes); err != nil {
+		return wrapf(err, "pulling %s", img.name)
+	}
 	keepTimes := false
 	_ = ix.Walk(func(e *toc.Entry) error {
 		keepTimes = keepTimes || e.ModTime.After(time.Unix(1, 0))
@@ -241,11 +244,20 @@ func (p *puller) fetchAll(ctx context.Context) error {
 	fromNetwork := p.img.network.bytes.Load()
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.img.client.opts.concurrency)
+	// Segments take their bytes from the budget in blob order, here and
+	// not in their goroutines: a later segment holding bytes while it
+	// waits for its turn to be hashed could starve the earlier one it
+	// waits for.
+	budget := newByteBudget(max(streamBudget, int64(p.img.client.opts.concurrency)*2*(segmentTarget+segmentTarget/4)))
 	for i, s := range segs {
-		if ctx.Err() != nil {
+		cost := p.segmentCost(s)
+		if budget.acquire(ctx, cost) != nil {
 			break
 		}
-		g.Go(func() error { return p.fetchSegment(ctx, s, turns[i], turns[i+1], blobHash) })
+		g.Go(func() error {
+			defer budget.release(cost)
+			return p.fetchSegment(ctx, s, turns[i], turns[i+1], blobHash)
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
@@ -263,6 +275,16 @@ func (p *puller) fetchAll(ctx context.Context) error {
 		_ = p.img.cached.PromoteVerified()
 	}
 	return nil
+}
+
+// segmentCost is what fetching s holds in memory: its compressed bytes,
+// and its largest chunk decoded (the member from its start).
+func (p *puller) segmentCost(s segment) int64 {
+	var chunk int64
+	for _, r := range s.chunks {
+		chunk = max(chunk, r.c.InnerOffset+r.c.Size)
+	}
+	return s.end - s.start + chunk
 }
 
 func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan struct{}, nextTurn chan<- struct{}, blobHash hash.Hash) error {

@@ -205,6 +205,7 @@ func TestWithoutKeepTimes(t *testing.T) {
 }
 
 func TestModesSanitised(t *testing.T) {
+	withUmask(t, 0o002) // the modes below are the artifact's, not the umask's
 	tests := []struct {
 		in, want fs.FileMode
 	}{
@@ -216,7 +217,6 @@ func TestModesSanitised(t *testing.T) {
 		{0o664, 0o664}, // group write is kept
 		{0, 0},
 	}
-	withUmask(t, 0o002) // the modes above are the artifact's, not the umask's
 	d, dir := open(t, Options{})
 	for i, tt := range tests {
 		if err := write(d, fmt.Sprintf("f%d", i), "x", tt.in, time.Time{}); err != nil {
