@@ -7,6 +7,7 @@ import (
 	"io/fs"
 
 	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/treepath"
 )
 
 // IgnoreFile is the file at the root of a pushed tree whose lines
@@ -42,8 +43,8 @@ type UnsupportedEntriesError struct {
 }
 
 func (e *UnsupportedEntriesError) Error() string {
-	msg := fmt.Sprintf("%s: leave them out (WithExclude, or a %s file)",
-		(&layer.UnsupportedError{Entries: e.Entries, Total: e.Total}).Error(), IgnoreFile)
+	msg := fmt.Sprintf("%s that pull would refuse: %s: leave them out (WithExclude, or a %s file)",
+		treepath.Plural(e.Total, "entry", "entries"), e.List(), IgnoreFile)
 	if e.Links > 0 {
 		msg += " or store what the links point to (WithDereference)"
 	}
@@ -52,7 +53,7 @@ func (e *UnsupportedEntriesError) Error() string {
 
 // List names the entries, the first 20 and a count of the others.
 func (e *UnsupportedEntriesError) List() string {
-	return (&layer.UnsupportedError{Entries: e.Entries, Total: e.Total}).List()
+	return (&treepath.List{Names: e.Entries, Total: e.Total}).String()
 }
 
 func (e *UnsupportedEntriesError) Is(target error) bool { return target == ErrUnsupportedEntry }
@@ -67,7 +68,7 @@ func selectTree(ctx context.Context, src fs.FS, po pushOptions) (fs.FS, error) {
 	if err := layer.Check(ctx, tree); err != nil {
 		var refused *layer.UnsupportedError
 		if errors.As(err, &refused) {
-			return nil, &UnsupportedEntriesError{Entries: refused.Entries, Total: refused.Total, Links: refused.Links}
+			return nil, &UnsupportedEntriesError{Entries: refused.Names, Total: refused.Total, Links: refused.Links}
 		}
 		return nil, buildError(err)
 	}

@@ -2,14 +2,13 @@ package extract
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"syscall"
 	"time"
-)
 
-// maxHops matches Linux's MAXSYMLINKS: a target needing more expansions than
-// that would fail to resolve for the kernel too.
-const maxHops = 40
+	"github.com/blobber-dev/blobber/internal/treepath"
+)
 
 // Symlink creates name as a symbolic link to target. Absolute targets, NUL
 // bytes and targets that resolve outside the target directory are refused.
@@ -56,10 +55,10 @@ func (d *Dir) Symlink(name, target string, modTime time.Time) error {
 }
 
 // checkTarget resolves target against what is on disk under the root now
-// (see CheckLinkTarget). Because later entries can change that, Commit
+// (treepath.LinkRefusal). Because later entries can change that, Commit
 // checks every symlink again against the final tree.
 func (d *Dir) checkTarget(name, target string) error {
-	return CheckLinkTarget(name, target, func(cand string) (string, bool, bool, error) {
+	why, err := treepath.LinkRefusal(name, target, func(cand string) (string, bool, bool, error) {
 		fi, err := d.root.Lstat(cand)
 		if err != nil {
 			// Missing, or under a non-directory: the kernel would stop
@@ -75,4 +74,11 @@ func (d *Dir) checkTarget(name, target string) error {
 		link, err := d.root.Readlink(cand)
 		return link, true, true, err
 	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("extract: %w", err)
+	case why != "":
+		return traversalErr(name, fmt.Sprintf("symlink target %q: %s", target, why))
+	}
+	return nil
 }

@@ -50,7 +50,7 @@ func TestCheckResolvesLinksAsPullDoes(t *testing.T) {
 		"pipe (FIFO)",
 		"sock (socket)",
 	}
-	if got := strings.Join(refused.Entries, "\n"); got != strings.Join(want, "\n") {
+	if got := strings.Join(refused.Names, "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("refused:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }
@@ -71,7 +71,7 @@ func TestCheckResolvesAroundExcludedLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var refused *UnsupportedError
-	if err := Check(context.Background(), view); !errors.As(err, &refused) || refused.Entries[0] != "l -> x/../../y (link out of the tree)" {
+	if err := Check(context.Background(), view); !errors.As(err, &refused) || refused.Names[0] != "l -> x/../../y (link out of the tree)" {
 		t.Errorf("without x, l leads out of the tree: %v", err)
 	}
 }
