@@ -157,7 +157,7 @@ func newCacheInfoCmd(g *globalOptions) *cobra.Command {
 				if e.Key != "" {
 					name = e.Key
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Kind, name, formatSize(e.Size), e.LastUsed.Local().Format(time.DateTime))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Kind, printable(name), formatSize(e.Size), e.LastUsed.Local().Format(time.DateTime))
 			}
 			return tw.Flush()
 		},

@@ -46,8 +46,9 @@ func (h *warningHandler) Handle(_ context.Context, r slog.Record) error {
 		b.WriteString(": ")
 		b.WriteString(errText)
 	}
-	// One line, whatever the error says.
-	line := strings.NewReplacer("\n", " ", "\r", " ").Replace(b.String()) + "\n"
+	// One line, with nothing that drives the terminal, whatever the error
+	// says.
+	line := oneLine(b.String()) + "\n"
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, err := io.WriteString(h.w, line)
