@@ -67,6 +67,7 @@ func sameTree(ctx context.Context, index *toc.Index, src fs.FS) error {
 		return err
 	}
 	i := 0
+	buf := make([]byte, 256<<10) // one for every file: a tree may hold many small ones
 	err := fs.WalkDir(src, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || name == "." {
 			return err
@@ -79,7 +80,7 @@ func sameTree(ctx context.Context, index *toc.Index, src fs.FS) error {
 		}
 		e := entries[i]
 		i++
-		return sameEntry(src, name, d, e)
+		return sameEntry(src, name, d, e, buf)
 	})
 	if err != nil {
 		return err
@@ -92,7 +93,7 @@ func sameTree(ctx context.Context, index *toc.Index, src fs.FS) error {
 
 const specialModeBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
-func sameEntry(src fs.FS, name string, d fs.DirEntry, e *toc.Entry) error {
+func sameEntry(src fs.FS, name string, d fs.DirEntry, e *toc.Entry, buf []byte) error {
 	info, err := d.Info()
 	if err != nil {
 		return err
@@ -125,7 +126,7 @@ func sameEntry(src fs.FS, name string, d fs.DirEntry, e *toc.Entry) error {
 		if info.Size() != e.Size {
 			return differs("size")
 		}
-		return sameContent(src, name, e, differs)
+		return sameContent(src, name, e, differs, buf)
 	default:
 		return differs("type")
 	}
@@ -134,14 +135,13 @@ func sameEntry(src fs.FS, name string, d fs.DirEntry, e *toc.Entry) error {
 
 // sameContent hashes the file chunk by chunk against the TOC's chunk
 // digests, which are what every reader verifies.
-func sameContent(src fs.FS, name string, e *toc.Entry, differs func(string) error) error {
+func sameContent(src fs.FS, name string, e *toc.Entry, differs func(string) error, buf []byte) error {
 	f, err := src.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	h := sha256.New()
-	buf := make([]byte, 256<<10)
 	for _, ch := range e.Chunks {
 		h.Reset()
 		if n, err := io.CopyBuffer(h, io.LimitReader(f, ch.Size), buf); err != nil {
