@@ -67,9 +67,10 @@ func WithUploadChunkSize(n int64) PushOption {
 // uploads anything, it refuses (UnsupportedEntriesError) a tree holding
 // entries that Pull would refuse. A file that is not, when opened, the
 // file the walk listed (a file swapped for a symlink, say) fails the push.
-// For a directory, pass the FS of an os.Root (os.OpenRoot(dir).FS()), as
-// the CLI does: it follows no link out of the tree, even one swapped in
-// for a directory while the push runs, which os.DirFS would follow.
+// For a directory, pass OpenTree(dir), as the CLI does: it follows no
+// link out of the tree, even one swapped in for a directory while the push
+// runs, which os.DirFS would follow, and a FIFO swapped in for a file fails
+// the push instead of blocking it.
 func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOption) (ocispec.Descriptor, error) {
 	var po pushOptions
 	for _, opt := range opts {

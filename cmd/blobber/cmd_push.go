@@ -102,14 +102,14 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if o.dereference {
 		opts = append(opts, blobber.WithDereference())
 	} else {
-		// Through os.Root, no file outside DIR is opened, even one that a
-		// link swapped in during the push points to.
-		root, err := os.OpenRoot(dir)
+		// No file outside DIR is opened, even one that a link swapped in
+		// during the push points to, and no swapped-in FIFO blocks it.
+		t, err := blobber.OpenTree(dir)
 		if err != nil {
 			return usagef("push: %v", err)
 		}
-		defer root.Close()
-		tree = root.FS()
+		defer t.Close()
+		tree = t
 	}
 	desc, err := c.Push(cmd.Context(), ref, tree, opts...)
 	var refused *blobber.UnsupportedEntriesError

@@ -26,3 +26,17 @@ func sameFile(listed, opened fs.FileInfo) bool {
 	}
 	return true
 }
+
+// RegularOpener is a tree that can open a file the walk listed as regular
+// without waiting on what may have replaced it since (an open of a FIFO
+// waits for a writer): the build then finds it changed instead of hanging.
+type RegularOpener interface {
+	OpenRegular(name string) (fs.File, error)
+}
+
+func openRegular(fsys fs.FS, name string) (fs.File, error) {
+	if o, ok := fsys.(RegularOpener); ok {
+		return o.OpenRegular(name)
+	}
+	return fsys.Open(name)
+}

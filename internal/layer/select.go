@@ -104,6 +104,8 @@ var (
 
 func (v *selected) Open(name string) (fs.File, error) { return v.fsys.Open(name) }
 
+func (v *selected) OpenRegular(name string) (fs.File, error) { return openRegular(v.fsys, name) }
+
 func (v *selected) Stat(name string) (fs.FileInfo, error) { return fs.Stat(v.fsys, name) }
 
 // ReadLink reads only links the layer holds: a link that resolves through

@@ -169,7 +169,7 @@ var emptyDigest = digest.FromBytes(nil).String()
 // its real digest follows with the batch of the last chunk. listed is what
 // the walk found at name: the file opened must be that one.
 func (w *walker) addContent(ctx context.Context, name string, listed fs.FileInfo, file *estargz.TOCEntry) error {
-	f, err := w.fsys.Open(name)
+	f, err := openRegular(w.fsys, name)
 	if err != nil {
 		return err
 	}
