@@ -362,8 +362,12 @@ func (d *decoder) stored(dst []byte, out int) (_ int, done bool, _ error) {
 	}
 	d.pos += 4
 	m := min(int(n), len(dst)-out)
-	if d.pos+m > len(d.src) {
-		return out, false, ErrCorrupt
+	if avail := len(d.src) - d.pos; m > avail {
+		// Cut short: what is there is still the stream's, as far as it
+		// goes, and may be all the caller wants.
+		copy(dst[out:], d.src[d.pos:])
+		d.pos = len(d.src)
+		return out + avail, false, ErrCorrupt
 	}
 	copy(dst[out:], d.src[d.pos:d.pos+m])
 	d.pos += m
