@@ -44,8 +44,8 @@ type Option func(*options)
 
 // Limits bound what an artifact may declare before blobber refuses it,
 // from its table of contents and before anything is written. Zero fields
-// take the defaults (a million entries, 64 GiB of files, and a TOC of
-// toc.TOCBytesPerEntry bytes for each entry MaxFiles allows).
+// take the defaults (a million entries, 64 GiB of files, and a TOC of 384
+// bytes for each entry MaxFiles allows, at most 128 MiB).
 type Limits struct {
 	MaxFiles    int   // files, directories, links, and chunks of files
 	MaxBytes    int64 // total size of the files

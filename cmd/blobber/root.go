@@ -68,7 +68,7 @@ without downloading the whole artifact.`,
 	f.IntVar(&g.concurrency, "concurrency", 0, "parallel range requests when reading (default: 2 per CPU, from 4 to 16)")
 	f.IntVar(&g.maxFiles, "max-files", 0, "refuse artifacts with more entries (default 1000000)")
 	f.Int64Var(&g.maxBytes, "max-size", 0, "refuse artifacts whose files total more bytes (default 64 GiB)")
-	f.Int64Var(&g.maxTOCBytes, "max-toc-size", 0, "refuse artifacts whose table of contents is larger, in bytes (default 384 per entry --max-files allows)")
+	f.Int64Var(&g.maxTOCBytes, "max-toc-size", 0, "refuse artifacts whose table of contents is larger, in bytes (default 384 per entry --max-files allows, at most 128 MiB)")
 	f.IntVar(&g.retries, "retries", 5, "retries of a failed request (408, 429, 5xx, resets, timeouts), with backoff")
 	f.DurationVar(&g.timeout, "timeout", 0, "give up on the whole operation after this long (e.g. 10m; default none)")
 	g.cache.register(f)

@@ -6,7 +6,8 @@ type Limits struct {
 	MaxEntries int   // files, directories, links and chunks
 	MaxBytes   int64 // total size of regular files
 	// MaxTOCBytes bounds the TOC JSON, uncompressed; by default
-	// TOCBytesPerEntry for each entry MaxEntries allows.
+	// TOCBytesPerEntry for each entry MaxEntries allows, and at most
+	// DefaultMaxTOCBytes.
 	MaxTOCBytes int64
 }
 
@@ -18,11 +19,18 @@ type Limits struct {
 // memory: it is refused before it is decoded, when it says its size.
 const TOCBytesPerEntry = 384
 
+// DefaultMaxTOCBytes caps the default TOC limit whatever the entry limit:
+// the index holds about as much memory as the TOC is long, and a reader of
+// one artifact should not need more than this by default. A tree of a few
+// hundred thousand files fits; a bigger one is read with a limit set for
+// it (--max-toc-size).
+const DefaultMaxTOCBytes = 128 << 20
+
 // DefaultLimits are generous for real trees and stop runaway ones.
 var DefaultLimits = Limits{
 	MaxEntries:  1_000_000,
 	MaxBytes:    64 << 30,
-	MaxTOCBytes: 1_000_000 * TOCBytesPerEntry,
+	MaxTOCBytes: DefaultMaxTOCBytes,
 }
 
 func (l Limits) orDefault() Limits {
@@ -33,7 +41,7 @@ func (l Limits) orDefault() Limits {
 		l.MaxBytes = DefaultLimits.MaxBytes
 	}
 	if l.MaxTOCBytes <= 0 {
-		l.MaxTOCBytes = int64(l.MaxEntries) * TOCBytesPerEntry
+		l.MaxTOCBytes = min(int64(l.MaxEntries)*TOCBytesPerEntry, DefaultMaxTOCBytes)
 	}
 	return l
 }

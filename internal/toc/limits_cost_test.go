@@ -121,3 +121,24 @@ func TestTOCSizeLimitRefusesBeforeDecoding(t *testing.T) {
 		}
 	}
 }
+
+// The default TOC limit follows the entry limit, up to a cap far below
+// what a TOC of long names would otherwise make a reader hold.
+func TestDefaultTOCLimit(t *testing.T) {
+	for _, c := range []struct {
+		limits Limits
+		want   int64
+	}{
+		{Limits{}, DefaultMaxTOCBytes},
+		{Limits{MaxEntries: 1000}, 1000 * TOCBytesPerEntry},
+		{Limits{MaxEntries: 10_000_000}, DefaultMaxTOCBytes},
+		{Limits{MaxEntries: 10_000_000, MaxTOCBytes: 1 << 30}, 1 << 30},
+	} {
+		if got := c.limits.orDefault().MaxTOCBytes; got != c.want {
+			t.Errorf("%+v: TOC limit %d, want %d", c.limits, got, c.want)
+		}
+	}
+	if DefaultMaxTOCBytes > 128<<20 {
+		t.Errorf("the default TOC limit is %d MiB", DefaultMaxTOCBytes>>20)
+	}
+}
