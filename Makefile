@@ -7,7 +7,7 @@ STATICCHECK_VERSION := v0.8.2
 .PHONY: build demo test lint cross fuzz bench clean
 
 build:
-	$(GO) build -o bin/blobber ./cmd/blobber
+	$(GO) build -buildvcs=auto -o bin/blobber ./cmd/blobber
 
 # Start a throwaway registry on 127.0.0.1, push a sample tree, list it, read
 # one file (reporting how little was fetched) and pull it back.
