@@ -41,7 +41,7 @@ func (ix *Index) Need(c Chunk) int64 {
 // digest. Only the chunk's declared size is decompressed, so a member that
 // inflates to more costs nothing.
 func (ix *Index) Decode(compressed []byte, c Chunk, dst []byte) ([]byte, error) {
-	dst, err := ix.Inflate(compressed, c, dst)
+	dst, err := ix.inflate(compressed, c, dst)
 	if err != nil {
 		return nil, err
 	}
@@ -51,11 +51,11 @@ func (ix *Index) Decode(compressed []byte, c Chunk, dst []byte) ([]byte, error) 
 	return dst, nil
 }
 
-// Inflate is Decode without the digest check, for a caller that checks
-// the compressed bytes against a digest (the whole layer's) before it
-// trusts anything inflated from them. Bytes that do not decompress still
-// fail with ErrDigestMismatch.
-func (ix *Index) Inflate(compressed []byte, c Chunk, dst []byte) ([]byte, error) {
+// inflate is Decode's decompression, before the digest check that every
+// reader of a chunk needs (the layer's digest vouches for the bytes, not
+// for what the TOC says they hold). Bytes that do not decompress fail with
+// ErrDigestMismatch.
+func (ix *Index) inflate(compressed []byte, c Chunk, dst []byte) ([]byte, error) {
 	if ix.Compression == Gzip && c.InnerOffset == 0 {
 		return inflateMember(compressed, c, dst)
 	}
