@@ -10,6 +10,11 @@ import (
 	"github.com/blobber-dev/blobber/internal/treepath"
 )
 
+// ErrSymlinkPrivilege: the system lets this user create no symlinks
+// (Windows without Developer Mode or the "Create symbolic links"
+// privilege). Storing the linked files' contents instead is the way out.
+var ErrSymlinkPrivilege = errors.New("this user may not create symlinks on Windows (it needs Developer Mode or the \"Create symbolic links\" privilege)")
+
 // Symlink creates name as a symbolic link to target. Absolute targets, NUL
 // bytes and targets that resolve outside the target directory are refused.
 // Resolution follows what is on disk now; because later entries can change
@@ -34,7 +39,7 @@ func (d *Dir) Symlink(name, target string, modTime time.Time) error {
 	}
 	if d.staging != "" {
 		if err := d.root.Symlink(target, clean); err != nil {
-			return twiceErr(clean, err)
+			return twiceErr(clean, symlinkError(clean, err))
 		}
 		d.record(clean, kindSymlink)
 		return d.setTimes(clean, modTime, true)
@@ -46,7 +51,7 @@ func (d *Dir) Symlink(name, target string, modTime time.Time) error {
 	// until install decides it may.
 	tmp, err := withTempName(clean, func(tmp string) error { return d.root.Symlink(target, tmp) })
 	if err != nil {
-		return err
+		return symlinkError(clean, err)
 	}
 	if err := d.setTimes(tmp, modTime, true); err != nil {
 		return errors.Join(err, d.root.Remove(tmp))
