@@ -4,7 +4,7 @@
 GO ?= go
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: build demo test lint cross fuzz bench clean
+.PHONY: build demo test lint cross fuzz bench clean release
 
 build:
 	$(GO) build -buildvcs=auto -o bin/blobber ./cmd/blobber
@@ -46,7 +46,13 @@ cross: $(STATICCHECK)
 	done
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
+
+# Archives of blobber for every platform it ships for, in dist/, with
+# SHA256SUMS: reproducible (the same commit gives the same bytes).
+# VERSION defaults to `git describe --tags --always --dirty`.
+release:
+	$(GO) run ./internal/cmd/release --out dist $(if $(VERSION),--version $(VERSION))
 
 # Benchmark blobber against the ORAS CLI and crane (installed into the user
 # cache with `go install`) through an in-process registry. Not part of
