@@ -190,19 +190,6 @@ func hostileWantErr(t *testing.T, what string, err error, want ...error) {
 	t.Errorf("%s: %v\n\twant errors.Is %s", what, err, strings.Join(names, " or "))
 }
 
-// hostileWantErrBug is hostileWantErr for a check known to return the
-// wrong sentinel (bug != ""): any error is accepted, and the result says
-// whether the right one came anyway.
-func hostileWantErrBug(t *testing.T, bug, what string, err error, want ...error) (right bool) {
-	t.Helper()
-	if bug == "" {
-		hostileWantErr(t, what, err, want...)
-		return true
-	}
-	hostileWantErr(t, what, err, errHostileAny)
-	return hostileMatch(err, want...)
-}
-
 // hostileCall runs f, turning a panic into a test failure.
 func hostileCall(t *testing.T, what string, f func() error) (err error) {
 	t.Helper()
@@ -255,13 +242,6 @@ type hostileCase struct {
 
 	// check inspects the target after a successful pull.
 	check func(t *testing.T, env hostileEnv)
-
-	// bug skips the case, naming a blobber bug to be fixed. sentinelBug
-	// and readBug name a wrong sentinel from Pull and Open, or from the
-	// read: the case then runs with any error accepted there, checks all
-	// the rest, and ends skipped with the bug named, unless the right
-	// sentinels came after all.
-	bug, sentinelBug, readBug string
 }
 
 // hostileEStargz is the eStargz of a tar of entries, ready to push.
@@ -348,9 +328,6 @@ func hostilePush(t *testing.T, ctx context.Context, reg *registrytest.Registry, 
 }
 
 func runHostile(t *testing.T, reg *registrytest.Registry, tc hostileCase) {
-	if tc.bug != "" {
-		t.Skip("BUG: " + tc.bug)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	env := newHostileEnv(t)
@@ -369,18 +346,15 @@ func runHostile(t *testing.T, reg *registrytest.Registry, tc hostileCase) {
 	c, err := blobber.NewClient(append(opts, tc.opts...)...)
 	hostileMust(t, err)
 
-	// With a sentinel or read bug, right stays true only if the right
-	// sentinels came after all (the bug is fixed).
-	right := true
 	var img *blobber.Image
 	err = hostileCall(t, "Open", func() (err error) { img, err = c.Open(ctx, ref); return err })
 	if tc.at == hostileAtOpen {
-		right = hostileWantErrBug(t, tc.sentinelBug, "Open", err, tc.want...) && right
+		hostileWantErr(t, "Open", err, tc.want...)
 	} else if err != nil {
 		t.Errorf("Open: %v", err)
 	}
 	if img != nil {
-		right = hostileReads(t, img, tc) && right
+		hostileReads(t, img, tc)
 		img.Close()
 	}
 
@@ -396,7 +370,7 @@ func runHostile(t *testing.T, reg *registrytest.Registry, tc hostileCase) {
 			tc.check(t, env)
 		}
 	} else {
-		right = hostileWantErrBug(t, tc.sentinelBug, "Pull", err, tc.want...) && right
+		hostileWantErr(t, "Pull", err, tc.want...)
 		if tc.pre == nil {
 			if _, err := os.Lstat(env.dir); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("failed pull left the target behind: %v %v", err, hostileSnapshot(t, env.dir, "", false))
@@ -406,20 +380,12 @@ func runHostile(t *testing.T, reg *registrytest.Registry, tc hostileCase) {
 		}
 	}
 	hostileDiff(t, "outside the target", parentBefore, hostileSnapshot(t, env.parent, "out", true))
-	if bug := tc.sentinelBug + tc.readBug; bug != "" {
-		if !right {
-			t.Skip("BUG: " + bug)
-		}
-		t.Logf("the right sentinels came: remove the bug marker %q", bug)
-	}
 }
 
 // hostileReads reads through an opened Image: the case's path, expecting
-// its outcome, and then every file, expecting only no panic. It reports
-// whether a read with a known wrong sentinel (readBug) got the right one.
-func hostileReads(t *testing.T, img *blobber.Image, tc hostileCase) (right bool) {
+// its outcome, and then every file, expecting only no panic.
+func hostileReads(t *testing.T, img *blobber.Image, tc hostileCase) {
 	t.Helper()
-	right = true
 	if tc.read != "" {
 		var data []byte
 		err := hostileCall(t, "ReadFile", func() (err error) { data, err = fs.ReadFile(img, tc.read); return err })
@@ -433,8 +399,8 @@ func hostileReads(t *testing.T, img *blobber.Image, tc hostileCase) (right bool)
 				t.Errorf("WriteFileTo(%s) = %q, %v; want %q", tc.read, buf.String(), werr, tc.readData)
 			}
 		} else {
-			right = hostileWantErrBug(t, tc.readBug, "ReadFile("+tc.read+")", err, tc.readWant)
-			right = hostileWantErrBug(t, tc.readBug, "WriteFileTo("+tc.read+")", werr, tc.readWant) && right
+			hostileWantErr(t, "ReadFile("+tc.read+")", err, tc.readWant)
+			hostileWantErr(t, "WriteFileTo("+tc.read+")", werr, tc.readWant)
 		}
 	}
 	_ = hostileCall(t, "WalkDir", func() error {
@@ -445,7 +411,6 @@ func hostileReads(t *testing.T, img *blobber.Image, tc hostileCase) (right bool)
 			return nil
 		})
 	})
-	return right
 }
 
 // hostileModes checks that a pulled path has no setuid, setgid or

@@ -531,13 +531,15 @@ func testOverwrite(t *testing.T, pre func(*testing.T, string), overwrite, noLink
 	}
 }
 
-func TestConcurrentOverwriteSameName(t *testing.T) {
+// Two files created under one name and committed one after the other: the
+// first commit wins, the second is refused with ErrExists.
+func TestSecondCommitOfOneNameIsRefused(t *testing.T) {
 	for _, noLinks := range []bool{false, true} {
-		t.Run(fmt.Sprintf("nolinks=%v", noLinks), func(t *testing.T) { testSameName(t, noLinks) })
+		t.Run(fmt.Sprintf("nolinks=%v", noLinks), func(t *testing.T) { testSecondCommitRefused(t, noLinks) })
 	}
 }
 
-func testSameName(t *testing.T, noLinks bool) {
+func testSecondCommitRefused(t *testing.T, noLinks bool) {
 	d, dir := open(t, Options{perFile: true})
 	d.noHardLinks = noLinks
 	f1, err := d.CreateFile("x", 0o644, 1, time.Time{})
