@@ -18,6 +18,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // gatedFS serves a directory, but a read of the file gated waits until
@@ -66,7 +67,7 @@ func earlyTree(t *testing.T) string {
 		for i := range b {
 			b[i] = byte(r.Uint32())
 		}
-		must(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
+		testtree.Must(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
 	}
 	return dir
 }
@@ -85,7 +86,7 @@ func TestPushUploadsWhileBuilding(t *testing.T) {
 	if errors.Is(err, errGate) {
 		t.Fatal("nothing was uploaded before the build read its last file")
 	}
-	must(t, err)
+	testtree.Must(t, err)
 	pullAndCompare(t, ref, src)
 }
 
@@ -100,11 +101,11 @@ func TestPushAgainUploadsNothingToTheSameTag(t *testing.T) {
 	src := earlyTree(t)
 	ref := proxy.Host() + "/early/again:v1"
 	_, err := newClient(t).Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	proxy.Reset()
 	_, err = newClient(t).Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	if st := proxy.Stats(); st.UploadBytes != 0 {
 		t.Errorf("pushing the same tree to its tag again uploaded %d bytes", st.UploadBytes)
 	}
@@ -113,7 +114,7 @@ func TestPushAgainUploadsNothingToTheSameTag(t *testing.T) {
 	c := newClient(t, blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	ref2 := proxy.Host() + "/early/again:v2"
 	_, err = c.Push(ctx, ref2, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	if !strings.Contains(logs.String(), "upload dropped") {
 		t.Errorf("the layer the registry had was not dropped:\n%s", logs.String())
 	}
@@ -160,7 +161,7 @@ func TestEarlyUploadFailures(t *testing.T) {
 			return nil
 		}
 		logs, err := push("resumed", os.DirFS(src))
-		must(t, err)
+		testtree.Must(t, err)
 		if patches.Load() < 2 || deletes.Load() != 0 || strings.Contains(logs, "failed") {
 			t.Errorf("%d chunks sent, %d sessions dropped; want the failed chunk resumed in its session:\n%s", patches.Load(), deletes.Load(), logs)
 		}
@@ -173,7 +174,7 @@ func TestEarlyUploadFailures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			fault = func(int32) *registrytest.Fault { return &registrytest.Fault{Status: http.StatusBadRequest} }
 			logs, err := push(name, os.DirFS(src))
-			must(t, err)
+			testtree.Must(t, err)
 			if patches.Load() != 1 || deletes.Load() != 1 || !strings.Contains(logs, "upload while building failed") {
 				t.Errorf("%d chunks sent, %d sessions dropped; want the refused one, dropped:\n%s", patches.Load(), deletes.Load(), logs)
 			}

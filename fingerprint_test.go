@@ -11,6 +11,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // An unchanged tree pushed again is not rebuilt: its earlier manifest is
@@ -24,12 +25,12 @@ func TestUnchangedTreeIsNotRebuilt(t *testing.T) {
 	src := newTree(t)
 	ref := proxy.Host() + "/reuse/tree:v1"
 	first, err := c.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	proxy.Reset()
 	logs.Reset()
 	again, err := c.Push(ctx, proxy.Host()+"/reuse/tree:v2", os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	if again.Digest != first.Digest || !strings.Contains(logs.String(), "reused its layer") {
 		t.Fatalf("unchanged tree was rebuilt (%s vs %s): %s", again.Digest, first.Digest, logs.String())
 	}
@@ -40,17 +41,17 @@ func TestUnchangedTreeIsNotRebuilt(t *testing.T) {
 	// Same size, same modification time, new content: still seen.
 	p := filepath.Join(src, "data/nested/b.txt")
 	info, err := os.Stat(p)
-	must(t, err)
-	must(t, os.WriteFile(p, []byte("BBB"), 0o644))
-	must(t, os.Chtimes(p, info.ModTime(), info.ModTime()))
+	testtree.Must(t, err)
+	testtree.Must(t, os.WriteFile(p, []byte("BBB"), 0o644))
+	testtree.Must(t, os.Chtimes(p, info.ModTime(), info.ModTime()))
 	logs.Reset()
 	changed, err := c.Push(ctx, proxy.Host()+"/reuse/tree:v3", os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	if changed.Digest == first.Digest || strings.Contains(logs.String(), "reused its layer") {
 		t.Fatal("a changed tree reused the old layer")
 	}
 	img, err := c.Open(ctx, proxy.Host()+"/reuse/tree:v3")
-	must(t, err)
+	testtree.Must(t, err)
 	defer img.Close()
 	if data, _ := img.ReadFile("data/nested/b.txt"); string(data) != "BBB" {
 		t.Fatalf("b.txt = %q", data)
