@@ -3,7 +3,6 @@ package blobber_test
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,8 +22,7 @@ func TestPlantedFingerprintIsNotTagged(t *testing.T) {
 	reg := registrytest.Start(t)
 	ctx := context.Background()
 	cacheDir := t.TempDir()
-	var logs bytes.Buffer
-	c := newClient(t, blobber.WithCache(cacheDir), blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	c := newClient(t, blobber.WithCache(cacheDir))
 
 	mine := newTree(t)
 	theirs := t.TempDir()
@@ -54,7 +52,7 @@ func TestPlantedFingerprintIsNotTagged(t *testing.T) {
 		t.Fatalf("found %d fingerprint records of the tree, want 1", planted)
 	}
 
-	logs.Reset()
+	before := blobber.ClientCounts(c)
 	again, err := c.Push(ctx, reg.Host()+"/trust/app:v2", os.DirFS(mine))
 	testtree.Must(t, err)
 	if again.Digest == other.Digest {
@@ -63,8 +61,9 @@ func TestPlantedFingerprintIsNotTagged(t *testing.T) {
 	if again.Digest != first.Digest {
 		t.Fatalf("re-push gave %s, want the tree's own %s", again.Digest, first.Digest)
 	}
-	if !strings.Contains(logs.String(), "ignoring the cache's record") || strings.Contains(logs.String(), "reused its layer") {
-		t.Fatalf("the planted record was not refused:\n%s", logs.String())
+	if n := blobber.ClientCounts(c); n.RefusedRecords != before.RefusedRecords+1 || n.ReusedPushes != before.ReusedPushes || n.LayersBuilt != before.LayersBuilt+1 {
+		t.Fatalf("the planted record was not refused: %d records refused, %d pushes reused, %d layers built; want 1, 0, 1",
+			n.RefusedRecords-before.RefusedRecords, n.ReusedPushes-before.ReusedPushes, n.LayersBuilt-before.LayersBuilt)
 	}
 	dst := filepath.Join(t.TempDir(), "out")
 	_, err = newClient(t).Pull(ctx, reg.Host()+"/trust/app:v2", dst)
@@ -73,11 +72,12 @@ func TestPlantedFingerprintIsNotTagged(t *testing.T) {
 
 	// The record is right again (the push remembered the real manifest):
 	// the next push of the tree reuses it, after checking it.
-	logs.Reset()
+	before = blobber.ClientCounts(c)
 	third, err := c.Push(ctx, reg.Host()+"/trust/app:v3", os.DirFS(mine))
 	testtree.Must(t, err)
-	if third.Digest != first.Digest || !strings.Contains(logs.String(), "reused its layer") {
-		t.Fatalf("an honest record was not reused:\n%s", logs.String())
+	if n := blobber.ClientCounts(c); third.Digest != first.Digest || n.ReusedPushes != before.ReusedPushes+1 || n.RefusedRecords != before.RefusedRecords {
+		t.Fatalf("an honest record was not reused: %d pushes reused, %d records refused; want 1, 0",
+			n.ReusedPushes-before.ReusedPushes, n.RefusedRecords-before.RefusedRecords)
 	}
 }
 
@@ -93,11 +93,10 @@ func TestUnusableCacheDegrades(t *testing.T) {
 
 	for name, dir := range map[string]string{"cannot be created": filepath.Join(notADir, "cache"), "world-writable": unsafeDir} {
 		t.Run(name, func(t *testing.T) {
-			var logs bytes.Buffer
-			c, err := blobber.NewClient(blobber.WithCache(dir), blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			c, err := blobber.NewClient(blobber.WithCache(dir))
 			testtree.Must(t, err)
-			if !strings.Contains(logs.String(), "not using the cache") {
-				t.Fatalf("no warning:\n%s", logs.String())
+			if blobber.UsesCache(c) {
+				t.Fatal("the client uses a cache it should have refused")
 			}
 			src := newTree(t)
 			ref := reg.Host() + "/degrade/app:v1"
@@ -131,8 +130,7 @@ func TestFailingCacheWritesDoNotFailReads(t *testing.T) {
 	testtree.Must(t, err)
 
 	cacheDir := t.TempDir()
-	var logs bytes.Buffer
-	c := newClient(t, blobber.WithCache(cacheDir), blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	c := newClient(t, blobber.WithCache(cacheDir))
 	for _, d := range []string{"partial/sha256", "blobs/sha256", "manifests/sha256", "tags", "sources/sha256", "locks"} {
 		p := filepath.Join(cacheDir, filepath.FromSlash(d))
 		testtree.Must(t, os.RemoveAll(p))
@@ -148,7 +146,7 @@ func TestFailingCacheWritesDoNotFailReads(t *testing.T) {
 	_, err = c.Pull(ctx, ref, dst)
 	testtree.Must(t, err)
 	testtree.Equal(t, src, dst)
-	if n := strings.Count(logs.String(), "cannot write to the cache"); n != 1 {
-		t.Fatalf("%d warnings of failed cache writes, want 1:\n%s", n, logs.String())
+	if n := blobber.ClientCounts(c).CacheWriteErrors; n != 1 {
+		t.Fatalf("%d failed cache writes reported, want 1", n)
 	}
 }
