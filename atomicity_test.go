@@ -13,6 +13,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // A pull cancelled half way removes what it created and leaves what was
@@ -23,10 +24,10 @@ func TestInterruptedPullLeavesNothingBehind(t *testing.T) {
 	ctx := context.Background()
 	ref := proxy.Host() + "/atomic/pull:v1"
 	_, err := newClient(t).Push(ctx, ref, os.DirFS(faultTree(t)))
-	must(t, err)
+	testtree.Must(t, err)
 
 	dst := t.TempDir()
-	must(t, os.WriteFile(filepath.Join(dst, "mine.txt"), []byte("keep me"), 0o600))
+	testtree.Must(t, os.WriteFile(filepath.Join(dst, "mine.txt"), []byte("keep me"), 0o600))
 	cctx, cancel := context.WithCancel(ctx)
 	var blobGets atomic.Int32
 	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
@@ -60,7 +61,7 @@ func TestFailedPushLeavesTheTag(t *testing.T) {
 	ctx := context.Background()
 	ref := proxy.Host() + "/atomic/push:v1"
 	first, err := newClient(t).Push(ctx, ref, os.DirFS(newTree(t)))
-	must(t, err)
+	testtree.Must(t, err)
 
 	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
 		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/") {
@@ -74,7 +75,7 @@ func TestFailedPushLeavesTheTag(t *testing.T) {
 	}
 	proxy.SetFaults(nil)
 	img, err := newClient(t).Open(ctx, ref)
-	must(t, err)
+	testtree.Must(t, err)
 	defer img.Close()
 	if img.Descriptor().Digest != first.Digest {
 		t.Fatalf("the tag moved to %s after a failed push", img.Descriptor().Digest)
@@ -86,26 +87,26 @@ func TestKeepModTimes(t *testing.T) {
 	ctx := context.Background()
 	src := newTree(t)
 	when := time.Date(2024, 2, 29, 12, 30, 0, 0, time.UTC)
-	must(t, os.Chtimes(filepath.Join(src, "README.md"), when, when))
+	testtree.Must(t, os.Chtimes(filepath.Join(src, "README.md"), when, when))
 	c := newClient(t, blobber.WithOCILayout())
 	ref := filepath.Join(t.TempDir(), "layout") + ":v1"
 	_, err := c.Push(ctx, ref, os.DirFS(src), blobber.WithKeepModTimes())
-	must(t, err)
+	testtree.Must(t, err)
 	dst := filepath.Join(t.TempDir(), "out")
 	_, err = c.Pull(ctx, ref, dst)
-	must(t, err)
+	testtree.Must(t, err)
 	info, err := os.Stat(filepath.Join(dst, "README.md"))
-	must(t, err)
+	testtree.Must(t, err)
 	if !info.ModTime().Equal(when) {
 		t.Fatalf("README.md's time is %v, want %v", info.ModTime(), when)
 	}
 	// By default times are not recorded, so the same tree gives the same digest.
 	ref2 := filepath.Join(t.TempDir(), "layout") + ":v1"
 	d1, err := c.Push(ctx, ref2, os.DirFS(src))
-	must(t, err)
-	must(t, os.Chtimes(filepath.Join(src, "README.md"), time.Now(), time.Now()))
+	testtree.Must(t, err)
+	testtree.Must(t, os.Chtimes(filepath.Join(src, "README.md"), time.Now(), time.Now()))
 	d2, err := c.Push(ctx, ref2, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	if d1.Digest != d2.Digest {
 		t.Fatal("touching a file changed the default push's digest")
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 const alicePassword = "alice-pw-0c7e"
@@ -37,8 +38,8 @@ func authTree(t *testing.T) string {
 	for i := range big {
 		big[i] = byte(rng.Uint32())
 	}
-	must(t, os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644))
-	must(t, os.WriteFile(filepath.Join(dir, "note.txt"), []byte("note\n"), 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "note.txt"), []byte("note\n"), 0o644))
 	return dir
 }
 
@@ -73,18 +74,18 @@ func TestBasicAuthRoundTrip(t *testing.T) {
 	ref := reg.Host() + "/basic/files:v1"
 	c := newClient(t, blobber.WithCredentials(auth.StaticCredential(reg.Host(), alice)))
 	_, err := c.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	dst := filepath.Join(t.TempDir(), "out")
 	_, err = c.Pull(ctx, ref, dst)
-	must(t, err)
-	compareTrees(t, src, dst)
+	testtree.Must(t, err)
+	testtree.Equal(t, src, dst)
 
 	// The same, reading the credential from a docker config file.
 	config := filepath.Join(t.TempDir(), "config.json")
 	basic := "YWxpY2U6YWxpY2UtcHctMGM3ZQ==" // alice:alice-pw-0c7e
-	must(t, os.WriteFile(config, []byte(`{"auths":{"`+reg.Host()+`":{"auth":"`+basic+`"}}}`), 0o600))
+	testtree.Must(t, os.WriteFile(config, []byte(`{"auths":{"`+reg.Host()+`":{"auth":"`+basic+`"}}}`), 0o600))
 	_, err = newClient(t, blobber.WithRegistryConfig(config)).Open(ctx, ref)
-	must(t, err)
+	testtree.Must(t, err)
 
 	wrong := newClient(t, blobber.WithCredentials(auth.StaticCredential(reg.Host(), auth.Credential{Username: "alice", Password: "nope"})))
 	_, err = wrong.Tags(ctx, reg.Host()+"/basic/files")
@@ -105,7 +106,7 @@ func TestTokenAuthRoundTripAndCaching(t *testing.T) {
 	ref := proxy.Host() + "/public/tree:v1"
 	c := newClient(t, blobber.WithCredentials(auth.StaticCredential(proxy.Host(), alice)), blobber.WithConcurrency(1))
 	_, err := c.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	// At most one token serves every request of a pull: tokens are cached
 	// per scope, not fetched per request (and the client may still hold
@@ -114,8 +115,8 @@ func TestTokenAuthRoundTripAndCaching(t *testing.T) {
 	proxy.Reset()
 	dst := filepath.Join(t.TempDir(), "out")
 	_, err = c.Pull(ctx, ref, dst)
-	must(t, err)
-	compareTrees(t, src, dst)
+	testtree.Must(t, err)
+	testtree.Equal(t, src, dst)
 	st := proxy.Stats()
 	if got := ts.Requests() - before; got > 1 || st.BlobRequests < 3 {
 		t.Errorf("pull: %d token requests for %d registry requests (%d blob requests), want at most 1", got, st.Requests, st.BlobRequests)
@@ -124,7 +125,7 @@ func TestTokenAuthRoundTripAndCaching(t *testing.T) {
 	before = ts.Requests()
 	for range 3 {
 		img, err := c.Open(ctx, ref)
-		must(t, err)
+		testtree.Must(t, err)
 		img.Close()
 	}
 	if got := ts.Requests() - before; got != 0 {
@@ -134,7 +135,7 @@ func TestTokenAuthRoundTripAndCaching(t *testing.T) {
 	// Anonymous: a public repository (anonymous token), not a private one.
 	anon := newClient(t)
 	_, err = anon.Pull(ctx, ref, filepath.Join(t.TempDir(), "anon"))
-	must(t, err)
+	testtree.Must(t, err)
 	_, err = anon.Open(ctx, proxy.Host()+"/private/none:v1")
 	if !errors.Is(err, blobber.ErrUnauthorized) {
 		t.Errorf("anonymous read of a private repository: %v", err)
@@ -161,7 +162,7 @@ func TestExpiredTokenIsRefreshed(t *testing.T) {
 	// The push sets up, with tokens that outlive a slow machine; the
 	// client under test gets only tokens of a second.
 	_, err := newClient(t, creds).Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	ts.SetTTL(time.Second)
 	c := newClient(t, creds, blobber.WithConcurrency(1))
 
@@ -176,8 +177,8 @@ func TestExpiredTokenIsRefreshed(t *testing.T) {
 		defer proxy.SetFaults(nil)
 		dst := filepath.Join(t.TempDir(), "out")
 		_, err := c.Pull(ctx, ref, dst)
-		must(t, err)
-		compareTrees(t, src, dst)
+		testtree.Must(t, err)
+		testtree.Equal(t, src, dst)
 		if ts.ExpiredUses() == 0 || ts.Requests()-before < 2 {
 			t.Errorf("no token expired during the pull (%d expired uses, %d token requests): make it slower",
 				ts.ExpiredUses(), ts.Requests()-before)
@@ -185,14 +186,14 @@ func TestExpiredTokenIsRefreshed(t *testing.T) {
 	})
 	t.Run("image kept open", func(t *testing.T) {
 		img, err := c.Open(ctx, ref)
-		must(t, err)
+		testtree.Must(t, err)
 		defer img.Close()
 		expired := ts.ExpiredUses()
 		time.Sleep(1200 * time.Millisecond)
 		// The start of big.bin is far from the end of the layer, which
 		// Open has read: reading it needs a request.
 		f, err := img.Open("big.bin")
-		must(t, err)
+		testtree.Must(t, err)
 		defer f.Close()
 		if _, err := io.ReadFull(f, make([]byte, 4096)); err != nil {
 			t.Fatalf("read after the token expired: %v", err)
@@ -278,7 +279,7 @@ func TestCredentialsStayWithTheirRegistry(t *testing.T) {
 	ctx := context.Background()
 	src := newTree(t)
 	_, err := newClient(t, blobber.WithCredentials(auth.StaticCredential(reg.Host(), alice))).Push(ctx, reg.Host()+"/leak/files:v1", os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	pull := func(t *testing.T, proxy *registrytest.Proxy, log *credentialLog) error {
 		c := newClient(t, blobber.WithCredentials(log.fn(proxy.Host(), alice)))
@@ -290,7 +291,7 @@ func TestCredentialsStayWithTheirRegistry(t *testing.T) {
 		proxy := reg.CountingProxy(t)
 		store := newSpy(t, cdn(t, reg))
 		redirectBlobsTo(proxy, store.URL)
-		must(t, pull(t, proxy, &credentialLog{}))
+		testtree.Must(t, pull(t, proxy, &credentialLog{}))
 		store.checkNoCredentials(t, "blob storage", true)
 	})
 
@@ -301,7 +302,7 @@ func TestCredentialsStayWithTheirRegistry(t *testing.T) {
 			http.Redirect(w, r, last.URL+r.URL.Path, http.StatusTemporaryRedirect)
 		})
 		redirectBlobsTo(proxy, middle.URL)
-		must(t, pull(t, proxy, &credentialLog{}))
+		testtree.Must(t, pull(t, proxy, &credentialLog{}))
 		middle.checkNoCredentials(t, "first redirect target", true)
 		last.checkNoCredentials(t, "second redirect target", true)
 	})

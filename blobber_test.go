@@ -15,33 +15,8 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
-
-// writeTree creates files under dir from a map of name to content; a name
-// ending in "/" is an empty directory and content "-> x" makes a symlink.
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if strings.HasSuffix(name, "/") {
-			must(t, os.MkdirAll(p, 0o755))
-			continue
-		}
-		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		if target, ok := strings.CutPrefix(content, "-> "); ok {
-			must(t, os.Symlink(target, p))
-			continue
-		}
-		must(t, os.WriteFile(p, []byte(content), 0o644))
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 func sampleFiles() map[string]string {
 	return map[string]string{
@@ -59,55 +34,16 @@ func sampleFiles() map[string]string {
 
 func newTree(t *testing.T) string {
 	dir := t.TempDir()
-	writeTree(t, dir, sampleFiles())
-	must(t, os.Chmod(filepath.Join(dir, "bin/tool"), 0o755))
+	testtree.Write(t, dir, sampleFiles())
+	testtree.Must(t, os.Chmod(filepath.Join(dir, "bin/tool"), 0o755))
 	return dir
 }
 
 func newClient(t *testing.T, opts ...blobber.Option) *blobber.Client {
 	t.Helper()
 	c, err := blobber.NewClient(opts...)
-	must(t, err)
+	testtree.Must(t, err)
 	return c
-}
-
-// compareTrees checks that got has the same files, modes, links and
-// contents as want.
-func compareTrees(t *testing.T, want, got string) {
-	t.Helper()
-	snap := func(root string) map[string]string {
-		out := map[string]string{}
-		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			must(t, err)
-			rel, _ := filepath.Rel(root, p)
-			info, _ := d.Info()
-			desc := info.Mode().String()
-			switch {
-			case d.Type()&fs.ModeSymlink != 0:
-				target, _ := os.Readlink(p)
-				desc += " -> " + target
-			case d.Type().IsRegular():
-				data, _ := os.ReadFile(p)
-				desc += " " + string(data)
-			}
-			if rel != "." {
-				out[rel] = desc
-			}
-			return nil
-		})
-		return out
-	}
-	w, g := snap(want), snap(got)
-	for k, v := range w {
-		if g[k] != v {
-			t.Errorf("%s: got %q, want %q", k, g[k], v)
-		}
-	}
-	for k := range g {
-		if _, ok := w[k]; !ok {
-			t.Errorf("%s: unexpected", k)
-		}
-	}
 }
 
 func TestPushPullRoundTrip(t *testing.T) {
@@ -125,19 +61,19 @@ func TestPushPullRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := newClient(t, tc.opts...)
 			desc, err := c.Push(ctx, tc.ref, os.DirFS(src))
-			must(t, err)
+			testtree.Must(t, err)
 			again, err := c.Push(ctx, tc.ref, os.DirFS(src))
-			must(t, err)
+			testtree.Must(t, err)
 			if again.Digest != desc.Digest {
 				t.Fatalf("pushing the same tree twice gave %s then %s", desc.Digest, again.Digest)
 			}
 			dst := filepath.Join(t.TempDir(), "out")
 			got, err := c.Pull(ctx, tc.ref, dst)
-			must(t, err)
+			testtree.Must(t, err)
 			if got.Digest != desc.Digest {
 				t.Fatalf("pulled %s, pushed %s", got.Digest, desc.Digest)
 			}
-			compareTrees(t, src, dst)
+			testtree.Equal(t, src, dst)
 		})
 	}
 }
@@ -149,11 +85,11 @@ func TestZstdRoundTrip(t *testing.T) {
 	c := newClient(t)
 	ref := reg.Host() + "/test/zstd:v1"
 	_, err := c.Push(ctx, ref, os.DirFS(src), blobber.WithCompression("zstd"))
-	must(t, err)
+	testtree.Must(t, err)
 	dst := filepath.Join(t.TempDir(), "out")
 	_, err = c.Pull(ctx, ref, dst)
-	must(t, err)
-	compareTrees(t, src, dst)
+	testtree.Must(t, err)
+	testtree.Equal(t, src, dst)
 }
 
 func TestImageIsAnFS(t *testing.T) {
@@ -162,15 +98,15 @@ func TestImageIsAnFS(t *testing.T) {
 	c := newClient(t)
 	ref := reg.Host() + "/test/fs:v1"
 	_, err := c.Push(ctx, ref, os.DirFS(newTree(t)), blobber.WithChunkSize(4096))
-	must(t, err)
+	testtree.Must(t, err)
 	img, err := c.Open(ctx, ref)
-	must(t, err)
+	testtree.Must(t, err)
 	defer img.Close()
 	if err := fstest.TestFS(img, "README.md", "bin/tool", "data/a.txt", "data/nested/b.txt", ".config/dotfile", "empty", "link-to-readme"); err != nil {
 		t.Fatal(err)
 	}
 	data, err := fs.ReadFile(img, "data/a.txt")
-	must(t, err)
+	testtree.Must(t, err)
 	if string(data) != strings.Repeat("a", 10000) {
 		t.Fatal("data/a.txt differs")
 	}
@@ -189,20 +125,20 @@ func TestSelectiveReads(t *testing.T) {
 	for i := range big {
 		big[i] = byte(rng.Uint32())
 	}
-	must(t, os.WriteFile(filepath.Join(src, "big.bin"), big, 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(src, "big.bin"), big, 0o644))
 	small := bytes.Repeat([]byte("0123456789abcdef"), 256) // 4 KiB
-	must(t, os.WriteFile(filepath.Join(src, "small.txt"), small, 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(src, "small.txt"), small, 0o644))
 
 	c := newClient(t)
 	ref := proxy.Host() + "/test/big:v1"
 	_, err := c.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	proxy.Reset()
 	img, err := c.Open(ctx, ref)
-	must(t, err)
+	testtree.Must(t, err)
 	entries, err := img.ReadDir(".")
-	must(t, err)
+	testtree.Must(t, err)
 	if len(entries) != 2 {
 		t.Fatalf("ls: %d entries", len(entries))
 	}
@@ -212,7 +148,7 @@ func TestSelectiveReads(t *testing.T) {
 	proxy.Reset()
 	var out bytes.Buffer
 	_, err = img.WriteFileTo(&out, "small.txt")
-	must(t, err)
+	testtree.Must(t, err)
 	if !bytes.Equal(out.Bytes(), small) {
 		t.Fatal("small.txt differs")
 	}
@@ -235,13 +171,13 @@ func TestErrors(t *testing.T) {
 	}
 	ref := reg.Host() + "/test/files:v1"
 	_, err = c.Push(ctx, ref, os.DirFS(newTree(t)))
-	must(t, err)
+	testtree.Must(t, err)
 	if _, err := c.Open(ctx, reg.Host()+"/test/files:v2"); !errors.Is(err, blobber.ErrNotFound) {
 		t.Fatalf("unknown tag: %v", err)
 	}
 	// A pull never overwrites without being asked, and touches nothing.
 	dst := t.TempDir()
-	must(t, os.WriteFile(filepath.Join(dst, "README.md"), []byte("mine"), 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(dst, "README.md"), []byte("mine"), 0o644))
 	if _, err := c.Pull(ctx, ref, dst); !errors.Is(err, blobber.ErrExists) {
 		t.Fatalf("pull over a file: %v", err)
 	}
@@ -252,7 +188,7 @@ func TestErrors(t *testing.T) {
 		t.Fatalf("failed pull left %d entries", len(entries))
 	}
 	_, err = c.Pull(ctx, ref, dst, blobber.WithOverwrite())
-	must(t, err)
+	testtree.Must(t, err)
 	if data, _ := os.ReadFile(filepath.Join(dst, "README.md")); string(data) != "# hello\n" {
 		t.Fatal("overwrite did not replace the file")
 	}
@@ -272,28 +208,28 @@ func TestReadFileOfManyChunks(t *testing.T) {
 	for i := range content {
 		content[i] = byte(rng.Uint32())
 	}
-	must(t, os.WriteFile(filepath.Join(src, "many.bin"), content, 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(src, "many.bin"), content, 0o644))
 	c := newClient(t, blobber.WithConcurrency(3))
 	ref := reg.Host() + "/test/manychunks:v1"
 	_, err := c.Push(ctx, ref, os.DirFS(src), blobber.WithChunkSize(chunk))
-	must(t, err)
+	testtree.Must(t, err)
 	img, err := c.Open(ctx, ref)
-	must(t, err)
+	testtree.Must(t, err)
 	defer img.Close()
 
 	var out bytes.Buffer
 	n, err := img.WriteFileTo(&out, "many.bin")
-	must(t, err)
+	testtree.Must(t, err)
 	if n != int64(len(content)) || !bytes.Equal(out.Bytes(), content) {
 		t.Fatalf("WriteFileTo: %d of %d bytes, equal %v", n, len(content), bytes.Equal(out.Bytes(), content))
 	}
 	read, err := fs.ReadFile(img, "many.bin")
-	must(t, err)
+	testtree.Must(t, err)
 	if !bytes.Equal(read, content) {
 		t.Fatalf("ReadFile: %d of %d bytes", len(read), len(content))
 	}
 	f, err := img.Open("many.bin")
-	must(t, err)
+	testtree.Must(t, err)
 	defer f.Close()
 	small := make([]byte, 1000) // reads smaller than a chunk, across chunk ends
 	var got []byte
@@ -303,7 +239,7 @@ func TestReadFileOfManyChunks(t *testing.T) {
 		if err == io.EOF {
 			break
 		}
-		must(t, err)
+		testtree.Must(t, err)
 	}
 	if !bytes.Equal(got, content) {
 		t.Fatalf("Read in small pieces: %d of %d bytes", len(got), len(content))

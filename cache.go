@@ -62,6 +62,7 @@ func (c *Client) openCache() error {
 		cc.SetMaxSize(n)
 	}
 	cc.OnWriteError(func(err error) {
+		c.stats.cacheWriteErrors.Add(1)
 		c.opts.logger.Warn("cannot write to the cache; going on without caching", "dir", c.opts.cacheDir, "error", err)
 	})
 	c.cache = cc

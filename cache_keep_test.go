@@ -10,6 +10,7 @@ import (
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
 	ta "github.com/blobber-dev/blobber/internal/testartifact"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // What verified stays cached: a cat that hits one corrupted chunk of a
@@ -22,26 +23,26 @@ func TestCorruptChunkDropsOnlyItself(t *testing.T) {
 	src, small, big := cacheTree(t)
 	c, ref, cacheDir, _ := pushCached(t, proxy.Host()+"/cache/keep:v1", src)
 	_, err := c.Pull(ctx, ref, filepath.Join(t.TempDir(), "out"))
-	must(t, err)
+	testtree.Must(t, err)
 
 	blobs, _ := filepath.Glob(filepath.Join(cacheDir, "blobs", "sha256", "*"))
 	var layer string
 	var blob []byte
 	for _, p := range blobs {
 		data, err := os.ReadFile(p)
-		must(t, err)
+		testtree.Must(t, err)
 		if len(data) > len(blob) {
 			layer, blob = p, data
 		}
 	}
 	toc, _, err := ta.ReadTOC(blob)
-	must(t, err)
+	testtree.Must(t, err)
 	e := ta.Find(toc, "big.bin")
 	if e == nil {
 		t.Fatal("big.bin not in the TOC")
 	}
 	blob[e.Offset+8000] ^= 0xff // inside big.bin's first chunk
-	must(t, os.WriteFile(layer, blob, 0o600))
+	testtree.Must(t, os.WriteFile(layer, blob, 0o600))
 
 	proxy.Reset()
 	if got := catFile(t, c, ref, "big.bin"); !bytes.Equal(got, big) {
@@ -54,10 +55,10 @@ func TestCorruptChunkDropsOnlyItself(t *testing.T) {
 	reg.Close() // no network from here on
 	offline := newClient(t, blobber.WithCache(cacheDir), blobber.WithOffline())
 	img, err := offline.Open(ctx, ref)
-	must(t, err)
+	testtree.Must(t, err)
 	defer img.Close()
 	entries, err := img.ReadDir(".")
-	must(t, err)
+	testtree.Must(t, err)
 	if len(entries) != 2 {
 		t.Fatalf("offline ls after the refetch: %d entries", len(entries))
 	}

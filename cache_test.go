@@ -15,6 +15,7 @@ import (
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
 	ta "github.com/blobber-dev/blobber/internal/testartifact"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // cacheTree has a 4 KiB text file and an 8 MiB random one (two chunks).
@@ -26,8 +27,8 @@ func cacheTree(t *testing.T) (dir string, small, big []byte) {
 	for i := range big {
 		big[i] = byte(rng.Uint32())
 	}
-	must(t, os.WriteFile(filepath.Join(dir, "small.txt"), small, 0o644))
-	must(t, os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "small.txt"), small, 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644))
 	return dir, small, big
 }
 
@@ -39,18 +40,18 @@ func pushCached(t *testing.T, ref, src string) (*blobber.Client, string, string,
 	cacheDir := t.TempDir()
 	c := newClient(t, blobber.WithCache(cacheDir))
 	desc, err := c.Push(context.Background(), ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	return c, ref, cacheDir, desc
 }
 
 func catFile(t *testing.T, c *blobber.Client, ref, name string) []byte {
 	t.Helper()
 	img, err := c.Open(context.Background(), ref)
-	must(t, err)
+	testtree.Must(t, err)
 	defer img.Close()
 	var out bytes.Buffer
 	_, err = img.WriteFileTo(&out, name)
-	must(t, err)
+	testtree.Must(t, err)
 	return out.Bytes()
 }
 
@@ -62,16 +63,16 @@ func TestCacheMakesRepeatReadsFree(t *testing.T) {
 	cacheDir := t.TempDir()
 	c := newClient(t, blobber.WithCache(cacheDir))
 	desc, err := c.Push(ctx, proxy.Host()+"/cache/tree:v1", os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	byDigest := proxy.Host() + "/cache/tree@" + desc.Digest.String()
 
 	// ls of a digest reference, twice: the second makes no request at all.
 	img, err := c.Open(ctx, byDigest)
-	must(t, err)
+	testtree.Must(t, err)
 	img.Close()
 	proxy.Reset()
 	img, err = c.Open(ctx, byDigest)
-	must(t, err)
+	testtree.Must(t, err)
 	img.Close()
 	if s := proxy.Stats(); s.Requests != 0 {
 		t.Fatalf("second ls of a digest reference made %d requests (%d blob)", s.Requests, s.BlobRequests)
@@ -95,7 +96,7 @@ func TestCacheMakesRepeatReadsFree(t *testing.T) {
 	}
 	proxy.Reset()
 	_, err = c.Pull(ctx, byDigest, filepath.Join(t.TempDir(), "out"))
-	must(t, err)
+	testtree.Must(t, err)
 	if s := proxy.Stats(); s.BlobBytes > 1<<20 {
 		t.Fatalf("pull after cat fetched %d blob bytes; big.bin's 8 MiB should have come from the cache", s.BlobBytes)
 	}
@@ -104,11 +105,11 @@ func TestCacheMakesRepeatReadsFree(t *testing.T) {
 	proxy.Reset()
 	dst := filepath.Join(t.TempDir(), "again")
 	_, err = c.Pull(ctx, proxy.Host()+"/cache/tree:v1", dst)
-	must(t, err)
+	testtree.Must(t, err)
 	if s := proxy.Stats(); s.BlobBytes != 0 || s.BlobRequests != 0 {
 		t.Fatalf("second pull fetched %d blob bytes in %d requests", s.BlobBytes, s.BlobRequests)
 	}
-	compareTrees(t, src, dst)
+	testtree.Equal(t, src, dst)
 }
 
 func TestCacheServesOffline(t *testing.T) {
@@ -119,9 +120,9 @@ func TestCacheServesOffline(t *testing.T) {
 	ref := reg.Host() + "/cache/offline:v1"
 	online := newClient(t, blobber.WithCache(cacheDir))
 	_, err := online.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	_, err = online.Pull(ctx, ref, filepath.Join(t.TempDir(), "out"))
-	must(t, err)
+	testtree.Must(t, err)
 	reg.Close() // no network from here on
 
 	offline := newClient(t, blobber.WithCache(cacheDir), blobber.WithOffline())
@@ -130,8 +131,8 @@ func TestCacheServesOffline(t *testing.T) {
 	}
 	dst := filepath.Join(t.TempDir(), "offline")
 	_, err = offline.Pull(ctx, ref, dst)
-	must(t, err)
-	compareTrees(t, src, dst)
+	testtree.Must(t, err)
+	testtree.Equal(t, src, dst)
 	if _, err := offline.Open(ctx, reg.Host()+"/cache/offline:v2"); !errors.Is(err, blobber.ErrNotFound) {
 		t.Fatalf("uncached reference offline: %v", err)
 	}
@@ -144,7 +145,7 @@ func TestCorruptedCacheIsRefetched(t *testing.T) {
 	src, small, big := cacheTree(t)
 	c, ref, cacheDir, _ := pushCached(t, proxy.Host()+"/cache/corrupt:v1", src)
 	_, err := c.Pull(ctx, ref, filepath.Join(t.TempDir(), "out"))
-	must(t, err)
+	testtree.Must(t, err)
 
 	// Flip bytes all through every cached blob.
 	blobs, _ := filepath.Glob(filepath.Join(cacheDir, "blobs", "sha256", "*"))
@@ -153,11 +154,11 @@ func TestCorruptedCacheIsRefetched(t *testing.T) {
 	}
 	for _, p := range blobs {
 		data, err := os.ReadFile(p)
-		must(t, err)
+		testtree.Must(t, err)
 		for i := 0; i < len(data); i += 4096 {
 			data[i] ^= 0xff
 		}
-		must(t, os.WriteFile(p, data, 0o644))
+		testtree.Must(t, os.WriteFile(p, data, 0o644))
 	}
 	proxy.Reset()
 	if got := catFile(t, c, ref, "big.bin"); !bytes.Equal(got, big) {
@@ -171,8 +172,8 @@ func TestCorruptedCacheIsRefetched(t *testing.T) {
 	}
 	dst := filepath.Join(t.TempDir(), "again")
 	_, err = c.Pull(ctx, ref, dst)
-	must(t, err)
-	compareTrees(t, src, dst)
+	testtree.Must(t, err)
+	testtree.Equal(t, src, dst)
 }
 
 // A pull into an empty directory checks only the layer's digest, at its
@@ -195,9 +196,9 @@ func TestCorruptedPartialCacheIsPulledAgain(t *testing.T) {
 	// The MTIME in the gzip header of big.bin's second chunk: a byte that
 	// decoding ignores, so only the layer's digest can tell.
 	data, err := os.ReadFile(parts[0])
-	must(t, err)
+	testtree.Must(t, err)
 	toc, _, err := ta.ReadTOC(data) // the cached tail holds footer and TOC
-	must(t, err)
+	testtree.Must(t, err)
 	member := int64(-1)
 	for _, e := range toc.Entries {
 		if e.Name == "big.bin" && e.Type == "chunk" {
@@ -208,16 +209,16 @@ func TestCorruptedPartialCacheIsPulledAgain(t *testing.T) {
 		t.Fatalf("no gzip member for big.bin's second chunk at %d", member)
 	}
 	data[member+4] ^= 0xff
-	must(t, os.WriteFile(parts[0], data, 0o600))
+	testtree.Must(t, os.WriteFile(parts[0], data, 0o600))
 
 	proxy.Reset()
 	dst := filepath.Join(t.TempDir(), "out")
 	got, err := c.Pull(ctx, ref, dst)
-	must(t, err)
+	testtree.Must(t, err)
 	if got.Digest != desc.Digest {
 		t.Fatalf("pulled %s, pushed %s", got.Digest, desc.Digest)
 	}
-	compareTrees(t, src, dst)
+	testtree.Equal(t, src, dst)
 	if s := proxy.Stats(); s.BlobBytes < int64(len(data))/2 {
 		t.Fatalf("the pull fetched %d bytes: it did not fetch the layer again", s.BlobBytes)
 	}
@@ -226,8 +227,8 @@ func TestCorruptedPartialCacheIsPulledAgain(t *testing.T) {
 	proxy.Reset()
 	again := filepath.Join(t.TempDir(), "again")
 	_, err = c.Pull(ctx, ref, again)
-	must(t, err)
-	compareTrees(t, src, again)
+	testtree.Must(t, err)
+	testtree.Equal(t, src, again)
 	if s := proxy.Stats(); s.BlobRequests != 0 {
 		t.Fatalf("second pull made %d blob requests", s.BlobRequests)
 	}
@@ -252,33 +253,33 @@ func TestCorruptedCacheSilentChunkIsPulledAgain(t *testing.T) {
 		}
 		return b
 	}
-	must(t, os.WriteFile(filepath.Join(src, "a.bin"), random(), 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(src, "a.bin"), random(), 0o644))
 	for i := range 100 {
-		must(t, os.WriteFile(filepath.Join(src, fmt.Sprintf("b%03d", i)), nil, 0o644))
+		testtree.Must(t, os.WriteFile(filepath.Join(src, fmt.Sprintf("b%03d", i)), nil, 0o644))
 	}
-	must(t, os.WriteFile(filepath.Join(src, "c.bin"), random(), 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(src, "c.bin"), random(), 0o644))
 	c, ref, cacheDir, _ := pushCached(t, reg.Host()+"/cache/silent:v1", src)
 	_, err := c.Pull(ctx, ref, filepath.Join(t.TempDir(), "first"))
-	must(t, err)
+	testtree.Must(t, err)
 
 	blobs, _ := filepath.Glob(filepath.Join(cacheDir, "blobs", "sha256", "*"))
 	if len(blobs) != 1 {
 		t.Fatalf("want the layer alone in the cache, got %v", blobs)
 	}
 	blob, err := os.ReadFile(blobs[0])
-	must(t, err)
+	testtree.Must(t, err)
 	toc, _, err := ta.ReadTOC(blob)
-	must(t, err)
+	testtree.Must(t, err)
 	a, c2 := ta.Find(toc, "a.bin"), ta.Find(toc, "c.bin")
 	if a == nil || c2 == nil {
 		t.Fatal("a.bin or c.bin not in the TOC")
 	}
 	blob[a.Offset+8000] ^= 0xff // inside a stored block: decodes, wrongly
 	blob[c2.Offset] ^= 0xff     // the gzip magic: does not decode
-	must(t, os.WriteFile(blobs[0], blob, 0o644))
+	testtree.Must(t, os.WriteFile(blobs[0], blob, 0o644))
 
 	dst := filepath.Join(t.TempDir(), "again")
 	_, err = c.Pull(ctx, ref, dst)
-	must(t, err)
-	compareTrees(t, src, dst)
+	testtree.Must(t, err)
+	testtree.Equal(t, src, dst)
 }

@@ -3,7 +3,6 @@ package blobber_test
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/cache"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // A fingerprint record is a hint, not a proof: one that someone planted to
@@ -22,30 +22,29 @@ func TestPlantedFingerprintIsNotTagged(t *testing.T) {
 	reg := registrytest.Start(t)
 	ctx := context.Background()
 	cacheDir := t.TempDir()
-	var logs bytes.Buffer
-	c := newClient(t, blobber.WithCache(cacheDir), blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	c := newClient(t, blobber.WithCache(cacheDir))
 
 	mine := newTree(t)
 	theirs := t.TempDir()
-	writeTree(t, theirs, map[string]string{"README.md": "# not yours\n", "payload": "evil"})
+	testtree.Write(t, theirs, map[string]string{"README.md": "# not yours\n", "payload": "evil"})
 	other, err := c.Push(ctx, reg.Host()+"/trust/app:theirs", os.DirFS(theirs))
-	must(t, err)
+	testtree.Must(t, err)
 	first, err := c.Push(ctx, reg.Host()+"/trust/app:v1", os.DirFS(mine))
-	must(t, err)
+	testtree.Must(t, err)
 
 	// Point the record of this tree's fingerprint at the other manifest.
 	cc, err := cache.Open(cacheDir)
-	must(t, err)
+	testtree.Must(t, err)
 	defer cc.Close()
 	info, err := cc.Info()
-	must(t, err)
+	testtree.Must(t, err)
 	planted := 0
 	for _, e := range info.Entries {
 		if e.Kind != cache.KindTag || !strings.HasPrefix(e.Key, cache.BuildKeyPrefix) || strings.HasPrefix(e.Key, cache.ShapeKeyPrefix) {
 			continue
 		}
 		if e.Digest == first.Digest {
-			must(t, cc.PutTag(e.Key, other.Digest, other.MediaType, other.Size))
+			testtree.Must(t, cc.PutTag(e.Key, other.Digest, other.MediaType, other.Size))
 			planted++
 		}
 	}
@@ -53,30 +52,32 @@ func TestPlantedFingerprintIsNotTagged(t *testing.T) {
 		t.Fatalf("found %d fingerprint records of the tree, want 1", planted)
 	}
 
-	logs.Reset()
+	before := blobber.ClientCounts(c)
 	again, err := c.Push(ctx, reg.Host()+"/trust/app:v2", os.DirFS(mine))
-	must(t, err)
+	testtree.Must(t, err)
 	if again.Digest == other.Digest {
 		t.Fatal("the planted fingerprint record got the other tree's manifest tagged")
 	}
 	if again.Digest != first.Digest {
 		t.Fatalf("re-push gave %s, want the tree's own %s", again.Digest, first.Digest)
 	}
-	if !strings.Contains(logs.String(), "ignoring the cache's record") || strings.Contains(logs.String(), "reused its layer") {
-		t.Fatalf("the planted record was not refused:\n%s", logs.String())
+	if n := blobber.ClientCounts(c); n.RefusedRecords != before.RefusedRecords+1 || n.ReusedPushes != before.ReusedPushes || n.LayersBuilt != before.LayersBuilt+1 {
+		t.Fatalf("the planted record was not refused: %d records refused, %d pushes reused, %d layers built; want 1, 0, 1",
+			n.RefusedRecords-before.RefusedRecords, n.ReusedPushes-before.ReusedPushes, n.LayersBuilt-before.LayersBuilt)
 	}
 	dst := filepath.Join(t.TempDir(), "out")
 	_, err = newClient(t).Pull(ctx, reg.Host()+"/trust/app:v2", dst)
-	must(t, err)
-	compareTrees(t, mine, dst)
+	testtree.Must(t, err)
+	testtree.Equal(t, mine, dst)
 
 	// The record is right again (the push remembered the real manifest):
 	// the next push of the tree reuses it, after checking it.
-	logs.Reset()
+	before = blobber.ClientCounts(c)
 	third, err := c.Push(ctx, reg.Host()+"/trust/app:v3", os.DirFS(mine))
-	must(t, err)
-	if third.Digest != first.Digest || !strings.Contains(logs.String(), "reused its layer") {
-		t.Fatalf("an honest record was not reused:\n%s", logs.String())
+	testtree.Must(t, err)
+	if n := blobber.ClientCounts(c); third.Digest != first.Digest || n.ReusedPushes != before.ReusedPushes+1 || n.RefusedRecords != before.RefusedRecords {
+		t.Fatalf("an honest record was not reused: %d pushes reused, %d records refused; want 1, 0",
+			n.ReusedPushes-before.ReusedPushes, n.RefusedRecords-before.RefusedRecords)
 	}
 }
 
@@ -85,27 +86,26 @@ func TestUnusableCacheDegrades(t *testing.T) {
 	reg := registrytest.Start(t)
 	ctx := context.Background()
 	notADir := filepath.Join(t.TempDir(), "file")
-	must(t, os.WriteFile(notADir, nil, 0o600))
+	testtree.Must(t, os.WriteFile(notADir, nil, 0o600))
 	unsafeDir := filepath.Join(t.TempDir(), "shared")
-	must(t, os.Mkdir(unsafeDir, 0o700))
-	must(t, os.Chmod(unsafeDir, 0o777))
+	testtree.Must(t, os.Mkdir(unsafeDir, 0o700))
+	testtree.Must(t, os.Chmod(unsafeDir, 0o777))
 
 	for name, dir := range map[string]string{"cannot be created": filepath.Join(notADir, "cache"), "world-writable": unsafeDir} {
 		t.Run(name, func(t *testing.T) {
-			var logs bytes.Buffer
-			c, err := blobber.NewClient(blobber.WithCache(dir), blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-			must(t, err)
-			if !strings.Contains(logs.String(), "not using the cache") {
-				t.Fatalf("no warning:\n%s", logs.String())
+			c, err := blobber.NewClient(blobber.WithCache(dir))
+			testtree.Must(t, err)
+			if blobber.UsesCache(c) {
+				t.Fatal("the client uses a cache it should have refused")
 			}
 			src := newTree(t)
 			ref := reg.Host() + "/degrade/app:v1"
 			_, err = c.Push(ctx, ref, os.DirFS(src))
-			must(t, err)
+			testtree.Must(t, err)
 			dst := filepath.Join(t.TempDir(), "out")
 			_, err = c.Pull(ctx, ref, dst)
-			must(t, err)
-			compareTrees(t, src, dst)
+			testtree.Must(t, err)
+			testtree.Equal(t, src, dst)
 			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 				t.Fatalf("the refused cache directory was written: %v", entries)
 			}
@@ -127,15 +127,14 @@ func TestFailingCacheWritesDoNotFailReads(t *testing.T) {
 	src, small, big := cacheTree(t)
 	ref := reg.Host() + "/degrade/writes:v1"
 	_, err := newClient(t).Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	cacheDir := t.TempDir()
-	var logs bytes.Buffer
-	c := newClient(t, blobber.WithCache(cacheDir), blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	c := newClient(t, blobber.WithCache(cacheDir))
 	for _, d := range []string{"partial/sha256", "blobs/sha256", "manifests/sha256", "tags", "sources/sha256", "locks"} {
 		p := filepath.Join(cacheDir, filepath.FromSlash(d))
-		must(t, os.RemoveAll(p))
-		must(t, os.WriteFile(p, nil, 0o600))
+		testtree.Must(t, os.RemoveAll(p))
+		testtree.Must(t, os.WriteFile(p, nil, 0o600))
 	}
 	if got := catFile(t, c, ref, "small.txt"); !bytes.Equal(got, small) {
 		t.Fatal("small.txt differs")
@@ -145,9 +144,9 @@ func TestFailingCacheWritesDoNotFailReads(t *testing.T) {
 	}
 	dst := filepath.Join(t.TempDir(), "out")
 	_, err = c.Pull(ctx, ref, dst)
-	must(t, err)
-	compareTrees(t, src, dst)
-	if n := strings.Count(logs.String(), "cannot write to the cache"); n != 1 {
-		t.Fatalf("%d warnings of failed cache writes, want 1:\n%s", n, logs.String())
+	testtree.Must(t, err)
+	testtree.Equal(t, src, dst)
+	if n := blobber.ClientCounts(c).CacheWriteErrors; n != 1 {
+		t.Fatalf("%d failed cache writes reported, want 1", n)
 	}
 }

@@ -19,6 +19,7 @@ import (
 type Client struct {
 	opts  options
 	cache *cache.Cache // nil without WithCache
+	stats counters
 }
 
 type options struct {

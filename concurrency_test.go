@@ -11,6 +11,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // Eight pulls of one reference into eight directories, and eight pushes of
@@ -22,7 +23,7 @@ func TestConcurrentPullsAndPushes(t *testing.T) {
 	src, _, _ := cacheTree(t)
 	ref := reg.Host() + "/concurrent/tree:v1"
 	_, err := c.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	var g errgroup.Group
 	out := t.TempDir()
@@ -32,15 +33,15 @@ func TestConcurrentPullsAndPushes(t *testing.T) {
 			return err
 		})
 	}
-	must(t, g.Wait())
+	testtree.Must(t, g.Wait())
 	for i := range 8 {
-		compareTrees(t, src, filepath.Join(out, fmt.Sprint(i)))
+		testtree.Equal(t, src, filepath.Join(out, fmt.Sprint(i)))
 	}
 
 	trees := make([]string, 8)
 	for i := range trees {
 		trees[i] = t.TempDir()
-		writeTree(t, trees[i], map[string]string{"id.txt": fmt.Sprint("tree ", i), "shared/readme": "same in all"})
+		testtree.Write(t, trees[i], map[string]string{"id.txt": fmt.Sprint("tree ", i), "shared/readme": "same in all"})
 	}
 	for i := range 8 {
 		g.Go(func() error {
@@ -48,17 +49,17 @@ func TestConcurrentPullsAndPushes(t *testing.T) {
 			return err
 		})
 	}
-	must(t, g.Wait())
+	testtree.Must(t, g.Wait())
 	tags, err := c.Tags(ctx, reg.Host()+"/concurrent/many")
-	must(t, err)
+	testtree.Must(t, err)
 	if len(tags) != 8 {
 		t.Fatalf("tags = %v", tags)
 	}
 	for i := range 8 {
 		img, err := c.Open(ctx, fmt.Sprintf("%s/concurrent/many:t%d", reg.Host(), i))
-		must(t, err)
+		testtree.Must(t, err)
 		data, err := img.ReadFile("id.txt")
-		must(t, err)
+		testtree.Must(t, err)
 		if string(data) != fmt.Sprint("tree ", i) {
 			t.Errorf("t%d holds %q", i, data)
 		}

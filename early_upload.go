@@ -87,6 +87,7 @@ func (e *earlyUpload) finish(ctx context.Context, t *target.Target, desc ocispec
 	e.meter.setTotal(desc.Size)
 	if has, err := t.Store.Exists(ctx, desc); err == nil && has {
 		e.stream.Abort()
+		e.c.stats.earlyUploadsDropped.Add(1)
 		e.c.opts.logger.DebugContext(ctx, "blob already there; upload dropped", "digest", desc.Digest)
 		return true, nil
 	}
@@ -99,6 +100,7 @@ func (e *earlyUpload) finish(ctx context.Context, t *target.Target, desc ocispec
 		// refuses chunks still gets the layer in one request.
 		return false, err
 	}
+	e.c.stats.earlyUploadsFailed.Add(1)
 	e.c.opts.logger.InfoContext(ctx, "upload while building failed; uploading the built layer", "digest", desc.Digest, "error", err)
 	return false, nil
 }

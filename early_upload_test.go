@@ -1,12 +1,10 @@
 package blobber_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // gatedFS serves a directory, but a read of the file gated waits until
@@ -66,7 +65,7 @@ func earlyTree(t *testing.T) string {
 		for i := range b {
 			b[i] = byte(r.Uint32())
 		}
-		must(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
+		testtree.Must(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
 	}
 	return dir
 }
@@ -85,7 +84,7 @@ func TestPushUploadsWhileBuilding(t *testing.T) {
 	if errors.Is(err, errGate) {
 		t.Fatal("nothing was uploaded before the build read its last file")
 	}
-	must(t, err)
+	testtree.Must(t, err)
 	pullAndCompare(t, ref, src)
 }
 
@@ -100,22 +99,21 @@ func TestPushAgainUploadsNothingToTheSameTag(t *testing.T) {
 	src := earlyTree(t)
 	ref := proxy.Host() + "/early/again:v1"
 	_, err := newClient(t).Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	proxy.Reset()
 	_, err = newClient(t).Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	if st := proxy.Stats(); st.UploadBytes != 0 {
 		t.Errorf("pushing the same tree to its tag again uploaded %d bytes", st.UploadBytes)
 	}
 
-	var logs bytes.Buffer
-	c := newClient(t, blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	c := newClient(t)
 	ref2 := proxy.Host() + "/early/again:v2"
 	_, err = c.Push(ctx, ref2, os.DirFS(src))
-	must(t, err)
-	if !strings.Contains(logs.String(), "upload dropped") {
-		t.Errorf("the layer the registry had was not dropped:\n%s", logs.String())
+	testtree.Must(t, err)
+	if n := blobber.ClientCounts(c).EarlyUploadsDropped; n != 1 {
+		t.Errorf("%d uploads begun while building were dropped, want the one of the layer the registry had", n)
 	}
 	pullAndCompare(t, ref2, src)
 }
@@ -143,13 +141,13 @@ func TestEarlyUploadFailures(t *testing.T) {
 		return nil
 	})
 	retries := 1
-	push := func(name string, src fs.FS) (string, error) {
+	// push reports how many uploads begun while building failed.
+	push := func(name string, src fs.FS) (int64, error) {
 		patches.Store(0)
 		deletes.Store(0)
-		var logs bytes.Buffer
-		c := newClient(t, blobber.WithRetries(retries), blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		c := newClient(t, blobber.WithRetries(retries))
 		_, err := c.Push(ctx, proxy.Host()+"/early/"+name+":v1", src)
-		return logs.String(), err
+		return blobber.ClientCounts(c).EarlyUploadsFailed, err
 	}
 
 	t.Run("resumed", func(t *testing.T) {
@@ -159,10 +157,10 @@ func TestEarlyUploadFailures(t *testing.T) {
 			}
 			return nil
 		}
-		logs, err := push("resumed", os.DirFS(src))
-		must(t, err)
-		if patches.Load() < 2 || deletes.Load() != 0 || strings.Contains(logs, "failed") {
-			t.Errorf("%d chunks sent, %d sessions dropped; want the failed chunk resumed in its session:\n%s", patches.Load(), deletes.Load(), logs)
+		failed, err := push("resumed", os.DirFS(src))
+		testtree.Must(t, err)
+		if patches.Load() < 2 || deletes.Load() != 0 || failed != 0 {
+			t.Errorf("%d chunks sent, %d sessions dropped, %d early uploads failed; want the failed chunk resumed in its session", patches.Load(), deletes.Load(), failed)
 		}
 		pullAndCompare(t, proxy.Host()+"/early/resumed:v1", src)
 	})
@@ -172,10 +170,10 @@ func TestEarlyUploadFailures(t *testing.T) {
 		name := fmt.Sprintf("refused-retries%d", retries)
 		t.Run(name, func(t *testing.T) {
 			fault = func(int32) *registrytest.Fault { return &registrytest.Fault{Status: http.StatusBadRequest} }
-			logs, err := push(name, os.DirFS(src))
-			must(t, err)
-			if patches.Load() != 1 || deletes.Load() != 1 || !strings.Contains(logs, "upload while building failed") {
-				t.Errorf("%d chunks sent, %d sessions dropped; want the refused one, dropped:\n%s", patches.Load(), deletes.Load(), logs)
+			failed, err := push(name, os.DirFS(src))
+			testtree.Must(t, err)
+			if patches.Load() != 1 || deletes.Load() != 1 || failed != 1 {
+				t.Errorf("%d chunks sent, %d sessions dropped, %d early uploads failed; want the refused one, dropped", patches.Load(), deletes.Load(), failed)
 			}
 			pullAndCompare(t, proxy.Host()+"/early/"+name+":v1", src)
 		})

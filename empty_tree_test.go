@@ -9,6 +9,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // An empty tree, and a tree of only empty directories, come back as they
@@ -25,33 +26,33 @@ func TestEmptyTreesRoundTrip(t *testing.T) {
 		for _, comp := range []string{"gzip", "zstd"} {
 			t.Run(name+"-"+comp, func(t *testing.T) {
 				src := t.TempDir()
-				writeTree(t, src, files)
+				testtree.Write(t, src, files)
 				c := newClient(t)
 				ref := reg.Host() + "/empty/" + name + "-" + comp + ":v1"
 				desc, err := c.Push(ctx, ref, os.DirFS(src), blobber.WithCompression(comp))
-				must(t, err)
+				testtree.Must(t, err)
 
 				img, err := c.Open(ctx, ref)
-				must(t, err)
+				testtree.Must(t, err)
 				var listed []string
-				must(t, fs.WalkDir(img, ".", func(p string, d fs.DirEntry, err error) error {
+				testtree.Must(t, fs.WalkDir(img, ".", func(p string, d fs.DirEntry, err error) error {
 					if err == nil && p != "." {
 						listed = append(listed, p)
 					}
 					return err
 				}))
-				must(t, img.Close())
+				testtree.Must(t, img.Close())
 				if len(listed) != len(files) {
 					t.Errorf("ls lists %q, want the %d directories of %v", listed, len(files), files)
 				}
 
 				dst := filepath.Join(t.TempDir(), "out")
 				got, err := c.Pull(ctx, ref, dst)
-				must(t, err)
+				testtree.Must(t, err)
 				if got.Digest != desc.Digest {
 					t.Fatalf("pulled %s, pushed %s", got.Digest, desc.Digest)
 				}
-				compareTrees(t, src, dst)
+				testtree.Equal(t, src, dst)
 				if fi, err := os.Stat(dst); err != nil || !fi.IsDir() {
 					t.Fatalf("pull made no directory: %v", err)
 				}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // faultTree is a tree big enough to span several pull segments.
@@ -25,8 +26,8 @@ func faultTree(t *testing.T) string {
 	for i := range big {
 		big[i] = byte(rng.Uint32())
 	}
-	must(t, os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644))
-	must(t, os.WriteFile(filepath.Join(dir, "small.txt"), []byte("small\n"), 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "small.txt"), []byte("small\n"), 0o644))
 	return dir
 }
 
@@ -54,7 +55,7 @@ func TestNetworkFaults(t *testing.T) {
 	src := faultTree(t)
 	ref := reg.Host() + "/faults/tree:v1"
 	_, err := newClient(t).Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	cases := map[string]struct {
 		fault registrytest.Fault
@@ -74,16 +75,16 @@ func TestNetworkFaults(t *testing.T) {
 			pref := strings.Replace(ref, reg.Host(), proxy.Host(), 1)
 			dst := filepath.Join(t.TempDir(), "out")
 			_, err := c.Pull(ctx, pref, dst)
-			must(t, err)
-			compareTrees(t, src, dst)
+			testtree.Must(t, err)
+			testtree.Equal(t, src, dst)
 			if seen.Load() <= tc.n && tc.n < 1000 {
 				t.Fatalf("only %d blob requests: the fault was never retried", seen.Load())
 			}
 			img, err := c.Open(ctx, pref)
-			must(t, err)
+			testtree.Must(t, err)
 			var out bytes.Buffer
 			_, err = img.WriteFileTo(&out, "small.txt")
-			must(t, err)
+			testtree.Must(t, err)
 			if out.String() != "small\n" {
 				t.Fatalf("cat gave %q", out.String())
 			}
@@ -100,12 +101,12 @@ func TestDroppedDownloadResumesInsteadOfRestarting(t *testing.T) {
 	ref := proxy.Host() + "/faults/resume:v1"
 	c := newClient(t, blobber.WithConcurrency(1))
 	_, err := c.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	var seen atomic.Int32
 	proxy.SetFaults(firstN(4, isBlobGet, registrytest.Fault{CutAfter: 1 << 20}, &seen))
 	proxy.Reset()
 	_, err = c.Pull(ctx, ref, filepath.Join(t.TempDir(), "out"))
-	must(t, err)
+	testtree.Must(t, err)
 	// Four drops after 1 MiB each: a restart would fetch those MiBs again.
 	if got, limit := proxy.Stats().BlobBytes, int64(13<<20); got > limit {
 		t.Fatalf("fetched %d bytes for a ~12 MiB layer: downloads restarted instead of resuming", got)
@@ -118,7 +119,7 @@ func TestFinalErrorsAreNotRetried(t *testing.T) {
 	ctx := context.Background()
 	ref := proxy.Host() + "/faults/final:v1"
 	_, err := newClient(t).Push(ctx, ref, os.DirFS(faultTree(t)))
-	must(t, err)
+	testtree.Must(t, err)
 	for _, status := range []int{400, 403, 404} {
 		var seen atomic.Int32
 		proxy.SetFaults(firstN(1000, isBlobGet, registrytest.Fault{Status: status}, &seen))
@@ -144,12 +145,12 @@ func TestFailedUploadIsRetried(t *testing.T) {
 	proxy.SetFaults(firstN(1, isUpload, registrytest.Fault{FailUploadAfter: 1 << 20}, &seen))
 	ref := proxy.Host() + "/faults/upload:v1"
 	desc, err := newClient(t).Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	if seen.Load() < 2 {
 		t.Fatalf("%d uploads: the failed one was not retried", seen.Load())
 	}
 	got, err := newClient(t).Pull(ctx, ref, filepath.Join(t.TempDir(), "out"))
-	must(t, err)
+	testtree.Must(t, err)
 	if got.Digest != desc.Digest {
 		t.Fatal("pulled a different artifact")
 	}
@@ -177,7 +178,7 @@ func TestChunkedUploadResumes(t *testing.T) {
 	})
 	ref := proxy.Host() + "/faults/chunked:v1"
 	desc, err := newClient(t).Push(ctx, ref, os.DirFS(src), blobber.WithUploadChunkSize(2<<20))
-	must(t, err)
+	testtree.Must(t, err)
 	if n := seen.Load(); n < 7 {
 		t.Fatalf("%d PATCH requests for a ~12 MiB layer in 2 MiB chunks, with one failure", n)
 	}
@@ -187,9 +188,9 @@ func TestChunkedUploadResumes(t *testing.T) {
 	}
 	dst := filepath.Join(t.TempDir(), "out")
 	got, err := newClient(t).Pull(ctx, ref, dst)
-	must(t, err)
+	testtree.Must(t, err)
 	if got.Digest != desc.Digest {
 		t.Fatal("pulled another artifact")
 	}
-	compareTrees(t, src, dst)
+	testtree.Equal(t, src, dst)
 }

@@ -96,6 +96,7 @@ func (c *Client) reusePush(ctx context.Context, t *target.Target, mnt *mounter, 
 	}
 	earlier := ocispec.Descriptor{MediaType: mt, Digest: dgst, Size: int64(len(raw))}
 	if err := c.checkBuiltFrom(ctx, t, earlier, raw, src, po); err != nil {
+		c.stats.refusedRecords.Add(1)
 		c.opts.logger.WarnContext(ctx, "ignoring the cache's record of an earlier push of this tree", "manifest", dgst, "error", err)
 		return ocispec.Descriptor{}, false
 	}
@@ -104,6 +105,7 @@ func (c *Client) reusePush(ctx context.Context, t *target.Target, mnt *mounter, 
 		return ocispec.Descriptor{}, false
 	}
 	mnt.remember(blobs...)
+	c.stats.reusedPushes.Add(1)
 	c.opts.logger.InfoContext(ctx, "tree unchanged since an earlier push; reused its layer", "manifest", desc.Digest)
 	return desc, true
 }

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -30,6 +29,7 @@ import (
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
 	ta "github.com/blobber-dev/blobber/internal/testartifact"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // The tests in this file push crafted, hostile artifacts to a real
@@ -50,99 +50,10 @@ func newHostileEnv(t *testing.T) hostileEnv {
 	t.Helper()
 	parent := t.TempDir()
 	env := hostileEnv{parent: parent, outside: filepath.Join(parent, "outside"), dir: filepath.Join(parent, "out")}
-	hostileMust(t, os.MkdirAll(filepath.Join(env.outside, "sub"), 0o755))
-	hostileMust(t, os.WriteFile(filepath.Join(env.outside, "secret"), []byte(hostileSecret), 0o644))
-	hostileMust(t, os.WriteFile(filepath.Join(parent, "victim"), []byte("victim\n"), 0o644))
+	testtree.Must(t, os.MkdirAll(filepath.Join(env.outside, "sub"), 0o755))
+	testtree.Must(t, os.WriteFile(filepath.Join(env.outside, "secret"), []byte(hostileSecret), 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(parent, "victim"), []byte("victim\n"), 0o644))
 	return env
-}
-
-func hostileMust(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// hostileWriteTree creates files under dir: a name ending in "/" is a
-// directory, content "-> x" makes a symlink to x.
-func hostileWriteTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	hostileMust(t, os.MkdirAll(dir, 0o755))
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if strings.HasSuffix(name, "/") {
-			hostileMust(t, os.MkdirAll(p, 0o755))
-			continue
-		}
-		hostileMust(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		if target, ok := strings.CutPrefix(content, "-> "); ok {
-			hostileMust(t, os.Symlink(target, p))
-			continue
-		}
-		hostileMust(t, os.WriteFile(p, []byte(content), 0o644))
-	}
-}
-
-// hostileSnapshot describes every path under root without following
-// symlinks: type and mode, link targets, file content and modification
-// time, and, with dirTimes, directory modification times (but never that of
-// root itself). The subtree skip (relative to root) is left out.
-func hostileSnapshot(t *testing.T, root, skip string, dirTimes bool) map[string]string {
-	t.Helper()
-	m := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if skip != "" && rel == skip {
-			return filepath.SkipDir
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		desc := fi.Mode().String()
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			desc += " -> " + target
-		case fi.Mode().IsRegular():
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			sum := sha256.Sum256(data)
-			desc += fmt.Sprintf(" %d %x %d", len(data), sum[:8], fi.ModTime().UnixNano())
-		case fi.IsDir() && dirTimes && rel != ".":
-			desc += fmt.Sprintf(" %d", fi.ModTime().UnixNano())
-		}
-		m[rel] = desc
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("snapshot of %s: %v", root, err)
-	}
-	return m
-}
-
-func hostileDiff(t *testing.T, what string, before, after map[string]string) {
-	t.Helper()
-	for k, v := range before {
-		if w, ok := after[k]; !ok {
-			t.Errorf("%s: %s was removed (was %s)", what, k, v)
-		} else if w != v {
-			t.Errorf("%s: %s changed from %s to %s", what, k, v, w)
-		}
-	}
-	for k, v := range after {
-		if _, ok := before[k]; !ok {
-			t.Errorf("%s: %s appeared (%s)", what, k, v)
-		}
-	}
 }
 
 var hostileSentinelNames = map[error]string{
@@ -190,19 +101,6 @@ func hostileWantErr(t *testing.T, what string, err error, want ...error) {
 	t.Errorf("%s: %v\n\twant errors.Is %s", what, err, strings.Join(names, " or "))
 }
 
-// hostileWantErrBug is hostileWantErr for a check known to return the
-// wrong sentinel (bug != ""): any error is accepted, and the result says
-// whether the right one came anyway.
-func hostileWantErrBug(t *testing.T, bug, what string, err error, want ...error) (right bool) {
-	t.Helper()
-	if bug == "" {
-		hostileWantErr(t, what, err, want...)
-		return true
-	}
-	hostileWantErr(t, what, err, errHostileAny)
-	return hostileMatch(err, want...)
-}
-
 // hostileCall runs f, turning a panic into a test failure.
 func hostileCall(t *testing.T, what string, f func() error) (err error) {
 	t.Helper()
@@ -236,7 +134,7 @@ type hostileCase struct {
 	layout bool
 	tamper func(t *testing.T, layoutDir string, a *ta.Artifact)
 	// pre is what the target directory holds before the pull (see
-	// hostileWriteTree); nil: it does not exist.
+	// testtree.Write); nil: it does not exist.
 	pre map[string]string
 	// setup, when set, prepares the target directory further (after pre).
 	setup    func(t *testing.T, env hostileEnv)
@@ -255,20 +153,13 @@ type hostileCase struct {
 
 	// check inspects the target after a successful pull.
 	check func(t *testing.T, env hostileEnv)
-
-	// bug skips the case, naming a blobber bug to be fixed. sentinelBug
-	// and readBug name a wrong sentinel from Pull and Open, or from the
-	// read: the case then runs with any error accepted there, checks all
-	// the rest, and ends skipped with the bug named, unless the right
-	// sentinels came after all.
-	bug, sentinelBug, readBug string
 }
 
 // hostileEStargz is the eStargz of a tar of entries, ready to push.
 func hostileEStargz(t *testing.T, entries ...ta.Entry) *ta.Artifact {
 	t.Helper()
 	blob, tocDigest, diffID, err := ta.EStargz(ta.Tar(entries...))
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	return ta.New(blob, tocDigest, diffID)
 }
 
@@ -281,11 +172,11 @@ func hostileOf(entries ...ta.Entry) func(*testing.T, hostileEnv) *ta.Artifact {
 func hostileTOC(entries []ta.Entry, edit func(t *testing.T, blob []byte, toc *estargz.JTOC)) func(*testing.T, hostileEnv) *ta.Artifact {
 	return func(t *testing.T, _ hostileEnv) *ta.Artifact {
 		blob, _, _, err := ta.EStargz(ta.Tar(entries...))
-		hostileMust(t, err)
+		testtree.Must(t, err)
 		out, tocDigest, err := ta.RewriteTOC(blob, func(toc *estargz.JTOC) { edit(t, blob, toc) })
-		hostileMust(t, err)
+		testtree.Must(t, err)
 		diffID, err := ta.DiffID(out)
-		hostileMust(t, err)
+		testtree.Must(t, err)
 		return ta.New(out, tocDigest, diffID)
 	}
 }
@@ -329,9 +220,9 @@ func hostilePush(t *testing.T, ctx context.Context, reg *registrytest.Registry, 
 	if tc.layout {
 		layoutDir := filepath.Join(t.TempDir(), "layout")
 		store, err := oci.New(layoutDir)
-		hostileMust(t, err)
+		testtree.Must(t, err)
 		_, err = a.Push(ctx, store, "v1")
-		hostileMust(t, err)
+		testtree.Must(t, err)
 		if tc.tamper != nil {
 			tc.tamper(t, layoutDir, a)
 		}
@@ -339,7 +230,7 @@ func hostilePush(t *testing.T, ctx context.Context, reg *registrytest.Registry, 
 	}
 	repoName := reg.Host() + "/hostile/" + slug
 	repo, err := remote.NewRepository(repoName)
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	repo.PlainHTTP = true
 	if _, err := a.Push(ctx, repo, "v1"); err != nil {
 		t.Fatalf("the registry refused the artifact: %v", err)
@@ -348,39 +239,33 @@ func hostilePush(t *testing.T, ctx context.Context, reg *registrytest.Registry, 
 }
 
 func runHostile(t *testing.T, reg *registrytest.Registry, tc hostileCase) {
-	if tc.bug != "" {
-		t.Skip("BUG: " + tc.bug)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	env := newHostileEnv(t)
 	ref, opts := hostilePush(t, ctx, reg, tc, tc.art(t, env))
 	if tc.pre != nil {
-		hostileWriteTree(t, env.dir, tc.pre)
+		testtree.Write(t, env.dir, tc.pre)
 	}
 	if tc.setup != nil {
 		tc.setup(t, env)
 	}
-	parentBefore := hostileSnapshot(t, env.parent, "out", true)
+	parentBefore := testtree.Snapshot(t, env.parent, testtree.Skip("out"), testtree.FileTimes(), testtree.DirTimes())
 	var dirBefore map[string]string
 	if tc.pre != nil {
-		dirBefore = hostileSnapshot(t, env.dir, "", false)
+		dirBefore = testtree.Snapshot(t, env.dir, testtree.FileTimes())
 	}
 	c, err := blobber.NewClient(append(opts, tc.opts...)...)
-	hostileMust(t, err)
+	testtree.Must(t, err)
 
-	// With a sentinel or read bug, right stays true only if the right
-	// sentinels came after all (the bug is fixed).
-	right := true
 	var img *blobber.Image
 	err = hostileCall(t, "Open", func() (err error) { img, err = c.Open(ctx, ref); return err })
 	if tc.at == hostileAtOpen {
-		right = hostileWantErrBug(t, tc.sentinelBug, "Open", err, tc.want...) && right
+		hostileWantErr(t, "Open", err, tc.want...)
 	} else if err != nil {
 		t.Errorf("Open: %v", err)
 	}
 	if img != nil {
-		right = hostileReads(t, img, tc) && right
+		hostileReads(t, img, tc)
 		img.Close()
 	}
 
@@ -396,30 +281,22 @@ func runHostile(t *testing.T, reg *registrytest.Registry, tc hostileCase) {
 			tc.check(t, env)
 		}
 	} else {
-		right = hostileWantErrBug(t, tc.sentinelBug, "Pull", err, tc.want...) && right
+		hostileWantErr(t, "Pull", err, tc.want...)
 		if tc.pre == nil {
 			if _, err := os.Lstat(env.dir); !errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("failed pull left the target behind: %v %v", err, hostileSnapshot(t, env.dir, "", false))
+				t.Errorf("failed pull left the target behind: %v %v", err, testtree.Snapshot(t, env.dir, testtree.FileTimes()))
 			}
 		} else {
-			hostileDiff(t, "target", dirBefore, hostileSnapshot(t, env.dir, "", false))
+			testtree.Unchanged(t, "target", dirBefore, testtree.Snapshot(t, env.dir, testtree.FileTimes()))
 		}
 	}
-	hostileDiff(t, "outside the target", parentBefore, hostileSnapshot(t, env.parent, "out", true))
-	if bug := tc.sentinelBug + tc.readBug; bug != "" {
-		if !right {
-			t.Skip("BUG: " + bug)
-		}
-		t.Logf("the right sentinels came: remove the bug marker %q", bug)
-	}
+	testtree.Unchanged(t, "outside the target", parentBefore, testtree.Snapshot(t, env.parent, testtree.Skip("out"), testtree.FileTimes(), testtree.DirTimes()))
 }
 
 // hostileReads reads through an opened Image: the case's path, expecting
-// its outcome, and then every file, expecting only no panic. It reports
-// whether a read with a known wrong sentinel (readBug) got the right one.
-func hostileReads(t *testing.T, img *blobber.Image, tc hostileCase) (right bool) {
+// its outcome, and then every file, expecting only no panic.
+func hostileReads(t *testing.T, img *blobber.Image, tc hostileCase) {
 	t.Helper()
-	right = true
 	if tc.read != "" {
 		var data []byte
 		err := hostileCall(t, "ReadFile", func() (err error) { data, err = fs.ReadFile(img, tc.read); return err })
@@ -433,8 +310,8 @@ func hostileReads(t *testing.T, img *blobber.Image, tc hostileCase) (right bool)
 				t.Errorf("WriteFileTo(%s) = %q, %v; want %q", tc.read, buf.String(), werr, tc.readData)
 			}
 		} else {
-			right = hostileWantErrBug(t, tc.readBug, "ReadFile("+tc.read+")", err, tc.readWant)
-			right = hostileWantErrBug(t, tc.readBug, "WriteFileTo("+tc.read+")", werr, tc.readWant) && right
+			hostileWantErr(t, "ReadFile("+tc.read+")", err, tc.readWant)
+			hostileWantErr(t, "WriteFileTo("+tc.read+")", werr, tc.readWant)
 		}
 	}
 	_ = hostileCall(t, "WalkDir", func() error {
@@ -445,7 +322,6 @@ func hostileReads(t *testing.T, img *blobber.Image, tc hostileCase) (right bool)
 			return nil
 		})
 	})
-	return right
 }
 
 // hostileModes checks that a pulled path has no setuid, setgid or
@@ -552,14 +428,14 @@ func hostileCases() []hostileCase {
 			check: func(t *testing.T, env hostileEnv) { hostileFileIs(t, env, "pre", "replaced") }},
 		{name: "overwrite-replaces-hardlink-not-its-inode", pre: map[string]string{},
 			setup: func(t *testing.T, env hostileEnv) {
-				hostileMust(t, os.Link(filepath.Join(env.parent, "victim"), filepath.Join(env.dir, "pre")))
+				testtree.Must(t, os.Link(filepath.Join(env.parent, "victim"), filepath.Join(env.dir, "pre")))
 			},
 			pullOpts: []blobber.PullOption{blobber.WithOverwrite()},
 			art:      hostileOf(f("pre", "replaced", 0o644)), at: hostileOK,
 			check: func(t *testing.T, env hostileEnv) { hostileFileIs(t, env, "pre", "replaced") }},
 		{name: "overwrite-then-failure-restores", pre: map[string]string{"a": "mine", "keep/": ""},
 			setup: func(t *testing.T, env hostileEnv) {
-				hostileMust(t, os.Link(filepath.Join(env.parent, "victim"), filepath.Join(env.dir, "b")))
+				testtree.Must(t, os.Link(filepath.Join(env.parent, "victim"), filepath.Join(env.dir, "b")))
 			},
 			pullOpts: []blobber.PullOption{blobber.WithOverwrite()},
 			art: hostileTOC([]ta.Entry{f("a", "alpha-content", 0o644), f("b", "bravo-content", 0o644), f("c", "charlie-content", 0o644)},
@@ -619,13 +495,13 @@ func hostileCases() []hostileCase {
 		// is harmless and the pull succeeds.
 		{name: "pax-2MiB-record", art: func(t *testing.T, _ hostileEnv) *ta.Artifact {
 			b := ta.NewBuilder()
-			hostileMust(t, b.AddRaw(ta.PAXHeader(map[string]string{
+			testtree.Must(t, b.AddRaw(ta.PAXHeader(map[string]string{
 				"comment": strings.Repeat("c", 2<<20),
 				"path":    "../outside/pax-evil",
 			})))
-			hostileMust(t, b.Add(&tar.Header{Typeflag: tar.TypeReg, Name: "pax", Mode: 0o644, Size: 5}, []byte("hello")))
+			testtree.Must(t, b.Add(&tar.Header{Typeflag: tar.TypeReg, Name: "pax", Mode: 0o644, Size: 5}, []byte("hello")))
 			blob, tocDigest, diffID, err := b.Finish()
-			hostileMust(t, err)
+			testtree.Must(t, err)
 			return ta.New(blob, tocDigest, diffID)
 		}, at: hostileOK, read: "pax", readData: "hello", check: func(t *testing.T, env hostileEnv) { hostileFileIs(t, env, "pax", "hello") }},
 
@@ -669,7 +545,7 @@ func hostileCases() []hostileCase {
 		}), at: hostileAtOpen, want: []error{hNotEStargz}},
 		{name: "chunk-into-toc", art: hostileTOC(twoFiles, func(t *testing.T, blob []byte, toc *estargz.JTOC) {
 			off, err := ta.TOCOffset(blob)
-			hostileMust(t, err)
+			testtree.Must(t, err)
 			hostileFind(t, toc, "a").Offset = off
 		}), at: hostileAtOpen, want: []error{hNotEStargz}},
 		{name: "chunk-negative-offset", art: hostileTOC(twoFiles, func(t *testing.T, _ []byte, toc *estargz.JTOC) {
@@ -683,7 +559,7 @@ func hostileCases() []hostileCase {
 		}), at: hostileAtOpen, want: []error{hLimit}},
 		{name: "blob-member-corrupted", art: hostileEdit(longFile, func(t *testing.T, a *ta.Artifact) {
 			toc, _, err := ta.ReadTOC(a.Blob)
-			hostileMust(t, err)
+			testtree.Must(t, err)
 			blob := bytes.Clone(a.Blob)
 			blob[hostileFind(t, toc, "a").Offset+40] ^= 0x55
 			hostileSetBlob(a, blob)
@@ -754,20 +630,20 @@ func hostileCases() []hostileCase {
 			ta.Dir("d"), f("d/a", strings.Repeat("alpha ", 100), 0o644), f("b", "bravo", 0o644), f("c", "", 0o644),
 		), tamper: func(t *testing.T, layoutDir string, a *ta.Artifact) {
 			toc, _, err := ta.ReadTOC(a.Blob)
-			hostileMust(t, err)
+			testtree.Must(t, err)
 			off := hostileFind(t, toc, "b").Offset
 			p := filepath.Join(layoutDir, "blobs", "sha256", a.Layer.Digest.Encoded())
 			fh, err := os.OpenFile(p, os.O_RDWR, 0)
 			if errors.Is(err, fs.ErrPermission) {
-				hostileMust(t, os.Chmod(p, 0o644))
+				testtree.Must(t, os.Chmod(p, 0o644))
 				fh, err = os.OpenFile(p, os.O_RDWR, 0)
 			}
-			hostileMust(t, err)
+			testtree.Must(t, err)
 			defer fh.Close()
 			var mtime [4]byte
 			binary.LittleEndian.PutUint32(mtime[:], 0x5eed5eed)
 			_, err = fh.WriteAt(mtime[:], off+4)
-			hostileMust(t, err)
+			testtree.Must(t, err)
 		}, at: hostileAtPull, want: []error{hDigest}, read: "b", readData: "bravo"},
 	}
 	return append(cases, hostileChunkLies(twoFiles)...)
@@ -819,7 +695,7 @@ func hostileSetBlob(a *ta.Artifact, blob []byte) {
 func hostileZstd(edit func(blob []byte, off, csize, rsize uint64) []byte) func(*testing.T, hostileEnv) *ta.Artifact {
 	return func(t *testing.T, _ hostileEnv) *ta.Artifact {
 		blob, tocDigest, diffID, err := ta.EStargzWith(ta.Tar(ta.File("a", "alpha-content", 0o644), ta.File("b", "bravo-content", 0o644)), ta.Options{Zstd: true})
-		hostileMust(t, err)
+		testtree.Must(t, err)
 		footer := blob[len(blob)-ta.ZstdFooterSize:]
 		off := binary.LittleEndian.Uint64(footer[0:])
 		csize := binary.LittleEndian.Uint64(footer[8:])
@@ -849,7 +725,7 @@ func TestHostileArtifacts(t *testing.T) {
 func hostileRepo(t *testing.T, host, name string) (*remote.Repository, string) {
 	t.Helper()
 	repo, err := remote.NewRepository(host + "/hostile/" + name)
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	repo.PlainHTTP = true
 	return repo, host + "/hostile/" + name
 }
@@ -863,20 +739,20 @@ func TestHostileGzipBomb(t *testing.T) {
 	proxy := reg.CountingProxy(t)
 	ctx := context.Background()
 	b := ta.NewBuilder()
-	hostileMust(t, b.Add(&tar.Header{Typeflag: tar.TypeReg, Name: "README", Mode: 0o644, Size: 6}, []byte("boom!\n")))
-	hostileMust(t, b.AddZeros(&tar.Header{Typeflag: tar.TypeReg, Name: "bomb", Mode: 0o644, Size: 2 << 30}))
+	testtree.Must(t, b.Add(&tar.Header{Typeflag: tar.TypeReg, Name: "README", Mode: 0o644, Size: 6}, []byte("boom!\n")))
+	testtree.Must(t, b.AddZeros(&tar.Header{Typeflag: tar.TypeReg, Name: "bomb", Mode: 0o644, Size: 2 << 30}))
 	blob, tocDigest, _, err := b.Finish()
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	repo, ref := hostileRepo(t, reg.Host(), "bomb")
 	_, err = ta.New(blob, tocDigest, "").Push(ctx, repo, "v1")
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	ref = strings.Replace(ref, reg.Host(), proxy.Host(), 1) + ":v1"
 	t.Logf("blob of %d bytes declares %d", len(blob), int64(2<<30)+6)
 
 	env := newHostileEnv(t)
-	before := hostileSnapshot(t, env.parent, "", true)
+	before := testtree.Snapshot(t, env.parent, testtree.FileTimes(), testtree.DirTimes())
 	c, err := blobber.NewClient(blobber.WithLimits(blobber.Limits{MaxBytes: 1 << 30}))
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	proxy.Reset()
 	_, err = c.Open(ctx, ref)
 	hostileWantErr(t, "Open", err, hLimit)
@@ -887,7 +763,7 @@ func TestHostileGzipBomb(t *testing.T) {
 		t.Errorf("Open and Pull fetched %d bytes of a %d-byte blob; the TOC alone should have stopped them", st.BlobBytes, len(blob))
 	}
 	t.Logf("fetched %d blob bytes in %d blob requests", st.BlobBytes, st.BlobRequests)
-	hostileDiff(t, "parent", before, hostileSnapshot(t, env.parent, "", true))
+	testtree.Unchanged(t, "parent", before, testtree.Snapshot(t, env.parent, testtree.FileTimes(), testtree.DirTimes()))
 }
 
 // 200,000 empty files against a limit of 100,000. Only the TOC lists them
@@ -909,24 +785,24 @@ func TestHostileManyFiles(t *testing.T) {
 	}
 	toc.WriteString(`]}`)
 	blob, tocDigest, diffID, err := ta.NewBuilder().FinishRaw(toc.Bytes())
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	repo, ref := hostileRepo(t, reg.Host(), "many")
 	_, err = ta.New(blob, tocDigest, diffID).Push(ctx, repo, "v1")
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	ref += ":v1"
 	t.Logf("built and pushed a %d-byte blob (TOC of %d bytes) in %v", len(blob), toc.Len(), time.Since(start))
 
 	env := newHostileEnv(t)
-	before := hostileSnapshot(t, env.parent, "", true)
+	before := testtree.Snapshot(t, env.parent, testtree.FileTimes(), testtree.DirTimes())
 	c, err := blobber.NewClient(blobber.WithLimits(blobber.Limits{MaxFiles: 100_000}))
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	start = time.Now()
 	_, err = c.Open(ctx, ref)
 	hostileWantErr(t, "Open", err, hLimit)
 	_, err = c.Pull(ctx, ref, env.dir)
 	hostileWantErr(t, "Pull", err, hLimit)
 	t.Logf("refused twice in %v", time.Since(start))
-	hostileDiff(t, "parent", before, hostileSnapshot(t, env.parent, "", true))
+	testtree.Unchanged(t, "parent", before, testtree.Snapshot(t, env.parent, testtree.FileTimes(), testtree.DirTimes()))
 }
 
 // One entry whose name is 150 directories deep: its implied parents count
@@ -949,18 +825,18 @@ func hostileDeepName(t *testing.T, depth int, limits blobber.Limits, want ...err
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	blob, _, _, err := ta.EStargz(ta.Tar(ta.File("a", "x", 0o644)))
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	name := strings.Repeat("d/", depth) + "f"
 	blob, tocDigest, err := ta.RewriteTOC(blob, func(toc *estargz.JTOC) { ta.Find(toc, "a").Name = name })
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	repo, ref := hostileRepo(t, reg.Host(), "deep")
 	_, err = ta.New(blob, tocDigest, "").Push(ctx, repo, "v1")
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	ref += ":v1"
 	env := newHostileEnv(t)
-	before := hostileSnapshot(t, env.parent, "", true)
+	before := testtree.Snapshot(t, env.parent, testtree.FileTimes(), testtree.DirTimes())
 	c, err := blobber.NewClient(blobber.WithLimits(limits))
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	start := time.Now()
 	_, err = c.Open(ctx, ref)
 	hostileWantErr(t, "Open", err, want...)
@@ -969,7 +845,7 @@ func hostileDeepName(t *testing.T, depth int, limits blobber.Limits, want ...err
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("refusing a %d-deep name took %v", depth, d)
 	}
-	hostileDiff(t, "parent", before, hostileSnapshot(t, env.parent, "", true))
+	testtree.Unchanged(t, "parent", before, testtree.Snapshot(t, env.parent, testtree.FileTimes(), testtree.DirTimes()))
 }
 
 // hostileAlloc is the peak of the live heap while f runs, above what it
@@ -1017,18 +893,18 @@ func TestHostileHugeChunkAllocation(t *testing.T) {
 	reg := registrytest.Start(t)
 	ctx := context.Background()
 	blob, _, _, err := ta.EStargz(ta.Tar(ta.File("a", "alpha-content", 0o644), ta.File("b", "bravo-content", 0o644)))
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	blob, tocDigest, err := ta.RewriteTOC(blob, func(toc *estargz.JTOC) {
 		e := ta.Find(toc, "a")
 		e.Size, e.ChunkSize = 1<<30, 0
 	})
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	repo, ref := hostileRepo(t, reg.Host(), "hugechunk")
 	_, err = ta.New(blob, tocDigest, "").Push(ctx, repo, "v1")
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	ref += ":v1"
 	c, err := blobber.NewClient()
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	img, err := c.Open(ctx, ref)
 	if err != nil {
 		// Refused from the TOC, before anything is allocated: the best outcome.
@@ -1038,7 +914,7 @@ func TestHostileHugeChunkAllocation(t *testing.T) {
 	defer img.Close()
 	if n := hostileAlloc(func() {
 		_, err = fs.ReadFile(img, "b")
-		hostileMust(t, err)
+		testtree.Must(t, err)
 		_, err = img.WriteFileTo(io.Discard, "a")
 	}); n > hostileAllocLimit {
 		t.Errorf("WriteFileTo allocated %d MiB", n>>20)
@@ -1060,37 +936,37 @@ func TestHostileHugeChunkAllocation(t *testing.T) {
 func TestHostileGapAllocation(t *testing.T) {
 	ctx := context.Background()
 	blob, _, _, err := ta.EStargz(ta.Tar(ta.File("a", "alpha-content", 0o644), ta.File("b", "bravo-content", 0o644)))
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	toc, off, err := ta.ReadTOC(blob)
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	tocJSON, err := json.Marshal(toc)
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	const gapEnd = 1 << 30
 	tail, err := ta.TOCTail(tocJSON, gapEnd)
-	hostileMust(t, err)
+	testtree.Must(t, err)
 
 	layoutDir := filepath.Join(t.TempDir(), "layout")
 	store, err := oci.New(layoutDir)
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	a := ta.New(nil, digest.FromBytes(tocJSON), "")
 	a.Layer.Digest = digest.FromString("a sparse blob") // not its real digest: computing that would read the hole
 	a.Layer.Size = gapEnd + int64(len(tail))
 	_, err = a.Push(ctx, store, "v1")
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	p := filepath.Join(layoutDir, "blobs", "sha256", a.Layer.Digest.Encoded())
 	fh, err := os.Create(p)
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	_, err = fh.WriteAt(blob[:off], 0)
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	_, err = fh.WriteAt(tail, gapEnd)
-	hostileMust(t, err)
-	hostileMust(t, fh.Close())
+	testtree.Must(t, err)
+	testtree.Must(t, fh.Close())
 
 	ref := layoutDir + ":v1"
 	c, err := blobber.NewClient(blobber.WithOCILayout())
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	img, err := c.Open(ctx, ref)
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	defer img.Close()
 	var data []byte
 	if n := hostileAlloc(func() { data, err = fs.ReadFile(img, "b") }); n > hostileAllocLimit {

@@ -1,9 +1,7 @@
 package blobber_test
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // pullAndCompare pulls ref with a client of its own (no cache) and checks
@@ -23,8 +22,8 @@ func pullAndCompare(t *testing.T, ref, src string, opts ...blobber.Option) {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "out")
 	_, err := newClient(t, opts...).Pull(context.Background(), ref, dst)
-	must(t, err)
-	compareTrees(t, src, dst)
+	testtree.Must(t, err)
+	testtree.Equal(t, src, dst)
 }
 
 // A tree the registry already has in one repository is pushed to another
@@ -35,11 +34,10 @@ func TestPushMountsBlobsTheRegistryHas(t *testing.T) {
 	reg := registrytest.Start(t)
 	proxy := reg.CountingProxy(t)
 	ctx := context.Background()
-	var logs bytes.Buffer
-	c := newClient(t, blobber.WithCache(t.TempDir()), blobber.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	c := newClient(t, blobber.WithCache(t.TempDir()))
 	src := newTree(t)
 	first, err := c.Push(ctx, proxy.Host()+"/team/a:v1", os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	cases := []struct {
 		name  string
@@ -55,19 +53,23 @@ func TestPushMountsBlobsTheRegistryHas(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ref := proxy.Host() + "/team/" + tc.name + ":v1"
 			proxy.Reset()
-			logs.Reset()
+			before := blobber.ClientCounts(c).LayersBuilt
 			desc, err := c.Push(ctx, ref, os.DirFS(tc.src), tc.opts...)
-			must(t, err)
+			testtree.Must(t, err)
 			if desc.Digest != first.Digest {
 				t.Fatalf("pushed %s, want the first push's %s", desc.Digest, first.Digest)
 			}
 			st := proxy.Stats()
 			if st.UploadBytes != 0 || st.Mounts != 2 {
-				t.Errorf("uploaded %d bytes, mounted %d blobs (of %d mount requests); want 0 bytes, layer and config mounted:\n%s",
-					st.UploadBytes, st.Mounts, st.MountRequests, logs.String())
+				t.Errorf("uploaded %d bytes, mounted %d blobs (of %d mount requests); want 0 bytes, layer and config mounted",
+					st.UploadBytes, st.Mounts, st.MountRequests)
 			}
-			if built := strings.Contains(logs.String(), "built layer"); built != tc.built {
-				t.Errorf("layer built: %v, want %v:\n%s", built, tc.built, logs.String())
+			want := int64(0)
+			if tc.built {
+				want = 1
+			}
+			if built := blobber.ClientCounts(c).LayersBuilt - before; built != want {
+				t.Errorf("%d layers built, want %d", built, want)
 			}
 			pullAndCompare(t, ref, src)
 		})
@@ -82,15 +84,15 @@ func TestPulledBlobsAreMounted(t *testing.T) {
 	ctx := context.Background()
 	src := newTree(t)
 	_, err := newClient(t).Push(ctx, proxy.Host()+"/upstream/tree:v1", os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	c := newClient(t, blobber.WithCache(t.TempDir()))
 	_, err = c.Pull(ctx, proxy.Host()+"/upstream/tree:v1", filepath.Join(t.TempDir(), "out"))
-	must(t, err)
+	testtree.Must(t, err)
 	proxy.Reset()
 	ref := proxy.Host() + "/mirror/tree:v1"
 	_, err = c.Push(ctx, ref, os.DirFS(newTree(t)))
-	must(t, err)
+	testtree.Must(t, err)
 	wantAllMounted(t, proxy, "")
 	pullAndCompare(t, ref, src)
 }
@@ -117,7 +119,7 @@ func TestPushUploadsWhenTheRegistryDoesNotMount(t *testing.T) {
 	c := newClient(t, blobber.WithCache(t.TempDir()))
 	src := newTree(t)
 	_, err := c.Push(ctx, proxy.Host()+"/team/a:v1", os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	blobBytes := proxy.Stats().UploadBytes // layer and config
 
 	cases := []struct {
@@ -149,7 +151,7 @@ func TestPushUploadsWhenTheRegistryDoesNotMount(t *testing.T) {
 			cancelled = nil
 			mu.Unlock()
 			_, err := c.Push(ctx, ref, os.DirFS(tc.src), tc.opts...)
-			must(t, err)
+			testtree.Must(t, err)
 			st := proxy.Stats()
 			mu.Lock()
 			gone := cancelled
@@ -160,7 +162,7 @@ func TestPushUploadsWhenTheRegistryDoesNotMount(t *testing.T) {
 			for _, loc := range gone {
 				// The registry no longer knows a cancelled session.
 				resp, err := http.Get(loc)
-				must(t, err)
+				testtree.Must(t, err)
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusNotFound {
 					t.Errorf("GET %s after its DELETE: %s, want 404", loc, resp.Status)
@@ -192,12 +194,12 @@ func TestMountWithTokenAuth(t *testing.T) {
 	aliceOpts := []blobber.Option{blobber.WithCredentials(auth.StaticCredential(proxy.Host(), alice))}
 	asAlice := newClient(t, append(aliceOpts, blobber.WithCache(cacheDir))...)
 	_, err := asAlice.Push(ctx, proxy.Host()+"/team/a:v1", os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	proxy.Reset()
 	ref := proxy.Host() + "/team/b:v1"
 	_, err = asAlice.Push(ctx, ref, os.DirFS(newTree(t)))
-	must(t, err)
+	testtree.Must(t, err)
 	wantAllMounted(t, proxy, "alice: ")
 	pullAndCompare(t, ref, src, aliceOpts...)
 
@@ -207,7 +209,7 @@ func TestMountWithTokenAuth(t *testing.T) {
 	proxy.Reset()
 	ref = proxy.Host() + "/team/c:v1"
 	_, err = asAlice.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	wantAllMounted(t, proxy, "alice, unchanged tree: ")
 	pullAndCompare(t, ref, src, aliceOpts...)
 
@@ -217,7 +219,7 @@ func TestMountWithTokenAuth(t *testing.T) {
 	proxy.Reset()
 	ref = proxy.Host() + "/carol/tree:v1"
 	_, err = newClient(t, carol, blobber.WithCache(cacheDir)).Push(ctx, ref, os.DirFS(newTree(t)))
-	must(t, err)
+	testtree.Must(t, err)
 	if st := proxy.Stats(); st.MountRequests == 0 || st.Mounts != 0 || st.UploadBytes == 0 {
 		t.Errorf("carol: %d mount requests, %d mounts, %d bytes uploaded; want mounts refused and an upload",
 			st.MountRequests, st.Mounts, st.UploadBytes)
@@ -236,13 +238,13 @@ func TestMountStaysOnTheRegistry(t *testing.T) {
 	c := newClient(t, blobber.WithCache(cacheDir))
 	src := newTree(t)
 	_, err := c.Push(ctx, there.Host()+"/team/a:v1", os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	here.Reset()
 	there.Reset()
 	ref := here.Host() + "/team/b:v1"
 	_, err = c.Push(ctx, ref, os.DirFS(newTree(t)))
-	must(t, err)
+	testtree.Must(t, err)
 	if st := here.Stats(); st.MountRequests != 0 || st.UploadBytes == 0 {
 		t.Errorf("%d mount requests, %d bytes uploaded: a source on another host was asked", st.MountRequests, st.UploadBytes)
 	}
@@ -254,7 +256,7 @@ func TestMountStaysOnTheRegistry(t *testing.T) {
 	layout := filepath.Join(t.TempDir(), "layout") + ":v1"
 	lc := newClient(t, blobber.WithCache(cacheDir), blobber.WithOCILayout())
 	_, err = lc.Push(ctx, layout, os.DirFS(newTree(t)))
-	must(t, err)
+	testtree.Must(t, err)
 	pullAndCompare(t, layout, src, blobber.WithOCILayout())
 }
 

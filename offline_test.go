@@ -10,6 +10,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // offlineSigner and offlineVerifier stand in for a policy: offline,
@@ -39,9 +40,9 @@ func TestOfflineMakesNoRequest(t *testing.T) {
 	ref := proxy.Host() + "/offline/files:v1"
 	online := newClient(t, blobber.WithCache(cacheDir))
 	_, err := online.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	img, err := online.Open(ctx, ref) // caches the tag, manifest and TOC
-	must(t, err)
+	testtree.Must(t, err)
 	img.Close()
 
 	proxy.Reset()
@@ -81,7 +82,7 @@ func TestOfflineMakesNoRequest(t *testing.T) {
 	// A read, from the cache (without the verifier, which needs the network).
 	reader := newClient(t, blobber.WithCache(cacheDir), blobber.WithOffline())
 	img, err = reader.Open(ctx, ref)
-	must(t, err)
+	testtree.Must(t, err)
 	img.Close()
 	if n := proxy.Stats().Requests; n != 0 {
 		t.Errorf("%d requests for an offline read", n)

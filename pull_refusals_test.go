@@ -12,6 +12,7 @@ import (
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
 	ta "github.com/blobber-dev/blobber/internal/testartifact"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // A pull of an artifact holding several entries it would refuse names
@@ -37,11 +38,11 @@ func TestPullNamesEveryRefusedEntry(t *testing.T) {
 	a := hostileEStargz(t, entries...)
 	repo, ref := hostileRepo(t, reg.Host(), "refusals")
 	_, err := a.Push(ctx, repo, "v1")
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	ref = strings.Replace(ref, reg.Host(), proxy.Host(), 1) + ":v1"
 
 	c, err := blobber.NewClient()
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	dir := t.TempDir() + "/out"
 	proxy.Reset()
 	_, err = c.Pull(ctx, ref, dir)

@@ -11,6 +11,7 @@ import (
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
 	ta "github.com/blobber-dev/blobber/internal/testartifact"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // A small blob that declares more bytes of files than the target's file
@@ -28,9 +29,9 @@ func TestPullRefusesWhatDoesNotFit(t *testing.T) {
 	a := hostileEStargz(t, ta.File("zeros", strings.Repeat("\x00", 4<<20), 0o644))
 	repo, ref := hostileRepo(t, reg.Host(), "toobig")
 	_, err := a.Push(ctx, repo, "v1")
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	c, err := blobber.NewClient()
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	dir := mnt + "/out"
 	_, err = c.Pull(ctx, ref+":v1", dir)
 	if !errors.Is(err, blobber.ErrLimitExceeded) || !strings.Contains(err.Error(), "free") {

@@ -146,6 +146,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		comp = layer.Gzip
 	}
 	layerDesc := layerDescriptor(res, comp)
+	c.stats.layersBuilt.Add(1)
 	c.opts.logger.InfoContext(ctx, "built layer", "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 
 	uploaded, err := early.finish(ctx, t, layerDesc)

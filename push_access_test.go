@@ -12,6 +12,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // pushAccessCountingFS counts every access to a tree: Open (files, and directories a
@@ -57,7 +58,7 @@ func TestPushChecksAccessBeforeReadingTheTree(t *testing.T) {
 	// The token registry's repository exists, so that bob can read it.
 	_, err := newClient(t, blobber.WithCredentials(auth.StaticCredential(token.Host(), alice))).
 		Push(ctx, token.Host()+"/access/files:v1", os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 
 	cases := []struct {
 		name string
@@ -88,7 +89,7 @@ func TestPushChecksAccessBeforeReadingTheTree(t *testing.T) {
 	tree := &pushAccessCountingFS{fsys: os.DirFS(src)}
 	c := newClient(t, blobber.WithCredentials(auth.StaticCredential(token.Host(), alice)))
 	_, err = c.Push(ctx, token.Host()+"/access/files:v2", tree)
-	must(t, err)
+	testtree.Must(t, err)
 	if tree.touches.Load() == 0 {
 		t.Error("the push read nothing: the counting is broken")
 	}

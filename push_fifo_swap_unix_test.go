@@ -16,6 +16,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // fifoSwappingTree replaces the file victim with a FIFO when the build
@@ -57,9 +58,9 @@ func (s *fifoSwappingTree) swap(name string) {
 func TestPushOfATreeDoesNotHangOnASwappedInFIFO(t *testing.T) {
 	reg := registrytest.Start(t)
 	dir := t.TempDir()
-	must(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("public\n"), 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("public\n"), 0o644))
 	tree, err := blobber.OpenTree(dir)
-	must(t, err)
+	testtree.Must(t, err)
 	defer tree.Close()
 	swapping := &fifoSwappingTree{Tree: tree, dir: dir, victim: "a.txt"}
 	done := make(chan error, 1)

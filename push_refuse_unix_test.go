@@ -14,6 +14,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // pushRefusedTree holds what pull would refuse: an absolute link, a link out
@@ -21,7 +22,7 @@ import (
 func pushRefusedTree(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{
+	testtree.Write(t, dir, map[string]string{
 		"ok.txt":      "ok\n",
 		"sub/in.txt":  "in\n",
 		"sub/inside":  "-> in.txt",
@@ -32,7 +33,7 @@ func pushRefusedTree(t *testing.T) string {
 		"sub/deep/x":  "x",
 		"sub/through": "-> deep/../../abs",
 	})
-	must(t, syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644))
+	testtree.Must(t, syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644))
 	return dir
 }
 
@@ -70,7 +71,7 @@ func TestPushRefusesWhatPullWouldRefuse(t *testing.T) {
 func TestPushRefusalListsTwentyAndCounts(t *testing.T) {
 	dir := t.TempDir()
 	for i := range 25 {
-		must(t, syscall.Mkfifo(filepath.Join(dir, fmt.Sprintf("p%02d", i)), 0o644))
+		testtree.Must(t, syscall.Mkfifo(filepath.Join(dir, fmt.Sprintf("p%02d", i)), 0o644))
 	}
 	_, err := newClient(t, blobber.WithOCILayout()).Push(context.Background(), filepath.Join(t.TempDir(), "layout")+":v1", os.DirFS(dir))
 	var refused *blobber.UnsupportedEntriesError
@@ -95,35 +96,35 @@ func TestPushExcludes(t *testing.T) {
 	pull := func(ref string) string {
 		dst := filepath.Join(t.TempDir(), "out")
 		_, err := c.Pull(ctx, ref, dst)
-		must(t, err)
+		testtree.Must(t, err)
 		return dst
 	}
 
 	src := pushRefusedTree(t)
 	_, err := c.Push(ctx, layout+":patterns", os.DirFS(src),
 		blobber.WithExclude("pipe", "abs"), blobber.WithExclude("sub/{up,via,through}", "**/deep"))
-	must(t, err)
+	testtree.Must(t, err)
 	want := t.TempDir()
-	writeTree(t, want, map[string]string{"ok.txt": "ok\n", "sub/in.txt": "in\n", "sub/inside": "-> in.txt", "hop/": ""})
-	compareTrees(t, want, pull(layout+":patterns"))
+	testtree.Write(t, want, map[string]string{"ok.txt": "ok\n", "sub/in.txt": "in\n", "sub/inside": "-> in.txt", "hop/": ""})
+	testtree.Equal(t, want, pull(layout+":patterns"))
 
 	// gitignore syntax; the ignore file itself is pushed, as it does not
 	// list itself.
 	ignore := "# what pull would refuse\n/pipe\nabs\nsub/up\nsub/via\r\nthrough\ndeep/\n!nothing\n"
-	writeTree(t, src, map[string]string{".blobberignore": ignore})
-	writeTree(t, want, map[string]string{".blobberignore": ignore})
+	testtree.Write(t, src, map[string]string{".blobberignore": ignore})
+	testtree.Write(t, want, map[string]string{".blobberignore": ignore})
 	_, err = c.Push(ctx, layout+":ignorefile", os.DirFS(src))
-	must(t, err)
-	compareTrees(t, want, pull(layout+":ignorefile"))
+	testtree.Must(t, err)
+	testtree.Equal(t, want, pull(layout+":ignorefile"))
 }
 
 // WithDereference stores what links point to, as tar -h does.
 func TestPushDereference(t *testing.T) {
 	ctx := context.Background()
 	outside := t.TempDir()
-	writeTree(t, outside, map[string]string{"secretless.txt": "outside\n", "dir/f.txt": "f\n"})
+	testtree.Write(t, outside, map[string]string{"secretless.txt": "outside\n", "dir/f.txt": "f\n"})
 	src := t.TempDir()
-	writeTree(t, src, map[string]string{
+	testtree.Write(t, src, map[string]string{
 		"a.txt":    "a\n",
 		"abs":      "-> " + filepath.Join(outside, "secretless.txt"),
 		"absdir":   "-> " + filepath.Join(outside, "dir"),
@@ -135,16 +136,16 @@ func TestPushDereference(t *testing.T) {
 	layout := filepath.Join(t.TempDir(), "layout")
 	c := newClient(t, blobber.WithOCILayout())
 	_, err := c.Push(ctx, layout+":v1", os.DirFS(src), blobber.WithDereference())
-	must(t, err)
+	testtree.Must(t, err)
 	dst := filepath.Join(t.TempDir(), "out")
 	_, err = c.Pull(ctx, layout+":v1", dst)
-	must(t, err)
+	testtree.Must(t, err)
 	want := t.TempDir()
-	writeTree(t, want, map[string]string{
+	testtree.Write(t, want, map[string]string{
 		"a.txt": "a\n", "abs": "outside\n", "absdir/f.txt": "f\n", "in": "a\n",
 		"sub/up": "a\n", "sub/back/g": "g\n", "sub2/g": "g\n",
 	})
-	compareTrees(t, want, dst)
+	testtree.Equal(t, want, dst)
 
 	for _, tc := range []struct{ name, link, target, want string }{
 		{"dangling", "gone", "nothere", "gone -> nothere: unsupported file type: cannot dereference a dangling link"},
@@ -153,7 +154,7 @@ func TestPushDereference(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := t.TempDir()
-			writeTree(t, src, map[string]string{"a.txt": "a\n", "sub/b.txt": "b\n", tc.link: "-> " + tc.target})
+			testtree.Write(t, src, map[string]string{"a.txt": "a\n", "sub/b.txt": "b\n", tc.link: "-> " + tc.target})
 			_, err := c.Push(ctx, layout+":bad", os.DirFS(src), blobber.WithDereference())
 			if !errors.Is(err, blobber.ErrUnsupportedEntry) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("push: %v, want ErrUnsupportedEntry and %q", err, tc.want)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // symlinkSwappingFS swaps the file victim for a symlink to target when the build
@@ -51,7 +52,7 @@ func TestPushRefusesAFileSwappedDuringThePush(t *testing.T) {
 	reg := registrytest.Start(t)
 	ctx := context.Background()
 	secret := filepath.Join(t.TempDir(), "secret")
-	must(t, os.WriteFile(secret, []byte("TOP SECRET\n"), 0o600))
+	testtree.Must(t, os.WriteFile(secret, []byte("TOP SECRET\n"), 0o600))
 
 	for _, tc := range []struct {
 		name, target string
@@ -64,12 +65,12 @@ func TestPushRefusesAFileSwappedDuringThePush(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			must(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("public aa.\n"), 0o644))
-			must(t, os.WriteFile(filepath.Join(dir, "other.txt"), []byte("public oo.\n"), 0o644))
+			testtree.Must(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("public aa.\n"), 0o644))
+			testtree.Must(t, os.WriteFile(filepath.Join(dir, "other.txt"), []byte("public oo.\n"), 0o644))
 			tree := &symlinkSwappingFS{FS: os.DirFS(dir), dir: dir, victim: "a.txt", target: tc.target}
 			if tc.root {
 				root, err := os.OpenRoot(dir)
-				must(t, err)
+				testtree.Must(t, err)
 				defer root.Close()
 				tree.FS = root.FS()
 			}

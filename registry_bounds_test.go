@@ -15,6 +15,7 @@ import (
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
 	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // pushBehindProxy pushes a tree of several segments through a counting proxy and
@@ -25,7 +26,7 @@ func pushBehindProxy(t *testing.T, repo string) (*registrytest.Proxy, string) {
 	proxy := reg.CountingProxy(t)
 	ref := proxy.Host() + "/" + repo + ":v1"
 	_, err := newClient(t).Push(context.Background(), ref, os.DirFS(faultTree(t)))
-	must(t, err)
+	testtree.Must(t, err)
 	proxy.Reset()
 	return proxy, ref
 }
@@ -160,12 +161,12 @@ func TestRangeIgnoredCostsOneDownload(t *testing.T) {
 	c := newClient(t)
 
 	img, err := c.Open(ctx, ref)
-	must(t, err)
+	testtree.Must(t, err)
 	var out strings.Builder
 	_, err = img.WriteFileTo(&out, "small.txt")
-	must(t, err)
+	testtree.Must(t, err)
 	layer := img.Stats().LayerSize
-	must(t, img.Close())
+	testtree.Must(t, img.Close())
 	if out.String() != "small\n" {
 		t.Fatalf("cat gave %q", out.String())
 	}
@@ -176,8 +177,8 @@ func TestRangeIgnoredCostsOneDownload(t *testing.T) {
 	proxy.Reset()
 	dst := filepath.Join(t.TempDir(), "out")
 	_, err = c.Pull(ctx, ref, dst)
-	must(t, err)
-	compareTrees(t, src, dst)
+	testtree.Must(t, err)
+	testtree.Equal(t, src, dst)
 	if got := proxy.Stats().BlobBytes; got > layer+layer/4 {
 		t.Fatalf("pull fetched %d bytes of a %d-byte layer", got, layer)
 	}
@@ -197,7 +198,7 @@ func TestSignatureListingStopsAtTheLimit(t *testing.T) {
 		return nil
 	})
 	_, sigs, err := newClient(t).Signatures(ctx, ref)
-	must(t, err)
+	testtree.Must(t, err)
 	if len(sigs) != 64 {
 		t.Errorf("%d signatures listed, want the 64 considered", len(sigs))
 	}

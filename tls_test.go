@@ -13,14 +13,15 @@ import (
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 func newCA(t *testing.T, name string) (*registrytest.CA, string) {
 	t.Helper()
 	ca, err := registrytest.NewCA(name)
-	must(t, err)
+	testtree.Must(t, err)
 	path := filepath.Join(t.TempDir(), "ca.pem")
-	must(t, ca.WriteFile(path))
+	testtree.Must(t, ca.WriteFile(path))
 	return ca, path
 }
 
@@ -42,20 +43,20 @@ func TestHTTPSRegistry(t *testing.T) {
 
 	c := newClient(t, blobber.WithCAFile(caFile))
 	_, err = c.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	dst := filepath.Join(t.TempDir(), "out")
 	_, err = c.Pull(ctx, ref, dst)
-	must(t, err)
-	compareTrees(t, src, dst)
+	testtree.Must(t, err)
+	testtree.Equal(t, src, dst)
 
 	_, err = newClient(t, blobber.WithInsecureSkipVerify()).Open(ctx, ref)
-	must(t, err)
+	testtree.Must(t, err)
 
 	// The loopback default still finds a plain HTTP registry; forcing
 	// HTTPS on it fails.
 	plain := registrytest.Start(t)
 	_, err = newClient(t).Push(ctx, plain.Host()+"/tls/files:v1", os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	_, err = newClient(t, blobber.WithPlainHTTP(false)).Open(ctx, plain.Host()+"/tls/files:v1")
 	if err == nil || !strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
 		t.Errorf("HTTPS to a plain registry: %v", err)
@@ -81,21 +82,21 @@ func TestMutualTLSRegistry(t *testing.T) {
 	}
 
 	cert, err := clientCA.IssueClient("alice")
-	must(t, err)
+	testtree.Must(t, err)
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	must(t, registrytest.WriteKeyPair(cert, certFile, keyFile))
+	testtree.Must(t, registrytest.WriteKeyPair(cert, certFile, keyFile))
 	c := newClient(t, blobber.WithCAFile(caFile), blobber.WithClientCert(certFile, keyFile))
 	_, err = c.Push(ctx, ref, os.DirFS(newTree(t)))
-	must(t, err)
+	testtree.Must(t, err)
 	_, err = c.Open(ctx, ref)
-	must(t, err)
+	testtree.Must(t, err)
 
 	// A certificate from a CA the registry does not trust is refused.
 	stranger, _ := newCA(t, "stranger CA")
 	cert, err = stranger.IssueClient("mallory")
-	must(t, err)
-	must(t, registrytest.WriteKeyPair(cert, certFile, keyFile))
+	testtree.Must(t, err)
+	testtree.Must(t, registrytest.WriteKeyPair(cert, certFile, keyFile))
 	_, err = newClient(t, blobber.WithCAFile(caFile), blobber.WithClientCert(certFile, keyFile)).Open(ctx, ref)
 	if err == nil {
 		t.Error("a client certificate from an untrusted CA was accepted")
@@ -117,9 +118,9 @@ func TestTokenAuthOverTLS(t *testing.T) {
 	ref := reg.Host() + "/tls/token:v1"
 	c := newClient(t, blobber.WithCAFile(caFile), blobber.WithCredentials(auth.StaticCredential(reg.Host(), alice)))
 	_, err := c.Push(ctx, ref, os.DirFS(src))
-	must(t, err)
+	testtree.Must(t, err)
 	dst := filepath.Join(t.TempDir(), "out")
 	_, err = c.Pull(ctx, ref, dst)
-	must(t, err)
-	compareTrees(t, src, dst)
+	testtree.Must(t, err)
+	testtree.Equal(t, src, dst)
 }

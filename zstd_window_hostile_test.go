@@ -14,6 +14,7 @@ import (
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
 	ta "github.com/blobber-dev/blobber/internal/testartifact"
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // A zstd:chunked artifact whose chunk frames declare a window of 384 MiB
@@ -27,21 +28,21 @@ func TestHostileZstdWindow(t *testing.T) {
 		ta.File("a", strings.Repeat("alpha ", 20000), 0o644),
 		ta.File("b", "bravo-content", 0o644),
 	), ta.Options{Zstd: true})
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	const window = 384 << 20
 	blob, tocDigest, err := ta.ReframeZstd(blob, window, false)
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	a := ta.New(blob, tocDigest, diffID)
 	a.Layer.MediaType = ocispec.MediaTypeImageLayerZstd
 	repo, ref := hostileRepo(t, reg.Host(), "zstdwindow")
 	_, err = a.Push(ctx, repo, "v1")
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	ref += ":v1"
 
 	c, err := blobber.NewClient(blobber.WithConcurrency(2))
-	hostileMust(t, err)
+	testtree.Must(t, err)
 	img, err := c.Open(ctx, ref)
-	hostileMust(t, err) // the TOC is sound: only the chunks lie
+	testtree.Must(t, err) // the TOC is sound: only the chunks lie
 	defer img.Close()
 	if n := hostileAlloc(func() { _, err = img.WriteFileTo(io.Discard, "a") }); n > hostileAllocLimit {
 		t.Errorf("cat held %d MiB", n>>20)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 var errAny = errors.New("any error")
@@ -316,10 +318,10 @@ func TestSymlinkTargets(t *testing.T) {
 			{"symlink", "x/l", "y", ErrPathTraversal},
 		}},
 		{name: "pre-existing absolute symlink", pre: func(t *testing.T, dir string) {
-			mk(t, os.Symlink(t.TempDir(), filepath.Join(dir, "abs")))
+			testtree.Must(t, os.Symlink(t.TempDir(), filepath.Join(dir, "abs")))
 		}, ops: []op{{"symlink", "l", "abs/x", ErrPathTraversal}}},
 		{name: "pre-existing escaping relative symlink", pre: func(t *testing.T, dir string) {
-			mk(t, os.Symlink("..", filepath.Join(dir, "up")))
+			testtree.Must(t, os.Symlink("..", filepath.Join(dir, "up")))
 		}, ops: []op{{"symlink", "l", "up", ErrPathTraversal}}},
 
 		{name: "sibling via parent", ops: []op{{"dir", "a", "", nil}, {"symlink", "a/l", "../b", nil}}},
@@ -341,13 +343,13 @@ func TestSymlinkTargets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			parent := t.TempDir()
 			dir := filepath.Join(parent, "dst")
-			mk(t, os.Mkdir(dir, 0o755))
+			testtree.Must(t, os.Mkdir(dir, 0o755))
 			if tt.pre != nil {
 				tt.pre(t, dir)
 			}
-			before := snapshot(t, dir)
+			before := testtree.Snapshot(t, dir, testtree.FileTimes())
 			d, err := Open(dir, Options{})
-			mk(t, err)
+			testtree.Must(t, err)
 			failed := false
 			for i, o := range tt.ops {
 				err := o.apply(d)
@@ -365,7 +367,7 @@ func TestSymlinkTargets(t *testing.T) {
 				}
 			}
 			if failed {
-				mk(t, d.Abort())
+				testtree.Must(t, d.Abort())
 			} else {
 				err := d.Commit()
 				checkErr(t, "Commit", err, tt.commitErr)
@@ -384,15 +386,8 @@ func TestSymlinkTargets(t *testing.T) {
 					t.Errorf("Abort after failed Commit: %v", err)
 				}
 			}
-			sameSnapshot(t, before, snapshot(t, dir))
+			testtree.Unchanged(t, "the directory", before, testtree.Snapshot(t, dir, testtree.FileTimes()))
 		})
-	}
-}
-
-func mk(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -403,12 +398,12 @@ func TestPreexistingSymlinkOut(t *testing.T) {
 		t.Run(fmt.Sprintf("overwrite=%v", overwrite), func(t *testing.T) {
 			other := t.TempDir()
 			dir := t.TempDir()
-			mk(t, os.Symlink(other, filepath.Join(dir, "out")))
-			mk(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
-			mk(t, os.Symlink("sub", filepath.Join(dir, "in")))
-			before := snapshot(t, dir)
+			testtree.Must(t, os.Symlink(other, filepath.Join(dir, "out")))
+			testtree.Must(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
+			testtree.Must(t, os.Symlink("sub", filepath.Join(dir, "in")))
+			before := testtree.Snapshot(t, dir, testtree.FileTimes())
 			d, err := Open(dir, Options{Overwrite: overwrite})
-			mk(t, err)
+			testtree.Must(t, err)
 			_, err = d.CreateFile("out/f", 0o644, 1, time.Time{})
 			checkErr(t, "CreateFile out/f", err, ErrPathTraversal)
 			checkErr(t, "Mkdir out/x", d.Mkdir("out/x", 0o755, time.Time{}), ErrPathTraversal)
@@ -432,8 +427,8 @@ func TestPreexistingSymlinkOut(t *testing.T) {
 			if entries, _ := os.ReadDir(other); len(entries) != 0 {
 				t.Errorf("wrote through the symlink: %v", entries)
 			}
-			mk(t, d.Abort())
-			sameSnapshot(t, before, snapshot(t, dir))
+			testtree.Must(t, d.Abort())
+			testtree.Unchanged(t, "the directory", before, testtree.Snapshot(t, dir, testtree.FileTimes()))
 			if entries, _ := os.ReadDir(other); len(entries) != 0 {
 				t.Errorf("wrote through the symlink: %v", entries)
 			}
@@ -443,9 +438,9 @@ func TestPreexistingSymlinkOut(t *testing.T) {
 
 func TestOverwrite(t *testing.T) {
 	pre := func(t *testing.T, dir string) {
-		mk(t, os.WriteFile(filepath.Join(dir, "f"), []byte("old"), 0o644))
-		mk(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
-		mk(t, os.Symlink("f", filepath.Join(dir, "s")))
+		testtree.Must(t, os.WriteFile(filepath.Join(dir, "f"), []byte("old"), 0o644))
+		testtree.Must(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
+		testtree.Must(t, os.Symlink("f", filepath.Join(dir, "s")))
 	}
 	tests := []struct {
 		name      string
@@ -480,9 +475,9 @@ func TestOverwrite(t *testing.T) {
 func testOverwrite(t *testing.T, pre func(*testing.T, string), overwrite, noLinks bool, ops []op, want map[string]string) {
 	dir := t.TempDir()
 	pre(t, dir)
-	before := snapshot(t, dir)
+	before := testtree.Snapshot(t, dir)
 	d, err := Open(dir, Options{Overwrite: overwrite})
-	mk(t, err)
+	testtree.Must(t, err)
 	d.noHardLinks = noLinks
 	for i, o := range ops {
 		err := o.apply(d)
@@ -491,7 +486,7 @@ func testOverwrite(t *testing.T, pre func(*testing.T, string), overwrite, noLink
 			t.Errorf("op %d: %v does not wrap fs.ErrExist", i, err)
 		}
 	}
-	mk(t, d.Commit())
+	testtree.Must(t, d.Commit())
 	noTemps(t, dir)
 	for name, want := range want {
 		p := filepath.Join(dir, name)
@@ -510,45 +505,39 @@ func testOverwrite(t *testing.T, pre func(*testing.T, string), overwrite, noLink
 	dir2 := t.TempDir()
 	pre(t, dir2)
 	d2, err := Open(dir2, Options{Overwrite: overwrite})
-	mk(t, err)
+	testtree.Must(t, err)
 	d2.noHardLinks = noLinks
 	for _, o := range ops {
 		_ = o.apply(d2)
 	}
-	mk(t, d2.Abort())
-	after := snapshot(t, dir2)
-	if len(after) != len(before) {
-		t.Errorf("abort left %v, want %v", after, before)
-	}
-	for k, v := range before {
-		// Only the file mtimes differ between the two temp dirs.
-		if a := after[k]; strings.Fields(a)[0] != strings.Fields(v)[0] || (!strings.HasPrefix(v, "file") && a != v) {
-			t.Errorf("%s after abort: %q, want %q", k, a, v)
-		}
-	}
+	testtree.Must(t, d2.Abort())
+	// Only the file mtimes differ between the two temp dirs.
+	testtree.Unchanged(t, "after abort", before, testtree.Snapshot(t, dir2))
 	if b, _ := os.ReadFile(filepath.Join(dir2, "f")); string(b) != "old" {
 		t.Errorf("f after abort = %q", b)
 	}
 }
 
-func TestConcurrentOverwriteSameName(t *testing.T) {
+// Two files created under one name and committed one after the other: the
+// first commit wins, the second is refused with ErrExists.
+func TestSecondCommitOfOneNameIsRefused(t *testing.T) {
 	for _, noLinks := range []bool{false, true} {
-		t.Run(fmt.Sprintf("nolinks=%v", noLinks), func(t *testing.T) { testSameName(t, noLinks) })
+		t.Run(fmt.Sprintf("nolinks=%v", noLinks), func(t *testing.T) { testSecondCommitRefused(t, noLinks) })
 	}
 }
 
-func testSameName(t *testing.T, noLinks bool) {
+func testSecondCommitRefused(t *testing.T, noLinks bool) {
 	d, dir := open(t, Options{perFile: true})
 	d.noHardLinks = noLinks
 	f1, err := d.CreateFile("x", 0o644, 1, time.Time{})
-	mk(t, err)
+	testtree.Must(t, err)
 	f2, err := d.CreateFile("x", 0o644, 1, time.Time{})
-	mk(t, err)
+	testtree.Must(t, err)
 	_, _ = f1.WriteAt([]byte("1"), 0)
 	_, _ = f2.WriteAt([]byte("2"), 0)
-	mk(t, f1.Commit())
+	testtree.Must(t, f1.Commit())
 	checkErr(t, "second commit", f2.Commit(), ErrExists)
-	mk(t, d.Commit())
+	testtree.Must(t, d.Commit())
 	if b, _ := os.ReadFile(filepath.Join(dir, "x")); string(b) != "1" {
 		t.Errorf("x = %q, want the first writer's content", b)
 	}
@@ -558,13 +547,13 @@ func testSameName(t *testing.T, noLinks bool) {
 func TestAbortCleanliness(t *testing.T) {
 	old := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	pre := func(t *testing.T, dir string) {
-		mk(t, os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("keep"), 0o640))
-		mk(t, os.Mkdir(filepath.Join(dir, "sub"), 0o750))
-		mk(t, os.WriteFile(filepath.Join(dir, "sub/a.txt"), []byte("a"), 0o600))
-		mk(t, os.WriteFile(filepath.Join(dir, "sub/b.txt"), []byte("b"), 0o644))
-		mk(t, os.Symlink("a.txt", filepath.Join(dir, "sub/ln")))
+		testtree.Must(t, os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("keep"), 0o640))
+		testtree.Must(t, os.Mkdir(filepath.Join(dir, "sub"), 0o750))
+		testtree.Must(t, os.WriteFile(filepath.Join(dir, "sub/a.txt"), []byte("a"), 0o600))
+		testtree.Must(t, os.WriteFile(filepath.Join(dir, "sub/b.txt"), []byte("b"), 0o644))
+		testtree.Must(t, os.Symlink("a.txt", filepath.Join(dir, "sub/ln")))
 		for _, n := range []string{"keep.txt", "sub/a.txt", "sub/b.txt"} {
-			mk(t, os.Chtimes(filepath.Join(dir, n), old, old))
+			testtree.Must(t, os.Chtimes(filepath.Join(dir, n), old, old))
 		}
 	}
 	populate := func(t *testing.T, d *Dir) {
@@ -587,7 +576,7 @@ func TestAbortCleanliness(t *testing.T) {
 		}
 		// Left open: Abort must remove its temporary too.
 		f, err := d.CreateFile("new/pending", 0o644, 10, old)
-		mk(t, err)
+		testtree.Must(t, err)
 		_, _ = f.WriteAt([]byte("12345"), 0)
 	}
 	tests := []struct {
@@ -620,15 +609,15 @@ func TestAbortCleanliness(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/nolinks=%v", tt.name, noLinks), func(t *testing.T) {
 				dir := t.TempDir()
 				pre(t, dir)
-				before := snapshot(t, dir)
+				before := testtree.Snapshot(t, dir, testtree.FileTimes())
 				d, err := Open(dir, Options{Overwrite: true, KeepTimes: true})
-				mk(t, err)
+				testtree.Must(t, err)
 				d.noHardLinks = noLinks
 				populate(t, d)
 				if err := tt.finish(d); err != nil {
 					t.Fatal(err)
 				}
-				sameSnapshot(t, before, snapshot(t, dir))
+				testtree.Unchanged(t, "the directory", before, testtree.Snapshot(t, dir, testtree.FileTimes()))
 			})
 		}
 	}
@@ -638,9 +627,9 @@ func TestAbortRemovesCreatedTarget(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "a", "b", "c")
 	d, err := Open(dir, Options{})
-	mk(t, err)
-	mk(t, write(d, "x/y", "z", 0o644, time.Time{}))
-	mk(t, d.Abort())
+	testtree.Must(t, err)
+	testtree.Must(t, write(d, "x/y", "z", 0o644, time.Time{}))
+	testtree.Must(t, d.Abort())
 	mustNotExist(t, filepath.Join(parent, "a"))
 }
 
@@ -673,7 +662,7 @@ func TestConcurrent(t *testing.T) {
 	// One big file written by all workers at once in disjoint chunks.
 	const chunk, size = 4096, 8*4096*3 + 123
 	big, err := d.CreateFile("big", 0o644, size, time.Time{})
-	mk(t, err)
+	testtree.Must(t, err)
 	want := content("big", size)
 	var bwg sync.WaitGroup
 	for w := range workers {
@@ -687,13 +676,13 @@ func TestConcurrent(t *testing.T) {
 		})
 	}
 	bwg.Wait()
-	mk(t, big.Commit())
+	testtree.Must(t, big.Commit())
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
 	}
-	mk(t, d.Commit())
+	testtree.Must(t, d.Commit())
 	got, err := os.ReadFile(filepath.Join(dir, "big"))
 	if err != nil || !bytes.Equal(got, want) {
 		t.Errorf("big: content differs (%v)", err)
@@ -741,7 +730,7 @@ func TestStagedManyDirectories(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	mk(t, d.Commit())
+	testtree.Must(t, d.Commit())
 	n := 0
 	for w := range workers {
 		for i := range dirs * perDir {
@@ -766,7 +755,7 @@ func TestStagedManyDirectories(t *testing.T) {
 func TestWriteBounds(t *testing.T) {
 	d, _ := open(t, Options{})
 	f, err := d.CreateFile("f", 0o644, 4, time.Time{})
-	mk(t, err)
+	testtree.Must(t, err)
 	for _, w := range []struct {
 		off int64
 		n   int
@@ -777,7 +766,7 @@ func TestWriteBounds(t *testing.T) {
 			t.Errorf("WriteAt(%d bytes, %d): %v", w.n, w.off, err)
 		}
 	}
-	mk(t, f.Commit())
+	testtree.Must(t, f.Commit())
 	if _, err := f.WriteAt([]byte("x"), 0); err == nil {
 		t.Error("WriteAt after Commit succeeded")
 	}
@@ -792,22 +781,22 @@ func TestWriteBounds(t *testing.T) {
 func TestDiscard(t *testing.T) {
 	d, dir := open(t, Options{})
 	f, err := d.CreateFile("a/f", 0o644, 3, time.Time{})
-	mk(t, err)
-	mk(t, f.Discard())
-	mk(t, f.Discard())
+	testtree.Must(t, err)
+	testtree.Must(t, f.Discard())
+	testtree.Must(t, f.Discard())
 	if f.Commit() == nil {
 		t.Error("Commit after Discard succeeded")
 	}
-	mk(t, d.Commit())
+	testtree.Must(t, d.Commit())
 	mustNotExist(t, filepath.Join(dir, "a/f"))
 	noTemps(t, dir)
 }
 
 func TestRejectedNames(t *testing.T) {
 	d, dir := open(t, Options{Overwrite: true})
-	mk(t, write(d, "real", "x", 0o644, time.Time{}))
-	mk(t, d.Symlink("sym", "real", time.Time{}))
-	mk(t, d.Mkdir("dir", 0o755, time.Time{}))
+	testtree.Must(t, write(d, "real", "x", 0o644, time.Time{}))
+	testtree.Must(t, d.Symlink("sym", "real", time.Time{}))
+	testtree.Must(t, d.Mkdir("dir", 0o755, time.Time{}))
 	bad := []string{"", "/abs", "../x", "a/../../b", "a/..", "a\x00b"}
 	for _, name := range bad {
 		_, err := d.CreateFile(name, 0o644, 0, time.Time{})
@@ -822,21 +811,21 @@ func TestRejectedNames(t *testing.T) {
 	checkErr(t, "CreateFile(.)", err, ErrExists)
 	checkErr(t, "Symlink(.)", d.Symlink("./", "x", time.Time{}), ErrExists)
 	// Hard links may only point at regular files this extraction wrote.
-	mk(t, os.WriteFile(filepath.Join(dir, "outsider"), []byte("secret"), 0o600))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "outsider"), []byte("secret"), 0o600))
 	for _, target := range []string{"outsider", "sym", "dir", "missing"} {
 		checkErr(t, "Link to "+target, d.Link("h", target), ErrPathTraversal)
 	}
-	mk(t, d.Link("h", "./real"))
-	mk(t, d.Commit())
+	testtree.Must(t, d.Link("h", "./real"))
+	testtree.Must(t, d.Commit())
 }
 
 func TestCheck(t *testing.T) {
 	dir := t.TempDir()
-	mk(t, os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644))
-	mk(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
-	mk(t, os.WriteFile(filepath.Join(dir, "d/g"), []byte("x"), 0o644))
-	mk(t, os.Symlink("d", filepath.Join(dir, "s")))
-	mk(t, os.Symlink("/", filepath.Join(dir, "esc")))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644))
+	testtree.Must(t, os.Mkdir(filepath.Join(dir, "d"), 0o755))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "d/g"), []byte("x"), 0o644))
+	testtree.Must(t, os.Symlink("d", filepath.Join(dir, "s")))
+	testtree.Must(t, os.Symlink("/", filepath.Join(dir, "esc")))
 	tests := []struct {
 		name          string
 		isDir         bool
@@ -862,10 +851,10 @@ func TestCheck(t *testing.T) {
 		{"../x", false, ErrPathTraversal, ErrPathTraversal},
 		{"", true, ErrPathTraversal, ErrPathTraversal},
 	}
-	before := snapshot(t, dir)
+	before := testtree.Snapshot(t, dir, testtree.FileTimes())
 	for _, overwrite := range []bool{false, true} {
 		d, err := Open(dir, Options{Overwrite: overwrite})
-		mk(t, err)
+		testtree.Must(t, err)
 		for _, tt := range tests {
 			want := tt.plain
 			if overwrite {
@@ -873,9 +862,9 @@ func TestCheck(t *testing.T) {
 			}
 			checkErr(t, fmt.Sprintf("Check(%q, %v) overwrite=%v", tt.name, tt.isDir, overwrite), d.Check(tt.name, tt.isDir), want)
 		}
-		mk(t, d.Abort())
+		testtree.Must(t, d.Abort())
 	}
-	sameSnapshot(t, before, snapshot(t, dir))
+	testtree.Unchanged(t, "the directory", before, testtree.Snapshot(t, dir, testtree.FileTimes()))
 }
 
 func TestErrExistsWrapsFsErrExist(t *testing.T) {
@@ -891,17 +880,17 @@ func TestErrExistsWrapsFsErrExist(t *testing.T) {
 // directories read-only, which Abort must undo to clean up.
 func TestCommitFailureAfterModes(t *testing.T) {
 	d, dir := open(t, Options{perFile: true})
-	mk(t, d.Mkdir("a/ro", 0o500, time.Time{}))
-	mk(t, write(d, "a/ro/f", "x", 0o400, time.Time{}))
-	mk(t, d.Mkdir("a", 0o500, time.Time{}))
-	mk(t, d.Mkdir("z", 0o755, time.Time{}))
+	testtree.Must(t, d.Mkdir("a/ro", 0o500, time.Time{}))
+	testtree.Must(t, write(d, "a/ro/f", "x", 0o400, time.Time{}))
+	testtree.Must(t, d.Mkdir("a", 0o500, time.Time{}))
+	testtree.Must(t, d.Mkdir("z", 0o755, time.Time{}))
 	// Someone else swaps z for a file behind the extraction's back.
-	mk(t, os.Remove(filepath.Join(dir, "z")))
-	mk(t, os.WriteFile(filepath.Join(dir, "z"), []byte("foreign"), 0o644))
+	testtree.Must(t, os.Remove(filepath.Join(dir, "z")))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "z"), []byte("foreign"), 0o644))
 	if err := d.Commit(); err == nil {
 		t.Fatal("Commit succeeded with a replaced directory")
 	}
-	mk(t, d.Abort())
+	testtree.Must(t, d.Abort())
 	mustNotExist(t, filepath.Join(dir, "a"))
 	if b, err := os.ReadFile(filepath.Join(dir, "z")); err != nil || string(b) != "foreign" {
 		t.Errorf("foreign file: %q, %v", b, err)
@@ -911,12 +900,12 @@ func TestCommitFailureAfterModes(t *testing.T) {
 // While staging, a name twice in the artifact is refused at once.
 func TestStagingSameName(t *testing.T) {
 	d, dir := open(t, Options{})
-	mk(t, write(d, "x", "1", 0o644, time.Time{}))
+	testtree.Must(t, write(d, "x", "1", 0o644, time.Time{}))
 	_, err := d.CreateFile("x", 0o644, 1, time.Time{})
 	checkErr(t, "second CreateFile", err, ErrExists)
 	checkErr(t, "symlink over it", d.Symlink("x", "y", time.Time{}), ErrExists)
 	checkErr(t, "link over it", d.Link("x", "x"), ErrExists)
-	mk(t, d.Commit())
+	testtree.Must(t, d.Commit())
 	if b, _ := os.ReadFile(filepath.Join(dir, "x")); string(b) != "1" {
 		t.Errorf("x = %q, want the first writer's content", b)
 	}
@@ -928,16 +917,16 @@ func TestStagingSameName(t *testing.T) {
 // appears in the target meanwhile is never replaced.
 func TestStagingCommit(t *testing.T) {
 	d, dir := open(t, Options{})
-	mk(t, d.Mkdir("a/ro", 0o500, time.Time{}))
-	mk(t, write(d, "a/ro/f", "x", 0o400, time.Time{}))
-	mk(t, write(d, "top", "t", 0o644, time.Time{}))
+	testtree.Must(t, d.Mkdir("a/ro", 0o500, time.Time{}))
+	testtree.Must(t, write(d, "a/ro/f", "x", 0o400, time.Time{}))
+	testtree.Must(t, write(d, "top", "t", 0o644, time.Time{}))
 	entries, err := os.ReadDir(dir)
-	mk(t, err)
+	testtree.Must(t, err)
 	// The staging directory and its lock file (staging.go).
 	if len(entries) != 2 || !strings.HasPrefix(entries[0].Name(), ".") || !strings.HasPrefix(entries[1].Name(), entries[0].Name()) {
 		t.Fatalf("before Commit the target holds %v, want one hidden staging directory and its lock", entries)
 	}
-	mk(t, d.Commit())
+	testtree.Must(t, d.Commit())
 	if b, err := os.ReadFile(filepath.Join(dir, "a/ro/f")); err != nil || string(b) != "x" {
 		t.Errorf("a/ro/f: %q, %v", b, err)
 	}
@@ -951,13 +940,13 @@ func TestStagingCommit(t *testing.T) {
 	}
 
 	d, dir = open(t, Options{})
-	mk(t, d.Mkdir("a/ro", 0o500, time.Time{}))
-	mk(t, write(d, "a/ro/f", "x", 0o400, time.Time{}))
-	mk(t, write(d, "z", "mine", 0o644, time.Time{}))
+	testtree.Must(t, d.Mkdir("a/ro", 0o500, time.Time{}))
+	testtree.Must(t, write(d, "a/ro/f", "x", 0o400, time.Time{}))
+	testtree.Must(t, write(d, "z", "mine", 0o644, time.Time{}))
 	// Someone else writes z into the target during the extraction.
-	mk(t, os.WriteFile(filepath.Join(dir, "z"), []byte("foreign"), 0o644))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "z"), []byte("foreign"), 0o644))
 	checkErr(t, "Commit over a foreign file", d.Commit(), ErrExists)
-	mk(t, d.Abort())
+	testtree.Must(t, d.Abort())
 	mustNotExist(t, filepath.Join(dir, "a"))
 	if b, err := os.ReadFile(filepath.Join(dir, "z")); err != nil || string(b) != "foreign" {
 		t.Errorf("foreign file: %q, %v", b, err)
@@ -971,9 +960,9 @@ func TestStagingCommit(t *testing.T) {
 func TestLongName(t *testing.T) {
 	d, dir := open(t, Options{})
 	name := strings.Repeat("n", 250)
-	mk(t, write(d, "d/"+name, "x", 0o644, time.Time{}))
-	mk(t, d.Symlink("d/l"+name[1:], name, time.Time{}))
-	mk(t, d.Commit())
+	testtree.Must(t, write(d, "d/"+name, "x", 0o644, time.Time{}))
+	testtree.Must(t, d.Symlink("d/l"+name[1:], name, time.Time{}))
+	testtree.Must(t, d.Commit())
 	if b, err := os.ReadFile(filepath.Join(dir, "d", "l"+name[1:])); err != nil || string(b) != "x" {
 		t.Errorf("long name: %q, %v", b, err)
 	}
@@ -983,20 +972,20 @@ func TestLongName(t *testing.T) {
 // and some modes applied still removes everything it wrote.
 func TestStagingCommitFailsAfterMove(t *testing.T) {
 	d, dir := open(t, Options{})
-	mk(t, d.Mkdir("top/ro", 0o555, time.Time{}))
-	mk(t, write(d, "a.txt", "a", 0o644, time.Time{}))
-	mk(t, write(d, "top/b.txt", "b", 0o644, time.Time{}))
-	mk(t, d.Link("top/hard", "top/b.txt"))
-	mk(t, d.Mkdir("z", 0o755, time.Time{}))
+	testtree.Must(t, d.Mkdir("top/ro", 0o555, time.Time{}))
+	testtree.Must(t, write(d, "a.txt", "a", 0o644, time.Time{}))
+	testtree.Must(t, write(d, "top/b.txt", "b", 0o644, time.Time{}))
+	testtree.Must(t, d.Link("top/hard", "top/b.txt"))
+	testtree.Must(t, d.Mkdir("z", 0o755, time.Time{}))
 	d.afterMove = func() {
 		// Someone swaps z for a file once it is in the target.
-		mk(t, os.Remove(filepath.Join(dir, "z")))
-		mk(t, os.WriteFile(filepath.Join(dir, "z"), []byte("foreign"), 0o644))
+		testtree.Must(t, os.Remove(filepath.Join(dir, "z")))
+		testtree.Must(t, os.WriteFile(filepath.Join(dir, "z"), []byte("foreign"), 0o644))
 	}
 	if err := d.Commit(); err == nil {
 		t.Fatal("Commit succeeded with a replaced directory")
 	}
-	mk(t, d.Abort())
+	testtree.Must(t, d.Abort())
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 || entries[0].Name() != "z" {
 		var names []string
@@ -1011,15 +1000,15 @@ func TestStagingCommitFailsAfterMove(t *testing.T) {
 func TestStagingLinkToUnfinishedFile(t *testing.T) {
 	d, dir := open(t, Options{})
 	f, err := d.CreateFile("a", 0o644, 10, time.Time{})
-	mk(t, err)
+	testtree.Must(t, err)
 	_, err = f.WriteAt([]byte("half"), 0)
-	mk(t, err)
+	testtree.Must(t, err)
 	checkErr(t, "link to a file being written", d.Link("b", "a"), ErrPathTraversal)
-	mk(t, f.Discard())
+	testtree.Must(t, f.Discard())
 	checkErr(t, "link to a discarded file", d.Link("b", "a"), ErrPathTraversal)
-	mk(t, write(d, "c", "done", 0o644, time.Time{}))
-	mk(t, d.Link("d", "c"))
-	mk(t, d.Commit())
+	testtree.Must(t, write(d, "c", "done", 0o644, time.Time{}))
+	testtree.Must(t, d.Link("d", "c"))
+	testtree.Must(t, d.Commit())
 	if b, err := os.ReadFile(filepath.Join(dir, "d")); err != nil || string(b) != "done" {
 		t.Errorf("d: %q, %v", b, err)
 	}

@@ -2,7 +2,6 @@ package extract
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // open starts an extraction into a fresh directory that Open creates itself.
@@ -36,63 +37,10 @@ func write(d *Dir, name, content string, mode fs.FileMode, mtime time.Time) erro
 	return f.Commit()
 }
 
-// snapshot describes every path under root: type, permission bits, and for
-// files their content and mtime, for symlinks their target. Directory mtimes
-// are left out because adding and removing entries legitimately moves them.
-func snapshot(t *testing.T, root string) map[string]string {
-	t.Helper()
-	m := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			m[rel] = "symlink -> " + target
-		case fi.IsDir():
-			m[rel] = fmt.Sprintf("dir %v", fi.Mode())
-		default:
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			m[rel] = fmt.Sprintf("file %v %q %v", fi.Mode(), b, fi.ModTime().UnixNano())
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func sameSnapshot(t *testing.T, before, after map[string]string) {
-	t.Helper()
-	for k, v := range before {
-		if after[k] != v {
-			t.Errorf("%s: was %s, now %q", k, v, after[k])
-		}
-	}
-	for k, v := range after {
-		if _, ok := before[k]; !ok {
-			t.Errorf("%s: new path left behind: %s", k, v)
-		}
-	}
-}
-
 // noTemps fails if any temporary or backup name is left under root.
 func noTemps(t *testing.T, root string) {
 	t.Helper()
-	for p := range snapshot(t, root) {
+	for p := range testtree.Snapshot(t, root) {
 		if strings.Contains(filepath.Base(p), ".blobber-") {
 			t.Errorf("temporary left behind: %s", p)
 		}

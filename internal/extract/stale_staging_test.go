@@ -8,13 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 // stagingEntries lists the staging directories and lock files in dir.
 func stagingEntries(t *testing.T, dir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
-	mk(t, err)
+	testtree.Must(t, err)
 	var out []string
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), stagingPrefix) {
@@ -29,10 +31,10 @@ func stagingEntries(t *testing.T, dir string) []string {
 func leftover(t *testing.T, dir string, withLock bool) string {
 	t.Helper()
 	name := stagingPrefix + "00112233aabbccdd"
-	mk(t, os.MkdirAll(filepath.Join(dir, name, "sub"), 0o700))
-	mk(t, os.WriteFile(filepath.Join(dir, name, "sub", "half-written"), []byte("x"), 0o600))
+	testtree.Must(t, os.MkdirAll(filepath.Join(dir, name, "sub"), 0o700))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, name, "sub", "half-written"), []byte("x"), 0o600))
 	if withLock {
-		mk(t, os.WriteFile(filepath.Join(dir, name+lockSuffix), nil, 0o600))
+		testtree.Must(t, os.WriteFile(filepath.Join(dir, name+lockSuffix), nil, 0o600))
 	}
 	return name
 }
@@ -44,13 +46,13 @@ func TestStaleStagingRemoved(t *testing.T) {
 	dir := t.TempDir()
 	leftover(t, dir, true)
 	d, err := Open(dir, Options{})
-	mk(t, err)
+	testtree.Must(t, err)
 	defer d.Abort()
 	if !d.Staged() {
 		t.Error("the directory, empty but for the leftover, was not staged into")
 	}
-	mk(t, write(d, "f", "x", 0o644, time.Time{}))
-	mk(t, d.Commit())
+	testtree.Must(t, write(d, "f", "x", 0o644, time.Time{}))
+	testtree.Must(t, d.Commit())
 	if got := stagingEntries(t, dir); len(got) != 0 {
 		t.Fatalf("left after the pull: %v", got)
 	}
@@ -62,16 +64,16 @@ func TestStaleStagingWithoutLock(t *testing.T) {
 	dir := t.TempDir()
 	name := leftover(t, dir, false)
 	d, err := Open(dir, Options{})
-	mk(t, err)
+	testtree.Must(t, err)
 	d.Abort()
 	if got := stagingEntries(t, dir); len(got) != 1 {
 		t.Fatalf("a recent staging directory without a lock was not left alone: %v", got)
 	}
 	old := time.Now().Add(-2 * staleUnlocked)
-	mk(t, os.Chtimes(filepath.Join(dir, name), old, old))
-	mk(t, os.WriteFile(filepath.Join(dir, stagingPrefix+"ffeeddccbbaa9988"+lockSuffix), nil, 0o600))
+	testtree.Must(t, os.Chtimes(filepath.Join(dir, name), old, old))
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, stagingPrefix+"ffeeddccbbaa9988"+lockSuffix), nil, 0o600))
 	d, err = Open(dir, Options{})
-	mk(t, err)
+	testtree.Must(t, err)
 	d.Abort()
 	if got := stagingEntries(t, dir); len(got) != 0 {
 		t.Fatalf("left: %v", got)
@@ -86,8 +88,8 @@ func TestLiveStagingKeptUntilKilled(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestStagingHelperProcess$")
 	cmd.Env = append(os.Environ(), "BLOBBER_STAGING_HELPER="+dir)
 	out, err := cmd.StdoutPipe()
-	mk(t, err)
-	mk(t, cmd.Start())
+	testtree.Must(t, err)
+	testtree.Must(t, cmd.Start())
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "staging" {
@@ -99,7 +101,7 @@ func TestLiveStagingKeptUntilKilled(t *testing.T) {
 	}
 
 	d, err := Open(dir, Options{})
-	mk(t, err)
+	testtree.Must(t, err)
 	if d.Staged() {
 		t.Error("staged into a directory that holds another pull's staging directory")
 	}
@@ -108,10 +110,10 @@ func TestLiveStagingKeptUntilKilled(t *testing.T) {
 		t.Fatalf("a live pull's staging directory was touched: %v", got)
 	}
 
-	mk(t, cmd.Process.Kill())
+	testtree.Must(t, cmd.Process.Kill())
 	cmd.Wait()
 	d, err = Open(dir, Options{})
-	mk(t, err)
+	testtree.Must(t, err)
 	defer d.Abort()
 	if got := stagingEntries(t, dir); len(got) != 2 || !d.Staged() {
 		// Its own staging directory and lock, nothing of the killed one's.
@@ -132,8 +134,8 @@ func TestStagingHelperProcess(t *testing.T) {
 		t.Skip("only run by TestLiveStagingKeptUntilKilled")
 	}
 	d, err := Open(dir, Options{})
-	mk(t, err)
-	mk(t, write(d, "half", "x", 0o644, time.Time{}))
+	testtree.Must(t, err)
+	testtree.Must(t, write(d, "half", "x", 0o644, time.Time{}))
 	os.Stdout.WriteString("staging\n")
 	time.Sleep(time.Minute)
 	d.Abort()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/blobber-dev/blobber/internal/testtree"
 )
 
 func link(target string) *fstest.MapFile {
@@ -95,12 +97,7 @@ func TestSelectExcludes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	must := func(err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(fs.WalkDir(view, ".", func(name string, d fs.DirEntry, err error) error {
+	testtree.Must(t, fs.WalkDir(view, ".", func(name string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			got = append(got, name)
 		}

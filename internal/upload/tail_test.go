@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+	"testing/synctest"
 )
 
 func newTail(t *testing.T) *Tail {
@@ -26,8 +26,14 @@ type ready struct {
 }
 
 // Ready waits for the bytes asked for, or for the end of the writing,
-// whichever comes first; what it reports can be read.
+// whichever comes first; what it reports can be read. In a synctest bubble,
+// synctest.Wait returns once Ready is blocked for good, so "still waiting"
+// is a fact rather than a guess after a sleep.
 func TestTailReadyWaitsForTheWriter(t *testing.T) {
+	synctest.Test(t, testTailReadyWaitsForTheWriter)
+}
+
+func testTailReadyWaitsForTheWriter(t *testing.T) {
 	tail := newTail(t)
 	got := make(chan ready, 1)
 	wait := func(want int64) {
@@ -38,10 +44,11 @@ func TestTailReadyWaitsForTheWriter(t *testing.T) {
 	}
 	pending := func() {
 		t.Helper()
+		synctest.Wait()
 		select {
 		case r := <-got:
 			t.Fatalf("Ready returned %+v before the bytes were written", r)
-		case <-time.After(20 * time.Millisecond):
+		default:
 		}
 	}
 
@@ -50,6 +57,7 @@ func TestTailReadyWaitsForTheWriter(t *testing.T) {
 	tail.Write([]byte("01234"))
 	pending()
 	tail.Write([]byte("56789abc"))
+	synctest.Wait()
 	if r := <-got; r != (ready{13, false, nil}) {
 		t.Fatalf("Ready(10) = %+v, want 13 bytes, not complete", r)
 	}
@@ -61,6 +69,7 @@ func TestTailReadyWaitsForTheWriter(t *testing.T) {
 	wait(100)
 	pending()
 	tail.Close(nil)
+	synctest.Wait()
 	if r := <-got; r != (ready{13, true, nil}) {
 		t.Fatalf("Ready(100) after Close = %+v, want 13 bytes, complete", r)
 	}
@@ -79,6 +88,10 @@ func TestTailReadyGetsTheWritersError(t *testing.T) {
 
 // Ready gives up when its context ends, though the writer is still at it.
 func TestTailReadyEndsWithItsContext(t *testing.T) {
+	synctest.Test(t, testTailReadyEndsWithItsContext)
+}
+
+func testTailReadyEndsWithItsContext(t *testing.T) {
 	tail := newTail(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	got := make(chan error, 1)
@@ -86,14 +99,20 @@ func TestTailReadyEndsWithItsContext(t *testing.T) {
 		_, _, err := tail.Ready(ctx, 1)
 		got <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	synctest.Wait()
+	select {
+	case err := <-got:
+		t.Fatalf("Ready returned %v before its context ended", err)
+	default:
+	}
 	cancel()
+	synctest.Wait()
 	select {
 	case err := <-got:
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Ready: %v, want the context's error", err)
 		}
-	case <-time.After(5 * time.Second):
+	default:
 		t.Fatal("Ready still waits after its context ended")
 	}
 }
