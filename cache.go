@@ -12,9 +12,10 @@ import (
 
 // WithCache keeps blobs (by byte range), manifests and resolved tags in
 // dir, shared safely with other blobber processes: a second read of the
-// same chunks, the same TOC or a whole pulled layer costs no network. Use
-// cache.DefaultDir's location, $XDG_CACHE_HOME/blobber, for the CLI's
-// behaviour. Without this option the client caches nothing.
+// same chunks, the same TOC or a whole pulled layer costs no network. The
+// CLI's cache is $BLOBBER_CACHE_DIR, else $XDG_CACHE_HOME/blobber, else
+// ~/.cache/blobber: pass the same directory to share it. Without this
+// option the client caches nothing.
 //
 // A directory that cannot be opened, or that another user owns or could
 // write (where planted records would be trusted), is not used: the client

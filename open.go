@@ -39,8 +39,9 @@ var (
 )
 
 // Open resolves ref, verifies its manifest and reads its table of contents
-// (the TOC is checked against the manifest's annotation before it is
-// parsed). Only the end of the layer is downloaded.
+// (the TOC is hashed while it is parsed, and nothing parsed from it is used
+// unless it matches the manifest's annotation). Only the end of the layer is
+// downloaded.
 func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 	t, err := target.Open(ctx, ref, c.opts.target, false)
 	if err != nil {

@@ -55,7 +55,8 @@ func indexShape(ix *toc.Index) string {
 
 // rememberShape records that the layer of the manifest desc has this
 // shape, unless the cache knows the shape already (every Open calls it,
-// and a record is an fsynced write; a lookup refreshes its age).
+// and a lookup, which refreshes the record's age, costs less than
+// replacing the record's file).
 func (c *Client) rememberShape(key string, desc ocispec.Descriptor) {
 	if c.cache != nil && key != "" && !c.shapeSeen(key) {
 		_ = c.cache.PutTag(key, desc.Digest, desc.MediaType, desc.Size)
