@@ -84,14 +84,21 @@ type layerReader interface {
 	io.Closer
 }
 
+// invalidator is a layer reader that can forget bytes it served (the
+// cache), so that the next read of them goes to the registry.
+type invalidator interface {
+	Invalidate(off, n int64) error
+}
+
 // retryUncached runs read; if it found bytes that do not verify and they
 // may have come from the cache, it drops them from the cache and reads
 // once more, from the registry.
 func (img *Image) retryUncached(off, n int64, read func() error) error {
 	err := read()
-	if err != nil && img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) {
+	inv, cached := img.layer.(invalidator)
+	if err != nil && cached && errors.Is(err, toc.ErrDigestMismatch) {
 		img.client.opts.logger.Warn("cached bytes did not verify; fetching them again", "artifact", img.name, "offset", off, "length", n)
-		if ierr := img.cached.Invalidate(off, n); ierr == nil {
+		if ierr := inv.Invalidate(off, n); ierr == nil {
 			err = read()
 		}
 	}
@@ -102,7 +109,7 @@ func (img *Image) retryUncached(off, n int64, read func() error) error {
 func (img *Image) fetchChunk(c toc.Chunk, dst []byte) ([]byte, error) {
 	var data []byte
 	err := img.retryUncached(c.Offset, img.index.Need(c), func() (err error) {
-		data, err = img.index.Fetch(img.blob, c, dst)
+		data, err = img.index.Fetch(img.layer, c, dst)
 		return err
 	})
 	return data, err
