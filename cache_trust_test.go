@@ -41,11 +41,11 @@ func TestPlantedFingerprintIsNotTagged(t *testing.T) {
 	must(t, err)
 	planted := 0
 	for _, e := range info.Entries {
-		if e.Kind != cache.KindTag || !strings.HasPrefix(e.Key, cache.BuildKeyPrefix) || strings.HasPrefix(e.Key, cache.ShapeKeyPrefix) {
+		if e.Kind != cache.KindFingerprint {
 			continue
 		}
 		if e.Digest == first.Digest {
-			must(t, cc.PutTag(e.Key, other.Digest, other.MediaType, other.Size))
+			must(t, cc.PutFingerprint(e.Key, other.Digest, other.MediaType, other.Size))
 			planted++
 		}
 	}

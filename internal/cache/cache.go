@@ -87,7 +87,7 @@ const (
 	touchEvery = time.Minute
 )
 
-var layoutDirs = []string{blobsDir, partialDir, manifestsDir, tagsDir, sourcesDir, locksDir}
+var layoutDirs = []string{blobsDir, partialDir, manifestsDir, tagsDir, fingerprintsDir, shapesDir, sourcesDir, locksDir}
 
 // DefaultDir resolves the cache directory: $BLOBBER_CACHE_DIR, else
 // $XDG_CACHE_HOME/blobber, else ~/.cache/blobber.
