@@ -93,6 +93,8 @@ type cachedLayer struct {
 	network io.Closer
 }
 
+var _ invalidator = cachedLayer{}
+
 func (l cachedLayer) Close() error {
 	err := l.Blob.Close()
 	if nerr := l.network.Close(); err == nil {

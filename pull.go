@@ -3,6 +3,7 @@ package blobber
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -10,6 +11,7 @@ import (
 	"github.com/blobber-dev/blobber/internal/extract"
 	"github.com/blobber-dev/blobber/internal/pull"
 	"github.com/blobber-dev/blobber/internal/toc"
+	"github.com/blobber-dev/blobber/internal/treepath"
 )
 
 type pullOptions struct {
@@ -95,4 +97,23 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 		return err
 	}
 	return d.Commit()
+}
+
+// refusals names, all at once, the entries of ix a pull refuses, before
+// anything is fetched or written.
+func refusals(name string, ix *toc.Index) error {
+	r, err := pull.Refuse(ix)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if r.Escaping.Total > 0 {
+		errs = append(errs, fmt.Errorf("%s holds %s whose target is absolute or outside the tree: %s: %w",
+			name, treepath.Plural(r.Escaping.Total, "symlink", "symlinks"), &r.Escaping, ErrPathTraversal))
+	}
+	if r.Unsupported.Total > 0 {
+		errs = append(errs, fmt.Errorf("%s holds %s that blobber does not create (devices and FIFOs): %s: %w",
+			name, treepath.Plural(r.Unsupported.Total, "entry", "entries"), &r.Unsupported, ErrUnsupportedEntry))
+	}
+	return errors.Join(errs...)
 }
