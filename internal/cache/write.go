@@ -17,9 +17,9 @@ import (
 //
 // Once the data file exists, the bytes are written under the entry's
 // shared lock, in parallel with other writers, and recorded in groups
-// under the exclusive one (writeAhead, recordLater): on a 1 GiB pull the
-// goroutines otherwise queued 2 s in all behind each other's writes and
-// index renames. Before the data file exists, or when writing ahead is not
+// under the exclusive one (writeAhead, recordLater): otherwise the
+// goroutines of a large pull queue behind each other's writes and index
+// renames. Before the data file exists, or when writing ahead is not
 // possible, one exclusive lock covers both.
 func (b *Blob) store(q []byte, off int64, got []span) error {
 	if len(got) > 0 {
