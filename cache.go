@@ -12,9 +12,10 @@ import (
 
 // WithCache keeps blobs (by byte range), manifests and resolved tags in
 // dir, shared safely with other blobber processes: a second read of the
-// same chunks, the same TOC or a whole pulled layer costs no network. Use
-// cache.DefaultDir's location, $XDG_CACHE_HOME/blobber, for the CLI's
-// behaviour. Without this option the client caches nothing.
+// same chunks, the same TOC or a whole pulled layer costs no network. The
+// CLI's cache is $BLOBBER_CACHE_DIR, else $XDG_CACHE_HOME/blobber, else
+// ~/.cache/blobber: pass the same directory to share it. Without this
+// option the client caches nothing.
 //
 // A directory that cannot be opened, or that another user owns or could
 // write (where planted records would be trusted), is not used: the client
@@ -84,14 +85,21 @@ type layerReader interface {
 	io.Closer
 }
 
+// invalidator is a layer reader that can forget bytes it served (the
+// cache), so that the next read of them goes to the registry.
+type invalidator interface {
+	Invalidate(off, n int64) error
+}
+
 // retryUncached runs read; if it found bytes that do not verify and they
 // may have come from the cache, it drops them from the cache and reads
 // once more, from the registry.
 func (img *Image) retryUncached(off, n int64, read func() error) error {
 	err := read()
-	if err != nil && img.cached != nil && errors.Is(err, toc.ErrDigestMismatch) {
+	inv, cached := img.layer.(invalidator)
+	if err != nil && cached && errors.Is(err, toc.ErrDigestMismatch) {
 		img.client.opts.logger.Warn("cached bytes did not verify; fetching them again", "artifact", img.name, "offset", off, "length", n)
-		if ierr := img.cached.Invalidate(off, n); ierr == nil {
+		if ierr := inv.Invalidate(off, n); ierr == nil {
 			err = read()
 		}
 	}
@@ -102,7 +110,7 @@ func (img *Image) retryUncached(off, n int64, read func() error) error {
 func (img *Image) fetchChunk(c toc.Chunk, dst []byte) ([]byte, error) {
 	var data []byte
 	err := img.retryUncached(c.Offset, img.index.Need(c), func() (err error) {
-		data, err = img.index.Fetch(img.blob, c, dst)
+		data, err = img.index.Fetch(img.layer, c, dst)
 		return err
 	})
 	return data, err

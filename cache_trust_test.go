@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/blobber-dev/blobber"
@@ -40,11 +39,11 @@ func TestPlantedFingerprintIsNotTagged(t *testing.T) {
 	testtree.Must(t, err)
 	planted := 0
 	for _, e := range info.Entries {
-		if e.Kind != cache.KindTag || !strings.HasPrefix(e.Key, cache.BuildKeyPrefix) || strings.HasPrefix(e.Key, cache.ShapeKeyPrefix) {
+		if e.Kind != cache.KindFingerprint {
 			continue
 		}
 		if e.Digest == first.Digest {
-			testtree.Must(t, cc.PutTag(e.Key, other.Digest, other.MediaType, other.Size))
+			testtree.Must(t, cc.PutFingerprint(e.Key, other.Digest, other.MediaType, other.Size))
 			planted++
 		}
 	}

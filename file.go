@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/blobber-dev/blobber/internal/pull"
 	"github.com/blobber-dev/blobber/internal/toc"
 )
 
@@ -156,7 +157,7 @@ type chunkStream struct {
 	skipFirst int64
 	// budget bounds the bytes of the chunks pending and of cur; held is
 	// what they take (curCost for cur) and peak its highest, for tests.
-	budget        *byteBudget
+	budget        *pull.Budget
 	held, curCost int64
 	peak          int64
 }
@@ -171,10 +172,19 @@ type chunkResult struct {
 	err  error
 }
 
+// streamBudget is the default of options.streamBudget.
+const streamBudget = pull.StreamBudget
+
+// chunkCost is what reading chunk c holds in memory: its compressed bytes
+// and what it decodes to (the member from its start).
+func (img *Image) chunkCost(c toc.Chunk) int64 {
+	return img.index.Need(c) + c.InnerOffset + c.Size
+}
+
 func (img *Image) newChunkStream(e *toc.Entry, off int64, window int) *chunkStream {
 	ctx, cancel := context.WithCancel(img.ctx)
 	s := &chunkStream{img: img, e: e, ctx: ctx, cancel: cancel, pos: off, next: chunkAt(e, off), window: max(1, window),
-		budget: newByteBudget(img.client.opts.streamBudget)}
+		budget: pull.NewBudget(img.client.opts.streamBudget)}
 	if s.next < len(e.Chunks) {
 		s.skipFirst = off - e.Chunks[s.next].FileOffset
 	}
@@ -190,7 +200,7 @@ func (s *chunkStream) fill() {
 	for len(s.pending) < limit && s.next < len(s.e.Chunks) {
 		c := s.e.Chunks[s.next]
 		cost := s.img.chunkCost(c)
-		if !s.budget.tryAcquire(cost) {
+		if !s.budget.TryAcquire(cost) {
 			break
 		}
 		s.held += cost
@@ -214,7 +224,7 @@ func (s *chunkStream) Read(p []byte) (int, error) {
 		if s.curCost > 0 {
 			// The chunk handed out before is used up: its bytes are free
 			// for the next.
-			s.budget.release(s.curCost)
+			s.budget.Release(s.curCost)
 			s.held -= s.curCost
 			s.curCost = 0
 			s.fill()

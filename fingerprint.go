@@ -11,7 +11,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 
-	"github.com/blobber-dev/blobber/internal/cache"
 	"github.com/blobber-dev/blobber/internal/target"
 )
 
@@ -59,7 +58,7 @@ func fingerprint(fsys fs.FS, po pushOptions) (fp, shapeKey string) {
 	if err != nil || !ok {
 		return "", ""
 	}
-	fp = cache.BuildKeyPrefix + hex.EncodeToString(h.Sum(nil))
+	fp = hex.EncodeToString(h.Sum(nil))
 	return fp, sh.key()
 }
 
@@ -73,7 +72,7 @@ func (c *Client) reusePush(ctx context.Context, t *target.Target, mnt *mounter, 
 	if c.cache == nil || fp == "" {
 		return ocispec.Descriptor{}, false
 	}
-	dgst, _, _, ok := c.cache.Tag(fp, -1)
+	dgst, _, _, ok := c.cache.Fingerprint(fp)
 	if !ok {
 		return ocispec.Descriptor{}, false
 	}
@@ -116,7 +115,7 @@ func (c *Client) rememberPush(fp, shapeKey string, desc ocispec.Descriptor, mani
 		return
 	}
 	if c.cache.PutManifest(desc.Digest, desc.MediaType, manifest) == nil {
-		_ = c.cache.PutTag(fp, desc.Digest, desc.MediaType, desc.Size)
+		_ = c.cache.PutFingerprint(fp, desc.Digest, desc.MediaType, desc.Size)
 		c.rememberShape(shapeKey, desc)
 	}
 }

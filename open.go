@@ -27,9 +27,8 @@ type Image struct {
 	name    string
 	art     *artifact
 	index   *toc.Index
-	blob    layerReader   // what reads go through: the cache, or the network
-	network *countingBlob // the registry, counted
-	cached  *cache.Blob   // nil when nothing is cached
+	layer   layerReader // the network, or the cache in front of it
+	fetched *readCounts // what came from the registry
 }
 
 var (
@@ -39,8 +38,9 @@ var (
 )
 
 // Open resolves ref, verifies its manifest and reads its table of contents
-// (the TOC is checked against the manifest's annotation before it is
-// parsed). Only the end of the layer is downloaded.
+// (the TOC is hashed while it is parsed, and nothing parsed from it is used
+// unless it matches the manifest's annotation). Only the end of the layer is
+// downloaded.
 func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 	t, err := target.Open(ctx, ref, c.opts.target, false)
 	if err != nil {
@@ -56,23 +56,23 @@ func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 		return nil, err
 	}
 	name := t.Name + "@" + art.manifest.Digest.String()
-	img := &Image{ctx: ctx, client: c, name: name, art: art, network: &countingBlob{}}
+	img := &Image{ctx: ctx, client: c, name: name, art: art, fetched: &readCounts{}}
+	network := &countingBlob{counts: img.fetched}
 	if !c.opts.offline {
-		if img.network.remote, err = t.OpenBlob(ctx, art.layer); err != nil {
+		if network.remote, err = t.OpenBlob(ctx, art.layer); err != nil {
 			return nil, wrapf(err, "opening layer of %s", name)
 		}
 	}
-	img.blob = img.network
+	img.layer = network
 	if c.cache != nil && t.RegistryHost() != "" {
-		img.cached = c.cache.Blob(art.layer.Digest, art.layer.Size, img.network)
-		img.blob = cachedLayer{img.cached, img.network}
+		img.layer = cachedLayer{c.cache.Blob(art.layer.Digest, art.layer.Size, network), network}
 	}
 	err = img.retryUncached(0, art.layer.Size, func() (err error) {
-		img.index, err = toc.Read(ctx, img.blob, art.layer.Size, art.compression, art.tocDigest, c.tocLimits())
+		img.index, err = toc.Read(ctx, img.layer, art.layer.Size, art.compression, art.tocDigest, c.tocLimits())
 		return err
 	})
 	if err != nil {
-		img.blob.Close()
+		img.layer.Close()
 		return nil, wrapf(err, "reading the table of contents of %s", name)
 	}
 	// The repository holds these blobs: a push elsewhere on its registry
@@ -86,10 +86,14 @@ func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 }
 
 // cachedLayer reads through the cache and closes both it and the network.
+// The cache's other methods (Invalidate, DeferPromote, PromoteVerified)
+// are promoted, for the readers that look for them.
 type cachedLayer struct {
 	*cache.Blob
 	network io.Closer
 }
+
+var _ invalidator = cachedLayer{}
 
 func (l cachedLayer) Close() error {
 	err := l.Blob.Close()
@@ -106,7 +110,7 @@ func (img *Image) Descriptor() ocispec.Descriptor { return img.art.manifest }
 func (img *Image) Name() string { return img.name }
 
 // Close releases the artifact.
-func (img *Image) Close() error { return img.blob.Close() }
+func (img *Image) Close() error { return img.layer.Close() }
 
 const maxSymlinkHops = 40
 

@@ -7,7 +7,6 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/blobber-dev/blobber/internal/cache"
 	"github.com/blobber-dev/blobber/internal/toc"
 )
 
@@ -36,9 +35,9 @@ func (s *shape) add(name string, size int64) {
 	s.files++
 }
 
-// key is the cache's tag key for this shape.
+// key is the cache's key for this shape.
 func (s *shape) key() string {
-	return cache.ShapeKeyPrefix + hex.EncodeToString(s.sum[:]) + fmt.Sprintf("-%d", s.files)
+	return hex.EncodeToString(s.sum[:]) + fmt.Sprintf("-%d", s.files)
 }
 
 // indexShape is the shape of the tree an index describes.
@@ -55,10 +54,11 @@ func indexShape(ix *toc.Index) string {
 
 // rememberShape records that the layer of the manifest desc has this
 // shape, unless the cache knows the shape already (every Open calls it,
-// and a record is an fsynced write; a lookup refreshes its age).
+// and a lookup, which refreshes the record's age, costs less than
+// replacing the record's file).
 func (c *Client) rememberShape(key string, desc ocispec.Descriptor) {
 	if c.cache != nil && key != "" && !c.shapeSeen(key) {
-		_ = c.cache.PutTag(key, desc.Digest, desc.MediaType, desc.Size)
+		_ = c.cache.PutShape(key, desc.Digest, desc.MediaType, desc.Size)
 	}
 }
 
@@ -67,6 +67,5 @@ func (c *Client) shapeSeen(key string) bool {
 	if c.cache == nil || key == "" {
 		return false
 	}
-	_, _, _, ok := c.cache.Tag(key, -1)
-	return ok
+	return c.cache.HasShape(key)
 }

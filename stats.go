@@ -18,17 +18,22 @@ type ReadStats struct {
 // Stats reports what this Image has fetched so far.
 func (img *Image) Stats() ReadStats {
 	return ReadStats{
-		Requests:  img.network.reads.Load(),
-		Bytes:     img.network.bytes.Load(),
+		Requests:  img.fetched.reads.Load(),
+		Bytes:     img.fetched.bytes.Load(),
 		LayerSize: img.art.layer.Size,
 	}
+}
+
+// readCounts is what was read from the registry.
+type readCounts struct {
+	reads, bytes atomic.Int64
 }
 
 // countingBlob counts what is read through it. Without a remote (offline)
 // every read fails.
 type countingBlob struct {
-	remote       target.ReadBlob
-	reads, bytes atomic.Int64
+	remote target.ReadBlob
+	counts *readCounts
 }
 
 func (c *countingBlob) Close() error {
@@ -43,7 +48,7 @@ func (c *countingBlob) ReadAt(p []byte, off int64) (int, error) {
 		return 0, cache.ErrOffline
 	}
 	n, err := c.remote.ReadAt(p, off)
-	c.reads.Add(1)
-	c.bytes.Add(int64(n))
+	c.counts.reads.Add(1)
+	c.counts.bytes.Add(int64(n))
 	return n, err
 }

@@ -87,7 +87,7 @@ const (
 	touchEvery = time.Minute
 )
 
-var layoutDirs = []string{blobsDir, partialDir, manifestsDir, tagsDir, sourcesDir, locksDir}
+var layoutDirs = []string{blobsDir, partialDir, manifestsDir, tagsDir, fingerprintsDir, shapesDir, sourcesDir, locksDir}
 
 // DefaultDir resolves the cache directory: $BLOBBER_CACHE_DIR, else
 // $XDG_CACHE_HOME/blobber, else ~/.cache/blobber.
@@ -125,6 +125,20 @@ type Cache struct {
 	sinceCheck atomic.Int64
 	known      atomic.Int64 // bytes held at the last look
 	checking   sync.Mutex
+
+	hooks testHooks
+}
+
+// testHooks let a test stop a Blob of this cache at a moment that matters:
+// each, when set (only tests set them), runs at the point its name says.
+type testHooks struct {
+	// afterDataWrite runs after fetched bytes are written to a data file
+	// and before they are recorded: the window in which a killed process
+	// must leave nothing that is served.
+	afterDataWrite func()
+	// beforeWriteAhead runs in writeAhead after it picked the data file
+	// to write into and before it takes the shared lock.
+	beforeWriteAhead func()
 }
 
 // OnWriteError sets fn to be told, once, of the first write to the cache

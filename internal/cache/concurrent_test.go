@@ -142,7 +142,7 @@ func TestHelperProcess(t *testing.T) {
 			// The same Blob, which has the data file open, writes the
 			// range before it takes the lock to record it.
 			first.data = bad
-			afterDataWrite = func() {
+			c.hooks.afterDataWrite = func() {
 				fmt.Println(helperReady)
 				select {}
 			}
@@ -151,7 +151,7 @@ func TestHelperProcess(t *testing.T) {
 		}
 		var remote RangeReader = &fakeRemote{data: bad}
 		if mode == "killwrite" {
-			afterDataWrite = func() {
+			c.hooks.afterDataWrite = func() {
 				fmt.Println(helperReady)
 				select {}
 			}
@@ -305,13 +305,12 @@ func TestWriteAheadNeverReachesThePromotedBlob(t *testing.T) {
 	if _, err := late.ReadAt(make([]byte, 4096), 0); err != nil { // a partial view
 		t.Fatal(err)
 	}
-	beforeWriteAhead = func() {
-		beforeWriteAhead = nil
+	f.c.hooks.beforeWriteAhead = func() {
+		f.c.hooks.beforeWriteAhead = nil
 		mustRead(t, filler, f.data, 0, size) // completes and promotes
 	}
-	defer func() { beforeWriteAhead = nil }()
 	late.ReadAt(make([]byte, 256<<10), 512<<10)
-	if beforeWriteAhead != nil {
+	if f.c.hooks.beforeWriteAhead != nil {
 		t.Fatal("the late reader never wrote ahead")
 	}
 	if !filler.Complete() {

@@ -31,8 +31,8 @@ type Info struct {
 	StalePartial int // partial blobs a killed process left unusable (see EntryInfo.Stale)
 	Manifests    int
 	Tags         int
-	Trees        int   // pushed trees remembered by fingerprint (tag records keyed BuildKeyPrefix…)
-	Shapes       int   // tree shapes of layers pushed or read (tag records keyed ShapeKeyPrefix…)
+	Trees        int   // pushed trees remembered by fingerprint (KindFingerprint)
+	Shapes       int   // tree shapes of layers pushed or read (KindShape)
 	Sources      int   // blobs with known source repositories
 	Bytes        int64 // on disk, counting only allocated blocks of sparse files
 	Entries      []EntryInfo
@@ -41,8 +41,8 @@ type Info struct {
 // EntryInfo describes one entry.
 type EntryInfo struct {
 	Kind     string
-	Digest   digest.Digest // for a tag, the digest it resolved to
-	Key      string        // tags only
+	Digest   digest.Digest // for a tag, fingerprint or shape, the manifest it names
+	Key      string        // tags, fingerprints and shapes only
 	Size     int64         // bytes on disk
 	Complete bool          // false only for partial blobs
 	LastUsed time.Time
@@ -81,14 +81,11 @@ func (c *Cache) Info() (Info, error) {
 		case KindManifest:
 			info.Manifests++
 		case KindTag:
-			switch {
-			case strings.HasPrefix(e.Key, ShapeKeyPrefix):
-				info.Shapes++
-			case strings.HasPrefix(e.Key, BuildKeyPrefix):
-				info.Trees++
-			default:
-				info.Tags++
-			}
+			info.Tags++
+		case KindFingerprint:
+			info.Trees++
+		case KindShape:
+			info.Shapes++
 		case KindSource:
 			info.Sources++
 		}
@@ -170,6 +167,11 @@ func (c *Cache) entries() ([]EntryInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	trees, err := c.treeEntries()
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, trees...)
 	err = c.list(sourcesDir, func(name string, fi fs.FileInfo) {
 		if isHex(name) {
 			p := sourcesDir + "/" + name
@@ -189,7 +191,7 @@ func (c *Cache) entries() ([]EntryInfo, error) {
 }
 
 func kindOrder(k string) int {
-	return slices.Index([]string{KindBlob, KindPartial, KindManifest, KindTag, KindSource}, k)
+	return slices.Index([]string{KindBlob, KindPartial, KindManifest, KindTag, KindFingerprint, KindShape, KindSource}, k)
 }
 
 // list calls fn for each name in dir that is not a temporary file, and

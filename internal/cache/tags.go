@@ -25,14 +25,6 @@ const maxTagSize = 64 << 10
 
 // Keys are hashed into file names, so a key can hold any bytes (a layout
 // path, a registry with a port) without spelling a path.
-// BuildKeyPrefix starts the keys of tag records that name a pushed tree's
-// fingerprint rather than a registry tag.
-const BuildKeyPrefix = "build:"
-
-// ShapeKeyPrefix starts the keys of tag records that name a tree's shape
-// (its files' names and sizes) and a manifest whose layer had it.
-const ShapeKeyPrefix = BuildKeyPrefix + "shape:"
-
 func tagPath(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return tagsDir + "/" + hex.EncodeToString(sum[:]) + ".json"

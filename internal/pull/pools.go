@@ -1,4 +1,4 @@
-package blobber
+package pull
 
 import "sync"
 
@@ -16,8 +16,8 @@ func getSegment(n int) []byte {
 func putSegment(b []byte) { segmentPool.Put(&b) }
 
 // chunkPool recycles the buffers chunks are inflated into, as segmentPool
-// does segments: a fresh 4 MiB buffer per segment cost a pull of 1 GiB
-// 700 MB of allocations, each zeroed.
+// does segments, so that a pull does not allocate (and zero) a fresh
+// buffer per segment.
 var chunkPool sync.Pool
 
 func getChunkBuffer() []byte {

@@ -1,0 +1,42 @@
+package pull
+
+import (
+	"context"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// StreamBudget is how many bytes of chunks (compressed and decoded) a
+// file read holds at once, fetched ahead of its reader or being handed
+// out: bounded by bytes rather than by a number of chunks, since the TOC
+// decides how big a chunk is. A pull holds at least as much.
+const StreamBudget = 64 << 20
+
+// Budget bounds the bytes that work in flight holds: each piece of work
+// takes its size from the budget before it starts and gives it back when
+// its bytes are dropped. A piece bigger than the whole budget takes all of
+// it, so it runs alone and work always makes progress. It is safe for
+// concurrent use.
+type Budget struct {
+	limit int64
+	sem   *semaphore.Weighted
+}
+
+// NewBudget returns a budget of limit bytes (at least one).
+func NewBudget(limit int64) *Budget {
+	limit = max(limit, 1)
+	return &Budget{limit: limit, sem: semaphore.NewWeighted(limit)}
+}
+
+func (b *Budget) weight(n int64) int64 { return min(n, b.limit) }
+
+// Acquire waits until n bytes fit, or ctx ends.
+func (b *Budget) Acquire(ctx context.Context, n int64) error {
+	return b.sem.Acquire(ctx, b.weight(n))
+}
+
+// TryAcquire takes n bytes if they fit now.
+func (b *Budget) TryAcquire(n int64) bool { return b.sem.TryAcquire(b.weight(n)) }
+
+// Release gives back n bytes taken before.
+func (b *Budget) Release(n int64) { b.sem.Release(b.weight(n)) }

@@ -1,0 +1,167 @@
+// Package pull moves an eStargz layer's data into files: it cuts the
+// layer into segments fetched in parallel, decodes and verifies each chunk
+// and writes it where it belongs, and hashes the segments in blob order to
+// check the whole layer against its digest.
+package pull
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/blobber-dev/blobber/internal/extract"
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+// ErrCachedLayerBad is a layer that did not match its digest, or a chunk
+// that did not decode, in a first pull through a cache, which dropped what
+// it held of the layer: the registry's bytes may be fine, and the caller
+// may pull once more (Options.Again).
+var ErrCachedLayerBad = fmt.Errorf("cached bytes do not verify: %w", toc.ErrDigestMismatch)
+
+// Layer is what is pulled: its verified index, its bytes and its digest.
+// Bytes may come through a cache; where Data offers the optional methods
+// of invalidator and promoter, the puller uses them (see fetchAll).
+type Layer struct {
+	Index  *toc.Index
+	Data   io.ReaderAt
+	Digest digest.Digest
+}
+
+// Options tune one pull.
+type Options struct {
+	// Concurrency is how many segments are fetched at once.
+	Concurrency int
+	// Progress, if set, is told of each segment's bytes once hashed.
+	Progress func(n int64)
+	// FetchedBytes, if set, counts the bytes fetched from the registry so
+	// far: a layer that fails its check although all of it came from
+	// there is not the cache's fault.
+	FetchedBytes func() int64
+	// Again marks the second try of a pull whose cached bytes were bad.
+	Again bool
+}
+
+// Into writes the layer's entries into dir: directories first, then every
+// file's chunks, then links. It does not commit dir: the caller does, or
+// aborts it on an error.
+func Into(ctx context.Context, dir *extract.Dir, layer Layer, opts Options) error {
+	p := &puller{layer: layer, dir: dir, opts: opts}
+	if err := layer.Index.Walk(p.prepare); err != nil {
+		return err
+	}
+	if err := p.fetchAll(ctx); err != nil {
+		return err
+	}
+	for _, e := range p.links {
+		var err error
+		if e.Type == toc.TypeHardlink {
+			err = dir.Link(e.Name, e.LinkName)
+		} else {
+			err = dir.Symlink(e.Name, e.LinkName, e.ModTime)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// puller moves a layer's data into files.
+//
+// Every chunk is checked, even where the layer's digest will vouch for the
+// bytes: that digest says the bytes are the publisher's, not that the TOC
+// describes them truly, and a pull must refuse whatever cat refuses, or a
+// signed artifact could show one tree to readers and write another.
+type puller struct {
+	layer  Layer
+	dir    *extract.Dir
+	opts   Options
+	chunks []chunkRef // in blob order
+	links  []*toc.Entry
+}
+
+// chunkRef is one chunk to write. It points into the index rather than
+// copying, so that a tree of many files costs little beyond its index.
+type chunkRef struct {
+	c    *toc.Chunk
+	e    *toc.Entry
+	file *pullFile // nil for a file of one chunk, written in one go
+}
+
+// pullFile is a file of several chunks being written; it is committed
+// (renamed into place) when its last chunk lands.
+type pullFile struct {
+	mu        sync.Mutex
+	f         *extract.File
+	remaining int
+}
+
+func (p *puller) prepare(e *toc.Entry) error {
+	switch e.Type {
+	case toc.TypeDir:
+		return p.dir.Mkdir(e.Name, e.Mode, e.ModTime)
+	case toc.TypeSymlink, toc.TypeHardlink:
+		p.links = append(p.links, e)
+	case toc.TypeReg:
+		if e.Size == 0 {
+			f, err := p.dir.CreateFile(e.Name, e.Mode, 0, e.ModTime)
+			if err != nil {
+				return err
+			}
+			return f.Commit()
+		}
+		var pf *pullFile
+		if len(e.Chunks) > 1 {
+			pf = &pullFile{remaining: len(e.Chunks)}
+		}
+		for i := range e.Chunks {
+			p.chunks = append(p.chunks, chunkRef{c: &e.Chunks[i], e: e, file: pf})
+		}
+	}
+	return nil
+}
+
+func (p *puller) write(r chunkRef, data []byte) error {
+	e, pf := r.e, r.file
+	create := func() (*extract.File, error) { return p.dir.CreateFile(e.Name, e.Mode, e.Size, e.ModTime) }
+	if pf == nil && r.c.FileOffset == 0 && int64(len(data)) == e.Size {
+		return p.dir.WriteFile(e.Name, e.Mode, data, e.ModTime)
+	}
+	if pf == nil {
+		f, err := create()
+		if err != nil {
+			return err
+		}
+		if _, err := f.WriteAt(data, r.c.FileOffset); err != nil {
+			return errors.Join(err, f.Discard())
+		}
+		return f.Commit()
+	}
+	pf.mu.Lock()
+	if pf.f == nil {
+		f, err := create()
+		if err != nil {
+			pf.mu.Unlock()
+			return err
+		}
+		pf.f = f
+	}
+	f := pf.f
+	pf.mu.Unlock()
+	if _, err := f.WriteAt(data, r.c.FileOffset); err != nil {
+		return err
+	}
+	pf.mu.Lock()
+	pf.remaining--
+	done := pf.remaining == 0
+	pf.mu.Unlock()
+	if done {
+		return f.Commit()
+	}
+	return nil
+}
