@@ -75,8 +75,8 @@ func entryTable(n int, entry func(int) uint32) []uint32 {
 //
 // The entries of a complete code cover the whole table, so only the other
 // two need it filled with kindInvalid first: a small file's chunk builds
-// three tables for a few KiB of output, and building them was a third of
-// its inflating.
+// three tables for a few KiB of output, so building them is a large part
+// of its inflating.
 func build(t []uint32, lengths []uint8, pbits uint, entries []uint32) ([]uint32, bool) {
 	var count [16]int
 	maxLen := 0

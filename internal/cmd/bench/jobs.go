@@ -31,8 +31,8 @@ const (
 	// with one.
 	jobLayout     = "push to an OCI layout"
 	jobLayoutGMP1 = "push to an OCI layout, GOMAXPROCS=1"
-	// What --compression zstd gives (zstd inflates ~3 times faster than
-	// gzip): a push to its own repository, then a pull of it.
+	// What --compression zstd gives (zstd inflates faster than gzip): a
+	// push to its own repository, then a pull of it.
 	jobPushZstd = "push, --compression zstd"
 	jobPullZstd = "pull of the zstd push"
 )

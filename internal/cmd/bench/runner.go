@@ -14,10 +14,11 @@ import (
 // discard removes a tree a pull made. A tree of many files is moved aside
 // instead, and goes when the run ends: on ext4 without a journal (this
 // VM's root file system), allocating an inode skips every inode freed in
-// the last minute, so a pull of 10,000 files right after another tree of
-// 10,000 was deleted spent seconds of kernel time in that scan (perf:
+// the last minute, so a pull of many files right after another tree of
+// many was deleted spent most of its kernel time in that scan (perf:
 // recently_deleted under ext4_create), charged to whichever tool ran next;
-// creating the 500 files of mixed took 0.4 s of CPU that way.
+// even the few hundred files of mixed paid for it (BENCHMARKS.md, pulled
+// trees).
 func (b *bench) discard(ds *dataset, dir string) {
 	if ds.keepPulls {
 		b.discarded++
