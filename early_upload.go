@@ -24,7 +24,7 @@ type earlyUpload struct {
 // made while the layer is built, unless the push sets one. A registry makes
 // each chunk durable when it ends (Distribution fsyncs it): in chunks, that
 // work is done while the build goes on, where one request would leave it
-// all for the end, 1.5 s for a 679 MB layer here. Larger chunks would
+// all for the end, after the build. Larger chunks would
 // leave more of it for the end; smaller ones would pay one round trip more
 // per chunk on a distant registry, as chunks are sent one after another.
 const earlyChunkSize = 64 << 20

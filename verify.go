@@ -2,18 +2,14 @@ package blobber
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/asn1"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
-	"oras.land/oras-go/v2/registry"
 
+	"github.com/blobber-dev/blobber/internal/bundle"
 	"github.com/blobber-dev/blobber/internal/target"
 )
 
@@ -92,7 +88,7 @@ func (c *Client) signatures(ctx context.Context, ref string, require bool) (ocis
 		return desc, nil, err
 	}
 	for i := range sigs {
-		sigs[i].Claimed = claimedSigner(sigs[i].Bundle)
+		sigs[i].Claimed = bundle.ClaimedSigner(sigs[i].Bundle)
 		if sigs[i].Err == nil {
 			sigs[i].Signer, sigs[i].Err = c.verifyBundle(ctx, desc, sigs[i].Bundle)
 		}
@@ -129,14 +125,14 @@ func (c *Client) verifyArtifact(ctx context.Context, t *target.Target, desc ocis
 	return verdict(name, sigs)
 }
 
-func (c *Client) verifyBundle(ctx context.Context, desc ocispec.Descriptor, bundle []byte) (string, error) {
+func (c *Client) verifyBundle(ctx context.Context, desc ocispec.Descriptor, signed []byte) (string, error) {
 	if c.opts.verifier == nil {
 		return "", errNoVerifier
 	}
-	if _, err := checkBundle(bundle, desc.Digest); err != nil {
+	if _, err := bundle.Check(signed, desc.Digest); err != nil {
 		return "", err
 	}
-	return c.opts.verifier.Verify(ctx, desc, bundle)
+	return c.opts.verifier.Verify(ctx, desc, signed)
 }
 
 // verdict is nil when a signature verified, else why none did.
@@ -172,141 +168,23 @@ func (c *Client) fetchSignatures(ctx context.Context, t *target.Target, desc oci
 	if !ok {
 		return nil, fmt.Errorf("listing signatures of %s: the target cannot list referrers", name)
 	}
-	refs, err := listSignatures(ctx, graph, desc)
+	refs, err := bundle.List(ctx, graph, desc)
 	if err != nil {
 		return nil, wrapf(err, "listing signatures of %s", name)
 	}
 	sigs := make([]Signature, 0, len(refs))
 	for _, r := range refs {
 		s := Signature{Descriptor: r}
-		s.Created, s.Bundle, s.Err = fetchBundle(ctx, t.Store, r, desc)
+		s.Created, s.Bundle, s.Err = bundle.Fetch(ctx, t.Store, r, desc)
+		// A registry's error is worded and classified as any other is.
+		var fetchErr *bundle.FetchError
+		if errors.As(s.Err, &fetchErr) {
+			s.Err = wrapf(fetchErr.Err, "%s", fetchErr.What)
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		sigs = append(sigs, s)
 	}
 	return sigs, nil
-}
-
-// errEnoughSignatures stops a referrers listing once it has as many
-// signatures as a read considers.
-var errEnoughSignatures = errors.New("enough signatures")
-
-// listSignatures lists the signature referrers of desc, at most
-// maxSignaturesConsidered: paging stops there instead of following a
-// registry's next pages to the end.
-func listSignatures(ctx context.Context, graph content.ReadOnlyGraphStorage, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
-	lister, ok := graph.(registry.ReferrerLister)
-	if !ok {
-		refs, err := registry.Referrers(ctx, graph, desc, BundleMediaType)
-		return refs[:min(len(refs), maxSignaturesConsidered)], err
-	}
-	var refs []ocispec.Descriptor
-	err := lister.Referrers(ctx, desc, BundleMediaType, func(page []ocispec.Descriptor) error {
-		refs = append(refs, page[:min(len(page), maxSignaturesConsidered-len(refs))]...)
-		if len(refs) == maxSignaturesConsidered {
-			return errEnoughSignatures
-		}
-		return nil
-	})
-	if errors.Is(err, errEnoughSignatures) {
-		err = nil
-	}
-	return refs, err
-}
-
-// fetchBundle reads the one layer of a signature's referrer manifest.
-func fetchBundle(ctx context.Context, store content.Fetcher, ref, subject ocispec.Descriptor) (created string, bundle []byte, err error) {
-	if ref.MediaType != ocispec.MediaTypeImageManifest || ref.Size > 1<<20 {
-		return "", nil, fmt.Errorf("signature manifest %s: media type %q, %d bytes", ref.Digest, ref.MediaType, ref.Size)
-	}
-	raw, err := content.FetchAll(ctx, store, ref)
-	if err != nil {
-		return "", nil, wrapf(err, "fetching signature manifest %s", ref.Digest)
-	}
-	var m ocispec.Manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return "", nil, fmt.Errorf("signature manifest %s: %v", ref.Digest, err)
-	}
-	created = m.Annotations[ocispec.AnnotationCreated]
-	switch {
-	case m.Subject == nil || m.Subject.Digest != subject.Digest:
-		return created, nil, fmt.Errorf("signature manifest %s does not refer to %s", ref.Digest, subject.Digest)
-	case len(m.Layers) != 1 || m.Layers[0].MediaType != BundleMediaType:
-		return created, nil, fmt.Errorf("signature manifest %s does not hold exactly one Sigstore bundle", ref.Digest)
-	case m.Layers[0].Size > maxBundleSize:
-		return created, nil, fmt.Errorf("signature bundle %s is %d bytes", m.Layers[0].Digest, m.Layers[0].Size)
-	}
-	bundle, err = content.FetchAll(ctx, store, m.Layers[0])
-	if err != nil {
-		return created, nil, wrapf(err, "fetching signature bundle %s", m.Layers[0].Digest)
-	}
-	return created, bundle, nil
-}
-
-// Fulcio's certificate extensions naming the OIDC issuer (v2, then v1).
-var (
-	oidIssuerV2 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}
-	oidIssuerV1 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 1}
-)
-
-// claimedSigner reads who a bundle says signed it, without verifying.
-func claimedSigner(bundle []byte) string {
-	type cert struct {
-		RawBytes string `json:"rawBytes"`
-	}
-	var b struct {
-		VerificationMaterial struct {
-			Certificate *cert `json:"certificate"`
-			Chain       *struct {
-				Certificates []cert `json:"certificates"`
-			} `json:"x509CertificateChain"`
-			PublicKey *struct {
-				Hint string `json:"hint"`
-			} `json:"publicKey"`
-		} `json:"verificationMaterial"`
-	}
-	if json.Unmarshal(bundle, &b) != nil {
-		return "?"
-	}
-	vm := b.VerificationMaterial
-	if vm.PublicKey != nil {
-		return "key " + vm.PublicKey.Hint
-	}
-	raw := ""
-	if vm.Certificate != nil {
-		raw = vm.Certificate.RawBytes
-	} else if vm.Chain != nil && len(vm.Chain.Certificates) > 0 {
-		raw = vm.Chain.Certificates[0].RawBytes
-	}
-	der, err := base64.StdEncoding.DecodeString(raw)
-	if err != nil {
-		return "?"
-	}
-	crt, err := x509.ParseCertificate(der)
-	if err != nil {
-		return "?"
-	}
-	return certificateSigner(crt)
-}
-
-func certificateSigner(crt *x509.Certificate) string {
-	var ids []string
-	for _, u := range crt.URIs {
-		ids = append(ids, u.String())
-	}
-	ids = append(ids, crt.EmailAddresses...)
-	issuer := ""
-	for _, ext := range crt.Extensions {
-		switch {
-		case ext.Id.Equal(oidIssuerV2):
-			var s string
-			if _, err := asn1.Unmarshal(ext.Value, &s); err == nil {
-				issuer = s
-			}
-		case ext.Id.Equal(oidIssuerV1) && issuer == "":
-			issuer = string(ext.Value)
-		}
-	}
-	return strings.Join(ids, ",") + " (issuer " + issuer + ")"
 }

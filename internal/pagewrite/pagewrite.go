@@ -1,13 +1,13 @@
 // Package pagewrite writes large buffers to files in pieces.
 //
-// On this project's 2-core KVM machines, one write(2) of a 4 MiB buffer
-// into a new file cost 0.6–2.0 s of system time per GiB, nearly all of it
-// in the kernel's copy into the page cache (perf: rep_movs_alternative),
-// against 0.35–0.40 s for the same buffer written 256 KiB at a time, when
-// memory freed by deleted files was there to reuse. A pull of 1 GiB went
-// from 2.3–2.9 s of system time to 1.0 s. The likely cause: a large write
-// lets ext4 give the file large folios, carved from blocks of free memory
-// that the guest has reported to the host (virtio-balloon free page
+// On this project's 2-core KVM machines, one write(2) of a chunk-sized
+// buffer into a new file cost several times the system time of the same
+// buffer written Piece bytes at a time, nearly all of it in the kernel's
+// copy into the page cache (perf: rep_movs_alternative), when memory freed
+// by deleted files was there to reuse; a pull's system time fell with it
+// (BENCHMARKS.md, writes of at most 256 KiB). The likely cause: a large
+// write lets ext4 give the file large folios, carved from blocks of free
+// memory that the guest has reported to the host (virtio-balloon free page
 // reporting), which the host must back again when they are first touched.
 // Reads showed no such difference.
 package pagewrite

@@ -16,8 +16,8 @@ func getSegment(n int) []byte {
 func putSegment(b []byte) { segmentPool.Put(&b) }
 
 // chunkPool recycles the buffers chunks are inflated into, as segmentPool
-// does segments, so that a pull does not allocate (and zero) a fresh
-// buffer per segment.
+// does segments: a fresh buffer per segment cost a large pull nearly its
+// own size again in allocations, each zeroed.
 var chunkPool sync.Pool
 
 func getChunkBuffer() []byte {

@@ -12,8 +12,9 @@ import (
 // memDriverName names Distribution's inmemory driver with buffered writers.
 //
 // The stock inmemory FileWriter grows its buffer by exactly len(p) on every
-// Write, so a monolithic upload of n bytes costs O(n²) copying: a 32 MiB
-// blob took ~9s to push (~50s under -race). Buffering writes in a
+// Write, so a monolithic upload of n bytes costs O(n²) copying: a test
+// that pushes a blob of tens of MiB spent most of its time copying, more
+// so under -race (BENCHMARKS.md). Buffering writes in a
 // bytes.Buffer, which grows geometrically, and handing them to the stock
 // writer in one Write on Close/Commit makes uploads linear.
 const memDriverName = "registrytest-inmemory"

@@ -52,8 +52,8 @@ func errTOCTooLarge(size, limit int64) error {
 }
 
 // fastGzip is estargz's GzipDecompressor with the TOC inflated by
-// klauspost/compress, about 1.5 times faster than the standard library's
-// gzip that estargz uses: it matters for the TOC of a tree of many files,
+// klauspost/compress, faster than the standard library's gzip that
+// estargz uses: it matters for the TOC of a tree of many files,
 // which every ls, cat and pull inflates.
 type fastGzip struct {
 	estargz.GzipDecompressor

@@ -19,8 +19,9 @@ import (
 // first of its runs is: a registry that already holds a layer pushed to a
 // new repository takes the upload in, finds the blob at its digest and
 // deletes the copy just uploaded, and Distribution does that inside the
-// final PUT. On this VM's ext4 (online discard, no journal) unlinking the
-// 679 MB copy took 0.49 s (perf trace of the registry), which the second
+// final PUT. On this VM's ext4 (online discard, no journal) unlinking a
+// large copy takes long enough to show (perf trace of the registry;
+// BENCHMARKS.md, what is measured), which the second
 // and third runs of every tool's push, and every run of blobber's push
 // with GOMAXPROCS=1, used to pay and the first did not. So before a timed
 // push, the layers the previous push of the same content made are moved

@@ -1,0 +1,281 @@
+package toc
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/containerd/stargz-snapshotter/estargz"
+)
+
+// builder validates TOC entries one by one into an Index.
+type builder struct {
+	ix      *Index
+	limits  Limits
+	lastReg *Entry
+	offsets []int64
+}
+
+func newBuilder(c Compression, blobSize, payloadEnd int64, limits Limits) *builder {
+	ix := &Index{
+		Compression: c,
+		BlobSize:    blobSize,
+		PayloadEnd:  payloadEnd,
+		Root:        &Entry{Name: ".", Type: TypeDir, Mode: 0o755},
+		byName:      map[string]*Entry{},
+	}
+	ix.byName["."] = ix.Root
+	ix.maxEntries = limits.MaxEntries
+	return &builder{ix: ix, limits: limits}
+}
+
+func (b *builder) add(te *estargz.TOCEntry) error {
+	if te == nil {
+		return fmt.Errorf("%w: null TOC entry", ErrNotEStargz)
+	}
+	payloadEnd := b.ix.PayloadEnd
+	if te.Type == typeChunk {
+		if b.lastReg == nil || cleanOrEmpty(te.Name) != b.lastReg.Name {
+			return fmt.Errorf("%w: chunk of %q does not follow its file", ErrNotEStargz, te.Name)
+		}
+		b.ix.chunkEntries++
+		if err := b.ix.overEntryLimit(); err != nil {
+			return err
+		}
+		if err := addChunk(b.lastReg, te, payloadEnd); err != nil {
+			return err
+		}
+		b.offsets = append(b.offsets, te.Offset)
+		return nil
+	}
+	b.lastReg = nil
+	e, err := b.ix.add(te, b.limits)
+	if err != nil {
+		return err
+	}
+	if e.Type == TypeReg && e.Size > 0 {
+		if err := addChunk(e, te, payloadEnd); err != nil {
+			return err
+		}
+		b.offsets = append(b.offsets, te.Offset)
+		b.lastReg = e
+	}
+	return nil
+}
+
+func (b *builder) finish(version int) (*Index, error) {
+	if version != 1 {
+		return nil, fmt.Errorf("%w: TOC version %d", ErrNotEStargz, version)
+	}
+	if err := b.ix.finish(b.offsets); err != nil {
+		return nil, err
+	}
+	return b.ix, nil
+}
+
+// add validates one non-chunk entry and links it into the tree.
+func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
+	name, err := CleanName(te.Name)
+	if err != nil {
+		return nil, err
+	}
+	e := &Entry{Name: name, Type: internType(te.Type), Mode: modeOf(te.Mode)}
+	if te.ModTime3339 != "" {
+		e.ModTime, _ = time.Parse(time.RFC3339, te.ModTime3339)
+	}
+	switch te.Type {
+	case TypeDir:
+		if name == "." {
+			ix.Root.Mode, ix.Root.ModTime = e.Mode, e.ModTime
+			return ix.Root, nil
+		}
+	case TypeReg:
+		if te.Size < 0 {
+			return nil, fmt.Errorf("%w: %q has negative size", ErrNotEStargz, name)
+		}
+		e.Size = te.Size
+		ix.TotalBytes += e.Size
+		if ix.TotalBytes > limits.MaxBytes {
+			return nil, fmt.Errorf("%w: files total more than %d bytes", ErrLimit, limits.MaxBytes)
+		}
+	case TypeSymlink:
+		if te.LinkName == "" || strings.ContainsRune(te.LinkName, 0) {
+			return nil, fmt.Errorf("%w: symlink %q has target %q", ErrUnsafeName, name, te.LinkName)
+		}
+		e.LinkName = te.LinkName
+	case TypeHardlink:
+		target, err := CleanName(te.LinkName)
+		if err != nil {
+			return nil, err
+		}
+		t, ok := ix.byName[target]
+		if !ok || t.Type != TypeReg {
+			return nil, fmt.Errorf("%w: hardlink %q points to %q, which is not an earlier file of the artifact", ErrUnsafeName, name, te.LinkName)
+		}
+		e.LinkName, e.Size = target, t.Size
+	case TypeChar, TypeBlock, TypeFifo:
+	default:
+		return nil, fmt.Errorf("%w: entry %q has unknown type %q", ErrNotEStargz, name, te.Type)
+	}
+	if name == "." {
+		return nil, fmt.Errorf("%w: the root is a %s", ErrNotEStargz, te.Type)
+	}
+	if prev, dup := ix.byName[name]; dup && prev.implicit && e.Type == TypeDir {
+		prev.implicit, prev.Mode, prev.ModTime = false, e.Mode, e.ModTime
+		return prev, nil
+	} else if dup {
+		return nil, fmt.Errorf("%w: duplicate entry %q", ErrNotEStargz, name)
+	}
+	ix.Files++
+	if err := ix.overEntryLimit(); err != nil {
+		return nil, err
+	}
+	parent, err := ix.parent(name)
+	if err != nil {
+		return nil, err
+	}
+	parent.Children = append(parent.Children, e)
+	ix.byName[name] = e
+	return e, nil
+}
+
+// parent returns the directory that holds name, adding the directories a
+// TOC may leave implicit. A parent that is not a directory is refused: a
+// file "under" a symlink is how archives write outside their tree.
+func (ix *Index) parent(name string) (*Entry, error) {
+	// Find the nearest listed ancestor, then add the missing ones below it,
+	// each counted against the entry limit.
+	var missing []string
+	dir := path.Dir(name)
+	p, ok := ix.byName[dir]
+	for !ok {
+		missing = append(missing, dir)
+		dir = path.Dir(dir)
+		p, ok = ix.byName[dir]
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if p.Type != TypeDir {
+			break
+		}
+		ix.Files++
+		if err := ix.overEntryLimit(); err != nil {
+			return nil, err
+		}
+		child := &Entry{Name: missing[i], Type: TypeDir, Mode: 0o755, implicit: true}
+		p.Children = append(p.Children, child)
+		ix.byName[child.Name] = child
+		p = child
+	}
+	if p.Type != TypeDir {
+		return nil, fmt.Errorf("%w: %q is under %q, which is a %s", ErrUnsafeName, name, p.Name, p.Type)
+	}
+	return p, nil
+}
+
+func addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) error {
+	var next int64
+	if n := len(e.Chunks); n > 0 {
+		last := e.Chunks[n-1]
+		next = last.FileOffset + last.Size
+	}
+	if te.ChunkOffset != next {
+		return fmt.Errorf("%w: chunk of %q at %d, expected %d", ErrNotEStargz, e.Name, te.ChunkOffset, next)
+	}
+	size := te.ChunkSize
+	if size == 0 {
+		size = e.Size - next
+	}
+	sum, sumErr := sha256Of(te.ChunkDigest)
+	switch {
+	case size <= 0 || size > e.Size-next:
+		return fmt.Errorf("%w: chunk of %q has size %d", ErrNotEStargz, e.Name, te.ChunkSize)
+	case size > MaxChunkBytes || te.InnerOffset > MaxChunkBytes:
+		return fmt.Errorf("%w: chunk of %q is %d bytes at %d in its member; at most %d are read at once", ErrLimit, e.Name, size, te.InnerOffset, MaxChunkBytes)
+	case te.Offset < 0 || te.Offset >= payloadEnd || te.InnerOffset < 0:
+		return fmt.Errorf("%w: chunk of %q at blob offset %d is outside the data", ErrNotEStargz, e.Name, te.Offset)
+	case sumErr != nil:
+		return fmt.Errorf("%w: chunk of %q has no valid sha256 digest", ErrNotEStargz, e.Name)
+	}
+	c := Chunk{Offset: te.Offset, InnerOffset: te.InnerOffset, FileOffset: next, Size: size, SHA256: sum}
+	if e.Chunks == nil && size == e.Size {
+		e.Chunks = make([]Chunk, 0, 1) // the common case: one chunk, no spare room
+	}
+	e.Chunks = append(e.Chunks, c)
+	return nil
+}
+
+// finish checks that every file's chunks cover it, sets where each chunk's
+// compressed bytes end (at the next member), and sorts directories.
+func (ix *Index) finish(offsets []int64) error {
+	slices.Sort(offsets)
+	offsets = slices.Compact(offsets)
+	for _, e := range ix.byName {
+		if e.Type == TypeReg {
+			var covered int64
+			if n := len(e.Chunks); n > 0 {
+				covered = e.Chunks[n-1].FileOffset + e.Chunks[n-1].Size
+			}
+			if covered != e.Size {
+				return fmt.Errorf("%w: chunks of %q cover %d of %d bytes", ErrNotEStargz, e.Name, covered, e.Size)
+			}
+			for i := range e.Chunks {
+				c := &e.Chunks[i]
+				j := sort.Search(len(offsets), func(j int) bool { return offsets[j] > c.Offset })
+				c.End = ix.PayloadEnd
+				if j < len(offsets) {
+					c.End = offsets[j]
+				}
+			}
+		}
+		if e.Type == TypeDir {
+			slices.SortFunc(e.Children, func(a, b *Entry) int { return strings.Compare(a.Name, b.Name) })
+			e.Children = slices.Clip(e.Children)
+		}
+	}
+	ix.byName = nil
+	return nil
+}
+
+// sha256Of decodes a "sha256:<64 lowercase hex digits>" digest, the only
+// kind eStargz writes. (digest.Validate would check it with a regular
+// expression, once per chunk: a cost an ls of many files shows.)
+func sha256Of(s string) (sum [sha256.Size]byte, err error) {
+	hexPart, ok := strings.CutPrefix(s, "sha256:")
+	if !ok || len(hexPart) != 2*sha256.Size || strings.ContainsAny(hexPart, "ABCDEF") {
+		return sum, fmt.Errorf("%q is not a sha256 digest", s)
+	}
+	_, err = hex.Decode(sum[:], []byte(hexPart))
+	return sum, err
+}
+
+// internType returns the package's constant for a known entry type, so
+// that the index holds one copy of each rather than one per entry.
+func internType(t string) string {
+	for _, known := range []string{TypeReg, TypeDir, TypeSymlink, TypeHardlink, TypeChar, TypeBlock, TypeFifo} {
+		if t == known {
+			return known
+		}
+	}
+	return t
+}
+
+// modeOf keeps the permission and special bits of a tar mode.
+func modeOf(m int64) fs.FileMode {
+	mode := fs.FileMode(m) & fs.ModePerm
+	if m&0o4000 != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
+}
