@@ -17,6 +17,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
 
+	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/layer"
 	"github.com/blobber-dev/blobber/internal/target"
 	"github.com/blobber-dev/blobber/internal/transport"
@@ -41,7 +42,7 @@ func WithKeepModTimes() PushOption {
 // WithCompression chooses "gzip" (the default, readable by every tool) or
 // "zstd" (faster, smaller; application/vnd.oci.image.layer.v1.tar+zstd).
 func WithCompression(name string) PushOption {
-	return func(o *pushOptions) { o.build.Compression = layer.Compression(name) }
+	return func(o *pushOptions) { o.build.Compression = compression.Compression(name) }
 }
 
 // WithChunkSize sets the largest piece of a file that is compressed on its
@@ -143,7 +144,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	}
 	comp := po.build.Compression
 	if comp == "" {
-		comp = layer.Gzip
+		comp = compression.Gzip
 	}
 	layerDesc := layerDescriptor(res, comp)
 	c.opts.logger.InfoContext(ctx, "built layer", "digest", res.Digest, "size", res.Size, "entries", res.Entries)
