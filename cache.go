@@ -22,22 +22,42 @@ import (
 // logs a warning (see WithLogger) and works without a cache, except
 // offline, where NewClient fails. A write to the cache that fails is
 // logged once, and reads go on from the registry.
-func WithCache(dir string) Option { return func(o *options) { o.cacheDir = dir } }
+func WithCache(dir string) Option {
+	return func(o *options) error {
+		if dir == "" {
+			return invalidOption("WithCache: no directory named")
+		}
+		o.cacheDir = dir
+		return nil
+	}
+}
 
 // WithCacheMaxSize bounds the cache (see WithCache) to n bytes: past the
 // bound, the least recently used entries are pruned as the client writes.
 // n == 0 (or no such option) takes the default, 10 GiB or a tenth of the
 // cache's file system, whichever is smaller; n < 0 sets no bound.
-func WithCacheMaxSize(n int64) Option { return func(o *options) { o.cacheBound = n } }
+func WithCacheMaxSize(n int64) Option {
+	return func(o *options) error { o.cacheBound = n; return nil }
+}
 
 // WithCacheTTL trusts a tag's cached resolution for d before asking the
 // registry again. The default, 0, always asks (a cheap HEAD request) so a
-// moved tag is seen at once.
-func WithCacheTTL(d time.Duration) Option { return func(o *options) { o.cacheTTL = d } }
+// moved tag is seen at once. d cannot be negative.
+func WithCacheTTL(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return invalidOption("WithCacheTTL(%v): a time to trust a tag cannot be negative", d)
+		}
+		o.cacheTTL = d
+		return nil
+	}
+}
 
 // WithOffline reads only from the cache (see WithCache): no request is
 // made, and anything not cached is ErrNotFound.
-func WithOffline() Option { return func(o *options) { o.offline = true } }
+func WithOffline() Option {
+	return func(o *options) error { o.offline = true; return nil }
+}
 
 func (c *Client) openCache() error {
 	if c.opts.cacheDir == "" {

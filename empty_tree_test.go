@@ -23,12 +23,12 @@ func TestEmptyTreesRoundTrip(t *testing.T) {
 		"dirs":  {"a/": "", "a/b/": "", "a/b/c/": "", "d/": ""},
 	}
 	for name, files := range trees {
-		for _, comp := range []string{"gzip", "zstd"} {
-			t.Run(name+"-"+comp, func(t *testing.T) {
+		for _, comp := range []blobber.Compression{blobber.Gzip, blobber.Zstd} {
+			t.Run(name+"-"+string(comp), func(t *testing.T) {
 				src := t.TempDir()
 				testtree.Write(t, src, files)
 				c := newClient(t)
-				ref := reg.Host() + "/empty/" + name + "-" + comp + ":v1"
+				ref := reg.Host() + "/empty/" + name + "-" + string(comp) + ":v1"
 				desc, err := c.Push(ctx, ref, os.DirFS(src), blobber.WithCompression(comp))
 				testtree.Must(t, err)
 

@@ -12,9 +12,9 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
 
+	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/layer"
 	"github.com/blobber-dev/blobber/internal/target"
-	"github.com/blobber-dev/blobber/internal/toc"
 )
 
 const (
@@ -24,7 +24,7 @@ const (
 
 // layerDescriptor describes a built blob with the annotations eStargz
 // readers look for.
-func layerDescriptor(res *layer.Result, comp layer.Compression) ocispec.Descriptor {
+func layerDescriptor(res *layer.Result, comp compression.Compression) ocispec.Descriptor {
 	return ocispec.Descriptor{
 		MediaType: comp.MediaType(),
 		Digest:    res.Digest,
@@ -59,7 +59,7 @@ type artifact struct {
 	config      ocispec.Descriptor
 	layer       ocispec.Descriptor
 	tocDigest   digest.Digest
-	compression toc.Compression
+	compression compression.Compression
 }
 
 // maxBlobSize is far above any real layer; a larger declared size is a lie.
@@ -155,9 +155,9 @@ func parseArtifact(name string, desc ocispec.Descriptor, raw []byte) (*artifact,
 	a := &artifact{manifest: desc, config: m.Config, layer: l}
 	switch l.MediaType {
 	case ocispec.MediaTypeImageLayerGzip, mediaTypeDockerLayer:
-		a.compression = toc.Gzip
+		a.compression = compression.Gzip
 	case ocispec.MediaTypeImageLayerZstd:
-		a.compression = toc.Zstd
+		a.compression = compression.Zstd
 	default:
 		return nil, fmt.Errorf("%s: layer media type %q: %w", name, l.MediaType, ErrNotEStargz)
 	}

@@ -12,8 +12,11 @@ import (
 // known yet (an upload that starts while its layer is being built).
 type ProgressFunc func(phase string, done, total int64)
 
-// WithProgress reports the progress of Push and Pull to fn.
-func WithProgress(fn ProgressFunc) Option { return func(o *options) { o.progress = fn } }
+// WithProgress reports the progress of Push and Pull to fn (nil reports
+// nothing).
+func WithProgress(fn ProgressFunc) Option {
+	return func(o *options) error { o.progress = fn; return nil }
+}
 
 // meter counts bytes of one phase and reports them.
 type meter struct {

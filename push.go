@@ -17,8 +17,10 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
 
+	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/layer"
 	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/toc"
 	"github.com/blobber-dev/blobber/internal/transport"
 	"github.com/blobber-dev/blobber/internal/upload"
 )
@@ -29,33 +31,55 @@ type pushOptions struct {
 	chunkSize int64 // upload chunk size; 0 uploads the layer in one request
 }
 
-// PushOption configures one Push.
-type PushOption func(*pushOptions)
+// PushOption configures one Push. An option given a value it cannot take
+// makes Push fail before anything is opened.
+type PushOption func(*pushOptions) error
 
 // WithKeepModTimes records the files' modification times. By default every
 // entry gets the Unix epoch, so the same tree always gives the same digest.
 func WithKeepModTimes() PushOption {
-	return func(o *pushOptions) { o.build.KeepModTimes = true }
+	return func(o *pushOptions) error { o.build.KeepModTimes = true; return nil }
 }
 
-// WithCompression chooses "gzip" (the default, readable by every tool) or
-// "zstd" (faster, smaller; application/vnd.oci.image.layer.v1.tar+zstd).
-func WithCompression(name string) PushOption {
-	return func(o *pushOptions) { o.build.Compression = layer.Compression(name) }
+// WithCompression chooses Gzip (the default, readable by every tool) or
+// Zstd (faster, smaller). Any other value fails the push (ErrInvalidOption);
+// ParseCompression turns a name into a Compression.
+func WithCompression(c Compression) PushOption {
+	return func(o *pushOptions) error {
+		if _, err := ParseCompression(string(c)); err != nil {
+			return invalidOption("WithCompression: %v", err)
+		}
+		o.build.Compression = compression.Compression(c)
+		return nil
+	}
 }
 
 // WithChunkSize sets the largest piece of a file that is compressed on its
-// own (4 MiB by default): the granularity of a selective read.
+// own (4 MiB by default, also for n == 0): the granularity of a selective
+// read. n cannot be negative, nor larger than the 64 MiB chunk a reader
+// accepts.
 func WithChunkSize(n int) PushOption {
-	return func(o *pushOptions) { o.build.ChunkSize = n }
+	return func(o *pushOptions) error {
+		if n < 0 || n > toc.MaxChunkBytes {
+			return invalidOption("WithChunkSize(%d): a chunk is from 1 byte to %d (0 for the default)", n, toc.MaxChunkBytes)
+		}
+		o.build.ChunkSize = n
+		return nil
+	}
 }
 
 // WithUploadChunkSize uploads the layer n bytes at a time (POST, PATCH per
 // chunk, PUT), resuming a failed chunk from what the registry has. Off by
-// default: some registries refuse chunked uploads, and one request is
-// fastest where the link is good.
+// default (and for n == 0): some registries refuse chunked uploads, and one
+// request is fastest where the link is good. n cannot be negative.
 func WithUploadChunkSize(n int64) PushOption {
-	return func(o *pushOptions) { o.chunkSize = n }
+	return func(o *pushOptions) error {
+		if n < 0 {
+			return invalidOption("WithUploadChunkSize(%d): a chunk size cannot be negative", n)
+		}
+		o.chunkSize = n
+		return nil
+	}
 }
 
 // Push stores the tree src as an eStargz artifact at ref (a tag; "latest"
@@ -74,7 +98,9 @@ func WithUploadChunkSize(n int64) PushOption {
 func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOption) (ocispec.Descriptor, error) {
 	var po pushOptions
 	for _, opt := range opts {
-		opt(&po)
+		if err := opt(&po); err != nil {
+			return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)
+		}
 	}
 	if c.opts.offline && !c.opts.target.OCILayout {
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, ErrOffline)
@@ -143,7 +169,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	}
 	comp := po.build.Compression
 	if comp == "" {
-		comp = layer.Gzip
+		comp = compression.Gzip
 	}
 	layerDesc := layerDescriptor(res, comp)
 	c.stats.layersBuilt.Add(1)

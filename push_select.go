@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/bmatcuk/doublestar/v4"
+
 	"github.com/blobber-dev/blobber/internal/layer"
 	"github.com/blobber-dev/blobber/internal/treepath"
 )
@@ -21,15 +23,24 @@ const IgnoreFile = layer.IgnoreFile
 // within one name; "**/*.log" leaves out every .log file. An excluded
 // directory is left out with all it holds. The tree's IgnoreFile, if any,
 // applies as well.
+// A pattern that is not valid fails the push (ErrInvalidOption).
 func WithExclude(patterns ...string) PushOption {
-	return func(o *pushOptions) { o.selection.Exclude = append(o.selection.Exclude, patterns...) }
+	return func(o *pushOptions) error {
+		for _, p := range patterns {
+			if !doublestar.ValidatePattern(p) {
+				return invalidOption("WithExclude: %q is not a valid pattern", p)
+			}
+		}
+		o.selection.Exclude = append(o.selection.Exclude, patterns...)
+		return nil
+	}
 }
 
 // WithDereference stores what symlinks point to instead of the links, as
 // `tar -h` does: a link to a directory is stored as a directory. A
 // dangling link, or a link to a directory that holds it, fails the push.
 func WithDereference() PushOption {
-	return func(o *pushOptions) { o.selection.Dereference = true }
+	return func(o *pushOptions) error { o.selection.Dereference = true; return nil }
 }
 
 // UnsupportedEntriesError is Push's refusal of a tree holding entries that

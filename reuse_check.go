@@ -10,7 +10,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/target"
 	"github.com/blobber-dev/blobber/internal/toc"
 )
@@ -37,9 +37,9 @@ func (c *Client) checkBuiltFrom(ctx context.Context, t *target.Target, desc ocis
 	if err != nil {
 		return err
 	}
-	want := toc.Gzip
-	if po.build.Compression == layer.Zstd {
-		want = toc.Zstd
+	want := compression.Gzip
+	if po.build.Compression == compression.Zstd {
+		want = compression.Zstd
 	}
 	if art.compression != want {
 		return fmt.Errorf("%s: %w: another compression", name, errNotThisTree)

@@ -42,7 +42,15 @@ type Signer interface {
 // WithSigner signs every pushed artifact with s and attaches the signature
 // to it as an OCI referrer (with the referrers tag schema on registries
 // without the referrers API). Client.Sign signs existing artifacts.
-func WithSigner(s Signer) Option { return func(o *options) { o.signer = s } }
+func WithSigner(s Signer) Option {
+	return func(o *options) error {
+		if s == nil {
+			return invalidOption("WithSigner: no signer given")
+		}
+		o.signer = s
+		return nil
+	}
+}
 
 // Sign signs the manifest ref names with the client's signer (WithSigner)
 // and attaches the signature; it returns the signed manifest's descriptor.

@@ -26,8 +26,17 @@ type Verifier interface {
 // artifacts that carry no signature v accepts. The reference is resolved
 // to a digest once; the signatures attached to that digest are checked,
 // and only then is that same digest read. Nothing of the layer is fetched
-// before a signature verifies.
-func WithVerifier(v Verifier) Option { return func(o *options) { o.verifier = v } }
+// before a signature verifies. A nil v is refused rather than taken to
+// mean that nothing need be verified.
+func WithVerifier(v Verifier) Option {
+	return func(o *options) error {
+		if v == nil {
+			return invalidOption("WithVerifier: no verifier given")
+		}
+		o.verifier = v
+		return nil
+	}
+}
 
 // Signature is one signature attached to an artifact.
 type Signature struct {

@@ -58,8 +58,9 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if !info.IsDir() {
 		return usagef("push: %s is not a directory", dir)
 	}
-	if o.compression != "gzip" && o.compression != "zstd" {
-		return usagef("push: --compression must be gzip or zstd, not %q", o.compression)
+	comp, err := blobber.ParseCompression(o.compression)
+	if err != nil {
+		return usagef("push: %v", err)
 	}
 	for _, p := range o.exclude {
 		if !doublestar.ValidatePattern(p) {
@@ -85,7 +86,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if err != nil {
 		return err
 	}
-	opts := []blobber.PushOption{blobber.WithCompression(o.compression)}
+	opts := []blobber.PushOption{blobber.WithCompression(comp)}
 	if o.keepMtime {
 		opts = append(opts, blobber.WithKeepModTimes())
 	}

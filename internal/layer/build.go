@@ -25,6 +25,8 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/blobber-dev/blobber/internal/compression"
 )
 
 // DefaultChunkSize is the largest piece of a file that is compressed on its
@@ -33,9 +35,9 @@ const DefaultChunkSize = 4 << 20
 
 // Options tune a build. The zero value is usable.
 type Options struct {
-	Compression Compression // gzip by default
-	ChunkSize   int         // DefaultChunkSize when 0
-	Workers     int         // runtime.GOMAXPROCS(0) when 0
+	Compression compression.Compression // gzip by default
+	ChunkSize   int                     // DefaultChunkSize when 0
+	Workers     int                     // runtime.GOMAXPROCS(0) when 0
 	// KeepModTimes records the files' own modification times; by default
 	// every entry gets the Unix epoch so the same tree always gives the
 	// same blob.
@@ -65,7 +67,7 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	comp, err := opts.Compression.codec(opts.TempDir)
+	comp, err := newCodec(opts.Compression, opts.TempDir)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/containerd/stargz-snapshotter/estargz"
 	"github.com/containerd/stargz-snapshotter/estargz/zstdchunked"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/blobber-dev/blobber/internal/compression"
 )
 
 func sampleTree() fstest.MapFS {
@@ -41,14 +43,14 @@ func build(t *testing.T, fsys fs.FS, opts Options) ([]byte, *Result) {
 }
 
 func TestBuildIsValidEStargz(t *testing.T) {
-	for _, comp := range []Compression{Gzip, Zstd} {
+	for _, comp := range []compression.Compression{compression.Gzip, compression.Zstd} {
 		t.Run(string(comp), func(t *testing.T) {
 			blob, res := build(t, sampleTree(), Options{Compression: comp, ChunkSize: 16 << 10, Workers: 3})
 			if got := digest.FromBytes(blob); got != res.Digest || int64(len(blob)) != res.Size {
 				t.Fatalf("result says %s/%d, blob is %s/%d", res.Digest, res.Size, got, len(blob))
 			}
 			var decomp []estargz.OpenOption
-			if comp == Zstd {
+			if comp == compression.Zstd {
 				decomp = append(decomp, estargz.WithDecompressors(new(zstdchunked.Decompressor)))
 			}
 			r, err := estargz.Open(io.NewSectionReader(bytes.NewReader(blob), 0, int64(len(blob))), decomp...)

@@ -3,31 +3,15 @@ package layer
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/blobber-dev/blobber/internal/compression"
 )
-
-// Compression names the compression of the layer's members.
-type Compression string
-
-const (
-	Gzip Compression = "gzip"
-	Zstd Compression = "zstd"
-)
-
-// MediaType is the OCI layer media type of a blob with this compression.
-func (c Compression) MediaType() string {
-	if c == Zstd {
-		return ocispec.MediaTypeImageLayerZstd
-	}
-	return ocispec.MediaTypeImageLayerGzip
-}
 
 // codec compresses members with klauspost/compress, which is several times
 // faster than the standard library and safe to run in parallel, and writes
@@ -47,18 +31,18 @@ type streamer interface {
 	stream(dst io.Writer) (io.WriteCloser, error)
 }
 
-func (c Compression) codec(tempDir string) (codec, error) {
-	switch c {
-	case "", Gzip:
-		return &gzipCodec{}, nil
-	case Zstd:
+func newCodec(c compression.Compression, tempDir string) (codec, error) {
+	if err := c.Check(); err != nil {
+		return nil, err
+	}
+	if c == compression.Zstd {
 		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
 		if err != nil {
 			return nil, err
 		}
 		return &zstdCodec{enc: enc, tempDir: tempDir}, nil
 	}
-	return nil, fmt.Errorf("unknown compression %q (want gzip or zstd)", string(c))
+	return &gzipCodec{}, nil
 }
 
 type gzipCodec struct {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/blobber-dev/blobber/internal/compression"
 )
 
 // generatedTree is a tree of dirs directories of perDir files, made up as
@@ -100,14 +102,14 @@ func TestBuildMemoryDoesNotGrowWithEntries(t *testing.T) {
 		t.Skip("builds trees of many entries, several times slower with -race")
 	}
 	for _, c := range []struct {
-		comp    Compression
+		comp    compression.Compression
 		content bool
 		entries int
 	}{
-		{Gzip, false, 40_000},
-		{Gzip, true, 20_000},
-		{Zstd, false, 40_000},
-		{Zstd, true, 20_000},
+		{compression.Gzip, false, 40_000},
+		{compression.Gzip, true, 20_000},
+		{compression.Zstd, false, 40_000},
+		{compression.Zstd, true, 20_000},
 	} {
 		t.Run(fmt.Sprintf("%s/content=%v", c.comp, c.content), func(t *testing.T) {
 			withSpoolMemory(t, 64<<10)

@@ -19,6 +19,7 @@ import (
 	"github.com/containerd/stargz-snapshotter/estargz/zstdchunked"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/toc"
 )
 
@@ -40,10 +41,10 @@ func treeNames(t *testing.T, fsys fs.FS) []string {
 
 // decompressed is the whole uncompressed stream of a blob, as gunzip or
 // zstd -d gives it (zstd skips the skippable frames of the TOC).
-func decompressed(t *testing.T, blob []byte, comp Compression) []byte {
+func decompressed(t *testing.T, blob []byte, comp compression.Compression) []byte {
 	t.Helper()
 	var r io.Reader
-	if comp == Zstd {
+	if comp == compression.Zstd {
 		d, err := zstd.NewReader(bytes.NewReader(blob))
 		if err != nil {
 			t.Fatal(err)
@@ -75,7 +76,7 @@ func TestPlainTarSeesExactlyTheTree(t *testing.T) {
 		"dirs":   {"a": {Mode: fs.ModeDir | 0o755}, "a/b": {Mode: fs.ModeDir | 0o700}},
 	}
 	for name, tree := range trees {
-		for _, comp := range []Compression{Gzip, Zstd} {
+		for _, comp := range []compression.Compression{compression.Gzip, compression.Zstd} {
 			t.Run(name+"-"+string(comp), func(t *testing.T) {
 				blob, res := build(t, tree, Options{Compression: comp, ChunkSize: 16 << 10, Workers: 3})
 				want := treeNames(t, tree)
@@ -107,10 +108,8 @@ func TestPlainTarSeesExactlyTheTree(t *testing.T) {
 				}
 
 				var opts []estargz.OpenOption
-				c := toc.Gzip
-				if comp == Zstd {
+				if comp == compression.Zstd {
 					opts = append(opts, estargz.WithDecompressors(new(zstdchunked.Decompressor)))
-					c = toc.Zstd
 				}
 				r, err := estargz.Open(io.NewSectionReader(bytes.NewReader(blob), 0, int64(len(blob))), opts...)
 				if err != nil {
@@ -120,7 +119,7 @@ func TestPlainTarSeesExactlyTheTree(t *testing.T) {
 					t.Fatalf("VerifyTOC: %v", err)
 				}
 
-				ix, err := toc.Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), c, res.TOCDigest, toc.Limits{})
+				ix, err := toc.Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), comp, res.TOCDigest, toc.Limits{})
 				if err != nil {
 					t.Fatalf("toc.Read: %v", err)
 				}
@@ -152,7 +151,7 @@ func TestPlainTarSeesExactlyTheTree(t *testing.T) {
 
 // gnuTarExtracts checks that GNU tar, given the layer as a user would
 // (tar -xzf, or zstd -d | tar -x), creates exactly want.
-func gnuTarExtracts(t *testing.T, blob, raw []byte, comp Compression, want []string) {
+func gnuTarExtracts(t *testing.T, blob, raw []byte, comp compression.Compression, want []string) {
 	t.Helper()
 	if _, err := exec.LookPath("tar"); err != nil {
 		t.Log("no tar on PATH: GNU tar not tried")
@@ -165,7 +164,7 @@ func gnuTarExtracts(t *testing.T, blob, raw []byte, comp Compression, want []str
 	}
 	cmd := exec.Command("tar", "-xf", "-", "-C", out)
 	cmd.Stdin = bytes.NewReader(raw)
-	if comp == Gzip {
+	if comp == compression.Gzip {
 		layerFile := filepath.Join(dir, "layer.tar.gz")
 		if err := os.WriteFile(layerFile, blob, 0o644); err != nil {
 			t.Fatal(err)

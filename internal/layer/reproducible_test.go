@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/blobber-dev/blobber/internal/compression"
 )
 
 // wideTree has n entries of every kind the builder writes, with names that
@@ -75,17 +77,17 @@ func TestBuildDigestsArePinned(t *testing.T) {
 	}{
 		{"sample-gzip", sampleTree(), Options{ChunkSize: 16 << 10},
 			"720ab12c3e7f9303f1a040dc8bcd1da912faf82dc90d4f132363bfc1b72ff3e7", "227c9628e6106b753390ec54fd005b69669cafbfeb10f7faac4b5c0c0a443714", "c71507460dbb1383681713ec1ace35de5bc32eec780d50eaa6638fde7f883795", 2053, 98304, 14},
-		{"sample-zstd", sampleTree(), Options{Compression: Zstd, ChunkSize: 16 << 10},
+		{"sample-zstd", sampleTree(), Options{Compression: compression.Zstd, ChunkSize: 16 << 10},
 			"fa3e75803920b1e52db64f0a1c75316aaa40e52612f5781383b7c6c002b86ca5", "9570a183a17279dd400ca1e568abcde667ff51d33c945e643b55e4efff6d045a", "e03ae12d1172639b74fbcc5263630e0640f90da445510b01ee662e9186d87412", 1691, 93184, 14},
 		{"sample-gzip-default-chunks", sampleTree(), Options{},
 			"26bcbacf22067ab41f26bd7533e27fc793a6afadb377b308cdc165e43294f302", "c1b084e03f0badd95a37c67f9c169a7a995f844befab89ed6b1ed5dfee8a31ea", "0f31d4f6e738be33897f583e4369b1ebb5d49ff9a30fd5dd28e1090dd8c91b18", 1727, 97792, 14},
 		{"empty-gzip", fstest.MapFS{}, Options{},
 			"3d70afd7a4742202d82d12faacea40de98030808da989a80c9ffe4253348d5ae", "34389139a1c1b35477be831e2253885fa98a9fc3906b16880a391631786dd194", "63780bb77499d981523cbe6ee5cb26d5bbefce35531f0a8f4837fa14fcae9cda", 209, 3072, 0},
-		{"empty-zstd", fstest.MapFS{}, Options{Compression: Zstd},
+		{"empty-zstd", fstest.MapFS{}, Options{Compression: compression.Zstd},
 			"359ac05a71a1139c655982106303ccdd0677f8510635741c0defe48ed722737b", "34389139a1c1b35477be831e2253885fa98a9fc3906b16880a391631786dd194", "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef", 120, 1024, 0},
 		{"wide-gzip", wideTree(3000), Options{ChunkSize: 16 << 10},
 			"029a0f5103fc53c885ac603e61950346c8fe16987f253f012575641c8e7220b6", "90d36a01e3730edb4dd649753cb10ef8a5045108974c3bfd05c8cebbd634de18", "aa170b1b27d88822368429bee183617a1149aa9345e5c4606a4160bf8a5c3361", 696194, 11174400, 3068},
-		{"wide-zstd", wideTree(3000), Options{Compression: Zstd, ChunkSize: 16 << 10},
+		{"wide-zstd", wideTree(3000), Options{Compression: compression.Zstd, ChunkSize: 16 << 10},
 			"a29100b3a259484717f2250a6fd3c6d312552a587690ea52f41bd16c1e187f38", "ba98e2eb470f1a4d217292ac202c25f81f67ab2e17bb6c37cf2570f542859ebf", "1958e45bfeab31a45a35f625ba91229eb6b20e67f8db54d70868336015cf6efc", 620994, 10113536, 3068},
 		{"wide-gzip-modtimes", wideTree(3000), Options{ChunkSize: 7 << 10, KeepModTimes: true},
 			"0f2ee415451cbbf96ae13446a4418cd4c664d1e2f7b079856eeb89356acb5070", "d7650bf83144950d5a1ec41268b54db045f88ab12ca4cb8a6660b756041a428b", "70acd4532fa5173b36cbb938ac9906bf0556ccd093bdfac677163c3651ff24e9", 758426, 11240960, 3068},
@@ -98,7 +100,7 @@ func TestBuildDigestsArePinned(t *testing.T) {
 		// content is cut into members of about a megabyte, which changes the
 		// blob and the TOC's offsets but not the tar (the diffID). Before,
 		// the blob was 315bf909…, the TOC df27e4a5…, the size 73423.
-		{"runs-zstd", runsTree(), Options{Compression: Zstd, ChunkSize: 16 << 10},
+		{"runs-zstd", runsTree(), Options{Compression: compression.Zstd, ChunkSize: 16 << 10},
 			"42331e30067bfeaf76375afae7fa440a60a88d359c2c256ebe7468a18dd2707e", "b6e7fcdde665080f3af5f068ca5913201b95209263b3252e9b14441f2203a81b", "18091f316fef521ce81b67e8c997a5cdc1d2f4e53e270a8888c2bdba5ee0890f", 75576, 8350720, 12008},
 	}
 	for _, spill := range []bool{false, true} {

@@ -14,6 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/toc"
 )
 
@@ -42,7 +43,7 @@ func TestZstdRunsAreCutIntoFrames(t *testing.T) {
 		{"short-run", emptyFiles(batchTarget/tarBlock - 1), 1 + 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			blob, res := build(t, c.tree, Options{Compression: Zstd, ChunkSize: 16 << 10, Workers: 3})
+			blob, res := build(t, c.tree, Options{Compression: compression.Zstd, ChunkSize: 16 << 10, Workers: 3})
 			payloadEnd, _, _, err := new(zstdchunked.Decompressor).ParseFooter(blob[len(blob)-zstdchunked.FooterSize:])
 			if err != nil {
 				t.Fatal(err)
@@ -80,7 +81,7 @@ func TestZstdRunsAreCutIntoFrames(t *testing.T) {
 				return io.ReadAll(io.NewSectionReader(sr, 0, size))
 			})
 
-			ix, err := toc.Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), toc.Zstd, res.TOCDigest, toc.Limits{})
+			ix, err := toc.Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), compression.Zstd, res.TOCDigest, toc.Limits{})
 			if err != nil {
 				t.Fatalf("toc.Read: %v", err)
 			}

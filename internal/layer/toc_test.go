@@ -16,6 +16,8 @@ import (
 	"github.com/containerd/stargz-snapshotter/estargz/zstdchunked"
 	"github.com/klauspost/compress/zstd"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/blobber-dev/blobber/internal/compression"
 )
 
 // withSpoolMemory makes spools spill to disk past n bytes for one test.
@@ -38,7 +40,7 @@ func TestTOCIsWhatEstargzWrites(t *testing.T) {
 		{"sample", sampleTree()},
 		{"wide", wideTree(1500)},
 	}
-	for _, comp := range []Compression{Gzip, Zstd} {
+	for _, comp := range []compression.Compression{compression.Gzip, compression.Zstd} {
 		for _, tr := range trees {
 			for _, spill := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s/%s/spill=%v", comp, tr.name, spill), func(t *testing.T) {
@@ -63,7 +65,7 @@ func TestTOCIsWhatEstargzWrites(t *testing.T) {
 // estargzTail reads the TOC of blob and returns where it starts, what
 // estargz's WriteTOCAndFooter writes for it there, and the diffID that
 // results.
-func estargzTail(t *testing.T, blob []byte, comp Compression) (int64, []byte, digest.Digest) {
+func estargzTail(t *testing.T, blob []byte, comp compression.Compression) (int64, []byte, digest.Digest) {
 	t.Helper()
 	var (
 		off     int64
@@ -73,7 +75,7 @@ func estargzTail(t *testing.T, blob []byte, comp Compression) (int64, []byte, di
 		err     error
 	)
 	switch comp {
-	case Gzip:
+	case compression.Gzip:
 		var dec estargz.GzipDecompressor
 		_, off, _, err = dec.ParseFooter(blob[len(blob)-estargz.FooterSize:])
 		if err != nil {
@@ -88,7 +90,7 @@ func estargzTail(t *testing.T, blob []byte, comp Compression) (int64, []byte, di
 			}
 		}
 		writer = estargz.NewGzipCompressorWithLevel(gzip.DefaultCompression)
-	case Zstd:
+	case compression.Zstd:
 		var dec zstdchunked.Decompressor
 		var tocOff, tocSize int64
 		off, tocOff, tocSize, err = dec.ParseFooter(blob[len(blob)-zstdchunked.FooterSize:])

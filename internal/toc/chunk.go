@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/inflate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -56,14 +57,14 @@ func (ix *Index) Decode(compressed []byte, c Chunk, dst []byte) ([]byte, error) 
 // for what the TOC says they hold). Bytes that do not decompress fail with
 // ErrDigestMismatch.
 func (ix *Index) inflate(compressed []byte, c Chunk, dst []byte) ([]byte, error) {
-	if ix.Compression == Gzip && c.InnerOffset == 0 {
+	if ix.Compression != compression.Zstd && c.InnerOffset == 0 {
 		return inflateMember(compressed, c, dst)
 	}
 	if int64(cap(dst)) < c.Size {
 		dst = make([]byte, c.Size)
 	}
 	dst = dst[:c.Size]
-	zr, release, err := ix.Compression.reader(bytes.NewReader(compressed), zstdChunkWindow(c.InnerOffset+c.Size))
+	zr, release, err := newReader(ix.Compression, bytes.NewReader(compressed), zstdChunkWindow(c.InnerOffset+c.Size))
 	if err != nil {
 		return nil, fmt.Errorf("%w: chunk at %d: %v", ErrDigestMismatch, c.Offset, err)
 	}
@@ -105,13 +106,13 @@ var (
 	zstdReaders sync.Pool
 )
 
-// reader decompresses r. A zstd frame that declares a window larger than
+// newReader decompresses r. A zstd frame that declares a window larger than
 // maxWindow is refused before its window is allocated: a frame needs no
 // more history than the bytes read from it (see zstdChunkWindow), and a
 // hostile one could otherwise make every decoder in flight hold the
 // largest window zstd allows.
-func (c Compression) reader(r io.Reader, maxWindow uint64) (io.Reader, func(), error) {
-	if c == Zstd {
+func newReader(c compression.Compression, r io.Reader, maxWindow uint64) (io.Reader, func(), error) {
+	if c == compression.Zstd {
 		if d, ok := zstdReaders.Get().(*zstd.Decoder); ok {
 			if err := d.ResetWithOptions(r, zstd.WithDecoderMaxWindow(maxWindow)); err != nil {
 				return nil, nil, err

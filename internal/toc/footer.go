@@ -13,22 +13,9 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/blobber-dev/blobber/internal/compression"
 )
-
-// Compression is how the blob's members are compressed.
-type Compression int
-
-const (
-	Gzip Compression = iota
-	Zstd
-)
-
-func (c Compression) String() string {
-	if c == Zstd {
-		return "zstd"
-	}
-	return "gzip"
-}
 
 // tocDecompressor is the part of the estargz decompressors this reader
 // uses; both gzip and zstd:chunked have it.
@@ -38,8 +25,8 @@ type tocDecompressor interface {
 	DecompressTOC(r io.Reader) (io.ReadCloser, error)
 }
 
-func (c Compression) decompressor() tocDecompressor {
-	if c == Zstd {
+func decompressorFor(c compression.Compression) tocDecompressor {
+	if c == compression.Zstd {
 		return new(zstdchunked.Decompressor)
 	}
 	return new(fastGzip)
@@ -99,8 +86,8 @@ type layout struct {
 // of blobSize) and checks that what it points to lies inside the blob.
 // The estargz parsers index and convert without checks, so they run
 // behind recover.
-func parseFooter(c Compression, tail []byte, blobSize int64) (l layout, err error) {
-	dec := c.decompressor()
+func parseFooter(c compression.Compression, tail []byte, blobSize int64) (l layout, err error) {
+	dec := decompressorFor(c)
 	fs := dec.FooterSize()
 	if blobSize < fs || int64(len(tail)) < fs {
 		return l, fmt.Errorf("%w: blob of %d bytes is too small for a footer", ErrNotEStargz, blobSize)
@@ -122,7 +109,7 @@ func parseFooter(c Compression, tail []byte, blobSize int64) (l layout, err erro
 		return l, fmt.Errorf("%w: footer points outside the blob (TOC at %d+%d, blob %d)", ErrNotEStargz, off, size, blobSize)
 	}
 	l = layout{payloadEnd: payload, tocOffset: off, tocSize: size}
-	if c == Zstd {
+	if c == compression.Zstd {
 		// zstd:chunked's footer also gives the uncompressed size, which
 		// estargz's parser skips.
 		f := tail[len(tail)-int(fs):]
@@ -135,7 +122,7 @@ func parseFooter(c Compression, tail []byte, blobSize int64) (l layout, err erro
 // it and calls each for every entry; the caller must use nothing each built
 // unless readTOC returns no error. A TOC whose digest is not want fails as
 // a mismatch, whatever else is wrong with it.
-func readTOC(c Compression, compressed []byte, want digest.Digest, limits Limits, each func(*estargz.TOCEntry) error) (version int, err error) {
+func readTOC(c compression.Compression, compressed []byte, want digest.Digest, limits Limits, each func(*estargz.TOCEntry) error) (version int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: malformed TOC", ErrNotEStargz)
@@ -177,9 +164,9 @@ func readTOC(c Compression, compressed []byte, want digest.Digest, limits Limits
 // history its decoder must keep, and the decoder allocates it up front, so
 // a window larger than the JSON the limits allow (or than the encoders'
 // usual one, which a small TOC may declare too) is refused unallocated.
-func decompressTOC(c Compression, r io.Reader, limits Limits) (io.ReadCloser, error) {
+func decompressTOC(c compression.Compression, r io.Reader, limits Limits) (io.ReadCloser, error) {
 	limits = limits.orDefault()
-	if c != Zstd {
+	if c != compression.Zstd {
 		return (&fastGzip{maxBytes: limits.MaxTOCBytes}).DecompressTOC(r)
 	}
 	d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),

@@ -10,23 +10,23 @@ import (
 	"github.com/containerd/stargz-snapshotter/estargz"
 	digest "github.com/opencontainers/go-digest"
 
-	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/compression"
 )
 
 // FuzzRead feeds arbitrary blobs to the footer and TOC reader: it must
 // never panic, and it must never accept a TOC whose digest is not the one
 // asked for.
 func FuzzRead(f *testing.F) {
-	blob, res := buildBlob(&testing.T{}, layer.Gzip, 3000)
+	blob, res := buildBlob(&testing.T{}, compression.Gzip, 3000)
 	f.Add(blob, true)
-	zblob, _ := buildBlob(&testing.T{}, layer.Zstd, 3000)
+	zblob, _ := buildBlob(&testing.T{}, compression.Zstd, 3000)
 	f.Add(zblob, false)
 	f.Add(blob[len(blob)-60:], true)
 	f.Add([]byte{}, true)
 	f.Fuzz(func(t *testing.T, data []byte, gzip bool) {
-		c := Zstd
+		c := compression.Zstd
 		if gzip {
-			c = Gzip
+			c = compression.Gzip
 		}
 		ix, err := Read(context.Background(), bytes.NewReader(data), int64(len(data)), c, res.TOCDigest, Limits{MaxTOCBytes: 1 << 20})
 		if err == nil && !bytes.Equal(data, blob) {
@@ -49,7 +49,7 @@ func FuzzTOC(f *testing.F) {
 		if json.Unmarshal(raw, &jtoc) != nil {
 			return
 		}
-		ix, err := newIndex(&jtoc, Gzip, 1000, 900, Limits{MaxEntries: 1000, MaxBytes: 1 << 30}.orDefault())
+		ix, err := newIndex(&jtoc, compression.Gzip, 1000, 900, Limits{MaxEntries: 1000, MaxBytes: 1 << 30}.orDefault())
 		if err == nil {
 			checkIndex(t, ix)
 		}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/containerd/stargz-snapshotter/estargz"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/blobber-dev/blobber/internal/compression"
 )
 
 // Entry types, as the TOC names them.
@@ -56,7 +58,7 @@ func (c Chunk) Digest() digest.Digest { return digest.NewDigestFromBytes(digest.
 
 // Index is a verified TOC.
 type Index struct {
-	Compression Compression
+	Compression compression.Compression
 	BlobSize    int64
 	PayloadEnd  int64 // file data lies before this offset
 	Root        *Entry
@@ -119,7 +121,7 @@ func (ix *Index) Walk(fn func(*Entry) error) error {
 
 // Read fetches and verifies the TOC of the blob r of blobSize bytes, whose
 // TOC JSON must have the digest tocDigest.
-func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c Compression, tocDigest digest.Digest, limits Limits) (*Index, error) {
+func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c compression.Compression, tocDigest digest.Digest, limits Limits) (*Index, error) {
 	if err := tocDigest.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: TOC digest %q: %v", ErrNotEStargz, tocDigest, err)
 	}
@@ -166,7 +168,7 @@ func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c Compression, toc
 }
 
 // newIndex validates a whole decoded TOC.
-func newIndex(jtoc *estargz.JTOC, c Compression, blobSize, payloadEnd int64, limits Limits) (*Index, error) {
+func newIndex(jtoc *estargz.JTOC, c compression.Compression, blobSize, payloadEnd int64, limits Limits) (*Index, error) {
 	b := newBuilder(c, blobSize, payloadEnd, limits)
 	for _, te := range jtoc.Entries {
 		if err := b.add(te); err != nil {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/containerd/stargz-snapshotter/estargz"
+
+	"github.com/blobber-dev/blobber/internal/compression"
 )
 
 // builder validates TOC entries one by one into an Index.
@@ -22,7 +24,7 @@ type builder struct {
 	offsets []int64
 }
 
-func newBuilder(c Compression, blobSize, payloadEnd int64, limits Limits) *builder {
+func newBuilder(c compression.Compression, blobSize, payloadEnd int64, limits Limits) *builder {
 	ix := &Index{
 		Compression: c,
 		BlobSize:    blobSize,

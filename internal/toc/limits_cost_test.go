@@ -12,6 +12,7 @@ import (
 	"github.com/containerd/stargz-snapshotter/estargz"
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/blobber-dev/blobber/internal/compression"
 	ta "github.com/blobber-dev/blobber/internal/testartifact"
 )
 
@@ -43,7 +44,7 @@ func TestChunkEntriesCountAgainstTheEntryLimit(t *testing.T) {
 	const chunks = 100_000
 	blob, d := oneFileInChunks(t, chunks)
 	read := func(l Limits) (*Index, error) {
-		return Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), Gzip, d, l)
+		return Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), compression.Gzip, d, l)
 	}
 	// The TOC limit is set high: only the entry limit is tried here.
 	if _, err := read(Limits{MaxEntries: chunks + 1, MaxTOCBytes: 1 << 30}); err != nil {
@@ -84,13 +85,13 @@ func TestTOCSizeLimitRefusesBeforeDecoding(t *testing.T) {
 		{"over an explicit limit", 4000, Limits{MaxTOCBytes: 4 << 20}, false},
 		{"over the default for the entry limit", 200, Limits{MaxEntries: 1000}, false},
 	} {
-		for _, comp := range []Compression{Gzip, Zstd} {
-			t.Run(c.name+"/"+comp.String(), func(t *testing.T) {
+		for _, comp := range []compression.Compression{compression.Gzip, compression.Zstd} {
+			t.Run(c.name+"/"+string(comp), func(t *testing.T) {
 				toc := longNames(c.n)
 				var blob []byte
 				var d digest.Digest
 				var err error
-				if comp == Zstd {
+				if comp == compression.Zstd {
 					blob, d, err = ta.ZstdWithTOC(nil, toc)
 				} else {
 					var raw []byte

@@ -8,11 +8,12 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/layer"
 	digest "github.com/opencontainers/go-digest"
 )
 
-func buildBlob(t *testing.T, comp layer.Compression, chunk int) ([]byte, *layer.Result) {
+func buildBlob(t *testing.T, comp compression.Compression, chunk int) ([]byte, *layer.Result) {
 	t.Helper()
 	tree := fstest.MapFS{
 		"a.txt":     {Data: []byte("alpha\n"), Mode: 0o644},
@@ -29,13 +30,10 @@ func buildBlob(t *testing.T, comp layer.Compression, chunk int) ([]byte, *layer.
 }
 
 func TestReadAndFetch(t *testing.T) {
-	for _, c := range []struct {
-		layer layer.Compression
-		toc   Compression
-	}{{layer.Gzip, Gzip}, {layer.Zstd, Zstd}} {
-		t.Run(c.toc.String(), func(t *testing.T) {
-			blob, res := buildBlob(t, c.layer, 3000)
-			ix, err := Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), c.toc, res.TOCDigest, Limits{})
+	for _, c := range []compression.Compression{compression.Gzip, compression.Zstd} {
+		t.Run(string(c), func(t *testing.T) {
+			blob, res := buildBlob(t, c, 3000)
+			ix, err := Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), c, res.TOCDigest, Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,25 +65,25 @@ func TestReadAndFetch(t *testing.T) {
 }
 
 func TestReadRejects(t *testing.T) {
-	blob, res := buildBlob(t, layer.Gzip, 0)
+	blob, res := buildBlob(t, compression.Gzip, 0)
 	size := int64(len(blob))
-	if _, err := Read(context.Background(), bytes.NewReader(blob), size, Gzip, digest.FromString("other"), Limits{}); !errors.Is(err, ErrDigestMismatch) {
+	if _, err := Read(context.Background(), bytes.NewReader(blob), size, compression.Gzip, digest.FromString("other"), Limits{}); !errors.Is(err, ErrDigestMismatch) {
 		t.Fatalf("wrong TOC digest: %v", err)
 	}
-	if _, err := Read(context.Background(), bytes.NewReader(blob), size, Gzip, res.TOCDigest, Limits{MaxEntries: 2}); !errors.Is(err, ErrLimit) {
+	if _, err := Read(context.Background(), bytes.NewReader(blob), size, compression.Gzip, res.TOCDigest, Limits{MaxEntries: 2}); !errors.Is(err, ErrLimit) {
 		t.Fatalf("entry limit: %v", err)
 	}
-	if _, err := Read(context.Background(), bytes.NewReader(blob), size, Gzip, res.TOCDigest, Limits{MaxBytes: 100}); !errors.Is(err, ErrLimit) {
+	if _, err := Read(context.Background(), bytes.NewReader(blob), size, compression.Gzip, res.TOCDigest, Limits{MaxBytes: 100}); !errors.Is(err, ErrLimit) {
 		t.Fatalf("size limit: %v", err)
 	}
 	junk := bytes.Repeat([]byte{0x1f, 0x8b}, 100)
-	if _, err := Read(context.Background(), bytes.NewReader(junk), int64(len(junk)), Gzip, res.TOCDigest, Limits{}); !errors.Is(err, ErrNotEStargz) {
+	if _, err := Read(context.Background(), bytes.NewReader(junk), int64(len(junk)), compression.Gzip, res.TOCDigest, Limits{}); !errors.Is(err, ErrNotEStargz) {
 		t.Fatalf("junk: %v", err)
 	}
-	if _, err := Read(context.Background(), bytes.NewReader(junk), int64(len(junk)), Zstd, res.TOCDigest, Limits{}); !errors.Is(err, ErrNotEStargz) {
+	if _, err := Read(context.Background(), bytes.NewReader(junk), int64(len(junk)), compression.Zstd, res.TOCDigest, Limits{}); !errors.Is(err, ErrNotEStargz) {
 		t.Fatalf("junk zstd: %v", err)
 	}
-	ix, err := Read(context.Background(), bytes.NewReader(blob), size, Gzip, res.TOCDigest, Limits{})
+	ix, err := Read(context.Background(), bytes.NewReader(blob), size, compression.Gzip, res.TOCDigest, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

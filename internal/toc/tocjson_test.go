@@ -15,6 +15,8 @@ import (
 
 	"github.com/containerd/stargz-snapshotter/estargz"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/blobber-dev/blobber/internal/compression"
 )
 
 // decodeWithEncodingJSON reads a TOC with encoding/json into estargz's
@@ -292,7 +294,7 @@ func TestReadTOCErrors(t *testing.T) {
 		{"over the size limit", good, good, int64(len(good)) - 1, keep, ErrLimit},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			v, err := readTOC(Gzip, gzipTOC(t, c.json), digest.FromBytes(c.digestOf), Limits{MaxTOCBytes: c.max}, c.each)
+			v, err := readTOC(compression.Gzip, gzipTOC(t, c.json), digest.FromBytes(c.digestOf), Limits{MaxTOCBytes: c.max}, c.each)
 			if c.want == nil {
 				if err != nil || v != 1 {
 					t.Fatalf("got version %d, %v", v, err)
@@ -325,10 +327,10 @@ func TestScannerFailsOnATruncatedStream(t *testing.T) {
 func TestReadTOCRecoversAfterTheDigest(t *testing.T) {
 	good := []byte(`{"version":1,"entries":[{"name":"a","type":"dir"}]}`)
 	boom := func(*estargz.TOCEntry) error { panic("boom") }
-	if _, err := readTOC(Gzip, gzipTOC(t, good), digest.FromString("other"), Limits{MaxTOCBytes: 1 << 20}, boom); !errors.Is(err, ErrDigestMismatch) {
+	if _, err := readTOC(compression.Gzip, gzipTOC(t, good), digest.FromString("other"), Limits{MaxTOCBytes: 1 << 20}, boom); !errors.Is(err, ErrDigestMismatch) {
 		t.Fatalf("got %v, want ErrDigestMismatch", err)
 	}
-	if _, err := readTOC(Gzip, gzipTOC(t, good), digest.FromBytes(good), Limits{MaxTOCBytes: 1 << 20}, boom); !errors.Is(err, ErrNotEStargz) {
+	if _, err := readTOC(compression.Gzip, gzipTOC(t, good), digest.FromBytes(good), Limits{MaxTOCBytes: 1 << 20}, boom); !errors.Is(err, ErrNotEStargz) {
 		t.Fatalf("got %v, want ErrNotEStargz", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/layer"
 	ta "github.com/blobber-dev/blobber/internal/testartifact"
 )
@@ -25,7 +26,7 @@ var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzTO
 type writerBlob struct {
 	name      string
 	blob      []byte
-	comp      Compression
+	comp      compression.Compression
 	tocDigest digest.Digest
 	// json is the TOC JSON, for a writer that is not at hand (its blob is
 	// then nil): validated as a TOC, not read from a blob.
@@ -59,9 +60,9 @@ func writerBlobs(t *testing.T) []writerBlob {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		c := Gzip
+		c := compression.Gzip
 		if o.Zstd {
-			c = Zstd
+			c = compression.Zstd
 		}
 		out = append(out, writerBlob{name: name, blob: blob, comp: c, tocDigest: d})
 	}
@@ -72,23 +73,19 @@ func writerBlobs(t *testing.T) []writerBlob {
 	estargzOf("original-blobber", original, ta.Options{Lossless: true})
 	estargzOf("original-blobber-empty", originalEmpty, ta.Options{Lossless: true})
 
-	blobberOf := func(name string, fsys fstest.MapFS, c layer.Compression) {
+	blobberOf := func(name string, fsys fstest.MapFS, c compression.Compression) {
 		var buf bytes.Buffer
 		res, err := layer.Build(context.Background(), fsys, &buf, layer.Options{Compression: c})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		comp := Gzip
-		if c == layer.Zstd {
-			comp = Zstd
-		}
-		out = append(out, writerBlob{name: name, blob: buf.Bytes(), comp: comp, tocDigest: res.TOCDigest})
+		out = append(out, writerBlob{name: name, blob: buf.Bytes(), comp: c, tocDigest: res.TOCDigest})
 	}
 	dirs := fstest.MapFS{"a": {Mode: fs0755Dir}, "a/b": {Mode: fs0755Dir}, "c": {Mode: fs0755Dir}}
-	blobberOf("blobber-gzip-empty", fstest.MapFS{}, layer.Gzip)
-	blobberOf("blobber-zstd-empty", fstest.MapFS{}, layer.Zstd)
-	blobberOf("blobber-gzip-dirs", dirs, layer.Gzip)
-	blobberOf("blobber-zstd-dirs", dirs, layer.Zstd)
+	blobberOf("blobber-gzip-empty", fstest.MapFS{}, compression.Gzip)
+	blobberOf("blobber-zstd-empty", fstest.MapFS{}, compression.Zstd)
+	blobberOf("blobber-gzip-dirs", dirs, compression.Gzip)
+	blobberOf("blobber-zstd-dirs", dirs, compression.Zstd)
 
 	// containers/storage's zstd:chunked writer marshals its own TOC type
 	// compactly: "type" before "name", times with nanoseconds, fields
@@ -96,12 +93,12 @@ func writerBlobs(t *testing.T) []writerBlob {
 	// tarSplitDigest after the entries, and null for no entries.
 	split := digest.FromString("tar-split").String()
 	out = append(out,
-		writerBlob{name: "containers-storage", comp: Zstd, json: []byte(`{"version":1,"entries":[` +
+		writerBlob{name: "containers-storage", comp: compression.Zstd, json: []byte(`{"version":1,"entries":[` +
 			`{"type":"dir","name":"d/","mode":493,"modtime":"2026-11-28T01:02:03.123456789Z","accesstime":"2026-11-28T01:02:03Z","changetime":"2026-11-28T01:02:03Z","xattrs":{"user.k":"dg=="}},` +
 			`{"type":"reg","name":"d/empty","mode":384,"uid":1000,"gid":1000,"modtime":"2026-11-28T01:02:03Z","digest":"` + digest.FromBytes(nil).String() + `"},` +
 			`{"type":"symlink","name":"l","linkName":"d/\u003cf\u003e","mode":511,"modtime":"2026-11-28T01:02:03Z"}` +
 			`],"tarSplitDigest":"` + split + `"}`)},
-		writerBlob{name: "containers-storage-empty", comp: Zstd, json: []byte(`{"version":1,"entries":null,"tarSplitDigest":"` + split + `"}`)},
+		writerBlob{name: "containers-storage-empty", comp: compression.Zstd, json: []byte(`{"version":1,"entries":null,"tarSplitDigest":"` + split + `"}`)},
 	)
 	return out
 }
@@ -110,7 +107,7 @@ func writerBlobs(t *testing.T) []writerBlob {
 const fs0755Dir = 0o755 | 1<<31
 
 // rawTOC is the TOC JSON of blob.
-func rawTOC(t *testing.T, blob []byte, c Compression) []byte {
+func rawTOC(t *testing.T, blob []byte, c compression.Compression) []byte {
 	t.Helper()
 	l, err := parseFooter(c, blob[max(0, len(blob)-TailSize):], int64(len(blob)))
 	if err != nil {
@@ -140,7 +137,7 @@ func TestReadsWhatWritersWrite(t *testing.T) {
 			sameAsDecoder(t, raw)
 			if w.blob == nil {
 				b := newBuilder(w.comp, 1<<20, 1<<20, DefaultLimits)
-				version, err := readTOC(Gzip, gzipTOC(t, raw), digest.FromBytes(raw), DefaultLimits, b.add)
+				version, err := readTOC(compression.Gzip, gzipTOC(t, raw), digest.FromBytes(raw), DefaultLimits, b.add)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blobber-dev/blobber/internal/compression"
 	ta "github.com/blobber-dev/blobber/internal/testartifact"
 	digest "github.com/opencontainers/go-digest"
 )
@@ -42,7 +43,7 @@ func zstdTwoFiles(t *testing.T) ([]byte, digest.Digest) {
 // readAllChunks reads every file of blob through the index.
 func readAllChunks(t *testing.T, blob []byte, d digest.Digest) error {
 	t.Helper()
-	ix, err := Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), Zstd, d, Limits{})
+	ix, err := Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), compression.Zstd, d, Limits{})
 	if err != nil {
 		return err
 	}
@@ -98,8 +99,8 @@ func TestZstdChunkWindowIsBounded(t *testing.T) {
 // before the window is allocated.
 func TestZstdTOCWindowIsBounded(t *testing.T) {
 	blob, d := zstdTwoFiles(t)
-	raw := rawTOC(t, blob, Zstd)
-	l, err := parseFooter(Zstd, blob[max(0, len(blob)-TailSize):], int64(len(blob)))
+	raw := rawTOC(t, blob, compression.Zstd)
+	l, err := parseFooter(compression.Zstd, blob[max(0, len(blob)-TailSize):], int64(len(blob)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestZstdTOCWindowIsBounded(t *testing.T) {
 			out = ta.WithZstdFooter(out, uint64(l.tocOffset), uint64(len(frame)), uint64(len(raw)))
 			var readErr error
 			n := allocated(func() {
-				_, readErr = Read(context.Background(), bytes.NewReader(out), int64(len(out)), Zstd, d, Limits{MaxTOCBytes: 1 << 20})
+				_, readErr = Read(context.Background(), bytes.NewReader(out), int64(len(out)), compression.Zstd, d, Limits{MaxTOCBytes: 1 << 20})
 			})
 			if c.ok {
 				if readErr != nil {
@@ -145,15 +146,15 @@ func TestZstdTOCWindowIsBounded(t *testing.T) {
 // it gives bounds the decoder's window and what is inflated.
 func TestZstdTOCNoLongerThanTheFooterSays(t *testing.T) {
 	blob, d := zstdTwoFiles(t)
-	l, err := parseFooter(Zstd, blob[max(0, len(blob)-TailSize):], int64(len(blob)))
+	l, err := parseFooter(compression.Zstd, blob[max(0, len(blob)-TailSize):], int64(len(blob)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	short := ta.WithZstdFooter(blob, uint64(l.tocOffset), uint64(l.tocSize), uint64(l.tocJSON-1))
-	if _, err := Read(context.Background(), bytes.NewReader(short), int64(len(short)), Zstd, d, Limits{}); !errors.Is(err, ErrLimit) {
+	if _, err := Read(context.Background(), bytes.NewReader(short), int64(len(short)), compression.Zstd, d, Limits{}); !errors.Is(err, ErrLimit) {
 		t.Fatalf("a footer one byte short: got %v, want ErrLimit", err)
 	}
-	if _, err := Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), Zstd, d, Limits{MaxTOCBytes: l.tocJSON}); err != nil {
+	if _, err := Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), compression.Zstd, d, Limits{MaxTOCBytes: l.tocJSON}); err != nil {
 		t.Fatalf("a TOC exactly at the limit: %v", err)
 	}
 }
