@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
+	"unicode/utf16"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -61,7 +63,7 @@ func (c *Client) Pull(ctx context.Context, ref, dir string, opts ...PullOption) 
 
 func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, again bool) (err error) {
 	ix := img.index
-	if err := refusals(img.name, ix); err != nil {
+	if err := refusals(img.name, ix, dir); err != nil {
 		return err
 	}
 	if err := extract.CheckFreeSpace(dir, ix.TotalBytes); err != nil {
@@ -99,10 +101,18 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 	return d.Commit()
 }
 
-// refusals names, all at once, the entries of ix a pull refuses, before
-// anything is fetched or written.
-func refusals(name string, ix *toc.Index) error {
-	r, err := pull.Refuse(ix)
+// refusals names, all at once, the entries of ix a pull into dir
+// refuses, before anything is fetched or written.
+func refusals(name string, ix *toc.Index, dir string) error {
+	rules, err := extract.ProbeRules(dir)
+	if err != nil {
+		return wrapf(err, "pulling %s into %s", name, dir)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	r, err := pull.Refuse(ix, pull.Target{Rules: rules, PathLen: len(utf16.Encode([]rune(abs)))})
 	if err != nil {
 		return err
 	}
@@ -115,5 +125,24 @@ func refusals(name string, ix *toc.Index) error {
 		errs = append(errs, fmt.Errorf("%s holds %s that blobber does not create (devices and FIFOs): %s: %w",
 			name, treepath.Plural(r.Unsupported.Total, "entry", "entries"), &r.Unsupported, ErrUnsupportedEntry))
 	}
+	if r.Colliding.Total > 0 {
+		errs = append(errs, fmt.Errorf("%s holds %s that would be one file in %s, whose file system ignores %s in names: %s: %w",
+			name, treepath.Plural(r.Colliding.Total, "pair of entries", "pairs of entries"), dir, ignored(rules), &r.Colliding, ErrPathTraversal))
+	}
+	if r.Unholdable.Total > 0 {
+		errs = append(errs, fmt.Errorf("%s holds %s that the file system of %s cannot hold: %s: %w",
+			name, treepath.Plural(r.Unholdable.Total, "name", "names"), dir, &r.Unholdable, ErrUnsupportedEntry))
+	}
 	return errors.Join(errs...)
+}
+
+// ignored says what a folding file system ignores when it compares names.
+func ignored(r treepath.Rules) string {
+	switch {
+	case r.FoldCase && r.FoldNormalization:
+		return "case and Unicode normalization"
+	case r.FoldCase:
+		return "case"
+	}
+	return "Unicode normalization"
 }

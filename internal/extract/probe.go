@@ -3,8 +3,6 @@ package extract
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,12 +30,10 @@ func ProbeRules(dir string) (treepath.Rules, error) {
 	probe := filepath.Join(at, base)
 	f, err := os.OpenFile(probe, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		if errors.Is(err, fs.ErrPermission) {
-			// Nothing can be written there: the pull fails on its own
-			// terms, and saying so is its job, not the probe's.
-			return r, nil
-		}
-		return r, err
+		// Nothing can be written there (no right, a read-only file
+		// system, no space): the pull fails on its own terms, naming the
+		// user's directory rather than the probe.
+		return r, nil
 	}
 	defer os.Remove(probe)
 	mine, err := f.Stat()

@@ -9,17 +9,29 @@ import (
 
 // Refusals are the entries a pull refuses, judged from the TOC alone:
 // symlinks whose target is absolute or resolves outside the tree (through
-// the artifact's own links, as the kernel would), and devices and FIFOs.
+// the artifact's own links, as the kernel would), devices and FIFOs, names
+// the target's file system cannot hold, and names it takes for one file.
 // Each list names the first treepath.MaxListed offenders, then a count,
 // so that a publisher learns of all of them at once.
 type Refusals struct {
 	Escaping    treepath.List
 	Unsupported treepath.List
+	Unholdable  treepath.List // "name (why)"
+	Colliding   treepath.List // "first and second"
+}
+
+// Target is what Refuse knows of the directory a pull writes into.
+type Target struct {
+	Rules treepath.Rules // the file system's (extract.ProbeRules)
+	// PathLen is the directory's absolute path in UTF-16 code units, for
+	// Rules.MaxPath.
+	PathLen int
 }
 
 // Refuse judges every entry of ix before anything is fetched or written.
-func Refuse(ix *toc.Index) (Refusals, error) {
+func Refuse(ix *toc.Index, target Target) (Refusals, error) {
 	var r Refusals
+	collisions := treepath.NewCollisions(target.Rules)
 	lookup := func(n string) (string, bool, bool, error) {
 		e, ok := ix.Lookup(n)
 		if !ok {
@@ -28,6 +40,10 @@ func Refuse(ix *toc.Index) (Refusals, error) {
 		return e.LinkName, e.Type == toc.TypeSymlink, true, nil
 	}
 	err := ix.Walk(func(e *toc.Entry) error {
+		if why := target.Rules.NameProblem(e.Name, target.PathLen); why != "" {
+			r.Unholdable.Add(fmt.Sprintf("%s (%s)", e.Name, why))
+		}
+		collisions.Add(e.Name)
 		switch e.Type {
 		case toc.TypeChar, toc.TypeBlock, toc.TypeFifo:
 			r.Unsupported.Add(fmt.Sprintf("%s (%s)", e.Name, typeName[e.Type]))
@@ -42,6 +58,7 @@ func Refuse(ix *toc.Index) (Refusals, error) {
 		}
 		return nil
 	})
+	r.Colliding = collisions.Found
 	return r, err
 }
 
