@@ -9,10 +9,12 @@ import (
 	"sync"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/blobber-dev/blobber/internal/errdef"
 )
 
 // ErrDigestMismatch: a blob downloaded whole does not match its digest.
-var ErrDigestMismatch = errors.New("digest mismatch")
+var ErrDigestMismatch = errdef.ErrDigestMismatch
 
 // wholeBlob is the blob kept in a temporary file after the registry
 // answered a range request with all of it (200 instead of 206): without
