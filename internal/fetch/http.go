@@ -110,7 +110,7 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 				continue
 			}
 			err = fmt.Errorf("reading bytes %d-%d: %d attempts without progress: %w", off+int64(n), off+int64(want)-1, stalls+1, rerr)
-		case errors.Is(err, ErrDigestMismatch):
+		case errors.Is(err, ErrDigestMismatch), errors.Is(err, errClosed):
 			return n, err
 		case errors.As(err, &status):
 			expired := status.redirected && status.StatusCode == http.StatusForbidden
