@@ -258,13 +258,6 @@ func (c *Client) tocLimits() toc.Limits {
 	return toc.Limits{MaxEntries: c.opts.limits.MaxFiles, MaxBytes: c.opts.limits.MaxBytes, MaxTOCBytes: c.opts.limits.MaxTOCBytes}
 }
 
-// uploadRetries is how many times a whole blob upload is started again.
-func (o *options) uploadRetries() int {
-	switch {
-	case o.target.Retries < 0:
-		return 0
-	case o.target.Retries == 0:
-		return transport.DefaultRetries
-	}
-	return o.target.Retries
-}
+// retryPolicy is the one retry policy of WithRetries (see
+// transport.Policy), for the loops that retry whole uploads.
+func (o *options) retryPolicy() *transport.Policy { return transport.NewPolicy(o.target.Retries) }

@@ -64,9 +64,9 @@ func (c *Client) uploadWhileBuilding(ctx context.Context, t *target.Target, tag,
 	var stream *upload.Stream
 	var err error
 	if session != nil {
-		stream, err = t.StreamUploadIn(ctx, session, meteredSource{staged, m}, chunk, c.opts.uploadRetries())
+		stream, err = t.StreamUploadIn(ctx, session, meteredSource{staged, m}, chunk)
 	} else {
-		stream, err = t.StreamUpload(ctx, meteredSource{staged, m}, chunk, c.opts.uploadRetries())
+		stream, err = t.StreamUpload(ctx, meteredSource{staged, m}, chunk)
 	}
 	if err != nil {
 		c.opts.logger.DebugContext(ctx, "could not start uploading while building", "error", err)
@@ -95,7 +95,7 @@ func (e *earlyUpload) finish(ctx context.Context, t *target.Target, desc ocispec
 	switch {
 	case err == nil:
 		return true, nil
-	case ctx.Err() != nil, e.c.opts.uploadRetries() == 0 && !upload.Refused(err):
+	case ctx.Err() != nil, e.c.opts.retryPolicy().Retries() == 0 && !upload.Refused(err):
 		// With retries off, a failure is the push's; a registry that
 		// refuses chunks still gets the layer in one request.
 		return false, err

@@ -4,19 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"strings"
 
 	"oras.land/oras-go/v2/content"
-	"oras.land/oras-go/v2/errdef"
+	orasdef "oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
-	"github.com/blobber-dev/blobber/internal/extract"
-	"github.com/blobber-dev/blobber/internal/fetch"
-	"github.com/blobber-dev/blobber/internal/target"
-	"github.com/blobber-dev/blobber/internal/toc"
+	"github.com/blobber-dev/blobber/internal/credential"
+	"github.com/blobber-dev/blobber/internal/errdef"
 )
 
 // Errors that callers can test for with errors.Is. Returned errors wrap one
@@ -24,39 +21,46 @@ import (
 var (
 	// ErrNotFound: the repository, tag, digest or path does not exist.
 	// It also matches fs.ErrNotExist.
-	ErrNotFound error = &kindError{"not found", fs.ErrNotExist}
+	ErrNotFound = errdef.ErrNotFound
 	// ErrUnauthorized: the registry refused the credentials, or wants some.
-	ErrUnauthorized = errors.New("unauthorized")
+	ErrUnauthorized = errdef.ErrUnauthorized
 	// ErrNotEStargz: the artifact is not a single eStargz layer blobber can
 	// read (an ordinary container image, say), or its footer or TOC is
 	// malformed.
-	ErrNotEStargz = errors.New("not an eStargz artifact")
+	ErrNotEStargz = errdef.ErrNotEStargz
 	// ErrPathTraversal: an entry's name or link would reach outside the tree.
-	ErrPathTraversal = errors.New("path escapes the target directory")
+	ErrPathTraversal = errdef.ErrPathTraversal
 	// ErrLimitExceeded: the artifact declares more files or bytes than the
 	// limits allow.
-	ErrLimitExceeded = errors.New("limit exceeded")
+	ErrLimitExceeded = errdef.ErrLimitExceeded
 	// ErrDigestMismatch: content does not match the digest that names it.
-	ErrDigestMismatch = errors.New("digest mismatch")
+	ErrDigestMismatch = errdef.ErrDigestMismatch
 	// ErrExists: pull would overwrite an existing file (see WithOverwrite).
-	ErrExists error = &kindError{"file exists", fs.ErrExist}
+	// It also matches fs.ErrExist.
+	ErrExists = errdef.ErrExists
 	// ErrInvalidReference: the reference cannot be parsed.
-	ErrInvalidReference = errors.New("invalid reference")
+	ErrInvalidReference = errdef.ErrInvalidReference
 	// ErrUnsupportedEntry: the artifact holds a device or FIFO, which blobber
 	// does not create; or a pushed tree holds one, or a symlink that leads
 	// out of the tree (see UnsupportedEntriesError).
-	ErrUnsupportedEntry = errors.New("unsupported entry type")
+	ErrUnsupportedEntry = errdef.ErrUnsupportedEntry
 	// ErrOffline: the client is offline (WithOffline) and what was asked
 	// needs the network: pushing or listing tags (except with an OCI
 	// layout), signing, verifying, listing signatures.
-	ErrOffline = errors.New("needs the network, and the client is offline")
+	ErrOffline = errdef.ErrOffline
 	// ErrSignature: verification was asked for (WithVerifier) and no
 	// signature attached to the artifact verifies under the policy.
-	ErrSignature = errors.New("signature verification failed")
+	ErrSignature = errdef.ErrSignature
 	// ErrUnsigned: verification was asked for and the artifact has no
 	// signature at all. It also matches ErrSignature.
-	ErrUnsigned error = &kindError{"no signature", ErrSignature}
+	ErrUnsigned = errdef.ErrUnsigned
 )
+
+// CredentialHelperError is a credential helper (docker-credential-<name>,
+// named by the registry configuration) that could not be run or failed.
+// Its message names the helper, the registry and the configuration file;
+// find it with errors.As.
+type CredentialHelperError = credential.HelperError
 
 type kindError struct {
 	msg string
@@ -99,16 +103,24 @@ func wrapf(err error, format string, args ...any) error {
 	return c
 }
 
+// statusCode is the status of a registry's error response in err (oras-go's
+// and the internal packages' alike), or 0.
 func statusCode(err error) int {
 	var resp *errcode.ErrorResponse
-	var status *fetch.ErrStatus
-	switch {
-	case errors.As(err, &resp):
+	if errors.As(err, &resp) {
 		return resp.StatusCode
-	case errors.As(err, &status):
-		return status.Code
 	}
 	return 0
+}
+
+// requestMethod is the method of the request a registry's error response
+// in err answered.
+func requestMethod(err error) string {
+	var resp *errcode.ErrorResponse
+	if errors.As(err, &resp) {
+		return resp.Method
+	}
+	return ""
 }
 
 // registryMessage is "not found: <what the registry said>" for an HTTP
@@ -127,7 +139,12 @@ func registryMessage(err error) string {
 	case http.StatusForbidden:
 		what = "denied"
 	case http.StatusRequestedRangeNotSatisfiable:
-		what = "blob is shorter than its descriptor says"
+		if method := requestMethod(err); method == http.MethodGet || method == http.MethodHead {
+			what = "blob is shorter than its descriptor says"
+		} else {
+			// An upload session that holds other bytes than were sent.
+			what = "the upload does not hold the bytes sent (416 Requested Range Not Satisfiable)"
+		}
 	default:
 		what = fmt.Sprintf("registry answered %d %s", code, http.StatusText(code))
 	}
@@ -142,36 +159,27 @@ func registryMessage(err error) string {
 	return what
 }
 
+// kindOf is the sentinel for an error that does not wrap one: a
+// registry's error response, by its status, and oras-go's errors. The
+// internal packages wrap the sentinels themselves (internal/errdef).
 func kindOf(err error) error {
 	code := statusCode(err)
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden,
 		errors.Is(err, auth.ErrBasicCredentialNotFound):
 		return ErrUnauthorized
-	case code == http.StatusNotFound, errors.Is(err, errdef.ErrNotFound):
+	case code == http.StatusNotFound, errors.Is(err, orasdef.ErrNotFound):
 		return ErrNotFound
-	case code == http.StatusRequestedRangeNotSatisfiable, errors.Is(err, target.ErrSizeMismatch):
+	case code == http.StatusRequestedRangeNotSatisfiable:
 		// The blob is shorter than its descriptor says.
 		return ErrDigestMismatch
-	case errors.Is(err, fetch.ErrWrongRange), errors.Is(err, fetch.ErrDigestMismatch), errors.Is(err, content.ErrMismatchedDigest),
-		errors.Is(err, content.ErrTrailingData), errors.Is(err, target.ErrDigestMismatch):
-		// The registry sent other bytes than the range or digest asked for.
+	case errors.Is(err, content.ErrMismatchedDigest), errors.Is(err, content.ErrTrailingData):
+		// The registry sent other bytes than the digest names.
 		return ErrDigestMismatch
-	case errors.Is(err, errdef.ErrTooManyPages), errors.Is(err, target.ErrTooManyTags),
-		errors.Is(err, extract.ErrNoSpace):
-		// A listing that would not end; files that would not fit.
+	case errors.Is(err, orasdef.ErrTooManyPages):
+		// A listing that would not end.
 		return ErrLimitExceeded
-	case errors.Is(err, toc.ErrNotEStargz):
-		return ErrNotEStargz
-	case errors.Is(err, toc.ErrDigestMismatch):
-		return ErrDigestMismatch
-	case errors.Is(err, toc.ErrLimit):
-		return ErrLimitExceeded
-	case errors.Is(err, toc.ErrUnsafeName), errors.Is(err, extract.ErrPathTraversal):
-		return ErrPathTraversal
-	case errors.Is(err, extract.ErrExists):
-		return ErrExists
-	case errors.Is(err, target.ErrInvalidReference), errors.Is(err, errdef.ErrInvalidReference):
+	case errors.Is(err, orasdef.ErrInvalidReference):
 		return ErrInvalidReference
 	}
 	return nil

@@ -7,15 +7,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
+	"net/url"
 	"os"
-	"strings"
-	"time"
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/layer"
@@ -120,7 +121,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	// The session proves the right to push before anything is read, and
 	// takes the layer if it is uploaded while it is built.
 	session, err := t.ReservePush(ctx)
-	var unexpected *upload.StatusError
+	var unexpected *errcode.ErrorResponse
 	switch {
 	case errors.As(err, &unexpected) && !refusal(err):
 		// A registry may answer this early session in ways the upload
@@ -217,30 +218,47 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 
 // pushBlob uploads a blob unless the target already has it or mnt can
 // mount it from another repository. A failed upload is started again from
-// the staged bytes (the HTTP layer cannot rewind an upload body by itself);
-// the registry's digest check on the final PUT is the word on whether the
+// the staged bytes, under the client's retry policy: the body is hidden from
+// the transport, which could rewind a buffer, so that this loop alone sends
+// the upload again (the requests around it are the transport's to retry).
+// The registry's digest check on the final PUT is the word on whether the
 // bytes arrived intact.
 func (c *Client) pushBlob(ctx context.Context, store content.Storage, mnt *mounter, desc ocispec.Descriptor, open func() io.Reader) error {
 	has, err := c.hasOrMounts(ctx, store, mnt, desc, open)
 	if err != nil || has {
 		return err
 	}
-	for attempt := 1; ; attempt++ {
-		err = store.Push(ctx, desc, open())
+	policy := c.opts.retryPolicy()
+	for attempt := 0; ; attempt++ {
+		err = store.Push(ctx, desc, struct{ io.Reader }{open()})
 		if err == nil || errors.Is(err, errdef.ErrAlreadyExists) {
 			mnt.remember(desc)
 			return nil
 		}
-		if attempt > c.opts.uploadRetries() || !transport.Retryable(err) || ctx.Err() != nil {
+		if ctx.Err() != nil || !uploadFailed(err) || !transport.Retryable(err) {
 			return err
 		}
-		c.opts.logger.InfoContext(ctx, "retrying upload", "digest", desc.Digest, "attempt", attempt, "error", err)
-		select {
-		case <-time.After(transport.Backoff(attempt - 1)):
-		case <-ctx.Done():
-			return ctx.Err()
+		wait, again := policy.Again(attempt, nil)
+		if !again {
+			return err
+		}
+		c.opts.logger.InfoContext(ctx, "retrying upload", "digest", desc.Digest, "attempt", attempt+1, "error", err)
+		if err := transport.Wait(ctx, wait); err != nil {
+			return err
 		}
 	}
+}
+
+// uploadFailed tells a failure of the request that carried a blob's bytes
+// (the PUT of a monolithic upload) from a failure of the requests around
+// it, which the transport retried already.
+func uploadFailed(err error) bool {
+	var resp *errcode.ErrorResponse
+	if errors.As(err, &resp) {
+		return resp.Method == http.MethodPut
+	}
+	var ue *url.Error
+	return errors.As(err, &ue) && ue.Op == "Put"
 }
 
 // hasOrMounts reports whether the target already holds desc, or now does
@@ -282,18 +300,35 @@ func (c *Client) pushChunked(ctx context.Context, t *target.Target, mnt *mounter
 	if err != nil || has {
 		return err
 	}
-	for attempt := 1; ; attempt++ {
-		err = t.PushChunked(ctx, desc, r, chunkSize, c.opts.uploadRetries())
+	policy := c.opts.retryPolicy()
+	for attempt := 0; ; attempt++ {
+		err = t.PushChunked(ctx, desc, r, chunkSize)
 		if err == nil {
 			mnt.remember(desc)
+			return nil
 		}
 		// The registry's digest check on the final PUT is the word on
 		// whether the chunks added up; a session that went wrong is begun
-		// again from the staged blob.
-		var se *upload.StatusError
-		if err == nil || attempt > c.opts.uploadRetries() || !errors.As(err, &se) || !strings.Contains(se.Message, "DIGEST_INVALID") {
+		// again from the staged blob. (A chunk that failed was resumed
+		// within its session, under the same policy.)
+		if _, again := policy.Again(attempt, nil); !again || !digestInvalid(err) {
 			return err
 		}
-		c.opts.logger.InfoContext(ctx, "chunked upload did not add up; starting it again", "digest", desc.Digest, "attempt", attempt)
+		c.opts.logger.InfoContext(ctx, "chunked upload did not add up; starting it again", "digest", desc.Digest, "attempt", attempt+1)
 	}
+}
+
+// digestInvalid: the registry found that the bytes it received do not
+// match the digest the upload named (DIGEST_INVALID).
+func digestInvalid(err error) bool {
+	var resp *errcode.ErrorResponse
+	if !errors.As(err, &resp) {
+		return false
+	}
+	for _, e := range resp.Errors {
+		if e.Code == errcode.ErrorCodeDigestInvalid {
+			return true
+		}
+	}
+	return false
 }

@@ -15,8 +15,6 @@ import (
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/blobber-dev/blobber"
-	"github.com/blobber-dev/blobber/internal/credential"
-	"github.com/blobber-dev/blobber/internal/fetch"
 )
 
 // Exit codes, so scripts can tell failures apart.
@@ -54,7 +52,7 @@ func reportError(w io.Writer, err error) int {
 	code := exitError
 	var (
 		usage  usageError
-		helper *credential.HelperError
+		helper *blobber.CredentialHelperError
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -129,13 +127,6 @@ func forbidden(err error) (method string, u *url.URL, ok bool) {
 	var resp *errcode.ErrorResponse
 	if errors.As(err, &resp) && resp.StatusCode == http.StatusForbidden && resp.URL != nil {
 		return resp.Method, resp.URL, true
-	}
-	// The ranged blob reader's errors say only the status and URL of a GET.
-	var status *fetch.ErrStatus
-	if errors.As(err, &status) && status.Code == http.StatusForbidden {
-		if u, perr := url.Parse(status.URL); perr == nil {
-			return http.MethodGet, u, true
-		}
 	}
 	return "", nil, false
 }

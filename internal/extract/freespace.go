@@ -6,11 +6,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/blobber-dev/blobber/internal/errdef"
 )
 
 // ErrNoSpace: the target's file system has less free space than the files
 // to be written need.
-var ErrNoSpace = errors.New("not enough free space")
+var ErrNoSpace = errdef.Kind("not enough free space", errdef.ErrLimitExceeded)
 
 // CheckFreeSpace refuses an extraction of need bytes into dir (which need
 // not exist yet: its nearest existing parent is asked) when the file

@@ -8,23 +8,18 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/blobber-dev/blobber/internal/errdef"
 )
 
 // ErrPathTraversal reports a name, symlink target or hard-link target that
 // would reach outside the target directory, or that cannot be proven not to.
-var ErrPathTraversal = errors.New("path escapes the target directory")
+var ErrPathTraversal = errdef.ErrPathTraversal
 
 // ErrExists reports that the artifact names a path that already exists in a
 // way this extraction may not replace. errors.Is(err, fs.ErrExist) holds for
 // it, so callers that only know the standard library still recognise it.
-var ErrExists error = existsError{}
-
-// existsError exists only so that ErrExists can wrap fs.ErrExist while
-// keeping the short message callers print.
-type existsError struct{}
-
-func (existsError) Error() string { return "file exists" }
-func (existsError) Unwrap() error { return fs.ErrExist }
+var ErrExists = errdef.ErrExists
 
 func traversalErr(name, why string) error {
 	return fmt.Errorf("%w: %q: %s", ErrPathTraversal, name, why)

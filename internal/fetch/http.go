@@ -13,6 +13,10 @@ import (
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
+	"oras.land/oras-go/v2/registry/remote/errcode"
+
+	"github.com/blobber-dev/blobber/internal/errdef"
+	"github.com/blobber-dev/blobber/internal/transport"
 )
 
 // Doer sends HTTP requests; oras-go's auth.Client is one, and adds the
@@ -21,22 +25,22 @@ type Doer interface {
 	Do(*http.Request) (*http.Response, error)
 }
 
-// ErrStatus is returned for an unexpected HTTP status; callers map it.
-type ErrStatus struct {
-	Code int
-	URL  string
-	// Redirected: the status came from where the registry redirected to
+// answer is an unexpected status: an *errcode.ErrorResponse (errors.As
+// finds it) for a GET of the blob's registry URL, and what the retry loop
+// needs of the response besides.
+type answer struct {
+	*errcode.ErrorResponse
+	header http.Header
+	// redirected: the status came from where the registry redirected to
 	// (blob storage, a CDN), not from the registry itself.
-	Redirected bool
+	redirected bool
 }
 
-func (e *ErrStatus) Error() string {
-	return fmt.Sprintf("GET %s: %d %s", e.URL, e.Code, http.StatusText(e.Code))
-}
+func (a *answer) Unwrap() error { return a.ErrorResponse }
 
 // ErrWrongRange: the server answered a range request with other bytes
 // than those asked for.
-var ErrWrongRange = errors.New("wrong range")
+var ErrWrongRange = errdef.Kind("wrong range", errdef.ErrDigestMismatch)
 
 // Blob reads ranges of one blob. The context it was made with bounds every
 // read, so it can serve io.ReaderAt callers that know nothing of contexts.
@@ -47,6 +51,13 @@ type Blob struct {
 	size   int64
 	digest digest.Digest // checks a blob the registry sends whole (WithDigest)
 	whole  wholeBlob
+	policy *transport.Policy // nil: transport.NewPolicy(0)
+}
+
+// WithPolicy sets the retry policy of ReadAt (see ReadAt).
+func (b *Blob) WithPolicy(p *transport.Policy) *Blob {
+	b.policy = p
+	return b
 }
 
 // NewBlob returns a reader of the blob at url (a registry's
@@ -58,13 +69,14 @@ func NewBlob(ctx context.Context, client Doer, url string, size int64) *Blob {
 // Size is the blob's declared size.
 func (b *Blob) Size() int64 { return b.size }
 
-// maxStalls is how many attempts in a row may end without a single new
-// byte before a read gives up.
-const maxStalls = 4
-
 // ReadAt reads len(p) bytes at off with a range request. When a
 // connection drops mid-body, the read resumes from the first byte it has
-// not received yet instead of starting over.
+// not received yet instead of starting over, at once. Its GETs are sent
+// once by the transport (transport.NoRetries): this loop is the one that
+// retries them, under the blob's policy, which bounds the attempts in a
+// row that bring no new byte. A signed storage URL that expired (a 403
+// from where the registry redirected to) counts as such an attempt: the
+// registry hands out a fresh one on the next request.
 func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errors.New("negative offset")
@@ -72,37 +84,51 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 	if off >= b.size {
 		return 0, io.EOF
 	}
+	policy := b.policy
+	if policy == nil {
+		policy = transport.NewPolicy(0)
+	}
+	ctx := transport.NoRetries(b.ctx)
 	want := int(min(int64(len(p)), b.size-off))
-	n, stalls, expired := 0, 0, 0
+	n, stalls := 0, 0
 	for n < want {
 		if err := b.ctx.Err(); err != nil {
 			return n, err
 		}
-		body, err := b.Range(off+int64(n), int64(want-n))
-		if err != nil {
-			var status *ErrStatus
-			if errors.As(err, &status) && status.Redirected && status.Code == http.StatusForbidden && expired < maxStalls {
-				// A signed storage URL that expired: the registry hands
-				// out a fresh one on the next request.
-				expired++
+		body, err := b.open(ctx, off+int64(n), int64(want-n))
+		var status *answer
+		switch {
+		case err == nil:
+			m, rerr := io.ReadFull(body, p[n:want])
+			body.Close()
+			n += m
+			if rerr == nil {
 				continue
 			}
-			if errors.As(err, &status) || errors.Is(err, ErrDigestMismatch) || stalls+1 >= maxStalls {
+			if m > 0 {
+				stalls = 0
+				continue
+			}
+			err = fmt.Errorf("reading bytes %d-%d: %d attempts without progress: %w", off+int64(n), off+int64(want)-1, stalls+1, rerr)
+		case errors.Is(err, ErrDigestMismatch), errors.Is(err, errClosed):
+			return n, err
+		case errors.As(err, &status):
+			expired := status.redirected && status.StatusCode == http.StatusForbidden
+			if !expired && !transport.Retryable(err) {
 				return n, err
 			}
-			stalls++
-			continue
 		}
-		m, err := io.ReadFull(body, p[n:want])
-		body.Close()
-		n += m
-		if err == nil {
-			break
+		var resp *http.Response
+		if status != nil {
+			resp = &http.Response{StatusCode: status.StatusCode, Header: status.header}
 		}
-		if m > 0 {
-			stalls = 0
-		} else if stalls++; stalls >= maxStalls {
-			return n, fmt.Errorf("reading bytes %d-%d: %d attempts without progress: %w", off+int64(n), off+int64(want)-1, stalls, err)
+		wait, again := policy.Again(stalls, resp)
+		if !again {
+			return n, err
+		}
+		stalls++
+		if err := transport.Wait(b.ctx, wait); err != nil {
+			return n, err
 		}
 	}
 	if want < len(p) {
@@ -116,13 +142,17 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 // it, kept in a temporary file (see wholeBlob); either way the stream
 // yields exactly those bytes or fails.
 func (b *Blob) Range(off, n int64) (io.ReadCloser, error) {
+	return b.open(b.ctx, off, n)
+}
+
+func (b *Blob) open(ctx context.Context, off, n int64) (io.ReadCloser, error) {
 	if off < 0 || n < 0 || off+n > b.size {
 		return nil, fmt.Errorf("range %d+%d is outside the blob of %d bytes", off, n, b.size)
 	}
 	if rc, ok, err := b.fromWhole(off, n); ok {
 		return rc, err
 	}
-	req, err := http.NewRequestWithContext(b.ctx, http.MethodGet, b.url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.url, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -149,9 +179,13 @@ func (b *Blob) Range(off, n int64) (io.ReadCloser, error) {
 			return nil, fmt.Errorf("skipping to %d of a full response: %w", off, err)
 		}
 	default:
-		resp.Body.Close()
+		defer resp.Body.Close()
+		// The error names the registry's URL, which the caller asked for,
+		// even when the status came from where it redirected to.
 		redirected := resp.Request != nil && resp.Request.URL.String() != b.url
-		return nil, &ErrStatus{Code: resp.StatusCode, URL: b.url, Redirected: redirected}
+		e := transport.ErrorResponse(resp)
+		e.Method, e.URL = http.MethodGet, req.URL
+		return nil, &answer{ErrorResponse: e, header: resp.Header, redirected: redirected}
 	}
 	return readCloser{io.LimitReader(resp.Body, n), resp.Body}, nil
 }

@@ -9,10 +9,15 @@ import (
 	"sync"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/blobber-dev/blobber/internal/errdef"
 )
 
 // ErrDigestMismatch: a blob downloaded whole does not match its digest.
-var ErrDigestMismatch = errors.New("digest mismatch")
+var ErrDigestMismatch = errdef.ErrDigestMismatch
+
+// errClosed: a read of a blob after Close, which no retry mends.
+var errClosed = errors.New("blob closed")
 
 // wholeBlob is the blob kept in a temporary file after the registry
 // answered a range request with all of it (200 instead of 206): without
@@ -49,7 +54,7 @@ func (w *wholeBlob) drop() error {
 		return nil
 	}
 	err := errors.Join(w.file.Close(), os.Remove(w.file.Name()))
-	w.file, w.err = nil, errors.New("blob closed")
+	w.file, w.err = nil, errClosed
 	return err
 }
 

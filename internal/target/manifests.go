@@ -2,18 +2,19 @@ package target
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/blobber-dev/blobber/internal/errdef"
 )
 
 // ErrDigestMismatch: a registry sent a manifest that does not match the
 // digest it was asked for.
-var ErrDigestMismatch = errors.New("digest mismatch")
+var ErrDigestMismatch = errdef.ErrDigestMismatch
 
 // maxCheckedManifest is the largest manifest checked here, oras-go's own
 // bound on what it reads of one (its default MaxMetadataBytes).

@@ -21,10 +21,10 @@ func (t *Target) ReservePush(ctx context.Context) (*upload.Session, error) {
 }
 
 // StreamUploadIn is StreamUpload in a session ReservePush opened.
-func (t *Target) StreamUploadIn(ctx context.Context, s *upload.Session, src upload.Source, chunkSize int64, retries int) (*upload.Stream, error) {
+func (t *Target) StreamUploadIn(ctx context.Context, s *upload.Session, src upload.Source, chunkSize int64) (*upload.Stream, error) {
 	if t.repo == nil || s == nil {
 		return nil, errors.ErrUnsupported
 	}
 	ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull, auth.ActionPush)
-	return s.Stream(ctx, src, chunkSize, retries)
+	return s.Stream(ctx, src, chunkSize, t.Retry)
 }

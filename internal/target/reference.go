@@ -4,7 +4,6 @@
 package target
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -12,10 +11,12 @@ import (
 	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
 	"oras.land/oras-go/v2/registry"
+
+	"github.com/blobber-dev/blobber/internal/errdef"
 )
 
 // ErrInvalidReference: the reference cannot be parsed.
-var ErrInvalidReference = errors.New("invalid reference")
+var ErrInvalidReference = errdef.ErrInvalidReference
 
 // ParseRegistry parses a docker-style reference ("host[:port]/repo[:tag|@digest]",
 // or a Docker Hub short name such as "alpine"). The returned Reference's

@@ -12,11 +12,12 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content/oci"
-	"oras.land/oras-go/v2/errdef"
+	orasdef "oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
 
+	"github.com/blobber-dev/blobber/internal/errdef"
 	"github.com/blobber-dev/blobber/internal/fetch"
 	"github.com/blobber-dev/blobber/internal/transport"
 	"github.com/blobber-dev/blobber/internal/upload"
@@ -53,7 +54,11 @@ type Target struct {
 	Name      string // for messages
 	Reference string // tag or digest; "" when none was given
 	Store     oras.Target
-	repo      *remote.Repository // nil for a layout
+	// Retry is the retry policy of Options.Retries, which the transport
+	// applies to each request and the loops above it to what a request
+	// cannot redo (see transport.Policy).
+	Retry *transport.Policy
+	repo  *remote.Repository // nil for a layout
 }
 
 // ReadBlob is an open blob: random access plus its size.
@@ -67,7 +72,12 @@ type ReadBlob interface {
 // is created (for push); without it, a missing layout is not found.
 func Open(ctx context.Context, ref string, opts Options, create bool) (*Target, error) {
 	if opts.OCILayout {
-		return openLayout(ctx, ref, create)
+		t, err := openLayout(ctx, ref, create)
+		if err != nil {
+			return nil, err
+		}
+		t.Retry = transport.NewPolicy(opts.Retries)
+		return t, nil
 	}
 	r, err := ParseRegistry(ref)
 	if err != nil {
@@ -78,7 +88,7 @@ func Open(ctx context.Context, ref string, opts Options, create bool) (*Target, 
 		return nil, err
 	}
 	name := r.Registry + "/" + r.Repository
-	return &Target{Name: name, Reference: r.Reference, Store: repo, repo: repo}, nil
+	return &Target{Name: name, Reference: r.Reference, Store: repo, Retry: transport.NewPolicy(opts.Retries), repo: repo}, nil
 }
 
 func (o Options) repository(ctx context.Context, r registry.Reference) (*remote.Repository, error) {
@@ -110,7 +120,7 @@ const (
 )
 
 // ErrTooManyTags: a tag listing passed MaxTagPages or MaxTagBytes.
-var ErrTooManyTags = errors.New("too many tags")
+var ErrTooManyTags = errdef.Kind("too many tags", errdef.ErrLimitExceeded)
 
 // NewRegistry returns the registry at host (host[:port]), reached as
 // repositories are; login uses it to check credentials.
@@ -190,7 +200,7 @@ func (t *Target) OpenBlob(ctx context.Context, desc ocispec.Descriptor) (ReadBlo
 	if t.repo != nil {
 		ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull)
 		url := t.repoURL() + "/blobs/" + desc.Digest.String()
-		return fetch.NewBlob(ctx, t.repo.Client, url, desc.Size).WithDigest(desc.Digest), nil
+		return fetch.NewBlob(ctx, t.repo.Client, url, desc.Size).WithDigest(desc.Digest).WithPolicy(t.Retry), nil
 	}
 	rc, err := t.Store.Fetch(ctx, desc)
 	if err != nil {
@@ -217,7 +227,8 @@ func (t *Target) OpenBlob(ctx context.Context, desc ocispec.Descriptor) (ReadBlo
 }
 
 // ErrSizeMismatch: a blob's size is not what its descriptor says.
-var ErrSizeMismatch = errors.New("blob size differs from its descriptor")
+// It is a kind of ErrDigestMismatch: the bytes cannot be the ones named.
+var ErrSizeMismatch = errdef.Kind("blob size differs from its descriptor", errdef.ErrDigestMismatch)
 
 // repoURL is the registry API base of the repository: scheme://host/v2/name.
 func (t *Target) repoURL() string {
@@ -231,23 +242,23 @@ func (t *Target) repoURL() string {
 // PushChunked uploads a blob to a registry chunkSize bytes at a time,
 // resuming a failed chunk from what the registry has. A layout target
 // takes the blob whole.
-func (t *Target) PushChunked(ctx context.Context, desc ocispec.Descriptor, r io.ReaderAt, chunkSize int64, retries int) error {
+func (t *Target) PushChunked(ctx context.Context, desc ocispec.Descriptor, r io.ReaderAt, chunkSize int64) error {
 	if t.repo == nil {
 		return t.Store.Push(ctx, desc, io.NewSectionReader(r, 0, desc.Size))
 	}
 	ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull, auth.ActionPush)
-	return upload.Chunked(ctx, t.repo.Client, t.repoURL(), desc, r, chunkSize, retries)
+	return upload.Chunked(ctx, t.repo.Client, t.repoURL(), desc, r, chunkSize, t.Retry)
 }
 
 // StreamUpload starts uploading a blob whose digest is not known yet, in
 // chunks of chunkSize as src grows (upload.Stream). A layout has no
 // upload: errors.ErrUnsupported.
-func (t *Target) StreamUpload(ctx context.Context, src upload.Source, chunkSize int64, retries int) (*upload.Stream, error) {
+func (t *Target) StreamUpload(ctx context.Context, src upload.Source, chunkSize int64) (*upload.Stream, error) {
 	if t.repo == nil {
 		return nil, errors.ErrUnsupported
 	}
 	ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull, auth.ActionPush)
-	return upload.StartStream(ctx, t.repo.Client, t.repoURL(), src, chunkSize, retries)
+	return upload.StartStream(ctx, t.repo.Client, t.repoURL(), src, chunkSize, t.Retry)
 }
 
 // Mount asks the registry to link the blob desc into the target's
@@ -298,7 +309,7 @@ func (t *Target) Tags(ctx context.Context) ([]string, error) {
 		tags = append(tags, page...)
 		return nil
 	})
-	if errors.Is(err, errdef.ErrTooManyPages) {
+	if errors.Is(err, orasdef.ErrTooManyPages) {
 		err = fmt.Errorf("the registry still names a next page after %d pages: %w", MaxTagPages, ErrTooManyTags)
 	}
 	return tags, err

@@ -13,8 +13,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-
-	"oras.land/oras-go/v2/registry/remote/retry"
 )
 
 func TestSpeaksTLS(t *testing.T) {
@@ -82,7 +80,7 @@ func TestTLSConfig(t *testing.T) {
 // (The CLI script tls_proxy.txtar goes through a real proxy end to end.)
 func TestProxyFromEnvironment(t *testing.T) {
 	if target := os.Getenv("BLOBBER_PROXY_CHILD"); target != "" {
-		base := New(Options{}).(*retry.Transport).Base.(*http.Transport)
+		base := New(Options{}).(stack).once.(*http.Transport)
 		req, _ := http.NewRequest(http.MethodGet, target, nil)
 		u, err := base.Proxy(req)
 		if err != nil {

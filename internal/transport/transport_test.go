@@ -10,7 +10,7 @@ import (
 )
 
 func TestPolicyDecisions(t *testing.T) {
-	p := &Policy{MaxRetries: 3, Base: 100 * time.Millisecond, Max: time.Second}
+	p := newPolicy(3, 100*time.Millisecond, time.Second, time.Now)
 	for code, want := range map[int]bool{
 		408: true, 429: true, 500: true, 502: true, 503: true, 504: true,
 		400: false, 401: false, 403: false, 404: false, 501: false, 200: false,
@@ -21,12 +21,12 @@ func TestPolicyDecisions(t *testing.T) {
 		}
 	}
 	if d, _ := p.Retry(3, &http.Response{StatusCode: 503, Header: http.Header{}}, nil); d >= 0 {
-		t.Error("retried past MaxRetries")
+		t.Error("retried past MaxRetry")
 	}
 }
 
 func TestBackoffGrowsWithJitter(t *testing.T) {
-	p := &Policy{MaxRetries: 10, Base: 100 * time.Millisecond, Max: time.Second}
+	p := newPolicy(10, 100*time.Millisecond, time.Second, time.Now)
 	resp := &http.Response{StatusCode: 503, Header: http.Header{}}
 	for attempt, base := range []time.Duration{100, 200, 400, 800, 1000} {
 		d, _ := p.Retry(attempt, resp, nil)
@@ -39,7 +39,7 @@ func TestBackoffGrowsWithJitter(t *testing.T) {
 
 func TestRetryAfterBothForms(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	p := &Policy{MaxRetries: 3, Base: time.Millisecond, Max: 10 * time.Second, now: func() time.Time { return now }}
+	p := newPolicy(3, time.Millisecond, 10*time.Second, func() time.Time { return now })
 	for v, want := range map[string]time.Duration{
 		"7": 7 * time.Second,
 		now.Add(3 * time.Second).Format(http.TimeFormat): 3 * time.Second,

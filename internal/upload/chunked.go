@@ -14,9 +14,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/registry/remote/errcode"
+
+	"github.com/blobber-dev/blobber/internal/transport"
 )
 
 // Doer sends requests with the registry's authentication (oras-go's
@@ -28,8 +30,8 @@ type Doer interface {
 // Chunked uploads the blob desc, read from r, to the repository whose API
 // base is repoURL ("https://host/v2/name"), chunkSize bytes per PATCH. A
 // chunk that fails is resumed from the registry's own account of what it
-// received, up to retries times in a row without progress.
-func Chunked(ctx context.Context, client Doer, repoURL string, desc ocispec.Descriptor, r io.ReaderAt, chunkSize int64, retries int) error {
+// received, as often in a row without progress as policy retries.
+func Chunked(ctx context.Context, client Doer, repoURL string, desc ocispec.Descriptor, r io.ReaderAt, chunkSize int64, policy *transport.Policy) error {
 	if chunkSize <= 0 {
 		return errors.New("chunk size must be positive")
 	}
@@ -42,7 +44,7 @@ func Chunked(ctx context.Context, client Doer, repoURL string, desc ocispec.Desc
 		return fmt.Errorf("starting upload: %w", err)
 	}
 	whole := func(context.Context, int64) (int64, bool, error) { return desc.Size, true, nil }
-	loc, _, err = u.sendChunks(loc, r, whole, chunkSize, retries)
+	loc, _, err = u.sendChunks(loc, r, whole, chunkSize, policy)
 	if err != nil {
 		return err
 	}
@@ -56,8 +58,10 @@ type readyFunc func(ctx context.Context, want int64) (size int64, complete bool,
 // sendChunks PATCHes the bytes of r into the session at loc, chunkSize at
 // a time, as ready makes them available, until the source is complete.
 // It returns the session's latest location (on an error too: it is where
-// to cancel it) and how many bytes the registry holds.
-func (u *uploader) sendChunks(loc string, r io.ReaderAt, ready readyFunc, chunkSize int64, retries int) (string, int64, error) {
+// to cancel it) and how many bytes the registry holds. Each PATCH is sent
+// once by the transport (NoRetries): this loop is the one that retries it,
+// under policy, from what the registry holds.
+func (u *uploader) sendChunks(loc string, r io.ReaderAt, ready readyFunc, chunkSize int64, policy *transport.Policy) (string, int64, error) {
 	var off int64
 	failures := 0
 	for {
@@ -80,16 +84,16 @@ func (u *uploader) sendChunks(loc string, r io.ReaderAt, ready readyFunc, chunkS
 		if Refused(err) {
 			return loc, off, fmt.Errorf("uploading bytes %d-%d: %w", off, off+n-1, err)
 		}
-		if failures++; failures > retries {
+		wait, again := policy.Again(failures, response(err))
+		if !again {
 			return loc, off, fmt.Errorf("uploading bytes %d-%d: %w", off, off+n-1, err)
 		}
+		failures++
 		// Give the registry time to finish with the failed request (it may
 		// still be storing what it received), then ask how much it has and
 		// continue from there.
-		select {
-		case <-time.After(time.Duration(failures) * 250 * time.Millisecond):
-		case <-u.ctx.Done():
-			return loc, off, u.ctx.Err()
+		if err := transport.Wait(u.ctx, wait); err != nil {
+			return loc, off, err
 		}
 		have, next, serr := u.status(loc)
 		if serr == nil && (have < 0 || have > off+n) {
@@ -143,7 +147,7 @@ func (u *uploader) start(uploadsURL string) (string, error) {
 // patch sends the n bytes of r at off. The request can be sent again
 // (GetBody), as auth.Client does after a token expired.
 func (u *uploader) patch(loc string, r io.ReaderAt, off, n int64) (string, error) {
-	req, err := http.NewRequestWithContext(u.ctx, http.MethodPatch, loc, io.NewSectionReader(r, off, n))
+	req, err := http.NewRequestWithContext(transport.NoRetries(u.ctx), http.MethodPatch, loc, io.NewSectionReader(r, off, n))
 	if err != nil {
 		return "", err
 	}
@@ -263,33 +267,40 @@ func rangeEnd(h string) (int64, bool) {
 // that expired), 408, 416 (the registry holds other bytes than the client
 // thought: its status says which) and 429.
 func Refused(err error) bool {
-	var se *StatusError
-	if !errors.As(err, &se) || se.Code < 400 || se.Code >= 500 {
+	var resp *errcode.ErrorResponse
+	if !errors.As(err, &resp) || resp.StatusCode < 400 || resp.StatusCode >= 500 {
 		return false
 	}
-	switch se.Code {
+	switch resp.StatusCode {
 	case http.StatusUnauthorized, http.StatusRequestTimeout, http.StatusRequestedRangeNotSatisfiable, http.StatusTooManyRequests:
 		return false
 	}
 	return true
 }
 
-// StatusError is a registry's unexpected answer during an upload.
-type StatusError struct {
-	Code    int
-	Message string
-}
-
-func (e *StatusError) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("registry answered %d %s", e.Code, http.StatusText(e.Code))
-	}
-	return fmt.Sprintf("registry answered %d %s: %s", e.Code, http.StatusText(e.Code), e.Message)
-}
-
+// statusError is the registry's unexpected answer resp, decoded as oras-go
+// decodes one, with the Retry-After it asked for kept for the retry loop.
 func statusError(resp *http.Response) error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	return &StatusError{Code: resp.StatusCode, Message: strings.TrimSpace(string(body))}
+	return &answer{ErrorResponse: transport.ErrorResponse(resp), header: resp.Header}
+}
+
+// answer is an *errcode.ErrorResponse (errors.As finds it) and the
+// headers of the response it decodes.
+type answer struct {
+	*errcode.ErrorResponse
+	header http.Header
+}
+
+func (a *answer) Unwrap() error { return a.ErrorResponse }
+
+// response rebuilds what the retry policy looks at of the answer in err:
+// its status and Retry-After (nil when err is not a registry's answer).
+func response(err error) *http.Response {
+	var a *answer
+	if !errors.As(err, &a) {
+		return nil
+	}
+	return &http.Response{StatusCode: a.StatusCode, Header: a.header}
 }
 
 func drain(resp *http.Response) {

@@ -2,14 +2,12 @@ package upload
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 
-	"oras.land/oras-go/v2/registry/remote/errcode"
+	"github.com/blobber-dev/blobber/internal/transport"
 )
 
 // Session is an upload session opened before its blob exists: opening it
@@ -24,11 +22,10 @@ type Session struct {
 }
 
 // Reserve opens an upload session in the repository whose API base is
-// repoURL. A registry that refuses (401, 403) gives an
-// *errcode.ErrorResponse, as oras-go reports a registry's refusal. Any
-// other answer than 202 Accepted is returned as a *StatusError: a
-// registry may not support what this asks, and the caller may go on
-// without the session.
+// repoURL. Any other answer than 202 Accepted is an
+// *errcode.ErrorResponse: a refusal (401, 403), or a registry that does
+// not support what this asks, after which the caller may go on without
+// the session.
 func Reserve(ctx context.Context, client Doer, repoURL string) (*Session, error) {
 	u, err := newUploader(ctx, client, repoURL)
 	if err != nil {
@@ -50,20 +47,13 @@ func Reserve(ctx context.Context, client Doer, repoURL string) (*Session, error)
 			return nil, err
 		}
 		return &Session{u: u, loc: loc}, nil
-	case http.StatusUnauthorized, http.StatusForbidden:
-		refusal := &errcode.ErrorResponse{Method: req.Method, URL: req.URL, StatusCode: resp.StatusCode}
-		var body struct{ Errors errcode.Errors }
-		if json.NewDecoder(io.LimitReader(resp.Body, 4<<10)).Decode(&body) == nil {
-			refusal.Errors = body.Errors
-		}
-		return nil, refusal
 	}
 	return nil, statusError(resp)
 }
 
 // Stream sends src into the session as StartStream does into a session of
 // its own. The session is the stream's from then on: Release does nothing.
-func (s *Session) Stream(ctx context.Context, src Source, chunkSize int64, retries int) (*Stream, error) {
+func (s *Session) Stream(ctx context.Context, src Source, chunkSize int64, policy *transport.Policy) (*Stream, error) {
 	if s == nil {
 		return nil, errors.New("no upload session")
 	}
@@ -80,7 +70,7 @@ func (s *Session) Stream(ctx context.Context, src Source, chunkSize int64, retri
 	st := &Stream{u: u, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(st.done)
-		st.loc, st.sent, st.err = u.sendChunks(s.loc, src, src.Ready, chunkSize, retries)
+		st.loc, st.sent, st.err = u.sendChunks(s.loc, src, src.Ready, chunkSize, policy)
 	}()
 	return st, nil
 }

@@ -23,7 +23,7 @@ func TestSessionStreamOrRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	tail := newTail(t)
-	stream, err := s.Stream(ctx, tail, 256<<10, 0)
+	stream, err := s.Stream(ctx, tail, 256<<10, retryPolicy(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestSessionStreamOrRelease(t *testing.T) {
 	if st := proxy.Stats(); st.UploadRequests != 1+3+1 {
 		t.Errorf("%d upload requests, want the POST, 3 PATCHes and the PUT", st.UploadRequests)
 	}
-	if _, err := s.Stream(ctx, tail, 256<<10, 0); err == nil {
+	if _, err := s.Stream(ctx, tail, 256<<10, retryPolicy(0)); err == nil {
 		t.Error("a session took a second stream")
 	}
 

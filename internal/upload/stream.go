@@ -10,6 +10,8 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/blobber-dev/blobber/internal/transport"
 )
 
 // Source is a blob that may still be growing: the bytes it holds so far
@@ -40,9 +42,9 @@ type Stream struct {
 
 // StartStream opens an upload session in the repository whose API base is
 // repoURL and sends src into it, chunkSize bytes per PATCH, resuming a
-// failed chunk up to retries times in a row without progress. Finish or
-// Abort must follow.
-func StartStream(ctx context.Context, client Doer, repoURL string, src Source, chunkSize int64, retries int) (*Stream, error) {
+// failed chunk as often in a row without progress as policy retries.
+// Finish or Abort must follow.
+func StartStream(ctx context.Context, client Doer, repoURL string, src Source, chunkSize int64, policy *transport.Policy) (*Stream, error) {
 	if chunkSize <= 0 {
 		return nil, errors.New("chunk size must be positive")
 	}
@@ -60,7 +62,7 @@ func StartStream(ctx context.Context, client Doer, repoURL string, src Source, c
 	s := &Stream{u: u, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
-		s.loc, s.sent, s.err = u.sendChunks(loc, src, src.Ready, chunkSize, retries)
+		s.loc, s.sent, s.err = u.sendChunks(loc, src, src.Ready, chunkSize, policy)
 	}()
 	return s, nil
 }

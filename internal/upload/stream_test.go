@@ -16,6 +16,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/blobber-dev/blobber/internal/registrytest"
+
+	"github.com/blobber-dev/blobber/internal/transport"
 )
 
 func randomBlob(n int) ([]byte, ocispec.Descriptor) {
@@ -49,7 +51,7 @@ func startProxy(t *testing.T) *registrytest.Proxy {
 func startStream(t *testing.T, repoURL string, chunk int64, retries int) (*Stream, *Tail) {
 	t.Helper()
 	tail := newTail(t)
-	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, chunk, retries)
+	s, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, chunk, retryPolicy(retries))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,15 +273,23 @@ func TestUploadStaysOnTheRegistry(t *testing.T) {
 	tail := newTail(t)
 	tail.Write(data)
 	tail.Close(nil)
-	_, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 512, 0)
+	_, err := StartStream(context.Background(), http.DefaultClient, repoURL, tail, 512, retryPolicy(0))
 	if err == nil || !strings.Contains(err.Error(), "different host") {
 		t.Errorf("stream: %v", err)
 	}
-	err = Chunked(context.Background(), http.DefaultClient, repoURL, desc, bytes.NewReader(data), 512, 0)
+	err = Chunked(context.Background(), http.DefaultClient, repoURL, desc, bytes.NewReader(data), 512, retryPolicy(0))
 	if err == nil || !strings.Contains(err.Error(), "different host") {
 		t.Errorf("chunked: %v", err)
 	}
 	if n := asked.Load(); n != 0 {
 		t.Errorf("the other host was sent %d requests", n)
 	}
+}
+
+// retryPolicy retries a failed chunk n times (none for 0).
+func retryPolicy(n int) *transport.Policy {
+	if n == 0 {
+		n = -1
+	}
+	return transport.NewPolicy(n)
 }
