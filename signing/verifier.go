@@ -19,8 +19,9 @@ import (
 )
 
 // Policy says which signatures to accept. Its fields are named after
-// cosign verify's flags. Give either Key, or a certificate identity and
-// issuer (exact or regular expression) with TrustedRoot.
+// cosign verify's flags (in parentheses). Give either Key, or a certificate
+// identity and issuer (exact or regular expression) with TrustedRoot;
+// NewVerifier refuses a policy that cannot work with a *PolicyError.
 type Policy struct {
 	// Key accepts signatures made with its private key (--key).
 	Key crypto.PublicKey
@@ -79,7 +80,7 @@ func NewVerifier(p Policy) (*Verifier, error) {
 	needRoot := !p.InsecureIgnoreTlog || p.UseSignedTimestamps
 	switch {
 	case p.Key != nil && keyless:
-		return nil, errors.New("verification policy: give a key or a certificate identity, not both")
+		return nil, policyError("a key and a certificate identity: give one, not both")
 	case p.Key != nil:
 		sv, err := signature.LoadDefaultVerifier(p.Key)
 		if err != nil {
@@ -91,7 +92,10 @@ func NewVerifier(p Policy) (*Verifier, error) {
 		tm = keyMaterial
 		if needRoot {
 			if p.TrustedRoot == nil {
-				return nil, errors.New("verification policy: a transparency log or signed timestamps need a trusted root (--trusted-root), or pass --insecure-ignore-tlog")
+				if p.UseSignedTimestamps {
+					return nil, policyError("signed timestamps need a trusted root", "TrustedRoot")
+				}
+				return nil, policyError("a transparency log needs a trusted root", "TrustedRoot", "InsecureIgnoreTlog")
 			}
 			tm = root.TrustedMaterialCollection{keyMaterial, p.TrustedRoot}
 		}
@@ -106,13 +110,13 @@ func NewVerifier(p Policy) (*Verifier, error) {
 		}
 	case keyless:
 		if p.CertificateIdentity == "" && p.CertificateIdentityRegexp == "" {
-			return nil, errors.New("verification policy: --certificate-identity or --certificate-identity-regexp is required")
+			return nil, policyError("a certificate identity is required", "CertificateIdentity", "CertificateIdentityRegexp")
 		}
 		if p.CertificateOIDCIssuer == "" && p.CertificateOIDCIssuerRegexp == "" {
-			return nil, errors.New("verification policy: --certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required")
+			return nil, policyError("a certificate OIDC issuer is required", "CertificateOIDCIssuer", "CertificateOIDCIssuerRegexp")
 		}
 		if p.TrustedRoot == nil {
-			return nil, errors.New("verification policy: keyless signatures need a trusted root (--trusted-root)")
+			return nil, policyError("keyless signatures need a trusted root", "TrustedRoot")
 		}
 		tm = p.TrustedRoot
 		id, err := verify.NewShortCertificateIdentity(p.CertificateOIDCIssuer, p.CertificateOIDCIssuerRegexp,
@@ -135,7 +139,7 @@ func NewVerifier(p Policy) (*Verifier, error) {
 			opts = append(opts, verify.WithCurrentTime())
 		}
 	default:
-		return nil, errors.New("verification policy: give a public key (--verify-key) or a certificate identity and issuer")
+		return nil, policyError("give a public key, or a certificate identity and issuer", "Key", "CertificateIdentity")
 	}
 	if !p.InsecureIgnoreTlog {
 		opts = append(opts, verify.WithTransparencyLog(1))

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/blobber-dev/blobber"
-	"github.com/blobber-dev/blobber/internal/cache"
 )
 
 // cacheFlags are the global flags that steer the local cache.
@@ -91,7 +90,7 @@ func (c *cacheFlags) directory() (string, error) {
 	if c.dir != "" {
 		return c.dir, nil
 	}
-	return cache.DefaultDir()
+	return blobber.DefaultCacheDir()
 }
 
 func newCacheCmd(g *globalOptions) *cobra.Command {
@@ -104,12 +103,12 @@ func newCacheCmd(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func openCache(g *globalOptions) (*cache.Cache, error) {
+func openCache(g *globalOptions) (*blobber.Cache, error) {
 	dir, err := g.cache.directory()
 	if err != nil {
 		return nil, err
 	}
-	return cache.Open(dir)
+	return blobber.OpenCache(dir)
 }
 
 func newCacheInfoCmd(g *globalOptions) *cobra.Command {
@@ -143,7 +142,7 @@ func newCacheInfoCmd(g *globalOptions) *cobra.Command {
 			case bound < 0:
 				fmt.Fprintf(w, "bound:     none\n")
 			case bound == 0:
-				fmt.Fprintf(w, "bound:     %s (default)\n", formatSize(cache.DefaultMaxSizeFor(info.Dir)))
+				fmt.Fprintf(w, "bound:     %s (default)\n", formatSize(blobber.DefaultCacheMaxSize(info.Dir)))
 			default:
 				fmt.Fprintf(w, "bound:     %s\n", formatSize(bound))
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path"
@@ -26,7 +27,7 @@ has been fetched and verified.`,
 				return err
 			}
 			defer img.Close()
-			if err := copyOut(img, cleanPath(args[1]), args[2]); err != nil {
+			if err := copyOut(cmd.Context(), img, cleanPath(args[1]), args[2]); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			g.reportStats(cmd, img)
@@ -35,9 +36,8 @@ has been fetched and verified.`,
 	}
 }
 
-// copyOut writes name to a temporary file beside dest and renames it into
-// place, so a failed copy leaves nothing behind.
-func copyOut(img *blobber.Image, name, dest string) (err error) {
+// copyOut copies name to dest, or into dest when it is a directory.
+func copyOut(ctx context.Context, img *blobber.Image, name, dest string) error {
 	info, err := img.Stat(name)
 	if err != nil {
 		return err
@@ -45,30 +45,10 @@ func copyOut(img *blobber.Image, name, dest string) (err error) {
 	if info.IsDir() {
 		return usagef("cp: %s is a directory (use pull for directories)", name)
 	}
-	perm := blobber.DiskPerm(info.Mode()) // the umask read before the fetch starts
 	if st, err := os.Stat(dest); err == nil && st.IsDir() {
 		dest = filepath.Join(dest, path.Base(name))
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".blobber-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = img.WriteFileTo(tmp, name); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dest)
+	return img.CopyFile(ctx, name, dest)
 }
 
 // cleanPath accepts the spellings users type for a path in an artifact:

@@ -11,11 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/blobber-dev/blobber"
-	"github.com/blobber-dev/blobber/internal/target"
 )
 
 type loginOptions struct {
@@ -70,11 +68,11 @@ func runLogin(cmd *cobra.Command, g *globalOptions, o *loginOptions, arg string)
 	if err != nil {
 		return err
 	}
-	reg, err := target.NewRegistry(cmd.Context(), host, g.targetOptions(cmd))
+	c, err := g.client(cmd)
 	if err != nil {
 		return err
 	}
-	helper, err := store.Login(cmd.Context(), reg, auth.Credential{Username: username, Password: password})
+	helper, err := c.Login(cmd.Context(), store, host, username, password)
 	if err != nil {
 		var resp *errcode.ErrorResponse
 		if errors.As(err, &resp) && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/blobber-dev/blobber/internal/credential"
+	"github.com/blobber-dev/blobber"
 )
 
 func newLogoutCmd(g *globalOptions) *cobra.Command {
@@ -25,7 +25,7 @@ func newLogoutCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			if _, err := store.Logout(cmd.Context(), host); err != nil {
-				if errors.Is(err, credential.ErrNotLoggedIn) {
+				if errors.Is(err, blobber.ErrNotLoggedIn) {
 					_, err = fmt.Fprintf(cmd.ErrOrStderr(), "blobber: not logged in to %s\n", host)
 				}
 				return err

@@ -52,7 +52,11 @@ func (s *signFlags) signer(cmd *cobra.Command) (blobber.Signer, error) {
 		if s.tlogUpload {
 			opts = append(opts, signing.WithRekor(s.rekorURL))
 		}
-		return signing.NewKeySigner(priv, opts...)
+		signer, err := signing.NewKeySigner(priv, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("--sign-key: %w", err)
+		}
+		return signer, nil
 	}
 	token := s.identityToken
 	if token == "" {

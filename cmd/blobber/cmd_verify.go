@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
@@ -96,9 +98,53 @@ func (v *verifyFlags) verifier() (blobber.Verifier, error) {
 	}
 	verifier, err := signing.NewVerifier(p)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{withPolicyFlags(err)}
 	}
 	return verifier, nil
+}
+
+// withPolicyFlags says which flags settle a policy signing refused: its
+// error names the fields of signing.Policy, which the flags set.
+func withPolicyFlags(err error) error {
+	var pe *signing.PolicyError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	var flags []string
+	for _, field := range pe.Fields {
+		if flag := policyFlag(field); flag != "" {
+			flags = append(flags, flag)
+		}
+	}
+	if len(flags) == 0 {
+		return fmt.Errorf("verification policy: %s", pe.Problem)
+	}
+	return fmt.Errorf("verification policy: %s: pass %s", pe.Problem, strings.Join(flags, " or "))
+}
+
+// policyFlag is the flag that sets a field of signing.Policy.
+func policyFlag(field string) string {
+	switch field {
+	case "Key":
+		return "--verify-key"
+	case "CertificateIdentity":
+		return "--certificate-identity"
+	case "CertificateIdentityRegexp":
+		return "--certificate-identity-regexp"
+	case "CertificateOIDCIssuer":
+		return "--certificate-oidc-issuer"
+	case "CertificateOIDCIssuerRegexp":
+		return "--certificate-oidc-issuer-regexp"
+	case "TrustedRoot":
+		return "--trusted-root"
+	case "InsecureIgnoreTlog":
+		return "--insecure-ignore-tlog"
+	case "InsecureIgnoreSCT":
+		return "--insecure-ignore-sct"
+	case "UseSignedTimestamps":
+		return "--use-signed-timestamps"
+	}
+	return ""
 }
 
 // option is the client option of the policy, if one was asked for.

@@ -13,8 +13,6 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/blobber-dev/blobber"
-	"github.com/blobber-dev/blobber/internal/credential"
-	"github.com/blobber-dev/blobber/internal/target"
 )
 
 // globalOptions are the flags every command shares.
@@ -151,7 +149,7 @@ func (g *globalOptions) client(cmd *cobra.Command, extra ...blobber.Option) (*bl
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, blobber.WithCredentials(g.recordCredentialHosts(store.Func())))
+		opts = append(opts, blobber.WithCredentials(g.recordCredentialHosts(store.Credential())))
 	}
 	cacheOpts, err := g.cache.options(cmd.ErrOrStderr())
 	if err != nil {
@@ -170,32 +168,12 @@ func (g *globalOptions) client(cmd *cobra.Command, extra ...blobber.Option) (*bl
 }
 
 // credentialStore opens the docker config file that holds credentials.
-func (g *globalOptions) credentialStore() (*credential.Store, error) {
+func (g *globalOptions) credentialStore() (*blobber.CredentialStore, error) {
 	path := g.registryConfig
 	if path == "" {
 		path = os.Getenv("BLOBBER_REGISTRY_CONFIG")
 	}
-	return credential.Open(path) // "" is docker's own
-}
-
-// targetOptions are the registry options of the shared flags, for the
-// commands (login) that reach a registry without the library's verbs.
-func (g *globalOptions) targetOptions(cmd *cobra.Command) target.Options {
-	o := target.Options{
-		Insecure:  g.insecure,
-		CAFile:    g.caFile,
-		CertFile:  g.certFile,
-		KeyFile:   g.keyFile,
-		UserAgent: "blobber/" + version(),
-		Retries:   g.retries,
-	}
-	if o.Retries == 0 {
-		o.Retries = -1 // target's 0 means its default
-	}
-	if cmd.Flags().Changed("plain-http") {
-		o.PlainHTTP = &g.plainHTTP
-	}
-	return o
+	return blobber.OpenCredentialStore(path) // "" is docker's own
 }
 
 // recordCredentialHosts notes which registries asked for credentials.

@@ -83,38 +83,34 @@ func Lazy(path string) auth.CredentialFunc {
 }
 
 // Login checks cred against the registry (a request to its /v2/ endpoint,
-// answering its challenge) and stores it where docker would. It returns
-// the credential helper that holds it, "" when the config file does.
+// answering its challenge) and stores it where docker would, with oras-go's
+// credentials.Login. It returns the credential helper that holds it, ""
+// when the config file does.
 func (s *Store) Login(ctx context.Context, reg *remote.Registry, cred auth.Credential) (helper string, err error) {
 	host := reg.Reference.Registry
-	client, ok := reg.Client.(*auth.Client)
-	if !ok {
-		return "", fmt.Errorf("login to %s: unexpected HTTP client %T", host, reg.Client)
+	if client, ok := reg.Client.(*auth.Client); ok {
+		// The same client (TLS, proxy, retries) without its token cache:
+		// the tokens of a credential being checked stay out of it.
+		check := *client
+		check.Cache = nil
+		reg = &remote.Registry{RepositoryOptions: remote.RepositoryOptions{
+			Client:    &check,
+			Reference: reg.Reference,
+			PlainHTTP: reg.PlainHTTP,
+		}}
 	}
-	// The same client (TLS, proxy, retries), with this credential only.
-	checkClient := *client
-	checkClient.Credential = auth.StaticCredential(host, cred)
-	checkClient.Cache = nil
-	check := &remote.Registry{RepositoryOptions: remote.RepositoryOptions{
-		Client:    &checkClient,
-		Reference: reg.Reference,
-		PlainHTTP: reg.PlainHTTP,
-	}}
-	if err := check.Ping(ctx); err != nil {
-		return "", fmt.Errorf("login to %s: %w", host, err)
+	if err := credentials.Login(ctx, explaining{s}, reg, cred); err != nil {
+		return "", fmt.Errorf("login to %s: %w", host, cause(err))
 	}
-	server := credentials.ServerAddressFromRegistry(host)
-	if err := s.ds.Put(ctx, server, cred); err != nil {
-		return "", s.explain(server, fmt.Errorf("storing the credential: %w", err))
-	}
-	return s.helperFor(server), nil
+	return s.helperFor(credentials.ServerAddressFromRegistry(host)), nil
 }
 
 // ErrNotLoggedIn: logout found no credential to remove.
 var ErrNotLoggedIn = errors.New("not logged in")
 
-// Logout removes the credential stored for host. It returns the credential
-// helper that held it, "" when the config file did.
+// Logout removes the credential stored for host, with oras-go's
+// credentials.Logout. It returns the credential helper that held it, ""
+// when the config file did.
 func (s *Store) Logout(ctx context.Context, host string) (helper string, err error) {
 	server := credentials.ServerAddressFromRegistry(host)
 	cred, err := s.ds.Get(ctx, server)
@@ -124,10 +120,48 @@ func (s *Store) Logout(ctx context.Context, host string) (helper string, err err
 	if cred == auth.EmptyCredential {
 		return "", fmt.Errorf("%s: %w", host, ErrNotLoggedIn)
 	}
-	if err := s.ds.Delete(ctx, server); err != nil {
-		return "", s.explain(server, err)
+	if err := credentials.Logout(ctx, explaining{s}, host); err != nil {
+		return "", cause(err)
 	}
 	return s.helperFor(server), nil
+}
+
+// cause drops the one layer of words oras-go's Login and Logout put around
+// an error ("failed to validate the credentials for …"): the caller says
+// what was being done, and explaining says which helper or file failed.
+func cause(err error) error {
+	if inner := errors.Unwrap(err); inner != nil {
+		return inner
+	}
+	return err
+}
+
+// explaining is the store whose errors name the credential helper or the
+// config file behind them.
+type explaining struct{ s *Store }
+
+var _ credentials.Store = explaining{}
+
+func (e explaining) Get(ctx context.Context, server string) (auth.Credential, error) {
+	cred, err := e.s.ds.Get(ctx, server)
+	if err != nil {
+		return auth.EmptyCredential, e.s.explain(server, err)
+	}
+	return cred, nil
+}
+
+func (e explaining) Put(ctx context.Context, server string, cred auth.Credential) error {
+	if err := e.s.ds.Put(ctx, server, cred); err != nil {
+		return e.s.explain(server, fmt.Errorf("storing the credential: %w", err))
+	}
+	return nil
+}
+
+func (e explaining) Delete(ctx context.Context, server string) error {
+	if err := e.s.ds.Delete(ctx, server); err != nil {
+		return e.s.explain(server, err)
+	}
+	return nil
 }
 
 // HelperError is a credential helper that could not be run or failed.
