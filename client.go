@@ -1,7 +1,6 @@
 package blobber
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -48,11 +47,6 @@ type options struct {
 // Option configures a Client. An option given a value it cannot take
 // makes NewClient fail, before anything is opened.
 type Option func(*options) error
-
-// ErrInvalidOption is matched (errors.Is) by the error of an option given
-// a value it cannot take, or of options that contradict each other. The
-// error names the option.
-var ErrInvalidOption = errors.New("invalid option")
 
 type invalidOptionError struct{ msg string }
 

@@ -54,6 +54,9 @@ var (
 	// ErrUnsigned: verification was asked for and the artifact has no
 	// signature at all. It also matches ErrSignature.
 	ErrUnsigned = errdef.ErrUnsigned
+	// ErrInvalidOption: an option was given a value it cannot take, or
+	// options contradict each other. The error names the option.
+	ErrInvalidOption = errdef.ErrInvalidOption
 )
 
 // CredentialHelperError is a credential helper (docker-credential-<name>,

@@ -59,7 +59,8 @@ func reportError(w io.Writer, err error) int {
 		msg, code = "interrupted", exitInterrupted
 	case errors.Is(err, context.DeadlineExceeded):
 		msg = "timed out (see --timeout): " + msg
-	case errors.As(err, &usage), errors.Is(err, blobber.ErrInvalidReference), errors.Is(err, blobber.ErrOffline):
+	case errors.As(err, &usage), errors.Is(err, blobber.ErrInvalidReference), errors.Is(err, blobber.ErrOffline),
+		errors.Is(err, blobber.ErrInvalidOption):
 		code = exitUsage
 	case errors.Is(err, blobber.ErrNotFound):
 		code = exitNotFound

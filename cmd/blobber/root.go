@@ -75,6 +75,9 @@ without downloading the whole artifact.`,
 		if (g.certFile == "") != (g.keyFile == "") {
 			return usagef("--cert-file and --key-file go together")
 		}
+		if err := g.checkNotNegative(); err != nil {
+			return err
+		}
 		if g.timeout > 0 {
 			ctx, cancel := context.WithTimeoutCause(cmd.Context(), g.timeout, fmt.Errorf("timed out after %s (--timeout)", g.timeout))
 			cmd.SetContext(ctx)
@@ -251,4 +254,24 @@ func (g *globalOptions) open(cmd *cobra.Command, ref string) (*blobber.Image, er
 		return nil, err
 	}
 	return c.Open(cmd.Context(), ref)
+}
+
+// checkNotNegative refuses negative numbers in the flags that take a count,
+// a size or a duration, in the flags' own names.
+func (g *globalOptions) checkNotNegative() error {
+	for _, f := range []struct {
+		name string
+		n    int64
+	}{
+		{"--concurrency", int64(g.concurrency)},
+		{"--max-files", int64(g.maxFiles)},
+		{"--max-size", g.maxBytes},
+		{"--max-toc-size", g.maxTOCBytes},
+		{"--cache-ttl", int64(g.cache.ttl)},
+	} {
+		if f.n < 0 {
+			return usagef("%s cannot be negative", f.name)
+		}
+	}
+	return nil
 }

@@ -46,18 +46,20 @@ import (
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/blobber-dev/blobber/internal/errdef"
 )
 
 var (
 	// ErrOffline is returned (wrapped) when a read needs bytes the cache
 	// does not have and there is no remote to fetch them from.
-	ErrOffline = errors.New("not in the cache and offline")
+	ErrOffline = errdef.Kind("not in the cache and offline", errdef.ErrOffline)
 	// ErrInvalidDigest is returned (wrapped) for a digest that is malformed
 	// or not sha256, before it can name a file.
 	ErrInvalidDigest = errors.New("invalid or unsupported digest")
 	// ErrDigestMismatch is returned (wrapped) when bytes offered to the
 	// cache do not match the digest they are stored under.
-	ErrDigestMismatch = errors.New("digest mismatch")
+	ErrDigestMismatch = errdef.Kind("digest mismatch", errdef.ErrDigestMismatch)
 	// ErrUnsafe is returned (wrapped) by Open for a cache directory, or a
 	// directory inside it, that another user owns or could write: its
 	// records could be planted (see checkOwnDir).

@@ -22,6 +22,7 @@ var (
 	ErrOffline          = errors.New("needs the network, and the client is offline")
 	ErrSignature        = errors.New("signature verification failed")
 	ErrUnsigned         = Kind("no signature", ErrSignature)
+	ErrInvalidOption    = errors.New("invalid option")
 )
 
 // Kind returns an error that says msg and matches kind: a particular
