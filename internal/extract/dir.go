@@ -68,6 +68,7 @@ var errFinished = errors.New("extract: extraction already committed or aborted")
 // of the Files it creates, may be called from several goroutines at once.
 type Dir struct {
 	opts     Options
+	given    string   // the target directory as the caller named it, for messages
 	root     *os.Root // where entries are written: the staging directory while staging
 	openMade []string // directories Open created, deepest first
 
@@ -140,6 +141,7 @@ func Open(dir string, opts Options) (*Dir, error) {
 	}
 	return &Dir{
 		opts:     opts,
+		given:    dir,
 		root:     root,
 		outer:    outer,
 		staging:  staging,
@@ -284,7 +286,8 @@ func (d *Dir) Check(name string, isDir bool) error {
 // directory is accepted, and left as it was if this extraction did not make
 // it. The mode is applied at Commit, so that a read-only directory can still
 // receive its content first.
-func (d *Dir) Mkdir(name string, mode fs.FileMode, modTime time.Time) error {
+func (d *Dir) Mkdir(name string, mode fs.FileMode, modTime time.Time) (err error) {
+	defer func() { err = d.userPath(err, name) }()
 	if err := d.begin(); err != nil {
 		return err
 	}

@@ -33,13 +33,15 @@ type File struct {
 // CreateFile starts writing the regular file name, creating missing parent
 // directories. The content must then be written with WriteAt, within size
 // bytes, and the file finished with Commit or Discard.
-func (d *Dir) CreateFile(name string, mode fs.FileMode, size int64, modTime time.Time) (*File, error) {
+func (d *Dir) CreateFile(name string, mode fs.FileMode, size int64, modTime time.Time) (_ *File, err error) {
+	defer func() { err = d.userPath(err, name) }()
 	return d.createFile(name, mode, size, modTime, true)
 }
 
 // WriteFile writes the regular file name whole, with data as its content:
 // CreateFile, WriteAt and Commit in one, without sizing the file first.
-func (d *Dir) WriteFile(name string, mode fs.FileMode, data []byte, modTime time.Time) error {
+func (d *Dir) WriteFile(name string, mode fs.FileMode, data []byte, modTime time.Time) (err error) {
+	defer func() { err = d.userPath(err, name) }()
 	f, err := d.createFile(name, mode, int64(len(data)), modTime, false)
 	if err != nil {
 		return err
@@ -107,7 +109,8 @@ func (d *Dir) openNew(name string) (*os.File, error) {
 // WriteAt writes p at off. It may be called concurrently for disjoint ranges.
 // Writes reaching past the size given to CreateFile are refused, so a hostile
 // stream cannot grow a file beyond what the artifact declared.
-func (f *File) WriteAt(p []byte, off int64) (int, error) {
+func (f *File) WriteAt(p []byte, off int64) (n int, err error) {
+	defer func() { err = f.d.userPath(err, f.name) }()
 	if off < 0 || off > f.size || int64(len(p)) > f.size-off {
 		return 0, fmt.Errorf("extract: %q: write of %d bytes at offset %d exceeds size %d", f.name, len(p), off, f.size)
 	}
@@ -122,8 +125,9 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 // Commit closes the file, applies its mode and time, and renames it to its
 // final name. There is deliberately no fsync: a pull writes thousands of small
 // files and a crash leaves an incomplete tree to re-pull anyway.
-func (f *File) Commit() error {
+func (f *File) Commit() (err error) {
 	d := f.d
+	defer func() { err = d.userPath(err, f.name) }()
 	if err := d.begin(); err != nil {
 		return err
 	}
@@ -135,7 +139,7 @@ func (f *File) Commit() error {
 	}
 	f.done = true
 	defer d.forget(f)
-	err := f.f.Chmod(f.mode)
+	err = f.f.Chmod(f.mode)
 	if cerr := f.f.Close(); err == nil {
 		err = cerr
 	}

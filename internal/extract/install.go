@@ -10,7 +10,8 @@ import (
 // Link creates name as a hard link to existing, which must be a regular file
 // this extraction has already committed: linking to anything else would let
 // an artifact graft files that were in the directory before onto new names.
-func (d *Dir) Link(name, existing string) error {
+func (d *Dir) Link(name, existing string) (err error) {
+	defer func() { err = d.userPath(err, name) }()
 	if err := d.begin(); err != nil {
 		return err
 	}

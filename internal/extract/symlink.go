@@ -19,7 +19,8 @@ var ErrSymlinkPrivilege = errors.New("this user may not create symlinks on Windo
 // bytes and targets that resolve outside the target directory are refused.
 // Resolution follows what is on disk now; because later entries can change
 // that, Commit checks every symlink again against the final tree.
-func (d *Dir) Symlink(name, target string, modTime time.Time) error {
+func (d *Dir) Symlink(name, target string, modTime time.Time) (err error) {
+	defer func() { err = d.userPath(err, name) }()
 	if err := d.begin(); err != nil {
 		return err
 	}

@@ -1,0 +1,22 @@
+package extract
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+)
+
+// userPath makes a file system error from writing the entry name say the
+// path the user knows: the target directory as they gave it, joined with
+// the entry's name. The operation itself may have used the staging
+// directory or a temporary name beside the entry, which mean nothing to
+// the user and are gone by the time they read the message.
+func (d *Dir) userPath(err error, name string) error {
+	var pe *fs.PathError
+	if err != nil && name != "" && errors.As(err, &pe) {
+		// The PathError was made for this one operation: rewriting it in
+		// place keeps whatever wraps it.
+		pe.Path = filepath.Join(d.given, filepath.FromSlash(name))
+	}
+	return err
+}
