@@ -44,6 +44,10 @@ type Options struct {
 	FetchedBytes func() int64
 	// Again marks the second try of a pull whose cached bytes were bad.
 	Again bool
+	// DereferenceLinks writes each symlink as what it leads to inside the
+	// artifact (see dereferencer), within MaxEntries entries in all.
+	DereferenceLinks bool
+	MaxEntries       int
 }
 
 // Into writes the layer's entries into dir: directories first, then every
@@ -54,14 +58,29 @@ func Into(ctx context.Context, dir *extract.Dir, layer Layer, opts Options) erro
 	if err := layer.Index.Walk(p.prepare); err != nil {
 		return err
 	}
+	deref := newDereferencer(layer.Index, dir, opts.MaxEntries)
+	if opts.DereferenceLinks {
+		// Every link must lead to something before anything is fetched.
+		for _, e := range p.links {
+			if e.Type != toc.TypeSymlink {
+				continue
+			}
+			if _, err := deref.target(e); err != nil {
+				return err
+			}
+		}
+	}
 	if err := p.fetchAll(ctx); err != nil {
 		return err
 	}
 	for _, e := range p.links {
 		var err error
-		if e.Type == toc.TypeHardlink {
+		switch {
+		case e.Type == toc.TypeHardlink:
 			err = dir.Link(e.Name, e.LinkName)
-		} else {
+		case opts.DereferenceLinks:
+			err = deref.link(e)
+		default:
 			err = dir.Symlink(e.Name, e.LinkName, e.ModTime)
 		}
 		if err != nil {

@@ -31,13 +31,22 @@ type Lookup func(name string) (link string, isLink, ok bool, err error)
 // of an artifact from its table of contents, a push every link of a tree,
 // and an extraction every link against what is on disk, by one rule.
 func LinkRefusal(name, target string, lookup Lookup) (string, error) {
+	_, why, err := Resolve(name, target, lookup)
+	return why, err
+}
+
+// Resolve is LinkRefusal that also says where the link leads when it stays
+// inside: the slash-separated name, relative to the root ("." for the root
+// itself), with every link on the way expanded; components that do not
+// exist are kept as they are.
+func Resolve(name, target string, lookup Lookup) (resolved, why string, err error) {
 	switch {
 	case target == "":
-		return "empty target", nil
+		return "", "empty target", nil
 	case strings.IndexByte(target, 0) >= 0:
-		return "NUL in target", nil
+		return "", "NUL in target", nil
 	case strings.HasPrefix(target, "/"):
-		return "absolute link", nil
+		return "", "absolute link", nil
 	}
 	const outside = "link out of the tree"
 	var stack []string // resolved real directories from the root down
@@ -54,7 +63,7 @@ func LinkRefusal(name, target string, lookup Lookup) (string, error) {
 			continue
 		case "..":
 			if len(stack) == 0 {
-				return outside, nil
+				return "", outside, nil
 			}
 			stack = stack[:len(stack)-1]
 			continue
@@ -62,7 +71,7 @@ func LinkRefusal(name, target string, lookup Lookup) (string, error) {
 		cand := strings.Join(append(stack, c), "/")
 		link, isLink, ok, err := lookup(cand)
 		if err != nil {
-			return "", fmt.Errorf("resolving symlink %q: %w", name, err)
+			return "", "", fmt.Errorf("resolving symlink %q: %w", name, err)
 		}
 		if !ok || !isLink {
 			// Missing (a later entry may still create it, which an
@@ -72,15 +81,18 @@ func LinkRefusal(name, target string, lookup Lookup) (string, error) {
 			continue
 		}
 		if hops++; hops > MaxHops {
-			return "too many levels of links", nil
+			return "", "too many levels of links", nil
 		}
 		if link == "" || strings.HasPrefix(link, "/") {
 			// An absolute link on the way leaves the root by definition.
-			return outside + ", through an absolute link", nil
+			return "", outside + ", through an absolute link", nil
 		}
 		// The link is relative to the directory holding it, which is
 		// exactly stack, so only the pending components change.
 		pending = append(strings.Split(link, "/"), pending...)
 	}
-	return "", nil
+	if len(stack) == 0 {
+		return ".", "", nil
+	}
+	return strings.Join(stack, "/"), "", nil
 }
