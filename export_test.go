@@ -11,10 +11,10 @@ type Counts struct {
 func ClientCounts(c *Client) Counts {
 	return Counts{
 		LayersBuilt:         c.stats.layersBuilt.Load(),
-		ReusedPushes:        c.stats.reusedPushes.Load(),
-		RefusedRecords:      c.stats.refusedRecords.Load(),
-		EarlyUploadsDropped: c.stats.earlyUploadsDropped.Load(),
-		EarlyUploadsFailed:  c.stats.earlyUploadsFailed.Load(),
+		ReusedPushes:        c.stats.push.ReusedPushes.Load(),
+		RefusedRecords:      c.stats.push.RefusedRecords.Load(),
+		EarlyUploadsDropped: c.stats.push.EarlyUploadsDropped.Load(),
+		EarlyUploadsFailed:  c.stats.push.EarlyUploadsFailed.Load(),
 		CacheWriteErrors:    c.stats.cacheWriteErrors.Load(),
 	}
 }

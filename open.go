@@ -12,6 +12,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/blobber-dev/blobber/internal/cache"
+	"github.com/blobber-dev/blobber/internal/push"
 	"github.com/blobber-dev/blobber/internal/target"
 	"github.com/blobber-dev/blobber/internal/toc"
 )
@@ -77,9 +78,10 @@ func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 	}
 	// The repository holds these blobs: a push elsewhere on its registry
 	// can mount them.
-	c.rememberSources(t, art.config, art.layer)
+	policy := c.pushPolicy()
+	policy.RememberSources(t, art.config, art.layer)
 	if c.cache != nil && t.RegistryHost() != "" {
-		c.rememberShape(indexShape(img.index), art.manifest)
+		policy.RememberShape(push.IndexShape(img.index), art.manifest)
 	}
 	c.opts.logger.DebugContext(ctx, "opened", "artifact", name, "entries", img.index.Files)
 	return img, nil

@@ -20,12 +20,15 @@ type pullOptions struct {
 	overwrite bool
 }
 
-// PullOption configures one Pull.
-type PullOption func(*pullOptions)
+// PullOption configures one Pull. An option given a value it cannot take
+// makes Pull fail before anything is fetched or written.
+type PullOption func(*pullOptions) error
 
 // WithOverwrite lets Pull replace existing files in the directory (each
 // atomically). Without it, Pull refuses before downloading anything.
-func WithOverwrite() PullOption { return func(o *pullOptions) { o.overwrite = true } }
+func WithOverwrite() PullOption {
+	return func(o *pullOptions) error { o.overwrite = true; return nil }
+}
 
 // Pull extracts the artifact ref into dir, creating dir if needed, and
 // returns the manifest's descriptor. The layer is fetched with parallel
@@ -41,7 +44,9 @@ func WithOverwrite() PullOption { return func(o *pullOptions) { o.overwrite = tr
 func (c *Client) Pull(ctx context.Context, ref, dir string, opts ...PullOption) (ocispec.Descriptor, error) {
 	var po pullOptions
 	for _, opt := range opts {
-		opt(&po)
+		if err := opt(&po); err != nil {
+			return ocispec.Descriptor{}, fmt.Errorf("pull of %s: %w", ref, err)
+		}
 	}
 	img, err := c.Open(ctx, ref)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/push"
 	"github.com/blobber-dev/blobber/internal/target"
 	"github.com/blobber-dev/blobber/internal/toc"
 	"github.com/blobber-dev/blobber/internal/transport"
@@ -136,13 +137,14 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)
 	}
 
+	policy := c.pushPolicy()
 	fp, shapeKey := "", ""
 	if c.cache != nil {
 		// Only a cache can remember what an earlier push of this tree built.
-		fp, shapeKey = fingerprint(src, po)
+		fp, shapeKey = push.Fingerprint(src, po.build)
 	}
-	mnt := c.newMounter(t)
-	if desc, ok := c.reusePush(ctx, t, mnt, src, po, fp, tag); ok {
+	mnt := &mounter{policy.NewMounter(t)}
+	if desc, ok := policy.Reuse(ctx, t, mnt.Mounter, src, po.build, fp, tag); ok {
 		return desc, c.signPushed(ctx, t, desc)
 	}
 
@@ -160,12 +162,16 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		po.build.Progress = read.add
 	}
 	staged := upload.NewTail(tmp)
-	early := c.uploadWhileBuilding(ctx, t, tag, shapeKey, po, staged, session)
+	early := policy.UploadWhileBuilding(ctx, t, tag, shapeKey, push.Upload{
+		ChunkSize: po.chunkSize,
+		Retries:   c.opts.retryPolicy().Retries(),
+		Meter:     func() push.Meter { return uploadMeter{c.opts.meter("upload", 0)} },
+	}, staged, session)
 	session.Release() // unless the upload took it
 	res, err := layer.Build(ctx, src, staged, po.build)
 	staged.Close(err)
 	if err != nil {
-		early.abort()
+		early.Abort()
 		return ocispec.Descriptor{}, fmt.Errorf("building layer: %w", buildError(err))
 	}
 	comp := po.build.Compression
@@ -176,7 +182,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	c.stats.layersBuilt.Add(1)
 	c.opts.logger.InfoContext(ctx, "built layer", "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 
-	uploaded, err := early.finish(ctx, t, layerDesc)
+	uploaded, err := early.Finish(ctx, t, layerDesc)
 	switch {
 	case err != nil: // reported below
 	case uploaded:
@@ -209,9 +215,9 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	if err != nil {
 		return ocispec.Descriptor{}, wrapf(err, "pushing manifest to %s:%s", t.Name, tag)
 	}
-	if now, _ := fingerprint(src, po); fp != "" && fp == now {
+	if now, _ := push.Fingerprint(src, po.build); fp != "" && fp == now {
 		// Only a tree that did not change while it was read is remembered.
-		c.rememberPush(fp, shapeKey, desc, man)
+		policy.RememberPush(fp, shapeKey, desc, man)
 	}
 	return desc, c.signPushed(ctx, t, desc)
 }

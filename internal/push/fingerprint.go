@@ -1,4 +1,4 @@
-package blobber
+package push
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 
+	"github.com/blobber-dev/blobber/internal/layer"
 	"github.com/blobber-dev/blobber/internal/target"
 )
 
@@ -25,16 +26,16 @@ import (
 // every blob and diffID changed.
 const layerFormat = "blobber-layer-3"
 
-// fingerprint names a tree's exact state and the build options from file
+// Fingerprint names a tree's exact state and the build options from file
 // metadata alone — path, type, mode, size, modification and change times,
 // inode — the way make and rsync detect changes. The change time cannot be
 // set by tools, so any write to a file changes it. It returns "" when the
 // file system does not expose that metadata (not an os.DirFS, say). The
 // same walk gives the tree's shape key (see shape).
-func fingerprint(fsys fs.FS, po pushOptions) (fp, shapeKey string) {
+func Fingerprint(fsys fs.FS, build layer.Options) (fp, shapeKey string) {
 	h := sha256.New()
 	var sh shape
-	fmt.Fprintf(h, "%s %q %d %v\n", layerFormat, po.build.Compression, po.build.ChunkSize, po.build.KeepModTimes)
+	fmt.Fprintf(h, "%s %q %d %v\n", layerFormat, build.Compression, build.ChunkSize, build.KeepModTimes)
 	ok := true
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -62,21 +63,21 @@ func fingerprint(fsys fs.FS, po pushOptions) (fp, shapeKey string) {
 	return fp, sh.key()
 }
 
-// reusePush pushes again the manifest of an earlier build of the same tree
+// Reuse pushes again the manifest of an earlier build of the same tree
 // state, when the target already has its blobs or mnt can mount them from
 // another repository of the registry: an unchanged tree is not rebuilt,
 // only tagged. The fingerprint record is a hint, not a proof: the manifest
 // is tagged only if its layer's TOC, read back and verified, describes this
 // very tree (checkBuiltFrom); else the tree is pushed as if new.
-func (c *Client) reusePush(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, po pushOptions, fp, tag string) (ocispec.Descriptor, bool) {
-	if c.cache == nil || fp == "" {
+func (p *Policy) Reuse(ctx context.Context, t *target.Target, mnt *Mounter, src fs.FS, build layer.Options, fp, tag string) (ocispec.Descriptor, bool) {
+	if p.Cache == nil || fp == "" {
 		return ocispec.Descriptor{}, false
 	}
-	dgst, _, _, ok := c.cache.Fingerprint(fp)
+	dgst, _, _, ok := p.Cache.Fingerprint(fp)
 	if !ok {
 		return ocispec.Descriptor{}, false
 	}
-	mt, raw, ok := c.cache.Manifest(dgst)
+	mt, raw, ok := p.Cache.Manifest(dgst)
 	if !ok {
 		return ocispec.Descriptor{}, false
 	}
@@ -89,33 +90,33 @@ func (c *Client) reusePush(ctx context.Context, t *target.Target, mnt *mounter, 
 	blobs := []ocispec.Descriptor{m.Layers[0], m.Config}
 	for _, blob := range blobs {
 		has, err := t.Store.Exists(ctx, blob)
-		if err != nil || !has && !mnt.mount(ctx, blob, nil) {
+		if err != nil || !has && !mnt.Mount(ctx, blob, nil) {
 			return ocispec.Descriptor{}, false
 		}
 	}
 	earlier := ocispec.Descriptor{MediaType: mt, Digest: dgst, Size: int64(len(raw))}
-	if err := c.checkBuiltFrom(ctx, t, earlier, raw, src, po); err != nil {
-		c.stats.refusedRecords.Add(1)
-		c.opts.logger.WarnContext(ctx, "ignoring the cache's record of an earlier push of this tree", "manifest", dgst, "error", err)
+	if err := p.checkBuiltFrom(ctx, t, earlier, raw, src, build); err != nil {
+		p.Counts.RefusedRecords.Add(1)
+		p.Logger.WarnContext(ctx, "ignoring the cache's record of an earlier push of this tree", "manifest", dgst, "error", err)
 		return ocispec.Descriptor{}, false
 	}
 	desc, err := oras.TagBytes(ctx, t.Store, mt, raw, tag)
 	if err != nil {
 		return ocispec.Descriptor{}, false
 	}
-	mnt.remember(blobs...)
-	c.stats.reusedPushes.Add(1)
-	c.opts.logger.InfoContext(ctx, "tree unchanged since an earlier push; reused its layer", "manifest", desc.Digest)
+	mnt.Remember(blobs...)
+	p.Counts.ReusedPushes.Add(1)
+	p.Logger.InfoContext(ctx, "tree unchanged since an earlier push; reused its layer", "manifest", desc.Digest)
 	return desc, true
 }
 
-// rememberPush records what a tree state built to, for reusePush.
-func (c *Client) rememberPush(fp, shapeKey string, desc ocispec.Descriptor, manifest []byte) {
-	if c.cache == nil || fp == "" {
+// RememberPush records what a tree state built to, for Reuse.
+func (p *Policy) RememberPush(fp, shapeKey string, desc ocispec.Descriptor, manifest []byte) {
+	if p.Cache == nil || fp == "" {
 		return
 	}
-	if c.cache.PutManifest(desc.Digest, desc.MediaType, manifest) == nil {
-		_ = c.cache.PutFingerprint(fp, desc.Digest, desc.MediaType, desc.Size)
-		c.rememberShape(shapeKey, desc)
+	if p.Cache.PutManifest(desc.Digest, desc.MediaType, manifest) == nil {
+		_ = p.Cache.PutFingerprint(fp, desc.Digest, desc.MediaType, desc.Size)
+		p.RememberShape(shapeKey, desc)
 	}
 }

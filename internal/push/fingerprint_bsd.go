@@ -1,4 +1,6 @@
-package blobber
+//go:build darwin || freebsd || netbsd
+
+package push
 
 import (
 	"fmt"
@@ -13,5 +15,5 @@ func fileIdentity(info fs.FileInfo) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return fmt.Sprintf("%d.%d %d.%d %d %d", st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec, st.Ino, st.Dev), true
+	return fmt.Sprintf("%d.%d %d.%d %d %d", st.Mtimespec.Sec, st.Mtimespec.Nsec, st.Ctimespec.Sec, st.Ctimespec.Nsec, st.Ino, st.Dev), true
 }

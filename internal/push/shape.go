@@ -1,4 +1,4 @@
-package blobber
+package push
 
 import (
 	"crypto/sha256"
@@ -14,7 +14,7 @@ import (
 // are, nothing else: two checkouts of the same files have the same shape
 // whatever their times and inodes. The cache remembers the shapes of the
 // layers it has seen, pushed or opened for reading, and a push whose tree
-// has one of them does not upload while it builds (uploadWhileBuilding):
+// has one of them does not upload while it builds (UploadWhileBuilding):
 // the registry, or another of its repositories, probably holds the layer
 // already, which a HEAD or a mount finds once its digest is known.
 //
@@ -40,8 +40,8 @@ func (s *shape) key() string {
 	return hex.EncodeToString(s.sum[:]) + fmt.Sprintf("-%d", s.files)
 }
 
-// indexShape is the shape of the tree an index describes.
-func indexShape(ix *toc.Index) string {
+// IndexShape is the shape of the tree an index describes.
+func IndexShape(ix *toc.Index) string {
 	var s shape
 	ix.Walk(func(e *toc.Entry) error {
 		if e.Type == toc.TypeReg {
@@ -52,20 +52,20 @@ func indexShape(ix *toc.Index) string {
 	return s.key()
 }
 
-// rememberShape records that the layer of the manifest desc has this
+// RememberShape records that the layer of the manifest desc has this
 // shape, unless the cache knows the shape already (every Open calls it,
 // and a lookup, which refreshes the record's age, costs less than
 // replacing the record's file).
-func (c *Client) rememberShape(key string, desc ocispec.Descriptor) {
-	if c.cache != nil && key != "" && !c.shapeSeen(key) {
-		_ = c.cache.PutShape(key, desc.Digest, desc.MediaType, desc.Size)
+func (p *Policy) RememberShape(key string, desc ocispec.Descriptor) {
+	if p.Cache != nil && key != "" && !p.shapeSeen(key) {
+		_ = p.Cache.PutShape(key, desc.Digest, desc.MediaType, desc.Size)
 	}
 }
 
 // shapeSeen reports whether the cache has seen a layer of this shape.
-func (c *Client) shapeSeen(key string) bool {
-	if c.cache == nil || key == "" {
+func (p *Policy) shapeSeen(key string) bool {
+	if p.Cache == nil || key == "" {
 		return false
 	}
-	return c.cache.HasShape(key)
+	return p.Cache.HasShape(key)
 }

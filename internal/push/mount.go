@@ -1,4 +1,4 @@
-package blobber
+package push
 
 import (
 	"context"
@@ -21,34 +21,36 @@ const maxMountSources = 3
 // mounting, when the bytes are to come from elsewhere.
 var errNotMounted = errors.New("the registry did not mount the blob")
 
-// mounter asks the registry of one push's target to mount blobs from
+// Mounter asks the registry of one push's target to mount blobs from
 // other repositories of that registry, which the cache remembers holding
 // them (cross-repository blob mount: POST
 // /v2/<name>/blobs/uploads/?mount=<digest>&from=<repository>), so that
 // what the registry has is not uploaded again. It also records the blobs
-// the target is seen to hold. A nil *mounter (no cache, or an OCI layout)
+// the target is seen to hold. A nil *Mounter (no cache, or an OCI layout)
 // does nothing.
-type mounter struct {
-	c     *Client
+type Mounter struct {
+	p     *Policy
 	t     *target.Target
 	asked map[digest.Digest]bool // blobs already tried in this push
 }
 
-func (c *Client) newMounter(t *target.Target) *mounter {
-	if c.cache == nil || t.RegistryHost() == "" {
+// NewMounter returns the mounter of one push to t, nil where there is
+// nothing to mount from.
+func (p *Policy) NewMounter(t *target.Target) *Mounter {
+	if p.Cache == nil || t.RegistryHost() == "" {
 		return nil
 	}
-	return &mounter{c: c, t: t, asked: map[digest.Digest]bool{}}
+	return &Mounter{p: p, t: t, asked: map[digest.Digest]bool{}}
 }
 
-// mount tries to have the registry mount desc into the target and reports
+// Mount tries to have the registry mount desc into the target and reports
 // whether the target now holds it. Repositories are tried in turn while
 // the registry refuses (no access to one, say); a registry that opens an
 // upload session instead of mounting (202: it cannot, or not from there)
 // is not asked again. With open, the blob is uploaded into that session;
 // without, the session is cancelled. A failed mount is only logged: the
 // caller uploads.
-func (m *mounter) mount(ctx context.Context, desc ocispec.Descriptor, open func() io.Reader) bool {
+func (m *Mounter) Mount(ctx context.Context, desc ocispec.Descriptor, open func() io.Reader) bool {
 	if m == nil || m.asked[desc.Digest] {
 		return false
 	}
@@ -71,17 +73,17 @@ func (m *mounter) mount(ctx context.Context, desc ocispec.Descriptor, open func(
 		}
 		switch {
 		case err == nil && !session:
-			m.c.opts.logger.InfoContext(ctx, "mounted blob", "digest", desc.Digest, "from", repo, "size", desc.Size)
+			m.p.Logger.InfoContext(ctx, "mounted blob", "digest", desc.Digest, "from", repo, "size", desc.Size)
 		case err == nil:
-			m.c.opts.logger.DebugContext(ctx, "registry did not mount the blob; uploaded it", "digest", desc.Digest, "from", repo)
+			m.p.Logger.DebugContext(ctx, "registry did not mount the blob; uploaded it", "digest", desc.Digest, "from", repo)
 		default:
-			m.c.opts.logger.DebugContext(ctx, "blob not mounted", "digest", desc.Digest, "from", repo, "error", err)
+			m.p.Logger.DebugContext(ctx, "blob not mounted", "digest", desc.Digest, "from", repo, "error", err)
 			if session || ctx.Err() != nil {
 				return false
 			}
 			continue
 		}
-		m.remember(desc)
+		m.Remember(desc)
 		return true
 	}
 	return false
@@ -89,9 +91,9 @@ func (m *mounter) mount(ctx context.Context, desc ocispec.Descriptor, open func(
 
 // sources are the repositories of the target's registry, other than the
 // target itself, that the cache remembers holding dgst, most recent first.
-func (m *mounter) sources(dgst digest.Digest) []string {
+func (m *Mounter) sources(dgst digest.Digest) []string {
 	var out []string
-	for _, name := range m.c.cache.Sources(dgst) {
+	for _, name := range m.p.Cache.Sources(dgst) {
 		host, repo, _ := strings.Cut(name, "/")
 		ref := registry.Reference{Registry: host, Repository: repo}
 		if host != m.t.RegistryHost() || name == m.t.Name || ref.Validate() != nil {
@@ -105,21 +107,21 @@ func (m *mounter) sources(dgst digest.Digest) []string {
 	return out
 }
 
-// remember records that the target holds these blobs.
-func (m *mounter) remember(blobs ...ocispec.Descriptor) {
+// Remember records that the target holds these blobs.
+func (m *Mounter) Remember(blobs ...ocispec.Descriptor) {
 	if m != nil {
-		m.c.rememberSources(m.t, blobs...)
+		m.p.RememberSources(m.t, blobs...)
 	}
 }
 
-// rememberSources records in the cache that t's repository holds these
+// RememberSources records in the cache that t's repository holds these
 // blobs, for pushes to other repositories of its registry to mount them.
-func (c *Client) rememberSources(t *target.Target, blobs ...ocispec.Descriptor) {
-	if c.cache == nil || t.RegistryHost() == "" {
+func (p *Policy) RememberSources(t *target.Target, blobs ...ocispec.Descriptor) {
+	if p.Cache == nil || t.RegistryHost() == "" {
 		return
 	}
 	for _, b := range blobs {
 		// A cache that cannot be written only costs uploads.
-		_ = c.cache.AddSource(b.Digest, t.Name)
+		_ = p.Cache.AddSource(b.Digest, t.Name)
 	}
 }

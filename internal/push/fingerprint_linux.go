@@ -1,6 +1,4 @@
-//go:build darwin || freebsd || netbsd
-
-package blobber
+package push
 
 import (
 	"fmt"
@@ -15,5 +13,5 @@ func fileIdentity(info fs.FileInfo) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return fmt.Sprintf("%d.%d %d.%d %d %d", st.Mtimespec.Sec, st.Mtimespec.Nsec, st.Ctimespec.Sec, st.Ctimespec.Nsec, st.Ino, st.Dev), true
+	return fmt.Sprintf("%d.%d %d.%d %d %d", st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec, st.Ino, st.Dev), true
 }

@@ -1,6 +1,6 @@
 //go:build !linux && !darwin && !freebsd && !netbsd
 
-package blobber
+package push
 
 import "io/fs"
 

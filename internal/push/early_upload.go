@@ -1,4 +1,4 @@
-package blobber
+package push
 
 import (
 	"context"
@@ -11,13 +11,21 @@ import (
 	"github.com/blobber-dev/blobber/internal/upload"
 )
 
-// earlyUpload is a layer's upload that began before the layer was built,
+// EarlyUpload is a layer's upload that began before the layer was built,
 // reading its staged bytes as the builder writes them, so that the upload
-// and the build overlap. A nil *earlyUpload is the layer uploaded after.
-type earlyUpload struct {
-	c      *Client
-	stream *upload.Stream
-	meter  *meter
+// and the build overlap. A nil *EarlyUpload is the layer uploaded after.
+type EarlyUpload struct {
+	p       *Policy
+	stream  *upload.Stream
+	meter   Meter
+	retries int
+}
+
+// Upload is how one push uploads its layer.
+type Upload struct {
+	ChunkSize int64        // bytes per PATCH; 0 for earlyChunkSize
+	Retries   int          // how many times a failed upload is started again
+	Meter     func() Meter // counts the upload's bytes, from when it starts
 }
 
 // earlyChunkSize is the size of the chunks (PATCH requests) of an upload
@@ -29,7 +37,7 @@ type earlyUpload struct {
 // per chunk on a distant registry, as chunks are sent one after another.
 const earlyChunkSize = 64 << 20
 
-// uploadWhileBuilding starts uploading the layer staged in staged before
+// UploadWhileBuilding starts uploading the layer staged in staged before
 // it is built, where that is likely to pay:
 //   - to a registry (a layout is written locally, from the built file);
 //   - for a tree whose shape (its files' names and sizes) the cache has not
@@ -49,18 +57,18 @@ const earlyChunkSize = 64 << 20
 //
 // The upload goes into session, the session Push opened to check its
 // right to push, when there is one.
-func (c *Client) uploadWhileBuilding(ctx context.Context, t *target.Target, tag, shapeKey string, po pushOptions, staged *upload.Tail, session *upload.Session) *earlyUpload {
-	if t.RegistryHost() == "" || c.shapeSeen(shapeKey) {
+func (p *Policy) UploadWhileBuilding(ctx context.Context, t *target.Target, tag, shapeKey string, up Upload, staged *upload.Tail, session *upload.Session) *EarlyUpload {
+	if t.RegistryHost() == "" || p.shapeSeen(shapeKey) {
 		return nil
 	}
 	if _, err := t.Store.Resolve(ctx, tag); !errors.Is(err, errdef.ErrNotFound) {
 		return nil
 	}
-	chunk := po.chunkSize
+	chunk := up.ChunkSize
 	if chunk <= 0 {
 		chunk = earlyChunkSize
 	}
-	m := c.opts.meter("upload", 0)
+	m := up.Meter()
 	var stream *upload.Stream
 	var err error
 	if session != nil {
@@ -69,44 +77,44 @@ func (c *Client) uploadWhileBuilding(ctx context.Context, t *target.Target, tag,
 		stream, err = t.StreamUpload(ctx, meteredSource{staged, m}, chunk)
 	}
 	if err != nil {
-		c.opts.logger.DebugContext(ctx, "could not start uploading while building", "error", err)
+		p.Logger.DebugContext(ctx, "could not start uploading while building", "error", err)
 		return nil
 	}
-	return &earlyUpload{c: c, stream: stream, meter: m}
+	return &EarlyUpload{p: p, stream: stream, meter: m, retries: up.Retries}
 }
 
-// finish completes the upload of the built layer desc, unless the target
+// Finish completes the upload of the built layer desc, unless the target
 // has it already, and reports whether the target holds it now. When it
 // does not, the session is abandoned, and the caller uploads the built
 // layer the usual way (false, nil); but with retries off, an upload that
 // failed (rather than was refused) is the push's error.
-func (e *earlyUpload) finish(ctx context.Context, t *target.Target, desc ocispec.Descriptor) (bool, error) {
+func (e *EarlyUpload) Finish(ctx context.Context, t *target.Target, desc ocispec.Descriptor) (bool, error) {
 	if e == nil {
 		return false, nil
 	}
-	e.meter.setTotal(desc.Size)
+	e.meter.SetTotal(desc.Size)
 	if has, err := t.Store.Exists(ctx, desc); err == nil && has {
 		e.stream.Abort()
-		e.c.stats.earlyUploadsDropped.Add(1)
-		e.c.opts.logger.DebugContext(ctx, "blob already there; upload dropped", "digest", desc.Digest)
+		e.p.Counts.EarlyUploadsDropped.Add(1)
+		e.p.Logger.DebugContext(ctx, "blob already there; upload dropped", "digest", desc.Digest)
 		return true, nil
 	}
 	err := e.stream.Finish(desc)
 	switch {
 	case err == nil:
 		return true, nil
-	case ctx.Err() != nil, e.c.opts.retryPolicy().Retries() == 0 && !upload.Refused(err):
+	case ctx.Err() != nil, e.retries == 0 && !upload.Refused(err):
 		// With retries off, a failure is the push's; a registry that
 		// refuses chunks still gets the layer in one request.
 		return false, err
 	}
-	e.c.stats.earlyUploadsFailed.Add(1)
-	e.c.opts.logger.InfoContext(ctx, "upload while building failed; uploading the built layer", "digest", desc.Digest, "error", err)
+	e.p.Counts.EarlyUploadsFailed.Add(1)
+	e.p.Logger.InfoContext(ctx, "upload while building failed; uploading the built layer", "digest", desc.Digest, "error", err)
 	return false, nil
 }
 
-// abort abandons the upload (the build failed).
-func (e *earlyUpload) abort() {
+// Abort abandons the upload (the build failed).
+func (e *EarlyUpload) Abort() {
 	if e != nil {
 		e.stream.Abort()
 	}
@@ -116,11 +124,11 @@ func (e *earlyUpload) abort() {
 // again after a failure count again).
 type meteredSource struct {
 	*upload.Tail
-	m *meter
+	m Meter
 }
 
 func (s meteredSource) ReadAt(p []byte, off int64) (int, error) {
 	n, err := s.Tail.ReadAt(p, off)
-	s.m.add(int64(n))
+	s.m.Add(int64(n))
 	return n, err
 }

@@ -1,4 +1,4 @@
-package blobber
+package push
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/blobber-dev/blobber/internal/compression"
+	"github.com/blobber-dev/blobber/internal/layer"
 	"github.com/blobber-dev/blobber/internal/target"
 	"github.com/blobber-dev/blobber/internal/toc"
 )
 
 // A fingerprint record in the cache is only a hint: whoever could write
 // the cache could point it at any manifest, and a reused push tags (and
-// signs) that manifest. So before reusing one, reusePush reads back the
+// signs) that manifest. So before reusing one, Reuse reads back the
 // manifest's TOC, verified as every read verifies it, and checks that it
 // describes exactly the tree being pushed, file by file, content included.
 
@@ -26,30 +27,30 @@ import (
 var errNotThisTree = errors.New("the layer does not hold this tree")
 
 // checkBuiltFrom checks that the manifest desc (raw, which the cache
-// verified against its digest) has the layer a push of src with po would
+// verified against its digest) has the layer a push of src with build would
 // build: its TOC, read from t and verified against the manifest's
 // annotation, lists exactly the tree's entries, with their types, sizes,
 // modes and link targets, and every chunk digest matches the tree's bytes.
 // The manifest's blobs must already be in t.
-func (c *Client) checkBuiltFrom(ctx context.Context, t *target.Target, desc ocispec.Descriptor, raw []byte, src fs.FS, po pushOptions) error {
+func (p *Policy) checkBuiltFrom(ctx context.Context, t *target.Target, desc ocispec.Descriptor, raw []byte, src fs.FS, build layer.Options) error {
 	name := t.Name + "@" + desc.Digest.String()
-	art, err := parseArtifact(name, desc, raw)
+	art, err := p.ParseManifest(name, desc, raw)
 	if err != nil {
 		return err
 	}
 	want := compression.Gzip
-	if po.build.Compression == compression.Zstd {
+	if build.Compression == compression.Zstd {
 		want = compression.Zstd
 	}
-	if art.compression != want {
+	if art.Compression != want {
 		return fmt.Errorf("%s: %w: another compression", name, errNotThisTree)
 	}
-	blob, err := t.OpenBlob(ctx, art.layer)
+	blob, err := t.OpenBlob(ctx, art.Desc)
 	if err != nil {
 		return err
 	}
 	defer blob.Close()
-	index, err := toc.Read(ctx, blob, art.layer.Size, art.compression, art.tocDigest, c.tocLimits())
+	index, err := toc.Read(ctx, blob, art.Desc.Size, art.Compression, art.TOCDigest, p.Limits)
 	if err != nil {
 		return err
 	}
