@@ -14,6 +14,7 @@ import (
 
 	"github.com/blobber-dev/blobber/internal/credential"
 	"github.com/blobber-dev/blobber/internal/errdef"
+	"github.com/blobber-dev/blobber/internal/extract"
 )
 
 // Errors that callers can test for with errors.Is. Returned errors wrap one
@@ -57,6 +58,10 @@ var (
 	// ErrInvalidOption: an option was given a value it cannot take, or
 	// options contradict each other. The error names the option.
 	ErrInvalidOption = errdef.ErrInvalidOption
+	// ErrSymlinkPrivilege: the system lets this user create no symlinks
+	// (Windows without Developer Mode or the "Create symbolic links"
+	// privilege); WithDereferenceLinks pulls without creating any.
+	ErrSymlinkPrivilege = extract.ErrSymlinkPrivilege
 )
 
 // CredentialHelperError is a credential helper (docker-credential-<name>,

@@ -1,6 +1,7 @@
 package blobber
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +18,8 @@ import (
 )
 
 type pullOptions struct {
-	overwrite bool
+	overwrite   bool
+	dereference bool
 }
 
 // PullOption configures one Pull. An option given a value it cannot take
@@ -28,6 +30,18 @@ type PullOption func(*pullOptions) error
 // atomically). Without it, Pull refuses before downloading anything.
 func WithOverwrite() PullOption {
 	return func(o *pullOptions) error { o.overwrite = true; return nil }
+}
+
+// WithDereferenceLinks writes each symlink of the artifact as what it leads
+// to inside the artifact: a link to a file as that file's content (a hard
+// link to it), a link to a directory as a directory holding the same. It
+// is the way to pull on Windows without the right to create symlinks
+// (Developer Mode or the "Create symbolic links" privilege). A link that
+// leads to nothing in the artifact, or into its own parents, fails the
+// pull before anything is fetched, or before anything is placed; copies
+// count against the entry limit (Limits.MaxFiles).
+func WithDereferenceLinks() PullOption {
+	return func(o *pullOptions) error { o.dereference = true; return nil }
 }
 
 // Pull extracts the artifact ref into dir, creating dir if needed, and
@@ -99,6 +113,9 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 		Progress:     progress.add,
 		FetchedBytes: img.fetched.bytes.Load,
 		Again:        again,
+
+		DereferenceLinks: po.dereference,
+		MaxEntries:       cmp.Or(max(img.client.opts.limits.MaxFiles, 0), toc.DefaultLimits.MaxEntries),
 	})
 	if err != nil {
 		return err

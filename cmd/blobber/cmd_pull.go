@@ -9,7 +9,7 @@ import (
 )
 
 func newPullCmd(g *globalOptions) *cobra.Command {
-	var overwrite, noProgress bool
+	var overwrite, dereference, noProgress bool
 	cmd := &cobra.Command{
 		Use:   "pull REF DIR",
 		Short: "Extract a whole artifact into a directory",
@@ -29,6 +29,9 @@ it created and leaves what was already in DIR as it was.`,
 			if overwrite {
 				opts = append(opts, blobber.WithOverwrite())
 			}
+			if dereference {
+				opts = append(opts, blobber.WithDereferenceLinks())
+			}
 			desc, err := c.Pull(cmd.Context(), args[0], args[1], opts...)
 			if err != nil {
 				return err
@@ -38,6 +41,7 @@ it created and leaves what was already in DIR as it was.`,
 		},
 	}
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace existing files")
+	cmd.Flags().BoolVar(&dereference, "dereference-links", false, "write each symlink as the file or directory it leads to in the artifact (for Windows without the right to create symlinks)")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "do not draw progress bars (they are drawn only on a terminal)")
 	return cmd
 }

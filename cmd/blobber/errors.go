@@ -64,6 +64,8 @@ func reportError(w io.Writer, err error) int {
 		code = exitUsage
 	case errors.Is(err, blobber.ErrNotFound):
 		code = exitNotFound
+	case errors.Is(err, blobber.ErrSymlinkPrivilege):
+		msg += " (pull with --dereference-links to write the files and directories links lead to instead)"
 	case errors.As(err, &helper):
 		// The helper's own words are enough; what was being done is not.
 		msg = helper.Error()
