@@ -135,7 +135,8 @@ func Open(dir string, opts Options) (*Dir, error) {
 		if err != nil {
 			root.Close()
 			_ = removeMade(made)
-			return nil, err
+			// The staging directory's name means nothing to the user.
+			return nil, withPath(err, dir)
 		}
 		outer, staging, root, lock = root, name, sroot, l
 	}

@@ -58,3 +58,22 @@ func TestFailedWriteNamesTheUsersPath(t *testing.T) {
 		})
 	}
 }
+
+// Into a directory nothing can be written to (a read-only file system
+// here), the error names that directory, not the staging directory the
+// extraction tried to make in it.
+func TestReadOnlyTargetNamesTheUsersDir(t *testing.T) {
+	mnt := t.TempDir()
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", syscall.MS_RDONLY, "size=64k"); err != nil {
+		t.Skipf("cannot mount a read-only tmpfs (%v): needs root", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(mnt, syscall.MNT_DETACH) })
+	d, err := Open(mnt, Options{})
+	if err == nil {
+		d.Abort()
+		t.Fatal("Open of a read-only directory succeeded")
+	}
+	if msg := err.Error(); !strings.Contains(msg, mnt) || strings.Contains(msg, "staging") || strings.Contains(msg, ".blobber") {
+		t.Errorf("error %q: want it to name %s and no temporary name", msg, mnt)
+	}
+}

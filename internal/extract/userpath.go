@@ -12,11 +12,19 @@ import (
 // directory or a temporary name beside the entry, which mean nothing to
 // the user and are gone by the time they read the message.
 func (d *Dir) userPath(err error, name string) error {
+	if name == "" {
+		return err
+	}
+	return withPath(err, filepath.Join(d.given, filepath.FromSlash(name)))
+}
+
+// withPath makes the file system error in err name path.
+func withPath(err error, path string) error {
 	var pe *fs.PathError
-	if err != nil && name != "" && errors.As(err, &pe) {
+	if err != nil && errors.As(err, &pe) {
 		// The PathError was made for this one operation: rewriting it in
 		// place keeps whatever wraps it.
-		pe.Path = filepath.Join(d.given, filepath.FromSlash(name))
+		pe.Path = path
 	}
 	return err
 }
