@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -151,9 +153,9 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	// The layer is staged compressed in a temporary file: an upload that
 	// fails is started again from it, and an upload that waits for the
 	// digest (to skip a blob the registry has) reads it once built.
-	tmp, err := os.CreateTemp("", "blobber-layer-*")
+	tmp, err := os.CreateTemp("", stagedLayerPattern)
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return ocispec.Descriptor{}, stagingError(err)
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
@@ -172,7 +174,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	staged.Close(err)
 	if err != nil {
 		early.Abort()
-		return ocispec.Descriptor{}, fmt.Errorf("building layer: %w", buildError(err))
+		return ocispec.Descriptor{}, fmt.Errorf("building layer: %w", buildError(stagingError(err)))
 	}
 	comp := po.build.Compression
 	if comp == "" {
@@ -337,4 +339,18 @@ func digestInvalid(err error) bool {
 		}
 	}
 	return false
+}
+
+// stagedLayerPattern names the temporary file a push stages its layer in.
+const stagedLayerPattern = "blobber-layer-*"
+
+// stagingError makes an error from the staged layer's file (a full
+// temporary directory, say) name the directory, which the user can change,
+// rather than a temporary name that is gone when they read it.
+func stagingError(err error) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || !strings.HasPrefix(filepath.Base(pe.Path), strings.TrimSuffix(stagedLayerPattern, "*")) {
+		return err
+	}
+	return fmt.Errorf("staging the layer in %s (set TMPDIR to stage it elsewhere): %w", filepath.Dir(pe.Path), pe.Err)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"strings"
 )
 
 // userPath makes a file system error from writing the entry name say the
@@ -21,10 +22,18 @@ func (d *Dir) userPath(err error, name string) error {
 // withPath makes the file system error in err name path.
 func withPath(err error, path string) error {
 	var pe *fs.PathError
-	if err != nil && errors.As(err, &pe) {
-		// The PathError was made for this one operation: rewriting it in
-		// place keeps whatever wraps it.
-		pe.Path = path
+	if err == nil || !errors.As(err, &pe) || pe.Path == path {
+		return err
 	}
-	return err
+	return &renamed{err: err, old: pe.Path, new: path}
 }
+
+// renamed is err with one path in its message replaced: the wrappers
+// above the PathError have already written its path into their messages.
+type renamed struct {
+	err      error
+	old, new string
+}
+
+func (r *renamed) Error() string { return strings.ReplaceAll(r.err.Error(), r.old, r.new) }
+func (r *renamed) Unwrap() error { return r.err }
