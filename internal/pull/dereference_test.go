@@ -19,7 +19,9 @@ import (
 	"github.com/blobber-dev/blobber/internal/toc"
 )
 
-// layerOf builds a layer of names as indexOf does and returns it whole.
+// layerOf builds an eStargz layer holding names, a trailing slash making a
+// directory, "name -> target" a symlink and "name => target" a hard link,
+// and reads its TOC back.
 func layerOf(t *testing.T, names ...string) Layer {
 	t.Helper()
 	b := testartifact.NewBuilder()

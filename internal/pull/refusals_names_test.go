@@ -1,49 +1,18 @@
 package pull
 
 import (
-	"archive/tar"
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/blobber-dev/blobber/internal/compression"
-	"github.com/blobber-dev/blobber/internal/testartifact"
 	"github.com/blobber-dev/blobber/internal/toc"
 	"github.com/blobber-dev/blobber/internal/treepath"
 )
 
-// indexOf builds an eStargz layer holding names (a trailing slash makes a
-// directory, "name -> target" a symlink) and reads its TOC back.
+// indexOf builds an eStargz layer holding names (see layerOf) and reads
+// its TOC back.
 func indexOf(t *testing.T, names ...string) *toc.Index {
 	t.Helper()
-	b := testartifact.NewBuilder()
-	for _, n := range names {
-		h := &tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644}
-		var content []byte
-		switch {
-		case strings.HasSuffix(n, "/"):
-			h.Typeflag, h.Mode = tar.TypeDir, 0o755
-		case strings.Contains(n, " -> "):
-			h.Name, h.Linkname, _ = strings.Cut(n, " -> ")
-			h.Typeflag = tar.TypeSymlink
-		default:
-			content = []byte("data of " + n)
-			h.Size = int64(len(content))
-		}
-		if err := b.Add(h, content); err != nil {
-			t.Fatal(err)
-		}
-	}
-	blob, tocDigest, _, err := b.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := toc.Read(context.Background(), bytes.NewReader(blob), int64(len(blob)), compression.Gzip, tocDigest, toc.Limits{MaxEntries: 100, MaxBytes: 1 << 20, MaxTOCBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ix
+	return layerOf(t, names...).Index
 }
 
 // A pull judges names by the target's rules before anything is fetched:
