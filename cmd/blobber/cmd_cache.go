@@ -216,7 +216,7 @@ func newCacheClearCmd(g *globalOptions) *cobra.Command {
 			}
 			if !yes {
 				if !stdinIsTerminal(cmd) {
-					return usagef("cache clear: pass -y to clear %s without a prompt", dir)
+					return usagef("cache clear: stdin is not a terminal: pass -y to clear %s without a prompt", dir)
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "Remove everything in %s? [y/N] ", dir)
 				answer, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
