@@ -135,6 +135,11 @@ func Open(dir string, opts Options) (*Dir, error) {
 		if err != nil {
 			root.Close()
 			_ = removeMade(made)
+			// The staging names are this package's own; the user named dir.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				pe.Path = dir
+			}
 			return nil, err
 		}
 		outer, staging, root, lock = root, name, sroot, l
