@@ -80,6 +80,15 @@ func (c *Client) resolve(ctx context.Context, t *target.Target) (*artifact, erro
 	return parseArtifact(t.Name+"@"+desc.Digest.String(), desc, raw)
 }
 
+// refName is name with ref as a user writes it: name@sha256:… for a
+// digest, name:tag for a tag.
+func refName(name, ref string) string {
+	if _, err := digest.Parse(ref); err == nil {
+		return name + "@" + ref
+	}
+	return name + ":" + ref
+}
+
 // manifest returns the descriptor and bytes of the manifest ref names.
 func (c *Client) manifest(ctx context.Context, t *target.Target, ref string) (ocispec.Descriptor, []byte, error) {
 	cached := c.cache != nil && t.RegistryHost() != ""
@@ -100,11 +109,11 @@ func (c *Client) manifest(ctx context.Context, t *target.Target, ref string) (oc
 		}
 	}
 	if c.opts.offline {
-		return desc, nil, fmt.Errorf("%s:%s is not in the cache (offline): %w", t.Name, ref, ErrNotFound)
+		return desc, nil, fmt.Errorf("%s is not in the cache (offline): %w", refName(t.Name, ref), ErrNotFound)
 	}
 	if desc.Digest == "" {
 		if desc, err = t.Store.Resolve(ctx, ref); err != nil {
-			return desc, nil, wrapf(err, "resolving %s:%s", t.Name, ref)
+			return desc, nil, wrapf(err, "resolving %s", refName(t.Name, ref))
 		}
 	}
 	name := t.Name + "@" + desc.Digest.String()

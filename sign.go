@@ -71,7 +71,7 @@ func (c *Client) Sign(ctx context.Context, ref string) (ocispec.Descriptor, erro
 	}
 	desc, err := t.Store.Resolve(ctx, tag)
 	if err != nil {
-		return ocispec.Descriptor{}, wrapf(err, "resolving %s:%s", t.Name, tag)
+		return ocispec.Descriptor{}, wrapf(err, "resolving %s", refName(t.Name, tag))
 	}
 	if err := checkManifestDescriptor(t.Name+"@"+desc.Digest.String(), desc); err != nil {
 		return ocispec.Descriptor{}, err

@@ -90,7 +90,7 @@ func (c *Client) signatures(ctx context.Context, ref string, require bool) (ocis
 	}
 	desc, err := t.Store.Resolve(ctx, tag)
 	if err != nil {
-		return ocispec.Descriptor{}, nil, wrapf(err, "resolving %s:%s", t.Name, tag)
+		return ocispec.Descriptor{}, nil, wrapf(err, "resolving %s", refName(t.Name, tag))
 	}
 	sigs, err := c.fetchSignatures(ctx, t, desc)
 	if err != nil {

@@ -12,9 +12,38 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== building blobber and a throwaway registry"
-go build -o "$work/blobber" ./cmd/blobber
-go build -o "$work/registry" ./internal/cmd/testregistry
+# compile OUT PKG builds PKG, naming each package as Go compiles it: on a
+# terminal on one line that keeps changing, in a log every 25th, so that a
+# first build (every dependency compiled) is seen to make progress.
+compile() {
+	local out=$1 pkg=$2 n=0 line
+	if ! go build -v -o "$out" "$pkg" 2>&1 | tee "$work/build.log" | while IFS= read -r line; do
+		n=$((n + 1))
+		if [ -t 1 ]; then
+			printf '\r\033[K   compiling %s (%d packages so far)' "${line:0:50}" "$n"
+		elif [ $((n % 25)) -eq 0 ]; then
+			echo "   compiling $line ($n packages so far)"
+		fi
+	done; then
+		[ -t 1 ] && echo
+		cat "$work/build.log" >&2
+		return 1
+	fi
+	[ -t 1 ] && printf '\r\033[K'
+	n=$(wc -l <"$work/build.log" | tr -d ' ')
+	case $n in
+	0) echo "   $(basename "$out"): up to date in Go's build cache" ;;
+	1) echo "   built $(basename "$out") (1 package compiled, the rest from Go's build cache)" ;;
+	*) echo "   built $(basename "$out") ($n packages compiled, the rest from Go's build cache)" ;;
+	esac
+}
+
+echo "== fetching the Go modules blobber needs (only on the first run)"
+go list -deps ./cmd/blobber ./internal/cmd/testregistry >/dev/null
+echo "== compiling blobber and a throwaway registry"
+echo "   the first run compiles every dependency, which takes a few minutes; later runs take seconds"
+compile "$work/blobber" ./cmd/blobber
+compile "$work/registry" ./internal/cmd/testregistry
 "$work/registry" >"$work/address" &
 registry_pid=$!
 for _ in $(seq 100); do [ -s "$work/address" ] && break; sleep 0.1; done

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/blobber-dev/blobber"
 )
@@ -97,8 +99,8 @@ func newCacheCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cache",
 		Short: "Inspect, prune or clear the local cache",
-		Args:  cobra.NoArgs,
 	}
+	asCommandGroup(cmd)
 	cmd.AddCommand(newCacheInfoCmd(g), newCachePruneCmd(g), newCacheClearCmd(g))
 	return cmd
 }
@@ -213,8 +215,8 @@ func newCacheClearCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			if !yes {
-				if !isTerminal(cmd.InOrStdin()) {
-					return usagef("cache clear: pass -y to clear %s without a prompt", dir)
+				if !stdinIsTerminal(cmd) {
+					return usagef("cache clear: stdin is not a terminal: pass -y to clear %s without a prompt", dir)
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "Remove everything in %s? [y/N] ", dir)
 				answer, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
@@ -238,6 +240,13 @@ func newCacheClearCmd(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
+// stdinIsTerminal tells whether someone can answer a prompt on cmd's stdin:
+// a terminal, not merely a character device such as /dev/null.
+func stdinIsTerminal(cmd *cobra.Command) bool {
+	f, ok := cmd.InOrStdin().(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // parseSize reads sizes as people write them: 1048576, 500MB, 10GiB, 2G.
 func parseSize(s string) (int64, error) {
 	if s == "" {
@@ -259,7 +268,7 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || f < 0 {
+	if err != nil || !(f >= 0) || f*float64(mult) >= math.MaxInt64 { // !(f >= 0) refuses NaN too
 		return 0, fmt.Errorf("%q is not a size (try 500MB or 10GiB)", s)
 	}
 	return int64(f * float64(mult)), nil

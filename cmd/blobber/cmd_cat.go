@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -18,12 +17,12 @@ func newCatCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			defer img.Close()
-			w := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<20)
-			if _, err := img.WriteFileTo(w, cleanPath(args[1])); err != nil {
+			name := cleanPath(args[1])
+			if err := refuseDirectory(cmd, img, name); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			if err := w.Flush(); err != nil {
-				return err
+			if err := writeFileTo(cmd.OutOrStdout(), img, name); err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			g.reportStats(cmd, img)
 			return nil

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"context"
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -18,8 +19,8 @@ func newCpCmd(g *globalOptions) *cobra.Command {
 		Use:   "cp REF PATH DEST",
 		Short: "Copy one file out of an artifact, fetching only its chunks",
 		Long: `Copy one file out of an artifact to DEST (a file, or an existing directory
-to copy into). The file appears under its final name only once all of it
-has been fetched and verified.`,
+to copy into; - writes it to stdout, as cat does). The file appears under
+its final name only once all of it has been fetched and verified.`,
 		Args: exactArgs(3, "REF PATH DEST"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			img, err := g.open(cmd, args[0])
@@ -27,7 +28,7 @@ has been fetched and verified.`,
 				return err
 			}
 			defer img.Close()
-			if err := copyOut(cmd.Context(), img, cleanPath(args[1]), args[2]); err != nil {
+			if err := copyOut(cmd, img, cleanPath(args[1]), args[2]); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			g.reportStats(cmd, img)
@@ -36,19 +37,41 @@ has been fetched and verified.`,
 	}
 }
 
-// copyOut copies name to dest, or into dest when it is a directory.
-func copyOut(ctx context.Context, img *blobber.Image, name, dest string) error {
+// copyOut copies name to dest, into dest when it is a directory, or to
+// stdout when dest is "-".
+func copyOut(cmd *cobra.Command, img *blobber.Image, name, dest string) error {
+	if err := refuseDirectory(cmd, img, name); err != nil {
+		return err
+	}
+	if dest == "-" {
+		return writeFileTo(cmd.OutOrStdout(), img, name)
+	}
+	if st, err := os.Stat(dest); err == nil && st.IsDir() {
+		dest = filepath.Join(dest, path.Base(name))
+	}
+	return img.CopyFile(cmd.Context(), name, dest)
+}
+
+// refuseDirectory refuses, as a usage error the same for cat and cp, a
+// path that names a directory of the artifact.
+func refuseDirectory(cmd *cobra.Command, img *blobber.Image, name string) error {
 	info, err := img.Stat(name)
 	if err != nil {
 		return err
 	}
 	if info.IsDir() {
-		return usagef("cp: %s is a directory (use pull for directories)", name)
+		return usagef("%s: %s is a directory (use pull for directories)", cmd.Name(), printable(name))
 	}
-	if st, err := os.Stat(dest); err == nil && st.IsDir() {
-		dest = filepath.Join(dest, path.Base(name))
+	return nil
+}
+
+// writeFileTo writes the artifact's file name to w, buffered.
+func writeFileTo(w io.Writer, img *blobber.Image, name string) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	if _, err := img.WriteFileTo(bw, name); err != nil {
+		return err
 	}
-	return img.CopyFile(ctx, name, dest)
+	return bw.Flush()
 }
 
 // cleanPath accepts the spellings users type for a path in an artifact:

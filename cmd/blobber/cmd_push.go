@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -15,7 +16,7 @@ import (
 type pushOptions struct {
 	keepMtime   bool
 	compression string
-	chunkSize   int
+	chunkSize   int64
 	noProgress  bool
 	uploadChunk string
 	sign        bool
@@ -39,7 +40,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.compression, "compression", "gzip", "layer compression: gzip or zstd")
 	f.StringVar(&o.uploadChunk, "chunk-size", "", "upload the layer in chunks of this size (e.g. 64MiB), resuming a failed chunk (default: one request for a layer built before its upload, 64MiB chunks for one uploaded while it is built)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress bars (they are drawn only on a terminal)")
-	f.IntVar(&o.chunkSize, "estargz-chunk-size", 0, "largest piece of a file compressed on its own, in bytes (default 4 MiB)")
+	f.Var(sizeFlag{&o.chunkSize}, "estargz-chunk-size", "largest piece of a file compressed on its own, e.g. 1MiB (default 4MiB)")
 	f.StringArrayVar(&o.exclude, "exclude", nil, "leave out the entries whose path from DIR matches this pattern (repeatable; ** matches across directories, e.g. '**/*.log'); DIR/"+blobber.IgnoreFile+" (gitignore syntax) is read too")
 	f.BoolVar(&o.dereference, "dereference", false, "store what symlinks point to instead of the links, as tar -h does")
 	f.BoolVar(&o.sign, "sign", false, "sign the pushed manifest (cosign's format): with --sign-key, or keyless with an OIDC token")
@@ -53,6 +54,9 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	}
 	info, err := os.Stat(dir)
 	if err != nil {
+		if swapped, err2 := os.Stat(ref); err2 == nil && swapped.IsDir() {
+			return usageWithHint(fmt.Errorf("push: %w", err), "blobber push "+ref+" "+dir)
+		}
 		return usagef("push: %v", err)
 	}
 	if !info.IsDir() {
@@ -91,7 +95,10 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 		opts = append(opts, blobber.WithKeepModTimes())
 	}
 	if o.chunkSize > 0 {
-		opts = append(opts, blobber.WithChunkSize(o.chunkSize))
+		if o.chunkSize > math.MaxInt32 {
+			return usagef("push: --estargz-chunk-size: %d bytes is too large", o.chunkSize)
+		}
+		opts = append(opts, blobber.WithChunkSize(int(o.chunkSize)))
 	}
 	if uploadChunk > 0 {
 		opts = append(opts, blobber.WithUploadChunkSize(uploadChunk))

@@ -13,8 +13,9 @@ import (
 	"github.com/blobber-dev/blobber/signing"
 )
 
-// verifyFlags are the verification policy, shared by every command that
-// reads (pull, cat, cp, ls) and by verify. Named as cosign verify names them.
+// verifyFlags are the verification policy, registered on every command
+// that reads an artifact or its signatures (newRootCmd lists them) and on
+// no other. Named as cosign verify names them.
 type verifyFlags struct {
 	verify              bool
 	key                 string
@@ -26,11 +27,9 @@ type verifyFlags struct {
 	ignoreTlog          bool
 	ignoreSCT           bool
 	useSignedTimestamps bool
-	fs                  *pflag.FlagSet
 }
 
 func (v *verifyFlags) register(f *pflag.FlagSet) {
-	v.fs = f
 	f.BoolVar(&v.verify, "verify", false, "read nothing unless a signature of the artifact verifies (implied by the policy flags)")
 	f.StringVar(&v.key, "verify-key", "", "accept signatures made with the key whose public half is in this PEM file (cosign.pub)")
 	f.StringVar(&v.identity, "certificate-identity", "", "keyless: accept signatures by this identity (email or URI)")
@@ -43,14 +42,15 @@ func (v *verifyFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&v.useSignedTimestamps, "use-signed-timestamps", false, "require an RFC 3161 timestamp and check the certificate at its time")
 }
 
-// wanted tells whether a verification policy was asked for.
-func (v *verifyFlags) wanted() bool {
+// wanted tells whether a verification policy was asked for on the flags f
+// of the command that runs.
+func (v *verifyFlags) wanted(f *pflag.FlagSet) bool {
 	if v.verify {
 		return true
 	}
 	for _, name := range []string{"verify-key", "certificate-identity", "certificate-identity-regexp",
 		"certificate-oidc-issuer", "certificate-oidc-issuer-regexp"} {
-		if v.fs != nil && v.fs.Changed(name) {
+		if f.Changed(name) {
 			return true
 		}
 	}
@@ -148,8 +148,8 @@ func policyFlag(field string) string {
 }
 
 // option is the client option of the policy, if one was asked for.
-func (v *verifyFlags) option() ([]blobber.Option, error) {
-	if !v.wanted() {
+func (v *verifyFlags) option(f *pflag.FlagSet) ([]blobber.Option, error) {
+	if !v.wanted(f) {
 		return nil, nil
 	}
 	verifier, err := v.verifier()

@@ -35,6 +35,29 @@ func (u usageError) Unwrap() error { return u.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// suggestion is an error with a correction the user may have meant, which
+// reportError prints on a line of its own after the error's one line.
+type suggestion struct {
+	err  error
+	hint string // "Did you mean `blobber cp a b`?"
+}
+
+func (s *suggestion) Error() string { return s.err.Error() }
+func (s *suggestion) Unwrap() error { return s.err }
+
+// usageWithHint is a usage error with the corrected commands the user may
+// have meant, each a whole command line.
+func usageWithHint(err error, commands ...string) error {
+	if len(commands) == 0 {
+		return usageError{err}
+	}
+	quoted := make([]string, len(commands))
+	for i, c := range commands {
+		quoted[i] = "`" + c + "`"
+	}
+	return usageError{&suggestion{err: err, hint: "Did you mean " + strings.Join(quoted, " or ") + "?"}}
+}
+
 // authContext is an error from a command during which one registry asked
 // for credentials: host, and whether any were stored for it.
 type authContext struct {
@@ -82,6 +105,10 @@ func reportError(w io.Writer, err error) int {
 		msg += tlsHint(err)
 	}
 	fmt.Fprintf(w, "blobber: %s\n", oneLine(msg))
+	var hint *suggestion
+	if errors.As(err, &hint) {
+		fmt.Fprintln(w, oneLine(hint.hint))
+	}
 	return code
 }
 

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/blobber-dev/blobber"
@@ -33,7 +36,7 @@ type globalOptions struct {
 	timeout        time.Duration
 	cache          cacheFlags
 	progress       blobber.Option // set by commands that draw progress bars
-	verify         verifyFlags    // signature policy (cmd_verify.go)
+	verify         verifyFlags    // signature policy of the reading commands (cmd_verify.go)
 
 	// credentialHosts are the registries that asked for credentials, and
 	// whether any were stored: the hint for an authentication failure.
@@ -53,29 +56,17 @@ without downloading the whole artifact.`,
 		SilenceErrors: true,
 		Version:       version(),
 	}
+	asCommandGroup(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	f := root.PersistentFlags()
-	f.BoolVar(&g.ociLayout, "oci-layout", false, "references are OCI image layout directories (path[:tag|@digest])")
-	f.BoolVar(&g.plainHTTP, "plain-http", false, "use HTTP instead of HTTPS (default: HTTPS, except HTTP for a localhost or 127.0.0.1 registry that does not speak TLS)")
-	f.BoolVar(&g.insecure, "insecure", false, "skip TLS certificate verification")
-	f.StringVar(&g.caFile, "ca-file", "", "trust the CA certificates in this PEM file for registries' TLS certificates")
-	f.StringVar(&g.certFile, "cert-file", "", "client certificate (PEM) for registries that require one; with --key-file")
-	f.StringVar(&g.keyFile, "key-file", "", "private key (PEM) of --cert-file")
-	f.StringVar(&g.registryConfig, "registry-config", "", "docker config file with registry credentials (default $BLOBBER_REGISTRY_CONFIG, else $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
-	f.BoolVarP(&g.verbose, "verbose", "v", false, "log what blobber does to stderr")
-	f.IntVar(&g.concurrency, "concurrency", 0, "parallel range requests when reading (default: 2 per CPU, from 4 to 16)")
-	f.IntVar(&g.maxFiles, "max-files", 0, "refuse artifacts with more entries (default 1000000)")
-	f.Int64Var(&g.maxBytes, "max-size", 0, "refuse artifacts whose files total more bytes (default 64 GiB)")
-	f.Int64Var(&g.maxTOCBytes, "max-toc-size", 0, "refuse artifacts whose table of contents is larger, in bytes (default 384 per entry --max-files allows, at most 128 MiB)")
-	f.IntVar(&g.retries, "retries", 5, "retries of a failed request (408, 429, 5xx, resets, timeouts), with backoff")
-	f.DurationVar(&g.timeout, "timeout", 0, "give up on the whole operation after this long (e.g. 10m; default none)")
-	g.cache.register(f)
-	g.verify.register(f)
+	g.registerGlobalFlags(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if (g.certFile == "") != (g.keyFile == "") {
 			return usagef("--cert-file and --key-file go together")
 		}
 		if err := g.checkNotNegative(); err != nil {
+			return err
+		}
+		if err := g.checkFilesExist(cmd); err != nil {
 			return err
 		}
 		if g.timeout > 0 {
@@ -86,19 +77,27 @@ without downloading the whole artifact.`,
 		return nil
 	}
 
-	root.AddCommand(
-		newPushCmd(g),
+	// The commands that read an artifact or its signatures take the
+	// verification policy; the others do not list it.
+	readers := []*cobra.Command{
 		newLsCmd(g),
 		newCatCmd(g),
 		newCpCmd(g),
 		newPullCmd(g),
+		newVerifyCmd(g),
+		newSignaturesCmd(g),
+	}
+	for _, c := range readers {
+		g.verify.register(c.Flags())
+	}
+	root.AddCommand(readers...)
+	root.AddCommand(
+		newPushCmd(g),
 		newTagsCmd(g),
 		newLoginCmd(g),
 		newLogoutCmd(g),
 		newCacheCmd(g),
 		newSignCmd(g),
-		newVerifyCmd(g),
-		newSignaturesCmd(g),
 		newVersionCmd(),
 	)
 	// Name the registry in the hint of an authentication failure.
@@ -108,6 +107,29 @@ without downloading the whole artifact.`,
 		}
 	}
 	return root
+}
+
+// registerGlobalFlags registers every flag all commands share, in one
+// place: TLS, credentials, limits, retries, the cache. Flags that belong to
+// some commands only (verification, signing) are registered by those.
+func (g *globalOptions) registerGlobalFlags(f *pflag.FlagSet) {
+	f.BoolVar(&g.ociLayout, "oci-layout", false, "references are OCI image layout directories (path[:tag|@digest])")
+	f.BoolVar(&g.plainHTTP, "plain-http", false, "use HTTP instead of HTTPS (default: HTTPS, except HTTP for a localhost or 127.0.0.1 registry that does not speak TLS)")
+	f.BoolVar(&g.insecure, "insecure", false, "skip TLS certificate verification")
+	f.StringVar(&g.caFile, "ca-file", "", "trust the CA certificates in this PEM file for registries' TLS certificates")
+	f.StringVar(&g.certFile, "cert-file", "", "client certificate (PEM) for registries that require one; with --key-file")
+	f.StringVar(&g.keyFile, "key-file", "", "private key (PEM) of --cert-file")
+	f.StringVar(&g.registryConfig, "registry-config", "", "docker config file with registry credentials, which must exist unless login creates it (default $BLOBBER_REGISTRY_CONFIG, else $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
+	f.BoolVarP(&g.verbose, "verbose", "v", false, "log what blobber does to stderr")
+	f.IntVar(&g.concurrency, "concurrency", 0, "parallel range requests when reading (default: 2 per CPU, from 4 to 16)")
+	f.IntVar(&g.maxFiles, "max-files", 0, "refuse artifacts with more entries (default 1000000)")
+	f.Var(sizeFlag{&g.maxBytes}, "max-total-size", "refuse artifacts whose files total more, e.g. 100GiB (default 64GiB)")
+	f.Var(sizeFlag{&g.maxBytes}, "max-size", "")
+	_ = f.MarkDeprecated("max-size", "use --max-total-size") // cache prune has its own --max-size
+	f.Var(sizeFlag{&g.maxTOCBytes}, "max-toc-size", "refuse artifacts whose table of contents is larger, e.g. 256MiB (default 384 bytes per entry --max-files allows, at most 128MiB)")
+	f.IntVar(&g.retries, "retries", 5, "retries of a failed request (408, 429, 5xx, resets, timeouts), with backoff; 0 for none")
+	f.DurationVar(&g.timeout, "timeout", 0, "give up on the whole operation after this long (e.g. 10m; default none)")
+	g.cache.register(f)
 }
 
 // client builds the library client from the shared flags.
@@ -162,7 +184,7 @@ func (g *globalOptions) client(cmd *cobra.Command, extra ...blobber.Option) (*bl
 	if g.progress != nil {
 		opts = append(opts, g.progress)
 	}
-	verifyOpts, err := g.verify.option()
+	verifyOpts, err := g.verify.option(cmd.Flags())
 	if err != nil {
 		return nil, err
 	}
@@ -228,12 +250,16 @@ func version() string {
 	return "(devel)"
 }
 
+// exactArgs refuses any number of arguments but n; usage names them.
 func exactArgs(n int, usage string) cobra.PositionalArgs {
 	return func(_ *cobra.Command, args []string) error {
-		if len(args) != n {
-			return usagef("expected %d arguments (%s), got %d", n, usage, len(args))
+		switch {
+		case len(args) == n:
+			return nil
+		case n == 0:
+			return usagef("takes no arguments, got %d", len(args))
 		}
-		return nil
+		return usagef("expected %s (%s), got %d", countOf(n, "argument", "arguments"), usage, len(args))
 	}
 }
 
@@ -265,13 +291,51 @@ func (g *globalOptions) checkNotNegative() error {
 	}{
 		{"--concurrency", int64(g.concurrency)},
 		{"--max-files", int64(g.maxFiles)},
-		{"--max-size", g.maxBytes},
-		{"--max-toc-size", g.maxTOCBytes},
+		{"--retries", int64(g.retries)},
+		{"--timeout", int64(g.timeout)},
 		{"--cache-ttl", int64(g.cache.ttl)},
 	} {
 		if f.n < 0 {
 			return usagef("%s cannot be negative", f.name)
 		}
+	}
+	return nil
+}
+
+// checkFilesExist refuses, as a usage error naming the flag and the file,
+// a file flag that names no file, before any request. A --registry-config
+// file must exist unless the command creates it (login): a misspelt name
+// would otherwise mean no credentials at all. The default config files may
+// be missing, as on a machine that never logged in.
+func (g *globalOptions) checkFilesExist(cmd *cobra.Command) error {
+	registryConfig := g.registryConfig
+	if cmd.Name() == "login" && cmd.Parent() == cmd.Root() {
+		registryConfig = ""
+	}
+	for _, f := range []struct{ flag, path string }{
+		{"--ca-file", g.caFile}, {"--cert-file", g.certFile}, {"--key-file", g.keyFile},
+		{"--registry-config", registryConfig},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if err := checkFileFlag(f.flag, f.path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkFileFlag refuses a path given to flag that is not a readable file.
+func checkFileFlag(flag, path string) error {
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usagef("%s %s: no such file", flag, path)
+	case err != nil:
+		return usagef("%s %s: %v", flag, path, errors.Unwrap(err))
+	case info.IsDir():
+		return usagef("%s %s: is a directory, not a file", flag, path)
 	}
 	return nil
 }
