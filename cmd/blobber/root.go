@@ -35,6 +35,8 @@ type globalOptions struct {
 	progress       blobber.Option // set by commands that draw progress bars
 	verify         verifyFlags    // signature policy (cmd_verify.go)
 
+	registries []blobber.Option // the config file's registry sections (config.go)
+
 	// credentialHosts are the registries that asked for credentials, and
 	// whether any were stored: the hint for an authentication failure.
 	credMu          sync.Mutex
@@ -72,6 +74,9 @@ without downloading the whole artifact.`,
 	g.cache.register(f)
 	g.verify.register(f)
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := g.applyConfig(cmd); err != nil {
+			return err
+		}
 		if (g.certFile == "") != (g.keyFile == "") {
 			return usagef("--cert-file and --key-file go together")
 		}
@@ -100,6 +105,7 @@ without downloading the whole artifact.`,
 		newVerifyCmd(g),
 		newSignaturesCmd(g),
 		newVersionCmd(),
+		newConfigCmd(),
 	)
 	// Name the registry in the hint of an authentication failure.
 	for _, c := range root.Commands() {
@@ -167,6 +173,7 @@ func (g *globalOptions) client(cmd *cobra.Command, extra ...blobber.Option) (*bl
 		return nil, err
 	}
 	opts = append(opts, verifyOpts...)
+	opts = append(opts, g.registries...)
 	return blobber.NewClient(append(opts, extra...)...)
 }
 
