@@ -189,14 +189,13 @@ func (g *globalOptions) applyConfig(cmd *cobra.Command) error {
 // resolveSettings applies the environment and the config file to root's
 // global flags (flag > env > file > default).
 func resolveSettings(root *cobra.Command) (*settings, error) {
-	path, err := configPath()
-	if err != nil {
-		return nil, err
-	}
 	globals := root.PersistentFlags()
-	file, err := readConfig(path, globals)
-	if err != nil {
-		return nil, err
+	file := &configFile{flags: map[string]*yaml.Node{}, registries: map[string]registrySection{}}
+	// Without a config directory (no home) there is no file to read.
+	if path, err := configPath(); err == nil {
+		if file, err = readConfig(path, globals); err != nil {
+			return nil, err
+		}
 	}
 	s := &settings{file: file, source: map[string]string{}}
 	var errs []error
@@ -212,16 +211,38 @@ func resolveSettings(root *cobra.Command) (*settings, error) {
 				errs = append(errs, usagef("%s=%q: %v", env, v, err))
 			}
 			f.Changed, s.source[f.Name] = true, "env"
+			annotateOrigin(f, env)
 		} else if n, ok := file.flags[f.Name]; ok {
 			if err := setFromNode(f, n); err != nil {
 				errs = append(errs, file.errorAt(n, "%s: %v", f.Name, err))
 			}
 			f.Changed, s.source[f.Name] = true, "file"
+			annotateOrigin(f, fmt.Sprintf("%s (config file %s, line %d)", f.Name, file.path, n.Line))
 		} else {
 			s.source[f.Name] = "default"
 		}
 	})
 	return s, errors.Join(errs...)
+}
+
+// originAnnotation is the flag annotation that says where a value set
+// from elsewhere than the command line came from.
+const originAnnotation = "blobber-origin"
+
+func annotateOrigin(f *pflag.Flag, origin string) {
+	if f.Annotations == nil {
+		f.Annotations = map[string][]string{}
+	}
+	f.Annotations[originAnnotation] = []string{origin}
+}
+
+// flagOrigin names where a global flag's value came from, for a message
+// about it: --NAME, its environment variable, or the config file's line.
+func flagOrigin(f *pflag.Flag) string {
+	if origin := f.Annotations[originAnnotation]; len(origin) == 1 {
+		return origin[0]
+	}
+	return "--" + f.Name
 }
 
 // setFromNode sets f to a scalar, or to each value of a list in turn (a
