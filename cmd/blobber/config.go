@@ -171,10 +171,11 @@ type settings struct {
 // applyConfig sets each global flag that the command line did not set
 // from its environment variable, else from the config file, and keeps the
 // config file's registry sections for the client. The config command
-// manages the file, and does not need it to be right.
+// manages the file, and does not need it to be right; help and version
+// need no settings, and work whatever the file holds.
 func (g *globalOptions) applyConfig(cmd *cobra.Command) error {
-	for c := cmd; c != nil; c = c.Parent() {
-		if c.Name() == "config" && c.Parent() == cmd.Root() {
+	for c := cmd; c.Parent() != nil; c = c.Parent() {
+		if c.Parent() == cmd.Root() && slices.Contains([]string{"config", "help", "version"}, c.Name()) {
 			return nil
 		}
 	}
