@@ -209,6 +209,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
+	o.target.Logger = o.logger
 	if !o.target.OCILayout && o.target.Client == nil {
 		// One HTTP client for all of this Client's operations: connections
 		// and tokens (cached per scope) are reused from one to the next.
@@ -237,6 +238,8 @@ func (o *options) contradiction() error {
 			tlsOption = "WithClientCert"
 		case o.target.Insecure:
 			tlsOption = "WithInsecureSkipVerify"
+		case o.registryTLSGiven() != "":
+			tlsOption = "WithRegistry(" + o.registryTLSGiven() + ")"
 		}
 		if tlsOption != "" {
 			return invalidOption("WithTransport and %s contradict each other: the transport given has its own TLS settings, which %s would not change", tlsOption, tlsOption)

@@ -112,7 +112,7 @@ func (c *Client) manifest(ctx context.Context, t *target.Target, ref string) (oc
 		return desc, nil, fmt.Errorf("%s is not in the cache (offline): %w", refName(t.Name, ref), ErrNotFound)
 	}
 	if desc.Digest == "" {
-		if desc, err = t.Store.Resolve(ctx, ref); err != nil {
+		if desc, err = t.Reads().Resolve(ctx, ref); err != nil {
 			return desc, nil, wrapf(err, "resolving %s", refName(t.Name, ref))
 		}
 	}
@@ -120,7 +120,7 @@ func (c *Client) manifest(ctx context.Context, t *target.Target, ref string) (oc
 	if err := checkManifestDescriptor(name, desc); err != nil {
 		return desc, nil, err
 	}
-	raw, err := content.FetchAll(ctx, t.Store, desc)
+	raw, err := content.FetchAll(ctx, t.Reads(), desc)
 	if err != nil {
 		return desc, nil, wrapf(err, "fetching manifest %s", name)
 	}

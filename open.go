@@ -65,8 +65,11 @@ func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 		}
 	}
 	img.layer = network
+	if inv, ok := network.remote.(invalidator); ok {
+		img.layer = mirroredLayer{network, inv}
+	}
 	if c.cache != nil && t.RegistryHost() != "" {
-		img.layer = cachedLayer{c.cache.Blob(art.layer.Digest, art.layer.Size, network), network}
+		img.layer = cachedLayer{c.cache.Blob(art.layer.Digest, art.layer.Size, network), img.layer}
 	}
 	err = img.retryUncached(0, art.layer.Size, func() (err error) {
 		img.index, err = toc.Read(ctx, img.layer, art.layer.Size, art.compression, art.tocDigest, c.tocLimits())
@@ -96,6 +99,15 @@ type cachedLayer struct {
 }
 
 var _ invalidator = cachedLayer{}
+
+// Invalidate drops the bytes from the cache, and the mirror that served
+// them, if one did, so that they are read again from the next source.
+func (l cachedLayer) Invalidate(off, n int64) error {
+	if inv, ok := l.network.(invalidator); ok {
+		_ = inv.Invalidate(off, n) // the origin's bytes stay what they are
+	}
+	return l.Blob.Invalidate(off, n)
+}
 
 func (l cachedLayer) Close() error {
 	err := l.Blob.Close()

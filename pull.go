@@ -68,7 +68,7 @@ func (c *Client) Pull(ctx context.Context, ref, dir string, opts ...PullOption) 
 	}
 	defer img.Close()
 	err = img.extractTo(ctx, dir, po, false)
-	if errors.Is(err, pull.ErrCachedLayerBad) {
+	if errors.Is(err, pull.ErrCachedLayerBad) || img.mirrorPassedOver(err) {
 		// The puller dropped the cached bytes: this time all come from
 		// the registry.
 		c.opts.logger.Warn("cached bytes did not verify; pulling again from the registry", "artifact", img.name)

@@ -25,6 +25,8 @@ type cacheFlags struct {
 	ttl     time.Duration
 	offline bool
 	maxSize string
+
+	maxSizeFlag *pflag.Flag // for its origin in messages (flagOrigin)
 }
 
 func (c *cacheFlags) register(f *pflag.FlagSet) {
@@ -33,13 +35,14 @@ func (c *cacheFlags) register(f *pflag.FlagSet) {
 	f.DurationVar(&c.ttl, "cache-ttl", 0, "trust a cached tag for this long before asking the registry (default 0: always ask)")
 	f.BoolVar(&c.offline, "offline", false, "use only the cache: no network at all")
 	f.StringVar(&c.maxSize, "cache-max-size", "", "prune the least recently used cache entries past this size, e.g. 5GiB, or none (default $BLOBBER_CACHE_MAX_SIZE, else 10GiB or a tenth of the cache's file system, whichever is smaller)")
+	c.maxSizeFlag = f.Lookup("cache-max-size")
 }
 
 // bound is the cache's size bound from --cache-max-size or
 // $BLOBBER_CACHE_MAX_SIZE, as WithCacheMaxSize takes it: 0 for the
 // default, -1 for none.
 func (c *cacheFlags) bound() (int64, error) {
-	s, from := c.maxSize, "--cache-max-size"
+	s, from := c.maxSize, flagOrigin(c.maxSizeFlag)
 	if s == "" {
 		s, from = os.Getenv("BLOBBER_CACHE_MAX_SIZE"), "BLOBBER_CACHE_MAX_SIZE"
 	}

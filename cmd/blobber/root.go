@@ -38,6 +38,8 @@ type globalOptions struct {
 	progress       blobber.Option // set by commands that draw progress bars
 	verify         verifyFlags    // signature policy of the reading commands (cmd_verify.go)
 
+	registries []blobber.Option // the config file's registry sections (config.go)
+
 	// credentialHosts are the registries that asked for credentials, and
 	// whether any were stored: the hint for an authentication failure.
 	credMu          sync.Mutex
@@ -60,6 +62,9 @@ without downloading the whole artifact.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	g.registerGlobalFlags(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := g.applyConfig(cmd); err != nil {
+			return err
+		}
 		if (g.certFile == "") != (g.keyFile == "") {
 			return usagef("--cert-file and --key-file go together")
 		}
@@ -99,6 +104,7 @@ without downloading the whole artifact.`,
 		newCacheCmd(g),
 		newSignCmd(g),
 		newVersionCmd(),
+		newConfigCmd(),
 	)
 	// Name the registry in the hint of an authentication failure.
 	for _, c := range root.Commands() {
@@ -189,6 +195,7 @@ func (g *globalOptions) client(cmd *cobra.Command, extra ...blobber.Option) (*bl
 		return nil, err
 	}
 	opts = append(opts, verifyOpts...)
+	opts = append(opts, g.registries...)
 	return blobber.NewClient(append(opts, extra...)...)
 }
 

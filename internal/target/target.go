@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 
@@ -41,6 +42,10 @@ type Options struct {
 	// Client, when set, is used for every registry target instead of a new
 	// one: its connections and token cache are shared (see HTTPClient).
 	Client *auth.Client
+	// Registries are settings of particular registry hosts, and their
+	// mirrors (registries.go, mirrors.go).
+	Registries map[string]Registry
+	Logger     *slog.Logger // nil: nothing is logged
 }
 
 // HTTPClient builds the authenticated HTTP client these options describe,
@@ -59,6 +64,9 @@ type Target struct {
 	// cannot redo (see transport.Policy).
 	Retry *transport.Policy
 	repo  *remote.Repository // nil for a layout
+	// mirrors are asked first for what is read (mirrors.go).
+	mirrors []*remote.Repository
+	log     *slog.Logger
 }
 
 // ReadBlob is an open blob: random access plus its size.
@@ -88,7 +96,12 @@ func Open(ctx context.Context, ref string, opts Options, create bool) (*Target, 
 		return nil, err
 	}
 	name := r.Registry + "/" + r.Repository
-	return &Target{Name: name, Reference: r.Reference, Store: repo, Retry: transport.NewPolicy(opts.Retries), repo: repo}, nil
+	t := &Target{Name: name, Reference: r.Reference, Store: repo, Retry: transport.NewPolicy(opts.Retries), repo: repo, log: opts.Logger}
+	if !create {
+		// What is pushed goes to the origin only, and is read back from it.
+		t.mirrors = opts.openMirrors(ctx, r, repo.Client)
+	}
+	return t, nil
 }
 
 func (o Options) repository(ctx context.Context, r registry.Reference) (*remote.Repository, error) {
@@ -150,7 +163,10 @@ func (o Options) client() (*auth.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt := transport.New(transport.Options{Insecure: o.Insecure, TLS: tlsConfig, Retries: o.Retries, Base: o.Transport})
+	rt, err := o.roundTripper(tlsConfig)
+	if err != nil {
+		return nil, err
+	}
 	header := http.Header{}
 	if o.UserAgent != "" {
 		header.Set("User-Agent", o.UserAgent)
@@ -167,6 +183,9 @@ func (o Options) client() (*auth.Client, error) {
 // on this machine that does not answer TLS (docker tries HTTPS first on
 // loopback too, then falls back to HTTP).
 func (o Options) plainHTTP(ctx context.Context, host string) bool {
+	if r, ok := o.registry(host); ok && r.PlainHTTP != nil {
+		return *r.PlainHTTP
+	}
 	if o.PlainHTTP != nil {
 		return *o.PlainHTTP
 	}
@@ -197,6 +216,9 @@ func openLayout(ctx context.Context, ref string, create bool) (*Target, error) {
 
 // OpenBlob opens a blob described by desc for random access.
 func (t *Target) OpenBlob(ctx context.Context, desc ocispec.Descriptor) (ReadBlob, error) {
+	if len(t.mirrors) > 0 {
+		return t.openMirroredBlob(ctx, desc), nil
+	}
 	if t.repo != nil {
 		ctx = auth.AppendRepositoryScope(ctx, t.repo.Reference, auth.ActionPull)
 		url := t.repoURL() + "/blobs/" + desc.Digest.String()
@@ -231,12 +253,14 @@ func (t *Target) OpenBlob(ctx context.Context, desc ocispec.Descriptor) (ReadBlo
 var ErrSizeMismatch = errdef.Kind("blob size differs from its descriptor", errdef.ErrDigestMismatch)
 
 // repoURL is the registry API base of the repository: scheme://host/v2/name.
-func (t *Target) repoURL() string {
+func (t *Target) repoURL() string { return repoURL(t.repo) }
+
+func repoURL(repo *remote.Repository) string {
 	scheme := "https"
-	if t.repo.PlainHTTP {
+	if repo.PlainHTTP {
 		scheme = "http"
 	}
-	return fmt.Sprintf("%s://%s/v2/%s", scheme, t.repo.Reference.Host(), t.repo.Reference.Repository)
+	return fmt.Sprintf("%s://%s/v2/%s", scheme, repo.Reference.Host(), repo.Reference.Repository)
 }
 
 // PushChunked uploads a blob to a registry chunkSize bytes at a time,
