@@ -71,6 +71,7 @@ without downloading the whole artifact.`,
 	f.DurationVar(&g.timeout, "timeout", 0, "give up on the whole operation after this long (e.g. 10m; default none)")
 	g.cache.register(f)
 	g.verify.register(f)
+	registerOutputFlags(f)
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if (g.certFile == "") != (g.keyFile == "") {
 			return usagef("--cert-file and --key-file go together")
@@ -99,6 +100,7 @@ without downloading the whole artifact.`,
 		newSignCmd(g),
 		newVerifyCmd(g),
 		newSignaturesCmd(g),
+		newInspectCmd(g),
 		newVersionCmd(),
 	)
 	// Name the registry in the hint of an authentication failure.
