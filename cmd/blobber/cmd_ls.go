@@ -86,8 +86,8 @@ func listImage(cmd *cobra.Command, img *blobber.Image, prefix string, o *lsOptio
 		if err != nil {
 			return err
 		}
-		if name == "." {
-			return nil
+		if name == "." || name == prefix && d.IsDir() {
+			return nil // a directory's listing is what it holds
 		}
 		info, err := img.Lstat(name)
 		if err != nil {
