@@ -137,7 +137,7 @@ func listImage(cmd *cobra.Command, img *blobber.Image, prefix string, o *lsOptio
 	}
 	if o.long && !out.structured() && !out.quiet {
 		size := fmt.Sprintf("%d bytes", total)
-		if o.human {
+		if o.human && total >= 1024 {
 			size = humanSize(total)
 		}
 		fmt.Fprintf(w, "total %s, %s\n", countOf(files, "file", "files"), size)
