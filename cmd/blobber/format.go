@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"text/template"
+	"unicode"
+	"unicode/utf16"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -69,10 +71,17 @@ func (o *output) structured() bool { return o.json || o.tmpl != nil }
 func (o *output) object(v any, essential []string, text func(io.Writer) error) error {
 	switch {
 	case o.json:
-		enc := json.NewEncoder(o.w)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		b, err := marshal(v)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, b, "", "  "); err != nil {
+			return err
+		}
+		buf.WriteByte('\n')
+		_, err = o.w.Write(buf.Bytes())
+		return err
 	case o.tmpl != nil:
 		return o.template(v)
 	case o.quiet:
@@ -135,7 +144,36 @@ func marshal(v any) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return escapeInvisible(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
+}
+
+// escapeInvisible writes as \u escapes the characters encoding/json leaves
+// raw that a terminal acts on or hides: DEL, C1 controls (CSI among them)
+// and format characters such as a bidirectional override. Names from an
+// artifact come out of JSON as harmless as ls prints them; outside strings
+// JSON has only ASCII, so the escapes land in strings only.
+func escapeInvisible(b []byte) []byte {
+	if bytes.IndexFunc(b, invisible) < 0 {
+		return b
+	}
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		if !invisible(r) {
+			out.WriteRune(r)
+			continue
+		}
+		if r > 0xffff {
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, `\u%04x\u%04x`, r1, r2)
+			continue
+		}
+		fmt.Fprintf(&out, `\u%04x`, r)
+	}
+	return out.Bytes()
+}
+
+func invisible(r rune) bool {
+	return r >= 0x7f && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r))
 }
 
 // toJSON is the template function json, as docker's: {{json .layers}}.
