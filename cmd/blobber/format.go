@@ -116,7 +116,8 @@ func (o *output) item(v any, essential string, text func(io.Writer) error) error
 }
 
 // template applies the template to v's JSON fields, so that a template
-// names them as docs/json.md does ({{.digest}}).
+// names them as docs/json.md does ({{.digest}}), each string made
+// printable as text output's names are.
 func (o *output) template(v any) error {
 	b, err := marshal(v)
 	if err != nil {
@@ -127,7 +128,7 @@ func (o *output) template(v any) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := o.tmpl.Execute(&buf, fields); err != nil {
+	if err := o.tmpl.Execute(&buf, printableFields(fields)); err != nil {
 		return usagef("--format: %v", err)
 	}
 	if buf.Len() == 0 || buf.Bytes()[buf.Len()-1] != '\n' {
@@ -135,6 +136,25 @@ func (o *output) template(v any) error {
 	}
 	_, err = o.w.Write(buf.Bytes())
 	return err
+}
+
+// printableFields is v with every string as ls prints a name: quoted
+// when it holds what a terminal would act on (printable), since a
+// template's output is text, not JSON.
+func printableFields(v any) any {
+	switch v := v.(type) {
+	case string:
+		return printable(v)
+	case []any:
+		for i := range v {
+			v[i] = printableFields(v[i])
+		}
+	case map[string]any:
+		for k := range v {
+			v[k] = printableFields(v[k])
+		}
+	}
+	return v
 }
 
 func marshal(v any) ([]byte, error) {

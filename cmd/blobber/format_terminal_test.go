@@ -47,4 +47,16 @@ func TestJSONOutputEscapesInvisibleCharacters(t *testing.T) {
 	if !strings.Contains(out, `\u202e`) || !strings.Contains(out, `\u009b`) {
 		t.Errorf("bidi override or CSI not escaped:\n%s", out)
 	}
+
+	// A template's output is text: names in it are quoted as ls quotes them.
+	out, errOut, code = runCLI(t, "ls", "--format", "{{.path}}", ref)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines = checkLines(t, out)
+	for _, n := range hostileNames {
+		if !containsLine(lines, printable(n)) {
+			t.Errorf("%q not printed quoted by a template:\n%s", n, out)
+		}
+	}
 }
