@@ -51,6 +51,10 @@ type Inspection struct {
 	// its regular files' sizes.
 	Files, Directories, Symlinks, Hardlinks, Others int
 	TotalSize                                       int64
+	// NotReadable is why blobber cannot read the artifact's files (an
+	// ordinary image, several layers, no TOC): it is then described from
+	// its manifest alone, and the entry counts are zero.
+	NotReadable error
 	// Referrers are the manifests attached to this one (signatures among
 	// them), at most one page; nil with ReferrersErr set when they could
 	// not be listed (offline, or a registry's error).
@@ -60,13 +64,16 @@ type Inspection struct {
 
 // LayerInspection describes one layer.
 type LayerInspection struct {
-	Descriptor  ocispec.Descriptor
+	Descriptor ocispec.Descriptor
+	// Compression is "" for a media type blobber does not read; TOCDigest
+	// "" for a layer that is not eStargz.
 	Compression Compression
 	TOCDigest   digest.Digest
 	// UncompressedSize is the size of the layer's tar stream as its
 	// estargz annotation records it (UncompressedSizeFrom "annotation"),
 	// or, without that annotation, the sum of its files' sizes (from the
-	// table of contents: "files"), which leaves out tar headers.
+	// table of contents: "files"), which leaves out tar headers; 0 and ""
+	// when neither is known.
 	UncompressedSize     int64
 	UncompressedSizeFrom string
 	// DiffID is the digest of the uncompressed layer as the config records
@@ -88,8 +95,10 @@ func (in *Inspection) SignatureCount() int {
 // Inspect describes the artifact ref names from its manifest and table of
 // contents: nothing of the layer is read beyond the end that holds the
 // TOC. The config, when small, and the list of referrers are fetched too.
-// With a verifier (WithVerifier), a signature must verify first, as for
-// Open.
+// An image manifest blobber cannot read is described from the manifest
+// alone (NotReadable says why); an index is an error matching
+// ErrNotEStargz. With a verifier (WithVerifier), a signature must verify
+// first, as for Open.
 func (c *Client) Inspect(ctx context.Context, ref string) (*Inspection, error) {
 	t, err := target.Open(ctx, ref, c.opts.target, false)
 	if err != nil {
@@ -104,20 +113,13 @@ func (c *Client) Inspect(ctx context.Context, ref string) (*Inspection, error) {
 		return nil, err
 	}
 	name := t.Name + "@" + desc.Digest.String()
-	art, err := parseArtifact(name, desc, raw)
-	if err != nil {
+	if err := checkManifestDescriptor(name, desc); err != nil {
 		return nil, err
 	}
 	var m ocispec.Manifest
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("manifest %s: %v: %w", name, err, ErrNotEStargz)
 	}
-	img, err := c.openArtifact(ctx, t, art)
-	if err != nil {
-		return nil, err
-	}
-	defer img.Close()
-
 	in := &Inspection{
 		Name:         name,
 		Manifest:     desc,
@@ -129,29 +131,60 @@ func (c *Client) Inspect(ctx context.Context, ref string) (*Inspection, error) {
 	if s, ok := m.Annotations[ocispec.AnnotationCreated]; ok {
 		in.Created, _ = time.Parse(time.RFC3339, s)
 	}
-	in.countEntries(img.index.Root)
-	layer := LayerInspection{
-		Descriptor:           art.layer,
-		Compression:          Compression(art.compression),
-		TOCDigest:            art.tocDigest,
-		UncompressedSize:     in.TotalSize,
-		UncompressedSizeFrom: "files",
+	// An image blobber cannot read (several layers, no TOC) is still
+	// described from its manifest.
+	art, err := parseArtifact(name, desc, raw)
+	if errors.Is(err, ErrNotEStargz) {
+		in.NotReadable = err
+	} else if err != nil {
+		return nil, err
 	}
-	if n, err := strconv.ParseInt(art.layer.Annotations[estargz.StoreUncompressedSizeAnnotation], 10, 64); err == nil && n >= 0 {
-		layer.UncompressedSize, layer.UncompressedSizeFrom = n, "annotation"
+	for _, l := range m.Layers {
+		in.Layers = append(in.Layers, describeLayer(l))
+	}
+	if art == nil {
+		if err := c.verifyArtifact(ctx, t, desc); err != nil {
+			return nil, err
+		}
+	} else {
+		img, err := c.openArtifact(ctx, t, art)
+		if err != nil {
+			return nil, err
+		}
+		defer img.Close()
+		in.countEntries(img.index.Root)
+		if in.Layers[0].UncompressedSizeFrom == "" {
+			in.Layers[0].UncompressedSize, in.Layers[0].UncompressedSizeFrom = in.TotalSize, "files"
+		}
 	}
 	if !c.opts.offline && m.Config.Size <= maxInlineConfig {
 		if cfg, err := content.FetchAll(ctx, t.Store, m.Config); err == nil {
 			in.ConfigContent = cfg
 			var image ocispec.Image
-			if json.Unmarshal(cfg, &image) == nil && len(image.RootFS.DiffIDs) == 1 {
-				layer.DiffID = image.RootFS.DiffIDs[0]
+			if json.Unmarshal(cfg, &image) == nil && len(image.RootFS.DiffIDs) == len(in.Layers) {
+				for i := range in.Layers {
+					in.Layers[i].DiffID = image.RootFS.DiffIDs[i]
+				}
 			}
 		}
 	}
-	in.Layers = []LayerInspection{layer}
 	in.Referrers, in.ReferrersErr = c.listReferrers(ctx, t, desc)
 	return in, nil
+}
+
+// describeLayer is what a layer's descriptor says of it.
+func describeLayer(l ocispec.Descriptor) LayerInspection {
+	li := LayerInspection{Descriptor: l, TOCDigest: digest.Digest(l.Annotations[estargz.TOCJSONDigestAnnotation])}
+	switch l.MediaType {
+	case ocispec.MediaTypeImageLayerGzip, mediaTypeDockerLayer:
+		li.Compression = Gzip
+	case ocispec.MediaTypeImageLayerZstd:
+		li.Compression = Zstd
+	}
+	if n, err := strconv.ParseInt(l.Annotations[estargz.StoreUncompressedSizeAnnotation], 10, 64); err == nil && n >= 0 {
+		li.UncompressedSize, li.UncompressedSizeFrom = n, "annotation"
+	}
+	return li
 }
 
 func (in *Inspection) countEntries(dir *toc.Entry) {

@@ -75,6 +75,7 @@ type inspectJSON struct {
 	Signatures     int               `json:"signatures"`
 	Referrers      []referrerJSON    `json:"referrers"`
 	ReferrersError string            `json:"referrersError,omitempty"`
+	NotReadable    string            `json:"notReadable,omitempty"`
 }
 
 type configJSON struct {
@@ -89,10 +90,10 @@ type layerJSON struct {
 	Digest               string `json:"digest"`
 	MediaType            string `json:"mediaType"`
 	Size                 int64  `json:"size"`
-	Compression          string `json:"compression"`
-	TOCDigest            string `json:"tocDigest"`
+	Compression          string `json:"compression,omitempty"`
+	TOCDigest            string `json:"tocDigest,omitempty"`
 	UncompressedSize     int64  `json:"uncompressedSize"`
-	UncompressedSizeFrom string `json:"uncompressedSizeFrom"`
+	UncompressedSizeFrom string `json:"uncompressedSizeFrom,omitempty"`
 	DiffID               string `json:"diffID,omitempty"`
 }
 
@@ -133,6 +134,9 @@ func inspectionJSON(in *blobber.Inspection) inspectJSON {
 	}
 	if in.ReferrersErr != nil {
 		j.ReferrersError = in.ReferrersErr.Error()
+	}
+	if in.NotReadable != nil {
+		j.NotReadable = in.NotReadable.Error()
 	}
 	return j
 }
@@ -177,17 +181,30 @@ func writeInspection(w io.Writer, in *blobber.Inspection) error {
 	}
 	line("config", "%s (%s, %d bytes)", in.Config.Digest, printable(in.Config.MediaType), in.Config.Size)
 	for _, l := range in.Layers {
-		from := "tar stream"
-		if l.UncompressedSizeFrom == "files" {
-			from = "sum of file sizes"
-		}
 		line("layer", "%s", l.Descriptor.Digest)
-		line("  compression", "%s", l.Compression)
-		line("  size", "%s compressed, %s uncompressed (%s)", formatSize(l.Descriptor.Size), formatSize(l.UncompressedSize), from)
-		line("  toc", "%s", l.TOCDigest)
-		if l.DiffID != "" {
-			line("  diffID", "%s", l.DiffID)
+		if l.Compression != "" {
+			line("  compression", "%s", l.Compression)
+		} else {
+			line("  media type", "%s", printable(l.Descriptor.MediaType))
 		}
+		switch l.UncompressedSizeFrom {
+		case "annotation":
+			line("  size", "%s compressed, %s uncompressed (tar stream)", formatSize(l.Descriptor.Size), formatSize(l.UncompressedSize))
+		case "files":
+			line("  size", "%s compressed, %s uncompressed (sum of file sizes)", formatSize(l.Descriptor.Size), formatSize(l.UncompressedSize))
+		default:
+			line("  size", "%s compressed", formatSize(l.Descriptor.Size))
+		}
+		if l.TOCDigest != "" {
+			line("  toc", "%s", printable(l.TOCDigest.String()))
+		}
+		if l.DiffID != "" {
+			line("  diffID", "%s", printable(l.DiffID.String()))
+		}
+	}
+	if in.NotReadable != nil {
+		line("readable", "no: %s", oneLine(in.NotReadable.Error()))
+		return writeReferrers(line, in)
 	}
 	entries := fmt.Sprintf("%s, %s, %s", countOf(in.Files, "file", "files"), countOf(in.Directories, "directory", "directories"), countOf(in.Symlinks, "symlink", "symlinks"))
 	if in.Hardlinks > 0 {
@@ -197,6 +214,10 @@ func writeInspection(w io.Writer, in *blobber.Inspection) error {
 		entries += ", " + countOf(in.Others, "other entry", "other entries")
 	}
 	line("entries", "%s; %s in files", entries, formatSize(in.TotalSize))
+	return writeReferrers(line, in)
+}
+
+func writeReferrers(line func(label, format string, args ...any), in *blobber.Inspection) error {
 	switch {
 	case in.ReferrersErr != nil:
 		line("referrers", "unknown (%s)", oneLine(in.ReferrersErr.Error()))

@@ -122,8 +122,9 @@ func TestJSONSchema(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"gen-key":  genKey,
-			"annotate": annotate,
+			"gen-key":          genKey,
+			"annotate":         annotate,
+			"push-plain-image": pushPlainImage,
 			"json-schema": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {
 					ts.Fatalf("usage: json-schema COMMAND FILE...")
