@@ -51,6 +51,12 @@ func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.openArtifact(ctx, t, art)
+}
+
+// openArtifact reads the table of contents of a resolved artifact, once a
+// signature of it verifies if the client has a verifier.
+func (c *Client) openArtifact(ctx context.Context, t *target.Target, art *artifact) (*Image, error) {
 	// With a verifier, the digest just resolved must carry a signature that
 	// verifies before anything of its layer is read.
 	if err := c.verifyArtifact(ctx, t, art.manifest); err != nil {
@@ -59,6 +65,7 @@ func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 	name := t.Name + "@" + art.manifest.Digest.String()
 	img := &Image{ctx: ctx, client: c, name: name, art: art, fetched: &readCounts{}}
 	network := &countingBlob{counts: img.fetched}
+	var err error
 	if !c.opts.offline {
 		if network.remote, err = t.OpenBlob(ctx, art.layer); err != nil {
 			return nil, wrapf(err, "opening layer of %s", name)

@@ -123,6 +123,10 @@ func newCacheInfoCmd(g *globalOptions) *cobra.Command {
 		Short: "Show what the cache holds",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			out, err := outputOf(cmd)
+			if err != nil {
+				return err
+			}
 			c, err := openCache(g)
 			if err != nil {
 				return err
@@ -132,42 +136,98 @@ func newCacheInfoCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "directory: %s\n", info.Dir)
-			fmt.Fprintf(w, "blobs:     %d complete, %d partial\n", info.Blobs, info.PartialBlobs)
-			fmt.Fprintf(w, "stale:     %d partial blobs left by killed processes (cache prune removes them)\n", info.StalePartial)
-			fmt.Fprintf(w, "manifests: %d\n", info.Manifests)
-			fmt.Fprintf(w, "tags:      %d\n", info.Tags)
-			fmt.Fprintf(w, "trees:     %d pushed (fingerprints), %d shapes seen\n", info.Trees, info.Shapes)
-			fmt.Fprintf(w, "sources:   %d blobs with known repositories (for mounts)\n", info.Sources)
-			fmt.Fprintf(w, "size:      %s\n", formatSize(info.Bytes))
-			switch bound, err := g.cache.bound(); {
-			case err != nil:
+			bound, err := g.cache.bound()
+			if err != nil {
 				return err
-			case bound < 0:
-				fmt.Fprintf(w, "bound:     none\n")
-			case bound == 0:
-				fmt.Fprintf(w, "bound:     %s (default)\n", formatSize(blobber.DefaultCacheMaxSize(info.Dir)))
-			default:
-				fmt.Fprintf(w, "bound:     %s\n", formatSize(bound))
 			}
-			if !long {
-				return nil
-			}
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KIND\tENTRY\tSIZE\tLAST USED")
-			for _, e := range info.Entries {
-				name := e.Digest.String()
-				if e.Key != "" {
-					name = e.Key
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Kind, printable(name), formatSize(e.Size), e.LastUsed.Local().Format(time.DateTime))
-			}
-			return tw.Flush()
+			j := cacheInfoJSON(info, bound, long)
+			return out.object(j, []string{info.Dir}, func(w io.Writer) error {
+				return writeCacheInfo(w, info, j, long)
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&long, "long", "l", false, "list every entry")
 	return cmd
+}
+
+// cacheInfoOutput is cache info's --format json (docs/json.md).
+type cacheInfoOutput struct {
+	Directory    string           `json:"directory"`
+	Blobs        int              `json:"blobs"`
+	PartialBlobs int              `json:"partialBlobs"`
+	StalePartial int              `json:"stalePartial"`
+	Manifests    int              `json:"manifests"`
+	Tags         int              `json:"tags"`
+	Trees        int              `json:"trees"`
+	Shapes       int              `json:"shapes"`
+	Sources      int              `json:"sources"`
+	Size         int64            `json:"size"`
+	Bound        int64            `json:"bound"`
+	BoundDefault bool             `json:"boundDefault"`
+	Entries      []cacheEntryJSON `json:"entries,omitempty"`
+}
+
+type cacheEntryJSON struct {
+	Kind     string `json:"kind"`
+	Entry    string `json:"entry"`
+	Size     int64  `json:"size"`
+	LastUsed string `json:"lastUsed"`
+}
+
+// cacheInfoJSON is info with its bound (-1 for none), and every entry
+// with long.
+func cacheInfoJSON(info blobber.CacheInfo, bound int64, long bool) cacheInfoOutput {
+	j := cacheInfoOutput{
+		Directory: info.Dir, Blobs: info.Blobs, PartialBlobs: info.PartialBlobs, StalePartial: info.StalePartial,
+		Manifests: info.Manifests, Tags: info.Tags, Trees: info.Trees, Shapes: info.Shapes, Sources: info.Sources,
+		Size: info.Bytes, Bound: bound,
+	}
+	if bound == 0 {
+		j.Bound, j.BoundDefault = blobber.DefaultCacheMaxSize(info.Dir), true
+	}
+	if long {
+		j.Entries = []cacheEntryJSON{}
+		for _, e := range info.Entries {
+			name := e.Digest.String()
+			if e.Key != "" {
+				name = e.Key
+			}
+			j.Entries = append(j.Entries, cacheEntryJSON{Kind: e.Kind, Entry: name, Size: e.Size, LastUsed: e.LastUsed.UTC().Format(time.RFC3339)})
+		}
+	}
+	return j
+}
+
+func writeCacheInfo(w io.Writer, info blobber.CacheInfo, j cacheInfoOutput, long bool) error {
+	fmt.Fprintf(w, "directory: %s\n", info.Dir)
+	fmt.Fprintf(w, "blobs:     %d complete, %d partial\n", info.Blobs, info.PartialBlobs)
+	fmt.Fprintf(w, "stale:     %d partial blobs left by killed processes (cache prune removes them)\n", info.StalePartial)
+	fmt.Fprintf(w, "manifests: %d\n", info.Manifests)
+	fmt.Fprintf(w, "tags:      %d\n", info.Tags)
+	fmt.Fprintf(w, "trees:     %d pushed (fingerprints), %d shapes seen\n", info.Trees, info.Shapes)
+	fmt.Fprintf(w, "sources:   %d blobs with known repositories (for mounts)\n", info.Sources)
+	fmt.Fprintf(w, "size:      %s\n", formatSize(info.Bytes))
+	switch {
+	case j.Bound < 0:
+		fmt.Fprintf(w, "bound:     none\n")
+	case j.BoundDefault:
+		fmt.Fprintf(w, "bound:     %s (default)\n", formatSize(j.Bound))
+	default:
+		fmt.Fprintf(w, "bound:     %s\n", formatSize(j.Bound))
+	}
+	if !long {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tENTRY\tSIZE\tLAST USED")
+	for _, e := range info.Entries {
+		name := e.Digest.String()
+		if e.Key != "" {
+			name = e.Key
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Kind, printable(name), formatSize(e.Size), e.LastUsed.Local().Format(time.DateTime))
+	}
+	return tw.Flush()
 }
 
 func newCachePruneCmd(g *globalOptions) *cobra.Command {

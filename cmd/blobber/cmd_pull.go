@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,10 @@ never replaced unless --overwrite is given; a pull that fails removes what
 it created and leaves what was already in DIR as it was.`,
 		Args: exactArgs(2, "REF DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			out, err := outputOf(cmd)
+			if err != nil {
+				return err
+			}
 			progress, finish := newProgress(cmd, noProgress)
 			defer finish()
 			g.progress = progress
@@ -36,12 +41,31 @@ it created and leaves what was already in DIR as it was.`,
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "pulled %s into %s\n", desc.Digest, args[1])
-			return err
+			if !out.structured() {
+				return out.object(nil, []string{desc.Digest.String()}, func(w io.Writer) error {
+					_, err := fmt.Fprintf(w, "pulled %s into %s\n", desc.Digest, args[1])
+					return err
+				})
+			}
+			in, err := c.Inspect(cmd.Context(), pinned(args[0], desc.Digest.String()))
+			if err != nil {
+				return fmt.Errorf("describing what was pulled: %w", err)
+			}
+			return out.object(pullJSON{Reference: args[0], Digest: desc.Digest.String(), Files: in.Files, Bytes: in.TotalSize, Target: args[1]}, nil, nil)
 		},
 	}
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace existing files")
 	cmd.Flags().BoolVar(&dereference, "dereference-links", false, "write each symlink as the file or directory it leads to in the artifact (for Windows without the right to create symlinks)")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "do not draw progress bars (they are drawn only on a terminal)")
 	return cmd
+}
+
+// pullJSON is pull's --format json (docs/json.md): the files and bytes
+// written, as the artifact's table of contents counts them.
+type pullJSON struct {
+	Reference string `json:"reference"`
+	Digest    string `json:"digest"`
+	Files     int    `json:"files"`
+	Bytes     int64  `json:"bytes"`
+	Target    string `json:"target"`
 }

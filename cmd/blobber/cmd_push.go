@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 
@@ -50,6 +51,10 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 
 func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref string) error {
 	if err := g.refuseOffline("push", true); err != nil {
+		return err
+	}
+	out, err := outputOf(cmd)
+	if err != nil {
 		return err
 	}
 	info, err := os.Stat(dir)
@@ -132,8 +137,37 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(cmd.OutOrStdout(), desc.Digest)
-	return err
+	if !out.structured() {
+		return out.object(nil, []string{desc.Digest.String()}, func(w io.Writer) error {
+			_, err := fmt.Fprintln(w, desc.Digest)
+			return err
+		})
+	}
+	// What was pushed, read back from its manifest and TOC.
+	in, err := c.Inspect(cmd.Context(), pinned(ref, desc.Digest.String()))
+	if err != nil {
+		return fmt.Errorf("describing what was pushed: %w", err)
+	}
+	return out.object(pushJSON{
+		Reference: ref,
+		Digest:    desc.Digest.String(),
+		MediaType: desc.MediaType,
+		Size:      desc.Size,
+		TOCDigest: in.Layers[0].TOCDigest.String(),
+		Layers:    layersJSON(in),
+		Files:     in.Files,
+	}, nil, nil)
+}
+
+// pushJSON is push's --format json (docs/json.md).
+type pushJSON struct {
+	Reference string      `json:"reference"`
+	Digest    string      `json:"digest"`
+	MediaType string      `json:"mediaType"`
+	Size      int64       `json:"size"`
+	TOCDigest string      `json:"tocDigest"`
+	Layers    []layerJSON `json:"layers"`
+	Files     int         `json:"files"`
 }
 
 // countOf is "1 entry", "2 entries".

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 )
@@ -15,6 +16,10 @@ func newTagsCmd(g *globalOptions) *cobra.Command {
 			if err := g.refuseOffline("tags", true); err != nil {
 				return err
 			}
+			out, err := outputOf(cmd)
+			if err != nil {
+				return err
+			}
 			c, err := g.client(cmd)
 			if err != nil {
 				return err
@@ -23,12 +28,23 @@ func newTagsCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for _, t := range tags {
-				if _, err := fmt.Fprintln(cmd.OutOrStdout(), printable(t)); err != nil {
-					return err
-				}
+			if tags == nil {
+				tags = []string{}
 			}
-			return nil
+			return out.object(tagsJSON{Repository: args[0], Tags: tags}, tags, func(w io.Writer) error {
+				for _, t := range tags {
+					if _, err := fmt.Fprintln(w, printable(t)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
 		},
 	}
+}
+
+// tagsJSON is tags' --format json (docs/json.md).
+type tagsJSON struct {
+	Repository string   `json:"repository"`
+	Tags       []string `json:"tags"`
 }

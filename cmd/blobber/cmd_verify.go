@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -172,6 +173,10 @@ code 5) when no signature verifies.`,
 			if err := g.refuseOffline("verify", false); err != nil {
 				return err
 			}
+			out, err := outputOf(cmd)
+			if err != nil {
+				return err
+			}
 			g.verify.verify = true
 			c, err := g.client(cmd)
 			if err != nil {
@@ -181,14 +186,17 @@ code 5) when no signature verifies.`,
 			if err != nil {
 				return err
 			}
-			for _, s := range sigs {
-				if s.Err == nil {
-					if _, err := fmt.Fprintf(cmd.OutOrStdout(), "verified %s signed by %s\n", desc.Digest, printable(s.Signer)); err != nil {
-						return err
+			j := signaturesJSON{Digest: desc.Digest.String(), Signatures: signatureList(sigs)}
+			return out.object(j, []string{desc.Digest.String()}, func(w io.Writer) error {
+				for _, s := range sigs {
+					if s.Err == nil {
+						if _, err := fmt.Fprintf(w, "verified %s signed by %s\n", desc.Digest, printable(s.Signer)); err != nil {
+							return err
+						}
 					}
 				}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	return cmd

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -14,12 +15,28 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print blobber's version, the commit and Go it was built from, and the platform",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			out, err := outputOf(cmd)
+			if err != nil {
+				return err
+			}
 			b := readBuild()
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "blobber %s\ncommit:   %s\nbuilt:    %s\ngo:       %s\nplatform: %s\n",
-				version(), b.commit, b.date, runtime.Version(), runtime.GOOS+"/"+runtime.GOARCH)
-			return err
+			v := versionJSON{Version: version(), Commit: b.commit, Built: b.date, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+			return out.object(v, []string{v.Version}, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "blobber %s\ncommit:   %s\nbuilt:    %s\ngo:       %s\nplatform: %s\n",
+					v.Version, v.Commit, v.Built, v.Go, v.Platform)
+				return err
+			})
 		},
 	}
+}
+
+// versionJSON is version's --format json (docs/json.md).
+type versionJSON struct {
+	Version  string `json:"version"`
+	Commit   string `json:"commit"`
+	Built    string `json:"built"`
+	Go       string `json:"go"`
+	Platform string `json:"platform"`
 }
 
 // build is what the Go toolchain recorded of the checkout it built from.

@@ -61,6 +61,7 @@ without downloading the whole artifact.`,
 	asCommandGroup(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	g.registerGlobalFlags(root.PersistentFlags())
+	registerOutputFlags(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := g.applyConfig(cmd); err != nil {
 			return err
@@ -91,6 +92,7 @@ without downloading the whole artifact.`,
 		newPullCmd(g),
 		newVerifyCmd(g),
 		newSignaturesCmd(g),
+		newInspectCmd(g),
 	}
 	for _, c := range readers {
 		g.verify.register(c.Flags())

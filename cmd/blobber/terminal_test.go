@@ -96,7 +96,7 @@ func TestTerminalInjection(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
 		lines := checkLines(t, out)
-		if len(lines) != nEntries {
+		if len(lines) != nEntries+1 { // and the total
 			t.Errorf("%d lines for %d entries:\n%s", len(lines), nEntries, out)
 		}
 		if !strings.Contains(out, ` link -> "plain.txt\x1b[8m\n`) {
