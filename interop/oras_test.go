@@ -3,12 +3,21 @@ package interop
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/containerd/stargz-snapshotter/estargz"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
@@ -96,6 +105,10 @@ func TestORASPullUnpacksTheTree(t *testing.T) {
 	}
 	testtree.Equal(t, src, out)
 
+	// The layer ORAS unpacked is still an eStargz whose TOC verifies
+	// against the manifest's annotation.
+	verifyEStargz(t, reg.Host(), "interop/oras", "v1")
+
 	// Blobber reads the same artifact as before.
 	img, err := c.Open(ctx, ref)
 	if err != nil {
@@ -104,6 +117,39 @@ func TestORASPullUnpacksTheTree(t *testing.T) {
 	defer img.Close()
 	if data, err := img.ReadFile("assets/css/site.css"); err != nil || string(data) != big {
 		t.Fatalf("blobber cat: %d bytes, %v", len(data), err)
+	}
+}
+
+// verifyEStargz opens the one layer of repo:tag with the estargz package
+// and verifies its TOC against the manifest's annotation.
+func verifyEStargz(t *testing.T, host, repo, tag string) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := remote.NewRepository(host + "/" + repo)
+	testtree.Must(t, err)
+	r.PlainHTTP = true
+	_, raw, err := oras.FetchBytes(ctx, r, tag, oras.DefaultFetchBytesOptions)
+	testtree.Must(t, err)
+	var m ocispec.Manifest
+	testtree.Must(t, json.Unmarshal(raw, &m))
+	if len(m.Layers) != 1 {
+		t.Fatalf("%d layers", len(m.Layers))
+	}
+	l := m.Layers[0]
+	if l.Annotations[ocispec.AnnotationTitle] != "." || l.Annotations["io.deis.oras.content.unpack"] != "true" {
+		t.Errorf("layer annotations %v", l.Annotations)
+	}
+	blob, err := content.FetchAll(ctx, r, l)
+	testtree.Must(t, err)
+	sr := io.NewSectionReader(bytes.NewReader(blob), 0, int64(len(blob)))
+	er, err := estargz.Open(sr)
+	if err != nil {
+		t.Fatalf("estargz.Open: %v", err)
+	}
+	tocDigest, err := digest.Parse(l.Annotations[estargz.TOCJSONDigestAnnotation])
+	testtree.Must(t, err)
+	if _, err := er.VerifyTOC(tocDigest); err != nil {
+		t.Fatalf("estargz VerifyTOC: %v", err)
 	}
 }
 
