@@ -23,16 +23,19 @@ const (
 )
 
 // layerDescriptor describes a built blob with the annotations eStargz
-// readers look for.
+// readers look for, and those ORAS unpacks it by.
 func layerDescriptor(res *layer.Result, comp compression.Compression) ocispec.Descriptor {
+	annotations := orasLayerAnnotations(comp)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[estargz.TOCJSONDigestAnnotation] = res.TOCDigest.String()
+	annotations[estargz.StoreUncompressedSizeAnnotation] = strconv.FormatInt(res.UncompressedSize, 10)
 	return ocispec.Descriptor{
-		MediaType: comp.MediaType(),
-		Digest:    res.Digest,
-		Size:      res.Size,
-		Annotations: map[string]string{
-			estargz.TOCJSONDigestAnnotation:         res.TOCDigest.String(),
-			estargz.StoreUncompressedSizeAnnotation: strconv.FormatInt(res.UncompressedSize, 10),
-		},
+		MediaType:   comp.MediaType(),
+		Digest:      res.Digest,
+		Size:        res.Size,
+		Annotations: annotations,
 	}
 }
 
@@ -44,12 +47,15 @@ func configJSON(diffID digest.Digest) ([]byte, error) {
 	})
 }
 
-func manifestJSON(config, layerDesc ocispec.Descriptor) ([]byte, error) {
+func manifestJSON(config, layerDesc ocispec.Descriptor, meta pushMetadata) ([]byte, error) {
+	config.Annotations = meta.configAnnotations
 	return json.Marshal(ocispec.Manifest{
-		Versioned: specs.Versioned{SchemaVersion: 2},
-		MediaType: ocispec.MediaTypeImageManifest,
-		Config:    config,
-		Layers:    []ocispec.Descriptor{layerDesc},
+		Versioned:    specs.Versioned{SchemaVersion: 2},
+		MediaType:    ocispec.MediaTypeImageManifest,
+		ArtifactType: meta.artifactType,
+		Config:       config,
+		Layers:       []ocispec.Descriptor{layerDesc},
+		Annotations:  meta.annotations,
 	})
 }
 

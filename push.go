@@ -33,6 +33,7 @@ type pushOptions struct {
 	build     layer.Options
 	selection layer.Selection
 	chunkSize int64 // upload chunk size; 0 uploads the layer in one request
+	meta      pushMetadata
 }
 
 // PushOption configures one Push. An option given a value it cannot take
@@ -106,6 +107,10 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 			return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)
 		}
 	}
+	ref, extraTags, err := splitTags(ref)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
 	if c.opts.offline && !c.opts.target.OCILayout {
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, ErrOffline)
 	}
@@ -143,10 +148,13 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	fp, shapeKey := "", ""
 	if c.cache != nil {
 		// Only a cache can remember what an earlier push of this tree built.
-		fp, shapeKey = push.Fingerprint(src, po.build)
+		fp, shapeKey = po.fingerprint(src)
 	}
 	mnt := &mounter{policy.NewMounter(t)}
 	if desc, ok := policy.Reuse(ctx, t, mnt.Mounter, src, po.build, fp, tag); ok {
+		if err := tagAlso(ctx, t, desc, extraTags); err != nil {
+			return ocispec.Descriptor{}, err
+		}
 		return desc, c.signPushed(ctx, t, desc)
 	}
 
@@ -209,7 +217,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	if err := c.pushBlob(ctx, t.Store, mnt, cfgDesc, func() io.Reader { return bytes.NewReader(cfg) }); err != nil {
 		return ocispec.Descriptor{}, wrapf(err, "uploading config to %s", t.Name)
 	}
-	man, err := manifestJSON(cfgDesc, layerDesc)
+	man, err := manifestJSON(cfgDesc, layerDesc, po.meta)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
@@ -217,9 +225,12 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	if err != nil {
 		return ocispec.Descriptor{}, wrapf(err, "pushing manifest to %s:%s", t.Name, tag)
 	}
-	if now, _ := push.Fingerprint(src, po.build); fp != "" && fp == now {
+	if now, _ := po.fingerprint(src); fp != "" && fp == now {
 		// Only a tree that did not change while it was read is remembered.
 		policy.RememberPush(fp, shapeKey, desc, man)
+	}
+	if err := tagAlso(ctx, t, desc, extraTags); err != nil {
+		return ocispec.Descriptor{}, err
 	}
 	return desc, c.signPushed(ctx, t, desc)
 }

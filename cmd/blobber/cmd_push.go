@@ -24,6 +24,7 @@ type pushOptions struct {
 	signing     signFlags
 	exclude     []string
 	dereference bool
+	metadata    pushMetadataFlags
 }
 
 func newPushCmd(g *globalOptions) *cobra.Command {
@@ -32,6 +33,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 		Use:   "push DIR REF",
 		Short: "Push a directory as an eStargz artifact and print its manifest digest",
 		Example: `  blobber push ./site localhost:5000/team/site:v1
+  blobber push ./site localhost:5000/team/site:v1,latest --revision "$(git rev-parse HEAD)"
   blobber push --oci-layout ./site ./layout:v1`,
 		Args: exactArgs(2, "DIR REF"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runPush(cmd, g, o, args[0], args[1]) },
@@ -46,6 +48,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&o.dereference, "dereference", false, "store what symlinks point to instead of the links, as tar -h does")
 	f.BoolVar(&o.sign, "sign", false, "sign the pushed manifest (cosign's format): with --sign-key, or keyless with an OIDC token")
 	o.signing.register(f)
+	o.metadata.register(f)
 	return cmd
 }
 
@@ -80,6 +83,10 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if err != nil {
 		return usagef("push: --chunk-size: %v", err)
 	}
+	metadata, err := o.metadata.options()
+	if err != nil {
+		return err
+	}
 	progress, finish := newProgress(cmd, o.noProgress)
 	defer finish()
 	g.progress = progress
@@ -95,7 +102,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if err != nil {
 		return err
 	}
-	opts := []blobber.PushOption{blobber.WithCompression(comp)}
+	opts := append([]blobber.PushOption{blobber.WithCompression(comp)}, metadata...)
 	if o.keepMtime {
 		opts = append(opts, blobber.WithKeepModTimes())
 	}
