@@ -17,7 +17,7 @@ demo:
 # Every test: vet, staticcheck, the other platforms' builds, and the whole
 # suite under the race detector.
 test: lint cross
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 STATICCHECK := bin/staticcheck-$(STATICCHECK_VERSION)
 
