@@ -27,5 +27,6 @@ func newCatCmd(g *globalOptions) *cobra.Command {
 			g.reportStats(cmd, img)
 			return nil
 		},
+		ValidArgsFunction: completeArgs(g, argRef, argPath),
 	}
 }

@@ -34,6 +34,7 @@ its final name only once all of it has been fetched and verified.`,
 			g.reportStats(cmd, img)
 			return nil
 		},
+		ValidArgsFunction: completeArgs(g, argRef, argPath, argLocalFile),
 	}
 }
 

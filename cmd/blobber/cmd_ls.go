@@ -56,6 +56,7 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.ValidArgsFunction = completeArgs(g, argRef, argPath)
 	cmd.Flags().BoolVarP(&o.long, "long", "l", false, "show mode, size, modification time (when the artifact records times) and link targets, then a total")
 	cmd.Flags().BoolVarP(&o.human, "human-readable", "h", false, "with -l, sizes in human units (1.5K, 23M)")
 	// -h is ls's human-readable sizes, as in ls(1); help is --help alone.

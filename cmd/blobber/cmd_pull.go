@@ -54,6 +54,7 @@ it created and leaves what was already in DIR as it was.`,
 			return out.object(pullJSON{Reference: args[0], Digest: desc.Digest.String(), Files: in.Files, Bytes: in.TotalSize, Target: args[1]}, nil, nil)
 		},
 	}
+	cmd.ValidArgsFunction = completeArgs(g, argRef, argLocalDir)
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace existing files")
 	cmd.Flags().BoolVar(&dereference, "dereference-links", false, "write each symlink as the file or directory it leads to in the artifact (for Windows without the right to create symlinks)")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "do not draw progress bars (they are drawn only on a terminal)")

@@ -38,6 +38,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 		Args: exactArgs(2, "DIR REF"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runPush(cmd, g, o, args[0], args[1]) },
 	}
+	cmd.ValidArgsFunction = completeArgs(g, argLocalDir, argRef)
 	f := cmd.Flags()
 	f.BoolVar(&o.keepMtime, "keep-mtime", false, "record modification times (default: fixed times, so the same tree gives the same digest)")
 	f.StringVar(&o.compression, "compression", "gzip", "layer compression: gzip or zstd")

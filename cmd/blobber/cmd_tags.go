@@ -40,6 +40,7 @@ func newTagsCmd(g *globalOptions) *cobra.Command {
 				return nil
 			})
 		},
+		ValidArgsFunction: completeArgs(g, argNone),
 	}
 }
 

@@ -108,6 +108,7 @@ without downloading the whole artifact.`,
 		newVersionCmd(),
 		newConfigCmd(),
 	)
+	registerFlagCompletions(root)
 	// Name the registry in the hint of an authentication failure.
 	for _, c := range root.Commands() {
 		if run := c.RunE; run != nil {
