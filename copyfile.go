@@ -29,7 +29,7 @@ func (img *Image) CopyFile(ctx context.Context, name, dst string) error {
 		return &fs.PathError{Op: "copy", Path: name, Err: ErrUnsupportedEntry}
 	}
 	err = extract.WriteOne(dst, e.Mode, e.Size, func(f io.WriterAt) error {
-		_, err := img.WriteFileTo(ctxWriter{ctx, io.NewOffsetWriter(f, 0)}, name)
+		_, err := img.WriteFileTo(img.client.opts.meter("copy", e.Size).writer(ctxWriter{ctx, io.NewOffsetWriter(f, 0)}), name)
 		return err
 	})
 	return classify(err)

@@ -103,13 +103,17 @@ func (c *Client) manifest(ctx context.Context, t *target.Target, ref string) (oc
 	isDigest := err == nil
 	if cached {
 		if !isDigest {
-			if d, mt, size, ok := c.cache.Tag(t.Name+":"+ref, c.tagMaxAge()); ok {
+			d, mt, size, ok := c.cache.Tag(t.Name+":"+ref, c.tagMaxAge())
+			c.opts.debugCache(ctx, "tag", ok, "reference", refName(t.Name, ref))
+			if ok {
 				dgst, isDigest = d, true
 				desc = ocispec.Descriptor{MediaType: mt, Digest: d, Size: size}
 			}
 		}
 		if isDigest {
-			if mt, raw, ok := c.cache.Manifest(dgst); ok {
+			mt, raw, ok := c.cache.Manifest(dgst)
+			c.opts.debugCache(ctx, "manifest", ok, "digest", dgst)
+			if ok {
 				return ocispec.Descriptor{MediaType: mt, Digest: dgst, Size: int64(len(raw))}, raw, nil
 			}
 		}

@@ -76,7 +76,11 @@ func (c *Client) openArtifact(ctx context.Context, t *target.Target, art *artifa
 		img.layer = mirroredLayer{network, inv}
 	}
 	if c.cache != nil && t.RegistryHost() != "" {
-		img.layer = cachedLayer{c.cache.Blob(art.layer.Digest, art.layer.Size, network), img.layer}
+		var remote layerReader = network
+		if c.opts.target.Debug != nil {
+			remote = missLog{network, ctx, &c.opts, name}
+		}
+		img.layer = cachedLayer{c.cache.Blob(art.layer.Digest, art.layer.Size, remote), img.layer}
 	}
 	err = img.retryUncached(0, art.layer.Size, func() (err error) {
 		img.index, err = toc.Read(ctx, img.layer, art.layer.Size, art.compression, art.tocDigest, c.tocLimits())
@@ -85,6 +89,9 @@ func (c *Client) openArtifact(ctx context.Context, t *target.Target, art *artifa
 	if err != nil {
 		img.layer.Close()
 		return nil, wrapf(err, "reading the table of contents of %s", name)
+	}
+	if c.cache != nil && t.RegistryHost() != "" {
+		c.opts.debugCache(ctx, "table of contents", img.fetched.bytes.Load() == 0, "artifact", name)
 	}
 	// The repository holds these blobs: a push elsewhere on its registry
 	// can mount them.

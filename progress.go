@@ -7,12 +7,12 @@ import (
 
 // ProgressFunc is told how a long transfer advances: its phase ("read"
 // while push reads the tree, "upload", "download" while pull fetches the
-// layer) and the bytes done of total. It is called from several goroutines,
+// layer, "copy" while CopyFile writes its file) and the bytes done of total. It is called from several goroutines,
 // every few hundred KiB at most; keep it cheap. total is 0 while it is not
 // known yet (an upload that starts while its layer is being built).
 type ProgressFunc func(phase string, done, total int64)
 
-// WithProgress reports the progress of Push and Pull to fn (nil reports
+// WithProgress reports the progress of Push, Pull and CopyFile to fn (nil reports
 // nothing).
 func WithProgress(fn ProgressFunc) Option {
 	return func(o *options) error { o.progress = fn; return nil }
@@ -61,5 +61,24 @@ type meteredReader struct {
 func (r *meteredReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	r.m.add(int64(n))
+	return n, err
+}
+
+// writer counts what is written through w.
+func (m *meter) writer(w io.Writer) io.Writer {
+	if m.fn == nil {
+		return w
+	}
+	return &meteredWriter{w: w, m: m}
+}
+
+type meteredWriter struct {
+	w io.Writer
+	m *meter
+}
+
+func (w *meteredWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	w.m.add(int64(n))
 	return n, err
 }

@@ -15,7 +15,8 @@ import (
 )
 
 func newCpCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	var progressOpts progressFlags
+	cmd := &cobra.Command{
 		Use:   "cp REF PATH DEST",
 		Short: "Copy one file out of an artifact, fetching only its chunks",
 		Long: `Copy one file out of an artifact to DEST (a file, or an existing directory
@@ -23,12 +24,20 @@ to copy into; - writes it to stdout, as cat does). The file appears under
 its final name only once all of it has been fetched and verified.`,
 		Args: exactArgs(3, "REF PATH DEST"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			progress, stopProgress, err := startProgress(cmd, progressOpts)
+			if err != nil {
+				return err
+			}
+			defer stopProgress(false)
+			g.progress = progress
 			img, err := g.open(cmd, args[0])
 			if err != nil {
 				return err
 			}
 			defer img.Close()
-			if err := copyOut(cmd, img, cleanPath(args[1]), args[2]); err != nil {
+			err = copyOut(cmd, img, cleanPath(args[1]), args[2])
+			stopProgress(err == nil)
+			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			g.reportStats(cmd, img)
@@ -36,6 +45,8 @@ its final name only once all of it has been fetched and verified.`,
 		},
 		ValidArgsFunction: completeArgs(g, argRef, argPath, argLocalFile),
 	}
+	progressOpts.register(cmd.Flags())
+	return cmd
 }
 
 // copyOut copies name to dest, into dest when it is a directory, or to

@@ -10,7 +10,8 @@ import (
 )
 
 func newPullCmd(g *globalOptions) *cobra.Command {
-	var overwrite, dereference, noProgress bool
+	var overwrite, dereference bool
+	var progressOpts progressFlags
 	cmd := &cobra.Command{
 		Use:   "pull REF DIR",
 		Short: "Extract a whole artifact into a directory",
@@ -23,8 +24,11 @@ it created and leaves what was already in DIR as it was.`,
 			if err != nil {
 				return err
 			}
-			progress, finish := newProgress(cmd, noProgress)
-			defer finish()
+			progress, stopProgress, err := startProgress(cmd, progressOpts)
+			if err != nil {
+				return err
+			}
+			defer stopProgress(false)
 			g.progress = progress
 			c, err := g.client(cmd)
 			if err != nil {
@@ -38,6 +42,7 @@ it created and leaves what was already in DIR as it was.`,
 				opts = append(opts, blobber.WithDereferenceLinks())
 			}
 			desc, err := c.Pull(cmd.Context(), args[0], args[1], opts...)
+			stopProgress(err == nil)
 			if err != nil {
 				return err
 			}
@@ -57,7 +62,7 @@ it created and leaves what was already in DIR as it was.`,
 	cmd.ValidArgsFunction = completeArgs(g, argRef, argLocalDir)
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace existing files")
 	cmd.Flags().BoolVar(&dereference, "dereference-links", false, "write each symlink as the file or directory it leads to in the artifact (for Windows without the right to create symlinks)")
-	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "do not draw progress bars (they are drawn only on a terminal)")
+	progressOpts.register(cmd.Flags())
 	return cmd
 }
 

@@ -18,7 +18,7 @@ type pushOptions struct {
 	keepMtime   bool
 	compression string
 	chunkSize   int64
-	noProgress  bool
+	progress    progressFlags
 	uploadChunk string
 	sign        bool
 	signing     signFlags
@@ -43,7 +43,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&o.keepMtime, "keep-mtime", false, "record modification times (default: fixed times, so the same tree gives the same digest)")
 	f.StringVar(&o.compression, "compression", "gzip", "layer compression: gzip or zstd")
 	f.StringVar(&o.uploadChunk, "chunk-size", "", "upload the layer in chunks of this size (e.g. 64MiB), resuming a failed chunk (default: one request for a layer built before its upload, 64MiB chunks for one uploaded while it is built)")
-	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress bars (they are drawn only on a terminal)")
+	o.progress.register(f)
 	f.Var(sizeFlag{&o.chunkSize}, "estargz-chunk-size", "largest piece of a file compressed on its own, e.g. 1MiB (default 4MiB)")
 	f.StringArrayVar(&o.exclude, "exclude", nil, "leave out the entries whose path from DIR matches this pattern (repeatable; ** matches across directories, e.g. '**/*.log'); DIR/"+blobber.IgnoreFile+" (gitignore syntax) is read too")
 	f.BoolVar(&o.dereference, "dereference", false, "store what symlinks point to instead of the links, as tar -h does")
@@ -88,8 +88,11 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if err != nil {
 		return err
 	}
-	progress, finish := newProgress(cmd, o.noProgress)
-	defer finish()
+	progress, stopProgress, err := startProgress(cmd, o.progress)
+	if err != nil {
+		return err
+	}
+	defer stopProgress(false)
 	g.progress = progress
 	var extra []blobber.Option
 	if o.sign || o.signing.key != "" {
@@ -133,6 +136,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 		tree = t
 	}
 	desc, err := c.Push(cmd.Context(), ref, tree, opts...)
+	stopProgress(err == nil)
 	var refused *blobber.UnsupportedEntriesError
 	if errors.As(err, &refused) {
 		deref := ""

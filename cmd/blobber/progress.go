@@ -2,18 +2,81 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"sync"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/vbauerster/cupwriter"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
 
 	"github.com/blobber-dev/blobber"
 )
 
-// progressBars draws one bar per phase of a transfer on stderr, only when
-// stderr is a terminal (scripts and CI logs get no escape codes).
+// The ways --progress takes to show a transfer.
+const (
+	progressAuto  = "auto"  // bars on a terminal, nothing otherwise
+	progressPlain = "plain" // a line per phase now and then, for CI logs
+	progressNone  = "none"
+)
+
+// progressFlags are the flags of the commands that show a transfer's
+// progress (push, pull, cp).
+type progressFlags struct {
+	mode       string
+	noProgress bool // the deprecated spelling of --progress none
+}
+
+func (p *progressFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&p.mode, "progress", progressAuto, "how to show progress on stderr: auto (bars on a terminal, nothing otherwise), plain (a line per phase every few seconds and at the end, for CI logs) or none")
+	f.BoolVar(&p.noProgress, "no-progress", false, "do not show progress")
+	_ = f.MarkDeprecated("no-progress", "use --progress none")
+}
+
+// startProgress returns the client option that feeds the progress display
+// --progress asks for, and the function that stops it: stop(true) after a
+// transfer that succeeded, stop(false) after one that failed. The command
+// stops it before printing its result, so that no redraw comes after;
+// calling stop again does nothing (a deferred stop(false) for the paths
+// that return early).
+func startProgress(cmd *cobra.Command, p progressFlags) (blobber.Option, func(ok bool), error) {
+	mode := p.mode
+	if p.noProgress && !cmd.Flags().Changed("progress") {
+		mode = progressNone
+	}
+	stderr := cmd.ErrOrStderr()
+	var d progressDisplay
+	switch mode {
+	case progressAuto:
+		if isTerminal(stderr) {
+			d = newProgressBars(cmd, stderr)
+		}
+	case progressPlain:
+		d = newPlainProgress(stderr, plainProgressInterval)
+	case progressNone:
+	default:
+		return nil, nil, usagef("--progress %q: must be auto, plain or none", p.mode)
+	}
+	if d == nil {
+		return blobber.WithProgress(nil), func(bool) {}, nil
+	}
+	var once sync.Once
+	return blobber.WithProgress(d.update), func(ok bool) { once.Do(func() { d.stop(ok) }) }, nil
+}
+
+// progressDisplay shows how the phases of a transfer advance (see
+// blobber.ProgressFunc).
+type progressDisplay interface {
+	update(phase string, done, total int64)
+	// stop ends the display for good: once it returns, nothing more is
+	// written.
+	stop(ok bool)
+}
+
+// progressBars draws one bar per phase of a transfer on a terminal.
 type progressBars struct {
 	p      *mpb.Progress
 	mu     sync.Mutex
@@ -21,18 +84,13 @@ type progressBars struct {
 	totals map[string]int64 // each bar's, as last set
 }
 
-// newProgress returns the client option that feeds the bars, and a function
-// that finishes drawing them; both are no-ops when progress is off.
-func newProgress(cmd *cobra.Command, off bool) (blobber.Option, func()) {
-	if off || !isTerminal(cmd.ErrOrStderr()) {
-		return blobber.WithProgress(nil), func() {}
-	}
-	pb := &progressBars{
-		p:      mpb.NewWithContext(cmd.Context(), mpb.WithOutput(cmd.ErrOrStderr()), mpb.WithWidth(32)),
+func newProgressBars(cmd *cobra.Command, out io.Writer) *progressBars {
+	return &progressBars{
+		p: mpb.NewWithContext(cmd.Context(), mpb.WithOutput(out), mpb.WithWidth(32),
+			mpb.WithConsoleWriter(sizedConsole{cupwriter.New(out, false)})),
 		bars:   map[string]*mpb.Bar{},
 		totals: map[string]int64{},
 	}
-	return blobber.WithProgress(pb.update), pb.finish
 }
 
 func (pb *progressBars) update(phase string, done, total int64) {
@@ -65,23 +123,44 @@ func counters(s decor.Statistics) string {
 	return fmt.Sprintf("% .1f / % .1f", decor.SizeB1024(s.Current), decor.SizeB1024(s.Total))
 }
 
-func (pb *progressBars) finish() {
+// stop ends every bar and waits for the last frame. After a success, a bar
+// that did not reach its end is one whose work turned out unnecessary (an
+// upload of a blob the registry already has, the read of a tree known
+// unchanged): it is removed rather than left part-way. After a failure the
+// bars stay where they stopped.
+func (pb *progressBars) stop(ok bool) {
 	pb.mu.Lock()
 	for _, bar := range pb.bars {
 		if !bar.Completed() {
-			bar.Abort(false)
+			bar.Abort(ok)
 		}
 	}
 	pb.mu.Unlock()
 	pb.p.Wait()
 }
 
-// isTerminal tells whether a command's stdin, stdout or stderr is a terminal.
+// sizedConsole is mpb's terminal writer with a width to draw in when the
+// terminal reports none (a width of 0, as some serial consoles and
+// containers' pseudo-terminals do): without one, nothing is drawn.
+type sizedConsole struct{ *cupwriter.Writer }
+
+// fallbackColumns is the width assumed for a terminal that reports none.
+const fallbackColumns = 80
+
+func (c sizedConsole) GetTermSize() (width, height int, err error) {
+	width, height, err = c.Writer.GetTermSize()
+	if err != nil || width <= 0 {
+		width, err = fallbackColumns, nil
+	}
+	if height <= 0 {
+		height = 24
+	}
+	return width, height, nil
+}
+
+// isTerminal tells whether a command's stdin, stdout or stderr is a
+// terminal; a character device that is not one (/dev/null) is not.
 func isTerminal(stream any) bool {
 	f, ok := stream.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -28,6 +28,7 @@ type globalOptions struct {
 	keyFile        string
 	registryConfig string
 	verbose        bool
+	debug          bool
 	concurrency    int
 	maxFiles       int
 	maxBytes       int64
@@ -130,6 +131,7 @@ func (g *globalOptions) registerGlobalFlags(f *pflag.FlagSet) {
 	f.StringVar(&g.keyFile, "key-file", "", "private key (PEM) of --cert-file")
 	f.StringVar(&g.registryConfig, "registry-config", "", "docker config file with registry credentials, which must exist unless login creates it (default $BLOBBER_REGISTRY_CONFIG, else $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
 	f.BoolVarP(&g.verbose, "verbose", "v", false, "log what blobber does to stderr")
+	f.BoolVar(&g.debug, "debug", false, "log every HTTP request, the plain-HTTP fallback and cache hits and misses to stderr (never credentials)")
 	f.IntVar(&g.concurrency, "concurrency", 0, "parallel range requests when reading (default: 2 per CPU, from 4 to 16)")
 	f.IntVar(&g.maxFiles, "max-files", 0, "refuse artifacts with more entries (default 1000000)")
 	f.Var(sizeFlag{&g.maxBytes}, "max-total-size", "refuse artifacts whose files total more, e.g. 100GiB (default 64GiB)")
@@ -177,6 +179,7 @@ func (g *globalOptions) client(cmd *cobra.Command, extra ...blobber.Option) (*bl
 	} else {
 		opts = append(opts, blobber.WithLogger(newWarningLogger(cmd.ErrOrStderr())))
 	}
+	opts = append(opts, g.debugOptions(cmd)...)
 	if !g.ociLayout {
 		// The same credentials as docker: its config file and credential helpers.
 		store, err := g.credentialStore()

@@ -55,7 +55,7 @@ func (o Options) CheckRegistries() error {
 // roundTripper is the transport under authentication: the Options' own,
 // and for each registry with TLS settings of its own, one with those.
 func (o Options) roundTripper(global *tls.Config) (http.RoundTripper, error) {
-	def := transport.New(transport.Options{Insecure: o.Insecure, TLS: global, Retries: o.Retries, Base: o.Transport})
+	def := transport.New(transport.Options{Insecure: o.Insecure, TLS: global, Retries: o.Retries, Base: o.Transport, Debug: o.Debug})
 	byHost := map[string]http.RoundTripper{}
 	for name, r := range o.Registries {
 		if r.CAFile == "" && r.CertFile == "" {
@@ -72,7 +72,7 @@ func (o Options) roundTripper(global *tls.Config) (http.RoundTripper, error) {
 		if err != nil {
 			return nil, fmt.Errorf("registry %s: %w", name, err)
 		}
-		rt := transport.New(transport.Options{Insecure: o.Insecure, TLS: cfg, Retries: o.Retries, Base: o.Transport})
+		rt := transport.New(transport.Options{Insecure: o.Insecure, TLS: cfg, Retries: o.Retries, Base: o.Transport, Debug: o.Debug})
 		byHost[name] = rt
 		byHost[(registry.Reference{Registry: name}).Host()] = rt
 	}

@@ -46,6 +46,7 @@ type Options struct {
 	// mirrors (registries.go, mirrors.go).
 	Registries map[string]Registry
 	Logger     *slog.Logger // nil: nothing is logged
+	Debug      *slog.Logger // every HTTP request and the plain-HTTP fallback; nil: none
 }
 
 // HTTPClient builds the authenticated HTTP client these options describe,
@@ -189,7 +190,13 @@ func (o Options) plainHTTP(ctx context.Context, host string) bool {
 	if o.PlainHTTP != nil {
 		return *o.PlainHTTP
 	}
-	return IsLoopback(host) && !transport.SpeaksTLS(ctx, host)
+	if !IsLoopback(host) || transport.SpeaksTLS(ctx, host) {
+		return false
+	}
+	if o.Debug != nil {
+		o.Debug.DebugContext(ctx, "registry on this machine does not speak TLS; using plain HTTP", "registry", host)
+	}
+	return true
 }
 
 func openLayout(ctx context.Context, ref string, create bool) (*Target, error) {

@@ -7,6 +7,7 @@ package transport
 import (
 	"context"
 	"crypto/tls"
+	"log/slog"
 	"net/http"
 
 	"oras.land/oras-go/v2/registry/remote/retry"
@@ -18,6 +19,7 @@ type Options struct {
 	TLS      *tls.Config       // CAs and client certificates (see [TLS.Config]); overrides Insecure
 	Retries  int               // attempts after the first; 0 means DefaultRetries, <0 none
 	Base     http.RoundTripper // under the retries; nil: a tuned clone of http.DefaultTransport
+	Debug    *slog.Logger      // logs every request attempt (debuglog.go); nil: none
 }
 
 // New returns a RoundTripper that retries what is worth retrying.
@@ -35,8 +37,11 @@ func New(o Options) http.RoundTripper {
 		}
 		base = t
 	}
+	if o.Debug != nil {
+		base = debugLog{base: base, log: o.Debug}
+	}
 	p := NewPolicy(o.Retries)
-	return stack{retrying: &retry.Transport{Base: base, Policy: func() retry.Policy { return p }}, once: base}
+	return stack{counting: o.Debug != nil, retrying: &retry.Transport{Base: base, Policy: func() retry.Policy { return p }}, once: base}
 }
 
 // NoRetries marks requests the transport sends once: a loop above it
@@ -50,9 +55,13 @@ type noRetriesKey struct{}
 // stack retries requests, except those marked with NoRetries.
 type stack struct {
 	retrying, once http.RoundTripper
+	counting       bool // number each attempt for the debug log
 }
 
 func (s stack) RoundTrip(req *http.Request) (*http.Response, error) {
+	if s.counting {
+		req = countAttempts(req)
+	}
 	if req.Context().Value(noRetriesKey{}) != nil {
 		return s.once.RoundTrip(req)
 	}
