@@ -4,7 +4,7 @@
 GO ?= go
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: build demo test lint cross fuzz bench clean release
+.PHONY: build demo test lint cross fuzz bench clean release docs
 
 build:
 	$(GO) build -buildvcs=auto -o bin/blobber ./cmd/blobber
@@ -47,6 +47,12 @@ cross: $(STATICCHECK)
 
 clean:
 	rm -rf bin dist
+
+# The CLI reference, generated from the commands: markdown in docs/cli, man
+# pages in docs/man. `make test` fails while they are stale
+# (cmd/blobber/docs_test.go).
+docs:
+	GO=$(GO) $(GO) run ./internal/cmd/gendocs --out docs
 
 # Archives of blobber for every platform it ships for, in dist/, with
 # SHA256SUMS: reproducible (the same commit gives the same bytes).

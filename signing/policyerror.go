@@ -21,3 +21,19 @@ func (e *PolicyError) Error() string {
 func policyError(problem string, fields ...string) error {
 	return &PolicyError{Problem: problem, Fields: fields}
 }
+
+// NoTlogEntryError is a key signature without the transparency-log entry
+// the policy requires. Field names the Policy field that accepts one, so
+// that a caller can point at its own name for it, as with PolicyError.
+type NoTlogEntryError struct{}
+
+// Field is the Policy field that accepts key signatures without a log entry.
+func (*NoTlogEntryError) Field() string { return "InsecureIgnoreTlog" }
+
+func (e *NoTlogEntryError) Error() string { return e.Explain("set " + e.Field()) }
+
+// Explain says what is wrong and how to accept it, in the caller's words
+// for setting the Field ("pass --insecure-ignore-tlog").
+func (*NoTlogEntryError) Explain(how string) string {
+	return "the signature has no transparency-log entry; " + how + " to accept key signatures without one"
+}

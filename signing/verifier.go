@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -38,6 +39,12 @@ type Policy struct {
 	// required for keyless signatures, and for a key with a transparency
 	// log or signed timestamps.
 	TrustedRoot root.TrustedMaterial
+	// FetchTrustedRoot, used when TrustedRoot is nil, gets the trusted root
+	// when a signature first needs it (root.FetchTrustedRoot for
+	// Sigstore's public instance), so that a policy whose signatures need
+	// no root, or a signature refused on its face, costs no network
+	// request.
+	FetchTrustedRoot func() (root.TrustedMaterial, error)
 
 	// InsecureIgnoreTlog accepts signatures that are not in a transparency
 	// log (--insecure-ignore-tlog). Without it, a signature needs a log
@@ -62,8 +69,10 @@ func LoadTrustedRoot(path string) (*root.TrustedRoot, error) {
 // blobber.Verifier.
 type Verifier struct {
 	policy   Policy
-	verifier *verify.Verifier
 	identity verify.PolicyOption
+	// verifier builds sigstore-go's verifier once, when first needed: it
+	// may have to fetch the trusted root.
+	verifier func() (*verify.Verifier, error)
 }
 
 var _ blobber.Verifier = (*Verifier)(nil)
@@ -73,9 +82,9 @@ func NewVerifier(p Policy) (*Verifier, error) {
 	keyless := p.CertificateIdentity != "" || p.CertificateIdentityRegexp != "" ||
 		p.CertificateOIDCIssuer != "" || p.CertificateOIDCIssuerRegexp != ""
 	var (
-		tm   root.TrustedMaterial
-		opts []verify.VerifierOption
-		v    = &Verifier{policy: p}
+		material func() (root.TrustedMaterial, error)
+		opts     []verify.VerifierOption
+		v        = &Verifier{policy: p}
 	)
 	needRoot := !p.InsecureIgnoreTlog || p.UseSignedTimestamps
 	switch {
@@ -89,15 +98,21 @@ func NewVerifier(p Policy) (*Verifier, error) {
 		keyMaterial := root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
 			return root.NewExpiringKey(sv, time.Time{}, time.Time{}), nil
 		})
-		tm = keyMaterial
+		material = func() (root.TrustedMaterial, error) { return keyMaterial, nil }
 		if needRoot {
-			if p.TrustedRoot == nil {
+			if p.TrustedRoot == nil && p.FetchTrustedRoot == nil {
 				if p.UseSignedTimestamps {
 					return nil, policyError("signed timestamps need a trusted root", "TrustedRoot")
 				}
 				return nil, policyError("a transparency log needs a trusted root", "TrustedRoot", "InsecureIgnoreTlog")
 			}
-			tm = root.TrustedMaterialCollection{keyMaterial, p.TrustedRoot}
+			material = func() (root.TrustedMaterial, error) {
+				tr, err := p.trustedRoot()
+				if err != nil {
+					return nil, err
+				}
+				return root.TrustedMaterialCollection{keyMaterial, tr}, nil
+			}
 		}
 		v.identity = verify.WithKey()
 		switch {
@@ -115,10 +130,10 @@ func NewVerifier(p Policy) (*Verifier, error) {
 		if p.CertificateOIDCIssuer == "" && p.CertificateOIDCIssuerRegexp == "" {
 			return nil, policyError("a certificate OIDC issuer is required", "CertificateOIDCIssuer", "CertificateOIDCIssuerRegexp")
 		}
-		if p.TrustedRoot == nil {
+		if p.TrustedRoot == nil && p.FetchTrustedRoot == nil {
 			return nil, policyError("keyless signatures need a trusted root", "TrustedRoot")
 		}
-		tm = p.TrustedRoot
+		material = p.trustedRoot
 		id, err := verify.NewShortCertificateIdentity(p.CertificateOIDCIssuer, p.CertificateOIDCIssuerRegexp,
 			p.CertificateIdentity, p.CertificateIdentityRegexp)
 		if err != nil {
@@ -144,12 +159,32 @@ func NewVerifier(p Policy) (*Verifier, error) {
 	if !p.InsecureIgnoreTlog {
 		opts = append(opts, verify.WithTransparencyLog(1))
 	}
-	sv, err := verify.NewVerifier(tm, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("verification policy: %v", err)
+	v.verifier = sync.OnceValues(func() (*verify.Verifier, error) {
+		tm, err := material()
+		if err != nil {
+			return nil, err
+		}
+		sv, err := verify.NewVerifier(tm, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("verification policy: %v", err)
+		}
+		return sv, nil
+	})
+	if p.TrustedRoot != nil || !needRoot && p.Key != nil {
+		// Nothing to fetch: a policy that cannot work says so now.
+		if _, err := v.verifier(); err != nil {
+			return nil, err
+		}
 	}
-	v.verifier = sv
 	return v, nil
+}
+
+// trustedRoot is the policy's trusted root, fetched if need be.
+func (p *Policy) trustedRoot() (root.TrustedMaterial, error) {
+	if p.TrustedRoot != nil {
+		return p.TrustedRoot, nil
+	}
+	return p.FetchTrustedRoot()
 }
 
 // Verify checks that raw, a Sigstore bundle's JSON, is a cosign signature
@@ -166,7 +201,15 @@ func (v *Verifier) Verify(_ context.Context, manifest ocispec.Descriptor, raw []
 	if err != nil || manifest.Digest.Algorithm() != "sha256" {
 		return "", fmt.Errorf("manifest digest %s: only sha256 is supported", manifest.Digest)
 	}
-	res, err := v.verifier.Verify(&b, verify.NewPolicy(verify.WithArtifactDigest("sha256", want), v.identity))
+	if v.policy.Key != nil && !v.policy.InsecureIgnoreTlog && len(b.GetVerificationMaterial().GetTlogEntries()) == 0 {
+		// Refused on its face, before the trusted root is fetched.
+		return "", &NoTlogEntryError{}
+	}
+	sv, err := v.verifier()
+	if err != nil {
+		return "", err
+	}
+	res, err := sv.Verify(&b, verify.NewPolicy(verify.WithArtifactDigest("sha256", want), v.identity))
 	if err != nil {
 		return "", explain(err)
 	}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -91,17 +93,34 @@ func (v *verifyFlags) verifier() (blobber.Verifier, error) {
 		}
 		p.TrustedRoot = tr
 	case keyless || !v.ignoreTlog || v.useSignedTimestamps:
-		tr, err := root.FetchTrustedRoot()
-		if err != nil {
-			return nil, fmt.Errorf("fetching Sigstore's trusted root (pass --trusted-root FILE, or --insecure-ignore-tlog with --verify-key): %w", err)
+		// Fetched only when a signature needs it: one refused on its face
+		// (a key signature with no log entry) is refused offline.
+		p.FetchTrustedRoot = func() (root.TrustedMaterial, error) {
+			tr, err := root.FetchTrustedRoot()
+			if err != nil {
+				return nil, fmt.Errorf("fetching Sigstore's trusted root (pass --trusted-root FILE, or --insecure-ignore-tlog with --verify-key): %w", err)
+			}
+			return tr, nil
 		}
-		p.TrustedRoot = tr
 	}
 	verifier, err := signing.NewVerifier(p)
 	if err != nil {
 		return nil, usageError{withPolicyFlags(err)}
 	}
-	return verifier, nil
+	return flagNamingVerifier{verifier}, nil
+}
+
+// flagNamingVerifier says which flag accepts a signature the policy
+// refused, where signing names the Policy field.
+type flagNamingVerifier struct{ *signing.Verifier }
+
+func (f flagNamingVerifier) Verify(ctx context.Context, manifest ocispec.Descriptor, bundle []byte) (string, error) {
+	signer, err := f.Verifier.Verify(ctx, manifest, bundle)
+	var noTlog *signing.NoTlogEntryError
+	if errors.As(err, &noTlog) {
+		return "", errors.New(noTlog.Explain("pass " + policyFlag(noTlog.Field())))
+	}
+	return signer, err
 }
 
 // withPolicyFlags says which flags settle a policy signing refused: its
@@ -136,7 +155,7 @@ func policyFlag(field string) string {
 		return "--certificate-oidc-issuer"
 	case "CertificateOIDCIssuerRegexp":
 		return "--certificate-oidc-issuer-regexp"
-	case "TrustedRoot":
+	case "TrustedRoot", "FetchTrustedRoot": // Sigstore's, fetched, unless --trusted-root
 		return "--trusted-root"
 	case "InsecureIgnoreTlog":
 		return "--insecure-ignore-tlog"
