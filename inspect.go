@@ -240,21 +240,16 @@ func (c *Client) listReferrers(ctx context.Context, t *target.Target, desc ocisp
 	return refs, nil
 }
 
-// FileDigest is the sha256 digest of a regular file's content when the
-// table of contents vouches for it: a file stored as one chunk, whose
-// chunk digest covers all of it, or an empty file. A file of several
-// chunks has no digest of its whole content in the index (only its
-// chunks'), so ok is false for it, as for anything but a regular file.
+// FileDigest is the sha256 digest of a regular file's content as the
+// table of contents records it: for a file stored as one chunk, that
+// chunk's digest, which every read checks; for a file of several, the
+// TOC's whole-file digest, the publisher's claim (the TOC's own digest
+// vouches that it is theirs, but reads check chunks, not it). ok is false
+// for anything but a regular file, and for a file the TOC gives none.
 func (img *Image) FileDigest(name string) (d digest.Digest, ok bool) {
 	e, err := img.lookup("digest", name, false)
 	if err != nil || e.Type != toc.TypeReg {
 		return "", false
 	}
-	switch {
-	case e.Size == 0:
-		return digest.SHA256.FromBytes(nil), true
-	case len(e.Chunks) == 1 && e.Chunks[0].Size == e.Size:
-		return e.Chunks[0].Digest(), true
-	}
-	return "", false
+	return img.index.FileDigest(e)
 }

@@ -69,6 +69,30 @@ type Index struct {
 	// chunkEntries counts the TOC's chunk entries, which cost memory as
 	// entries do and count against the same limit.
 	chunkEntries int
+	// fileDigests are the whole-file digests the TOC gives files of
+	// several chunks.
+	fileDigests map[*Entry][sha256.Size]byte
+}
+
+// FileDigest is the digest of the regular file e's content as the TOC
+// records it: for a file of one chunk, that chunk's digest (which every
+// read checks); for a file of several, the TOC's "digest" field, which
+// the TOC's own digest vouches for as the publisher's claim but no read
+// checks whole. ok is false when the TOC gives none.
+func (ix *Index) FileDigest(e *Entry) (d digest.Digest, ok bool) {
+	switch {
+	case e.Type != TypeReg:
+		return "", false
+	case e.Size == 0:
+		return digest.SHA256.FromBytes(nil), true
+	case len(e.Chunks) == 1 && e.Chunks[0].Size == e.Size:
+		return e.Chunks[0].Digest(), true
+	}
+	sum, ok := ix.fileDigests[e]
+	if !ok {
+		return "", false
+	}
+	return digest.NewDigestFromBytes(digest.SHA256, sum[:]), true
 }
 
 // overEntryLimit fails with ErrLimit once the entries so far, chunk

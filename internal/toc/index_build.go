@@ -22,6 +22,10 @@ type builder struct {
 	limits  Limits
 	lastReg *Entry
 	offsets []int64
+	// lastDigest is the whole-file digest the TOC gives lastReg, kept
+	// once the file turns out to have several chunks (see Index.FileDigest).
+	lastDigest    [sha256.Size]byte
+	lastHasDigest bool
 }
 
 func newBuilder(c compression.Compression, blobSize, payloadEnd int64, limits Limits) *builder {
@@ -56,6 +60,7 @@ func (b *builder) add(te *estargz.TOCEntry) error {
 		b.offsets = append(b.offsets, te.Offset)
 		return nil
 	}
+	b.keepFileDigest()
 	b.lastReg = nil
 	e, err := b.ix.add(te, b.limits)
 	if err != nil {
@@ -67,11 +72,27 @@ func (b *builder) add(te *estargz.TOCEntry) error {
 		}
 		b.offsets = append(b.offsets, te.Offset)
 		b.lastReg = e
+		sum, err := sha256Of(te.Digest)
+		b.lastDigest, b.lastHasDigest = sum, err == nil
 	}
 	return nil
 }
 
+// keepFileDigest records the whole-file digest of the file just ended if
+// it has several chunks: for a file of one chunk it is the chunk's, and
+// keeping only the others costs the index little.
+func (b *builder) keepFileDigest() {
+	if b.lastReg == nil || !b.lastHasDigest || len(b.lastReg.Chunks) < 2 {
+		return
+	}
+	if b.ix.fileDigests == nil {
+		b.ix.fileDigests = map[*Entry][sha256.Size]byte{}
+	}
+	b.ix.fileDigests[b.lastReg] = b.lastDigest
+}
+
 func (b *builder) finish(version int) (*Index, error) {
+	b.keepFileDigest()
 	if version != 1 {
 		return nil, fmt.Errorf("%w: TOC version %d", ErrNotEStargz, version)
 	}
