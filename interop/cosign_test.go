@@ -18,32 +18,9 @@ import (
 // cosignVersion is the cosign the signatures must interoperate with.
 const cosignVersion = "v3.1.3"
 
-// cosignBinary builds cosign (once per cache directory) with go install.
-// Set $COSIGN to use a prebuilt binary instead.
+// cosignBinary builds cosign (see toolBinary); $COSIGN names a prebuilt one.
 func cosignBinary(t *testing.T) string {
-	t.Helper()
-	if path := os.Getenv("COSIGN"); path != "" {
-		return path
-	}
-	dir := os.Getenv("BLOBBER_INTEROP_BIN")
-	if dir == "" {
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			cache = os.TempDir()
-		}
-		dir = filepath.Join(cache, "blobber-interop", "cosign-"+cosignVersion)
-	}
-	bin := filepath.Join(dir, "cosign")
-	if _, err := os.Stat(bin); err == nil {
-		return bin
-	}
-	cmd := exec.Command("go", "install", "github.com/sigstore/cosign/v3/cmd/cosign@"+cosignVersion)
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=-buildvcs=false")
-	cmd.Dir = t.TempDir() // outside this module
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("cosign %s does not build here (%v): %s", cosignVersion, err, out)
-	}
-	return bin
+	return toolBinary(t, "COSIGN", "cosign", "github.com/sigstore/cosign/v3/cmd/cosign", cosignVersion)
 }
 
 // runCosign runs cosign with a password for its keys and no network

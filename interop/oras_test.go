@@ -27,32 +27,9 @@ import (
 // orasVersion is the ORAS CLI that must unpack Blobber's artifacts.
 const orasVersion = "v1.3.6"
 
-// orasBinary builds the ORAS CLI (once per cache directory) with go
-// install. Set $ORAS to use a prebuilt binary instead.
+// orasBinary builds the ORAS CLI (see toolBinary); $ORAS names a prebuilt one.
 func orasBinary(t *testing.T) string {
-	t.Helper()
-	if path := os.Getenv("ORAS"); path != "" {
-		return path
-	}
-	dir := os.Getenv("BLOBBER_INTEROP_BIN")
-	if dir == "" {
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			cache = os.TempDir()
-		}
-		dir = filepath.Join(cache, "blobber-interop", "oras-"+orasVersion)
-	}
-	bin := filepath.Join(dir, "oras")
-	if _, err := os.Stat(bin); err == nil {
-		return bin
-	}
-	cmd := exec.Command("go", "install", "oras.land/oras/cmd/oras@"+orasVersion)
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=-buildvcs=false")
-	cmd.Dir = t.TempDir() // outside this module
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("oras %s does not build here (%v): %s", orasVersion, err, out)
-	}
-	return bin
+	return toolBinary(t, "ORAS", "oras", "oras.land/oras/cmd/oras", orasVersion)
 }
 
 func runORAS(t *testing.T, bin, dir string, args ...string) (string, error) {

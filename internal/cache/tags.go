@@ -77,8 +77,12 @@ func (c *Cache) Tag(key string, maxAge time.Duration) (dgst digest.Digest, media
 	return rec.Digest, rec.MediaType, rec.Size, true
 }
 
-func (c *Cache) readTag(name string) (tagRecord, error) {
-	var rec tagRecord
+func (c *Cache) readTag(name string) (tagRecord, error) { return readRecord[tagRecord](c, name) }
+
+// readRecord reads the small JSON record name (a tag's, a tree's) and
+// checks it: one that does not parse or check is errCorrupt.
+func readRecord[R interface{ check() error }](c *Cache, name string) (R, error) {
+	var rec R
 	data, err := c.readSmall(name, maxTagSize)
 	if err != nil {
 		return rec, err

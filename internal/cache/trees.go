@@ -110,20 +110,7 @@ func (c *Cache) tree(kind, key string) (treeRecord, bool) {
 	return rec, true
 }
 
-func (c *Cache) readTree(name string) (treeRecord, error) {
-	var rec treeRecord
-	data, err := c.readSmall(name, maxTagSize)
-	if err != nil {
-		return rec, err
-	}
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return rec, fmt.Errorf("%w: %s: %v", errCorrupt, name, err)
-	}
-	if err := rec.check(); err != nil {
-		return rec, fmt.Errorf("%w: %s: %v", errCorrupt, name, err)
-	}
-	return rec, nil
-}
+func (c *Cache) readTree(name string) (treeRecord, error) { return readRecord[treeRecord](c, name) }
 
 func (r treeRecord) check() error {
 	if _, ok := treeDirs[r.Kind]; !ok {
