@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/blobber-dev/blobber/internal/cache"
@@ -33,8 +34,9 @@ type options struct {
 	cacheTTL    time.Duration
 	cacheBound  int64 // WithCacheMaxSize
 	offline     bool
-	signer      Signer   // signs pushes (sign.go)
-	verifier    Verifier // checks signatures before reading (verify.go)
+	signer      Signer             // signs pushes (sign.go)
+	verifier    Verifier           // checks signatures before reading (verify.go)
+	platforms   []ocispec.Platform // the entries of an index reads prefer (platform.go)
 
 	// Which of two options that contradict each other were given.
 	credentialsGiven, registryConfigGiven bool

@@ -60,6 +60,15 @@ type Inspection struct {
 	// not be listed (offline, or a registry's error).
 	Referrers    []ocispec.Descriptor
 	ReferrersErr error
+	// Platform is the manifest's platform ("os/arch[/variant]"): its
+	// entry's in an index, else its config's ("" when not read).
+	Platform string
+	// Index is the image index the reference named, if it did (zero
+	// otherwise): Manifest is then the entry read (WithPlatform), and
+	// Referrers and signatures are the index's. Platforms are its
+	// entries' platforms, in order.
+	Index     ocispec.Descriptor
+	Platforms []string
 }
 
 // LayerInspection describes one layer.
@@ -96,8 +105,8 @@ func (in *Inspection) SignatureCount() int {
 // contents: nothing of the layer is read beyond the end that holds the
 // TOC. The config, when small, and the list of referrers are fetched too.
 // An image manifest blobber cannot read is described from the manifest
-// alone (NotReadable says why); an index is an error matching
-// ErrNotEStargz. With a verifier (WithVerifier), a signature must verify
+// alone (NotReadable says why); an image index by the entry reads take
+// (WithPlatform), with the platforms it lists. With a verifier (WithVerifier), a signature must verify
 // first, as for Open.
 func (c *Client) Inspect(ctx context.Context, ref string) (*Inspection, error) {
 	t, err := target.Open(ctx, ref, c.opts.target, false)
@@ -112,6 +121,11 @@ func (c *Client) Inspect(ctx context.Context, ref string) (*Inspection, error) {
 	if err != nil {
 		return nil, err
 	}
+	desc, raw, sel, err := c.selectManifest(ctx, t, desc, raw)
+	if err != nil {
+		return nil, err
+	}
+	signed := desc
 	name := t.Name + "@" + desc.Digest.String()
 	if err := checkManifestDescriptor(name, desc); err != nil {
 		return nil, err
@@ -128,6 +142,10 @@ func (c *Client) Inspect(ctx context.Context, ref string) (*Inspection, error) {
 		Annotations:  m.Annotations,
 		Config:       m.Config,
 	}
+	if sel != nil {
+		signed, in.Index, in.Platforms = sel.index, sel.index, sel.platformNames()
+		in.Platform = entryPlatform(desc)
+	}
 	if s, ok := m.Annotations[ocispec.AnnotationCreated]; ok {
 		in.Created, _ = time.Parse(time.RFC3339, s)
 	}
@@ -143,10 +161,11 @@ func (c *Client) Inspect(ctx context.Context, ref string) (*Inspection, error) {
 		in.Layers = append(in.Layers, describeLayer(l))
 	}
 	if art == nil {
-		if err := c.verifyArtifact(ctx, t, desc); err != nil {
+		if err := c.verifyArtifact(ctx, t, signed); err != nil {
 			return nil, err
 		}
 	} else {
+		art.index = sel
 		img, err := c.openArtifact(ctx, t, art)
 		if err != nil {
 			return nil, err
@@ -161,14 +180,18 @@ func (c *Client) Inspect(ctx context.Context, ref string) (*Inspection, error) {
 		if cfg, err := content.FetchAll(ctx, t.Store, m.Config); err == nil {
 			in.ConfigContent = cfg
 			var image ocispec.Image
-			if json.Unmarshal(cfg, &image) == nil && len(image.RootFS.DiffIDs) == len(in.Layers) {
+			parsed := json.Unmarshal(cfg, &image) == nil
+			if parsed && in.Platform == "" && image.OS != "" && image.Architecture != "" {
+				in.Platform = FormatPlatform(image.Platform)
+			}
+			if parsed && len(image.RootFS.DiffIDs) == len(in.Layers) {
 				for i := range in.Layers {
 					in.Layers[i].DiffID = image.RootFS.DiffIDs[i]
 				}
 			}
 		}
 	}
-	in.Referrers, in.ReferrersErr = c.listReferrers(ctx, t, desc)
+	in.Referrers, in.ReferrersErr = c.listReferrers(ctx, t, signed)
 	return in, nil
 }
 

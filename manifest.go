@@ -40,10 +40,12 @@ func layerDescriptor(res *layer.Result, comp compression.Compression) ocispec.De
 }
 
 // configJSON is an image config whose rootfs names the layer's diffID, so
-// that container tooling sees a well-formed image.
-func configJSON(diffID digest.Digest) ([]byte, error) {
+// that container tooling sees a well-formed image, and which names the
+// platform the spec requires.
+func configJSON(diffID digest.Digest, platform ocispec.Platform) ([]byte, error) {
 	return json.Marshal(ocispec.Image{
-		RootFS: ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{diffID}},
+		Platform: platform,
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{diffID}},
 	})
 }
 
@@ -66,6 +68,7 @@ type artifact struct {
 	layer       ocispec.Descriptor
 	tocDigest   digest.Digest
 	compression compression.Compression
+	index       *indexSelection // the image index the reference named, if it did (index.go)
 }
 
 // maxBlobSize is far above any real layer; a larger declared size is a lie.
@@ -83,7 +86,15 @@ func (c *Client) resolve(ctx context.Context, t *target.Target) (*artifact, erro
 	if err != nil {
 		return nil, err
 	}
-	return parseArtifact(t.Name+"@"+desc.Digest.String(), desc, raw)
+	desc, raw, sel, err := c.selectManifest(ctx, t, desc, raw)
+	if err != nil {
+		return nil, err
+	}
+	a, err := parseArtifact(t.Name+"@"+desc.Digest.String(), desc, raw)
+	if a != nil {
+		a.index = sel
+	}
+	return a, err
 }
 
 // refName is name with ref as a user writes it: name@sha256:… for a
@@ -127,7 +138,7 @@ func (c *Client) manifest(ctx context.Context, t *target.Target, ref string) (oc
 		}
 	}
 	name := t.Name + "@" + desc.Digest.String()
-	if err := checkManifestDescriptor(name, desc); err != nil {
+	if err := checkResolvedDescriptor(name, desc); err != nil {
 		return desc, nil, err
 	}
 	raw, err := content.FetchAll(ctx, t.Reads(), desc)
@@ -145,10 +156,17 @@ func (c *Client) manifest(ctx context.Context, t *target.Target, ref string) (oc
 }
 
 func checkManifestDescriptor(name string, desc ocispec.Descriptor) error {
-	switch desc.MediaType {
-	case ocispec.MediaTypeImageManifest, mediaTypeDockerManifest:
-	case ocispec.MediaTypeImageIndex, "application/vnd.docker.distribution.manifest.list.v2+json":
+	if isIndex(desc.MediaType) {
 		return fmt.Errorf("%s is an image index, not a file artifact: %w", name, ErrNotEStargz)
+	}
+	return checkResolvedDescriptor(name, desc)
+}
+
+// checkResolvedDescriptor checks what a reference resolved to: an image
+// manifest or an image index (index.go), bounded alike.
+func checkResolvedDescriptor(name string, desc ocispec.Descriptor) error {
+	switch desc.MediaType {
+	case ocispec.MediaTypeImageManifest, mediaTypeDockerManifest, ocispec.MediaTypeImageIndex, mediaTypeDockerManifestList:
 	default:
 		return fmt.Errorf("%s has media type %q, not an image manifest: %w", name, desc.MediaType, ErrNotEStargz)
 	}

@@ -59,7 +59,7 @@ func (c *Client) Open(ctx context.Context, ref string) (*Image, error) {
 func (c *Client) openArtifact(ctx context.Context, t *target.Target, art *artifact) (*Image, error) {
 	// With a verifier, the digest just resolved must carry a signature that
 	// verifies before anything of its layer is read.
-	if err := c.verifyArtifact(ctx, t, art.manifest); err != nil {
+	if err := c.verifyArtifact(ctx, t, art.signed()); err != nil {
 		return nil, err
 	}
 	name := t.Name + "@" + art.manifest.Digest.String()

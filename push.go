@@ -1,7 +1,6 @@
 package blobber
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote/errcode"
@@ -34,6 +32,7 @@ type pushOptions struct {
 	selection layer.Selection
 	chunkSize int64 // upload chunk size; 0 uploads the layer in one request
 	meta      pushMetadata
+	platforms []ocispec.Platform // WithPlatforms; none for the default
 }
 
 // PushOption configures one Push. An option given a value it cannot take
@@ -209,24 +208,13 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	if err != nil {
 		return ocispec.Descriptor{}, wrapf(err, "uploading layer %s to %s", res.Digest, t.Name)
 	}
-	cfg, err := configJSON(res.DiffID)
+	desc, man, err := c.pushManifests(ctx, t, mnt, res.DiffID, layerDesc, &po, tag)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	cfgDesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfg)
-	if err := c.pushBlob(ctx, t.Store, mnt, cfgDesc, func() io.Reader { return bytes.NewReader(cfg) }); err != nil {
-		return ocispec.Descriptor{}, wrapf(err, "uploading config to %s", t.Name)
-	}
-	man, err := manifestJSON(cfgDesc, layerDesc, po.meta)
-	if err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	desc, err := oras.TagBytes(ctx, t.Store, ocispec.MediaTypeImageManifest, man, tag)
-	if err != nil {
-		return ocispec.Descriptor{}, wrapf(err, "pushing manifest to %s:%s", t.Name, tag)
-	}
-	if now, _ := po.fingerprint(src); fp != "" && fp == now {
-		// Only a tree that did not change while it was read is remembered.
+	if now, _ := po.fingerprint(src); fp != "" && fp == now && desc.MediaType == ocispec.MediaTypeImageManifest {
+		// Only a tree that did not change while it was read is remembered
+		// (and only a manifest: an index is not reused).
 		policy.RememberPush(fp, shapeKey, desc, man)
 	}
 	if err := tagAlso(ctx, t, desc, extraTags); err != nil {

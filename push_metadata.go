@@ -38,7 +38,8 @@ type pushMetadata struct {
 // tag the earlier manifest again) are not reused.
 // blobber-manifest-2: the gzip layer carries ORAS's title and unpack
 // annotations (orasLayerAnnotations).
-const manifestFormat = "blobber-manifest-2"
+// blobber-manifest-3: the config names a platform (os, architecture).
+const manifestFormat = "blobber-manifest-3"
 
 // WithAnnotation sets one annotation of the manifest. The key cannot be
 // empty nor hold spaces or control characters, key and value must be UTF-8,
@@ -197,7 +198,7 @@ func (o *pushOptions) fingerprint(src fs.FS) (fp, shapeKey string) {
 	if fp == "" {
 		return "", ""
 	}
-	meta, _ := json.Marshal([]any{manifestFormat, o.meta.annotations, o.meta.configAnnotations, o.meta.artifactType})
+	meta, _ := json.Marshal([]any{manifestFormat, o.meta.annotations, o.meta.configAnnotations, o.meta.artifactType, o.platforms})
 	h := sha256.Sum256([]byte(fp + "\n" + string(meta)))
 	return hex.EncodeToString(h[:]), shapeKey
 }
