@@ -76,6 +76,16 @@ type inspectJSON struct {
 	Referrers      []referrerJSON    `json:"referrers"`
 	ReferrersError string            `json:"referrersError,omitempty"`
 	NotReadable    string            `json:"notReadable,omitempty"`
+	Platform       string            `json:"platform,omitempty"`
+	Index          *indexJSON        `json:"index,omitempty"`
+}
+
+// indexJSON is the image index a reference named (platform.go).
+type indexJSON struct {
+	Digest    string   `json:"digest"`
+	MediaType string   `json:"mediaType"`
+	Size      int64    `json:"size"`
+	Platforms []string `json:"platforms"`
 }
 
 type configJSON struct {
@@ -138,6 +148,10 @@ func inspectionJSON(in *blobber.Inspection) inspectJSON {
 	if in.NotReadable != nil {
 		j.NotReadable = in.NotReadable.Error()
 	}
+	j.Platform = in.Platform
+	if in.Index.Digest != "" {
+		j.Index = &indexJSON{Digest: in.Index.Digest.String(), MediaType: in.Index.MediaType, Size: in.Index.Size, Platforms: in.Platforms}
+	}
 	return j
 }
 
@@ -179,6 +193,7 @@ func writeInspection(w io.Writer, in *blobber.Inspection) error {
 		}
 		fmt.Fprintf(w, "%-15s%s=%s\n", label, printable(k), printable(in.Annotations[k]))
 	}
+	writePlatforms(line, in)
 	line("config", "%s (%s, %d bytes)", in.Config.Digest, printable(in.Config.MediaType), in.Config.Size)
 	for _, l := range in.Layers {
 		line("layer", "%s", l.Descriptor.Digest)

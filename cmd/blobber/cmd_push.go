@@ -107,6 +107,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 		return err
 	}
 	opts := append([]blobber.PushOption{blobber.WithCompression(comp)}, metadata...)
+	opts = append(opts, g.pushPlatformOptions()...)
 	if o.keepMtime {
 		opts = append(opts, blobber.WithKeepModTimes())
 	}

@@ -38,6 +38,7 @@ type globalOptions struct {
 	cache          cacheFlags
 	progress       blobber.Option // set by commands that draw progress bars
 	verify         verifyFlags    // signature policy of the reading commands (cmd_verify.go)
+	platforms      []string       // --platform of push and of the commands that read files (platform.go)
 
 	registries []blobber.Option // the config file's registry sections (config.go)
 
@@ -109,6 +110,7 @@ without downloading the whole artifact.`,
 		newVersionCmd(),
 		newConfigCmd(),
 	)
+	g.registerPlatformFlags(root)
 	registerFlagCompletions(root)
 	// Name the registry in the hint of an authentication failure.
 	for _, c := range root.Commands() {
@@ -180,6 +182,9 @@ func (g *globalOptions) client(cmd *cobra.Command, extra ...blobber.Option) (*bl
 		opts = append(opts, blobber.WithLogger(newWarningLogger(cmd.ErrOrStderr())))
 	}
 	opts = append(opts, g.debugOptions(cmd)...)
+	if len(g.platforms) > 0 && cmd.Name() != "push" {
+		opts = append(opts, blobber.WithPlatform(g.platforms...))
+	}
 	if !g.ociLayout {
 		// The same credentials as docker: its config file and credential helpers.
 		store, err := g.credentialStore()
