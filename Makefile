@@ -78,7 +78,9 @@ bench-scale:
 
 # Signatures against cosign v3 (built from source into the user cache on
 # first run, a few minutes): cosign verifies Blobber's, Blobber verifies
-# cosign's. Its own module (interop/), so cosign stays out of go.mod.
+# cosign's; containerd mounts a push and skopeo copies one (both from Debian,
+# which .ci/run installs; skipped, saying why, where they cannot run). Its own
+# module (interop/), so cosign stays out of go.mod.
 .PHONY: interop
 interop:
 	cd interop && $(GO) test -count=1 -timeout 20m ./...
