@@ -52,7 +52,7 @@ func FormatPlatform(p ocispec.Platform) string {
 	return s
 }
 
-// parsePlatforms parses a list of platforms, each given once; for is the
+// parsePlatforms parses a list of platforms, each given once; option is the
 // option's name in errors.
 func parsePlatforms(option string, list []string) ([]ocispec.Platform, error) {
 	if len(list) == 0 {
