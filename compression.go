@@ -1,5 +1,7 @@
 package blobber
 
+import "github.com/blobber-dev/blobber/internal/compression"
+
 // Compression is how Push compresses the layer (see WithCompression).
 type Compression string
 
@@ -19,4 +21,13 @@ func ParseCompression(name string) (Compression, error) {
 		return c, nil
 	}
 	return "", invalidOption("compression must be gzip or zstd, not %q", name)
+}
+
+// CheckCompressionLevel refuses, as Push would (ErrInvalidOption), a level
+// that WithCompressionLevel cannot take with compression c.
+func CheckCompressionLevel(c Compression, level string) error {
+	if err := compression.Compression(c).CheckLevel(compression.Level(level)); err != nil {
+		return invalidOption("%v", err)
+	}
+	return nil
 }

@@ -23,14 +23,16 @@ const (
 )
 
 // layerDescriptor describes a built blob with the annotations eStargz
-// readers look for, and those ORAS unpacks it by.
-func layerDescriptor(res *layer.Result, comp compression.Compression) ocispec.Descriptor {
+// readers look for, those ORAS unpacks it by, and the compression level it
+// was built at (its digest depends on it).
+func layerDescriptor(res *layer.Result, comp compression.Compression, level compression.Level) ocispec.Descriptor {
 	annotations := orasLayerAnnotations(comp)
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
 	annotations[estargz.TOCJSONDigestAnnotation] = res.TOCDigest.String()
 	annotations[estargz.StoreUncompressedSizeAnnotation] = strconv.FormatInt(res.UncompressedSize, 10)
+	annotations[compression.LevelAnnotation] = string(comp.Effective(level))
 	return ocispec.Descriptor{
 		MediaType:   comp.MediaType(),
 		Digest:      res.Digest,

@@ -58,6 +58,23 @@ func WithCompression(c Compression) PushOption {
 	}
 }
 
+// WithCompressionLevel sets how hard the layer is compressed: "1"
+// (fastest) to "9" (smallest) with Gzip, "fastest", "default", "better" or
+// "best" with Zstd; "" keeps the compression's default. A faster level
+// builds a larger layer sooner. The same tree gives a different layer at
+// each level, and the layer's descriptor records its level (annotation
+// dev.blobber.layer.compression-level). A name that is no level, or a
+// level of the other compression, fails the push (ErrInvalidOption).
+func WithCompressionLevel(level string) PushOption {
+	return func(o *pushOptions) error {
+		if err := compression.CheckLevelName(compression.Level(level)); err != nil {
+			return invalidOption("WithCompressionLevel: %v", err)
+		}
+		o.build.Level = compression.Level(level)
+		return nil
+	}
+}
+
 // WithChunkSize sets the largest piece of a file that is compressed on its
 // own (4 MiB by default, also for n == 0): the granularity of a selective
 // read. n cannot be negative, nor larger than the 64 MiB chunk a reader
@@ -105,6 +122,10 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		if err := opt(&po); err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)
 		}
+	}
+	// Checked once every option is in, whatever their order.
+	if err := po.build.Compression.CheckLevel(po.build.Level); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, invalidOption("WithCompressionLevel: %v", err))
 	}
 	ref, extraTags, err := splitTags(ref)
 	if err != nil {
@@ -187,7 +208,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	if comp == "" {
 		comp = compression.Gzip
 	}
-	layerDesc := layerDescriptor(res, comp)
+	layerDesc := layerDescriptor(res, comp, po.build.Level)
 	c.stats.layersBuilt.Add(1)
 	c.opts.logger.InfoContext(ctx, "built layer", "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 

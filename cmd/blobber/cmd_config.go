@@ -21,9 +21,11 @@ func newConfigCmd() *cobra.Command {
 		Use:   "config",
 		Short: "Show and change the config file",
 		Long: `The config file ($XDG_CONFIG_HOME/blobber/config.yaml, or the OS's config
-directory) holds global flags by name, and settings of particular registries:
+directory) holds global flags by name, push's compression-level, and
+settings of particular registries:
 
   concurrency: 8
+  compression-level: 1
   registries:
     registry.example.com:
       ca-file: /etc/ssl/example-ca.pem
@@ -89,6 +91,11 @@ func runConfigList(cmd *cobra.Command) error {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Name, f.Value.String(), s.source[f.Name], envName(f.Name))
 		}
 	})
+	for _, key := range sortedKeys(commandKeys) {
+		if f := settingFlag(cmd.Root(), key); f != nil {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Name, f.Value.String(), s.source[f.Name], envName(f.Name))
+		}
+	}
 	for _, host := range sortedKeys(s.file.registries) {
 		r := s.file.registries[host]
 		for _, key := range registryKeys {
@@ -150,8 +157,8 @@ func runConfigGet(cmd *cobra.Command, key string) error {
 		fmt.Fprintln(cmd.OutOrStdout(), v)
 		return nil
 	}
-	f := cmd.Root().PersistentFlags().Lookup(key)
-	if !isGlobalFlag(f) {
+	f := settingFlag(cmd.Root(), key)
+	if f == nil {
 		return unknownKey(key)
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), f.Value.String())
@@ -176,8 +183,8 @@ func runConfigSet(cmd *cobra.Command, key, value string) error {
 		setKey(mappingValue(registries, host), setting, val)
 	} else {
 		// Check the value as the flag would take it, on a fresh flag.
-		f := newRootCmd().PersistentFlags().Lookup(key)
-		if !isGlobalFlag(f) {
+		f := settingFlag(newRootCmd(), key)
+		if f == nil {
 			return unknownKey(key)
 		}
 		if err := f.Value.Set(value); err != nil {

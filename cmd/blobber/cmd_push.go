@@ -17,6 +17,7 @@ import (
 type pushOptions struct {
 	keepMtime   bool
 	compression string
+	level       string
 	chunkSize   int64
 	progress    progressFlags
 	uploadChunk string
@@ -42,6 +43,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVar(&o.keepMtime, "keep-mtime", false, "record modification times (default: fixed times, so the same tree gives the same digest)")
 	f.StringVar(&o.compression, "compression", "gzip", "layer compression: gzip or zstd")
+	f.Var(levelFlag{&o.level}, "compression-level", "how hard to compress: 1 (fastest) to 9 (smallest) for gzip, fastest, default, better or best for zstd (default: the compression's own, gzip 5); config key compression-level")
 	f.StringVar(&o.uploadChunk, "chunk-size", "", "upload the layer in chunks of this size (e.g. 64MiB), resuming a failed chunk (default: one request for a layer built before its upload, 64MiB chunks for one uploaded while it is built)")
 	o.progress.register(f)
 	f.Var(sizeFlag{&o.chunkSize}, "estargz-chunk-size", "largest piece of a file compressed on its own, e.g. 1MiB (default 4MiB)")
@@ -75,6 +77,9 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if err != nil {
 		return usagef("push: %v", err)
 	}
+	if err := blobber.CheckCompressionLevel(comp, o.level); err != nil {
+		return usagef("push: %s: %v", flagOrigin(cmd.Flags().Lookup("compression-level")), err)
+	}
 	for _, p := range o.exclude {
 		if !doublestar.ValidatePattern(p) {
 			return usagef("push: --exclude %q: not a valid pattern", p)
@@ -106,7 +111,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if err != nil {
 		return err
 	}
-	opts := append([]blobber.PushOption{blobber.WithCompression(comp)}, metadata...)
+	opts := append([]blobber.PushOption{blobber.WithCompression(comp), blobber.WithCompressionLevel(o.level)}, metadata...)
 	opts = append(opts, g.pushPlatformOptions()...)
 	if o.keepMtime {
 		opts = append(opts, blobber.WithKeepModTimes())
@@ -189,4 +194,20 @@ func countOf(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// levelFlag is --compression-level: a name that is no level of either
+// compression is refused as it is set (from the config file too); whether
+// it fits --compression is checked once both are known.
+type levelFlag struct{ level *string }
+
+func (f levelFlag) String() string { return *f.level }
+func (f levelFlag) Type() string   { return "string" }
+
+func (f levelFlag) Set(v string) error {
+	if blobber.CheckCompressionLevel(blobber.Gzip, v) != nil && blobber.CheckCompressionLevel(blobber.Zstd, v) != nil {
+		return fmt.Errorf("compression level must be 1 to 9 (gzip) or fastest, default, better, best (zstd), not %q", v)
+	}
+	*f.level = v
+	return nil
 }

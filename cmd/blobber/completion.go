@@ -70,6 +70,7 @@ func registerFlagCompletions(root *cobra.Command) {
 	walk = func(c *cobra.Command) {
 		if c.LocalNonPersistentFlags().Lookup("compression") != nil {
 			_ = c.RegisterFlagCompletionFunc("compression", cobra.FixedCompletions([]cobra.Completion{"gzip", "zstd"}, cobra.ShellCompDirectiveNoFileComp))
+			_ = c.RegisterFlagCompletionFunc("compression-level", cobra.FixedCompletions([]cobra.Completion{"1", "5", "9", "fastest", "default", "better", "best"}, cobra.ShellCompDirectiveNoFileComp))
 		}
 		for _, sub := range c.Commands() {
 			walk(sub)

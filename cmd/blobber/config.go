@@ -102,13 +102,13 @@ func readConfigBytes(path string, data []byte, globals *pflag.FlagSet) (*configF
 			if err := cf.checkRegistries(val); err != nil {
 				return nil, err
 			}
-		case isGlobalFlag(globals.Lookup(key.Value)):
+		case isGlobalFlag(globals.Lookup(key.Value)) || commandKeys[key.Value] != "":
 			if val.Kind != yaml.ScalarNode && val.Kind != yaml.SequenceNode {
 				return nil, cf.errorAt(val, "%s takes a value or a list of values", key.Value)
 			}
 			cf.flags[key.Value] = val
 		default:
-			return nil, cf.errorAt(key, "unknown key %q (keys are global flags' names, and registries)", key.Value)
+			return nil, cf.errorAt(key, "unknown key %q (keys are global flags' names, %s, and registries)", key.Value, strings.Join(sortedKeys(commandKeys), ", "))
 		}
 	}
 	// The keys are known by now; this decodes the registries' values, and
@@ -200,10 +200,7 @@ func resolveSettings(root *cobra.Command) (*settings, error) {
 	}
 	s := &settings{file: file, source: map[string]string{}}
 	var errs []error
-	globals.VisitAll(func(f *pflag.Flag) {
-		if !isGlobalFlag(f) {
-			return
-		}
+	resolve := func(f *pflag.Flag) {
 		env := envName(f.Name)
 		if f.Changed {
 			s.source[f.Name] = "flag"
@@ -222,8 +219,41 @@ func resolveSettings(root *cobra.Command) (*settings, error) {
 		} else {
 			s.source[f.Name] = "default"
 		}
+	}
+	globals.VisitAll(func(f *pflag.Flag) {
+		if isGlobalFlag(f) {
+			resolve(f)
+		}
 	})
+	for _, key := range sortedKeys(commandKeys) {
+		if f := settingFlag(root, key); f != nil {
+			resolve(f)
+		}
+	}
 	return s, errors.Join(errs...)
+}
+
+// commandKeys are the config file's keys that set a flag of one command
+// (the value) rather than a global flag; each has its environment
+// variable too, as a global flag has.
+var commandKeys = map[string]string{"compression-level": "push"}
+
+// settingFlag is the flag a setting's key names: a global flag, or a
+// command's flag listed in commandKeys; nil for any other key.
+func settingFlag(root *cobra.Command, key string) *pflag.Flag {
+	if f := root.PersistentFlags().Lookup(key); isGlobalFlag(f) {
+		return f
+	}
+	name, ok := commandKeys[key]
+	if !ok {
+		return nil
+	}
+	for _, c := range root.Commands() {
+		if c.Name() == name {
+			return c.Flags().Lookup(key)
+		}
+	}
+	return nil
 }
 
 // originAnnotation is the flag annotation that says where a value set

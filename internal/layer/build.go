@@ -36,6 +36,7 @@ const DefaultChunkSize = 4 << 20
 // Options tune a build. The zero value is usable.
 type Options struct {
 	Compression compression.Compression // gzip by default
+	Level       compression.Level       // the compression's default when ""
 	ChunkSize   int                     // DefaultChunkSize when 0
 	Workers     int                     // runtime.GOMAXPROCS(0) when 0
 	// KeepModTimes records the files' own modification times; by default
@@ -67,7 +68,7 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	comp, err := newCodec(opts.Compression, opts.TempDir)
+	comp, err := newCodec(opts.Compression, opts.Level, opts.TempDir)
 	if err != nil {
 		return nil, err
 	}

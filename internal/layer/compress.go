@@ -31,21 +31,32 @@ type streamer interface {
 	stream(dst io.Writer) (io.WriteCloser, error)
 }
 
-func newCodec(c compression.Compression, tempDir string) (codec, error) {
+func newCodec(c compression.Compression, level compression.Level, tempDir string) (codec, error) {
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
+	if err := c.CheckLevel(level); err != nil {
+		return nil, err
+	}
 	if c == compression.Zstd {
-		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+		_, zl := zstd.EncoderLevelFromString(string(c.Effective(level)))
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zl), zstd.WithEncoderConcurrency(1))
 		if err != nil {
 			return nil, err
 		}
 		return &zstdCodec{enc: enc, tempDir: tempDir}, nil
 	}
-	return &gzipCodec{}, nil
+	// The default stays gzip.DefaultCompression, which klauspost/compress
+	// builds as level 5: the blobs of default pushes do not change.
+	gl := gzip.DefaultCompression
+	if level != "" {
+		gl = compression.GzipLevel(level)
+	}
+	return &gzipCodec{level: gl}, nil
 }
 
 type gzipCodec struct {
+	level   int
 	writers sync.Pool
 }
 
@@ -59,14 +70,14 @@ func (c *gzipCodec) writeTOC(w io.Writer, off int64, json io.Reader, size int64,
 // the others, frames its input unlike zstd's stream encoder, so a long zstd
 // member is cut into several instead (see walker.cut).
 func (c *gzipCodec) stream(dst io.Writer) (io.WriteCloser, error) {
-	return gzip.NewWriterLevel(dst, gzip.DefaultCompression)
+	return gzip.NewWriterLevel(dst, c.level)
 }
 
 func (c *gzipCodec) compress(dst *bytes.Buffer, src []byte) error {
 	zw, _ := c.writers.Get().(*gzip.Writer)
 	if zw == nil {
 		var err error
-		if zw, err = gzip.NewWriterLevel(dst, gzip.DefaultCompression); err != nil {
+		if zw, err = gzip.NewWriterLevel(dst, c.level); err != nil {
 			return err
 		}
 	} else {

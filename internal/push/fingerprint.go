@@ -35,7 +35,9 @@ const layerFormat = "blobber-layer-3"
 func Fingerprint(fsys fs.FS, build layer.Options) (fp, shapeKey string) {
 	h := sha256.New()
 	var sh shape
-	fmt.Fprintf(h, "%s %q %d %v\n", layerFormat, build.Compression, build.ChunkSize, build.KeepModTimes)
+	// The level the layer is built at is part of what it is: a push at
+	// another level must not reuse this one.
+	fmt.Fprintf(h, "%s %q %q %d %v\n", layerFormat, build.Compression, build.Compression.Effective(build.Level), build.ChunkSize, build.KeepModTimes)
 	ok := true
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -45,6 +45,9 @@ func (p *Policy) checkBuiltFrom(ctx context.Context, t *target.Target, desc ocis
 	if art.Compression != want {
 		return fmt.Errorf("%s: %w: another compression", name, errNotThisTree)
 	}
+	if level := compression.Level(art.Desc.Annotations[compression.LevelAnnotation]); level != want.Effective(build.Level) {
+		return fmt.Errorf("%s: %w: another compression level (%q)", name, errNotThisTree, level)
+	}
 	blob, err := t.OpenBlob(ctx, art.Desc)
 	if err != nil {
 		return err

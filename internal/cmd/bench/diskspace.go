@@ -11,8 +11,8 @@ var errNoStatfs = errors.New("free space unknown on this system")
 
 // pullsPerRun bounds the trees blobber alone pulls in one run of a
 // dataset beyond the pull every tool makes: warm cache (two), after a cat,
-// and of the zstd push.
-const pullsPerRun = 4
+// of the zstd push, and the floors' tree written to measure the disk.
+const pullsPerRun = 5
 
 // diskNeed is what one filesystem must have free, by use.
 type diskNeed struct{ data, registry, scratch int64 }

@@ -43,6 +43,8 @@ type config struct {
 	tools       []string
 	out         string
 	commandLine string
+	floorsOnly  bool     // measure only the floors (and blobber's push that they move)
+	levels      []string // compression levels to compare (levels mode), "" none
 }
 
 func main() {
@@ -63,6 +65,7 @@ func main() {
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var cfg config
+	var err error
 	var datasets, tools string
 	fs.BoolVar(&cfg.quick, "quick", false, "smaller datasets (small 2,000 files, large 128 MiB, mixed 50 MiB, many 20,000 files, huge 2 GiB) and 1 run")
 	fs.IntVar(&cfg.runs, "runs", 3, "runs per job (the median is reported); 1 with --quick unless set")
@@ -71,7 +74,11 @@ func parseFlags(args []string) (config, error) {
 		"and need up to 42 GiB of free disk together")
 	fs.StringVar(&tools, "tools", "blobber,oras,crane", "comma-separated tools")
 	fs.StringVar(&cfg.out, "out", "", "also write the Markdown report to this file")
-	if err := fs.Parse(args); err != nil {
+	fs.BoolVar(&cfg.floorsOnly, "floors-only", false, "measure only the machine's floors on each dataset (no jobs, no peers)")
+	var levels string
+	fs.StringVar(&levels, "compression-levels", "", "instead of the jobs, blobber's push time, layer size and pull time at each of these levels\n"+
+		"(gzip 1-9, zstd:fastest|default|better|best, or all)")
+	if err = fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
@@ -86,6 +93,12 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("--runs must be at least 1")
 	}
 	cfg.datasets = splitList(datasets)
+	if cfg.levels, err = parseLevels(levels); err != nil {
+		return cfg, err
+	}
+	if cfg.levels != nil || cfg.floorsOnly {
+		tools = "blobber"
+	}
 	cfg.tools = splitList(tools)
 	specs := datasetSpecs(false)
 	for _, d := range cfg.datasets {
@@ -188,7 +201,7 @@ func runBench(ctx context.Context, cfg config) error {
 			return err
 		}
 		logf("dataset %s: %d files, %s in %s", ds.key, len(ds.files), fmtBytes(ds.bytes), ds.dir)
-		report += table(dsResult{ds: ds, results: b.runDataset(ds, cfg.tools)}, cfg.tools)
+		report += b.datasetReport(ds, cfg)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -16,6 +16,7 @@ import (
 type dsResult struct {
 	ds      *dataset
 	results []*result
+	floors  *floors // nil when not measured
 }
 
 const columnsLegend = `
@@ -97,12 +98,16 @@ func memTotal() string {
 	return "unknown"
 }
 
+// datasetHeading names the dataset and its size.
+func datasetHeading(ds *dataset) string {
+	return fmt.Sprintf("\n## %s: %s\n\n%d files, %s (%d bytes).", ds.name, ds.desc, len(ds.files), fmtBytes(ds.bytes), ds.bytes)
+}
+
 // table renders one dataset's results.
 func table(r dsResult, toolNames []string) string {
 	var b strings.Builder
 	ds := r.ds
-	fmt.Fprintf(&b, "\n## %s: %s\n\n", ds.name, ds.desc)
-	fmt.Fprintf(&b, "%d files, %s (%d bytes).", len(ds.files), fmtBytes(ds.bytes), ds.bytes)
+	b.WriteString(datasetHeading(ds))
 	if ds.catSmall != "" {
 		fmt.Fprintf(&b, " cat ~4 KiB reads `%s` (%d bytes).", ds.catSmall, ds.files[ds.catSmall])
 	}
@@ -161,6 +166,7 @@ func table(r dsResult, toolNames []string) string {
 		fmt.Fprintf(&b, "\nThe same into an OCI layout, with no registry on the cores: %s with GOMAXPROCS=1, %s with %d cores: **%.2f×**.\n",
 			fmtDuration(t1), fmtDuration(tn), runtime.NumCPU(), t1.Seconds()/tn.Seconds())
 	}
+	b.WriteString(floorTable(r))
 	return b.String()
 }
 
