@@ -128,8 +128,8 @@ type rootTree struct {
 }
 
 func (r rootTree) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(r.FS, name) }
-func (r rootTree) Lstat(name string) (fs.FileInfo, error)      { return fs.Lstat(r.FS, name) }
-func (r rootTree) ReadLink(name string) (string, error)        { return fs.ReadLink(r.FS, name) }
+func (r rootTree) Lstat(name string) (fs.FileInfo, error)     { return fs.Lstat(r.FS, name) }
+func (r rootTree) ReadLink(name string) (string, error)       { return fs.ReadLink(r.FS, name) }
 func (r rootTree) OpenRegular(name string) (fs.File, error) {
 	return r.root.Open(filepath.FromSlash(name))
 }
