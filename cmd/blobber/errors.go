@@ -71,6 +71,10 @@ func (a *authContext) Unwrap() error { return a.err }
 
 // reportError prints one line for err and returns the exit code.
 func reportError(w io.Writer, err error) int {
+	var status exitStatus
+	if errors.As(err, &status) {
+		return int(status) // a result, not a failure (diff's "different")
+	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	code := exitError
 	var (
@@ -103,6 +107,10 @@ func reportError(w io.Writer, err error) int {
 		code = exitIntegrity
 	default:
 		msg += tlsHint(err)
+	}
+	var trouble diffTrouble
+	if code == exitError && errors.As(err, &trouble) {
+		code = exitDiffTrouble // diff's 1 means "different"
 	}
 	fmt.Fprintf(w, "blobber: %s\n", oneLine(msg))
 	var hint *suggestion

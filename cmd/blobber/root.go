@@ -95,6 +95,7 @@ without downloading the whole artifact.`,
 		newVerifyCmd(g),
 		newSignaturesCmd(g),
 		newInspectCmd(g),
+		newDiffCmd(g),
 	}
 	for _, c := range readers {
 		g.verify.register(c.Flags())

@@ -143,6 +143,7 @@ func jobsFor(ds *dataset) []string {
 	if ds.catBigJob {
 		jobs = append(jobs, jobCatBig)
 	}
+	jobs = append(jobs, diffJobs(ds)...)
 	jobs = append(jobs, jobRepush)
 	if ds.scale {
 		// The cache's figures would each add an untimed run and a cache as
@@ -191,6 +192,8 @@ func (b *bench) runOwn(ds *dataset, t *tool, ref string, jobs []string) []*resul
 			results = append(results, b.repeat(ds, job, t.name, size, func(int) (sample, error) {
 				return b.cat(ds, t, ref, name)
 			}))
+		case job == jobDiff:
+			results = append(results, b.diffRuns(ds, t, ref))
 		case job == jobRepushWarm:
 			results = append(results, b.repeat(ds, job, t.name, ds.bytes, func(run int) (sample, error) {
 				return b.repushWarm(ds, t, ref, run)
