@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
@@ -269,4 +270,33 @@ func TestCopyImageIndex(t *testing.T) {
 	}
 	// The platform manifest arrived with its signature.
 	wantContent(t, sigClient(t, blobber.WithVerifier(keyVerifier(t, key))), dst+"@"+f.pushed.Digest.String())
+}
+
+func TestCopyResolvesEachSidesCredentials(t *testing.T) {
+	ctx := context.Background()
+	src := registrytest.Start(t, registrytest.WithBasicAuth(map[string]string{"alice": "pw-src"}))
+	dst := registrytest.Start(t, registrytest.WithBasicAuth(map[string]string{"bob": "pw-dst"}))
+	creds := map[string]auth.Credential{
+		src.Host(): {Username: "alice", Password: "pw-src"},
+		dst.Host(): {Username: "bob", Password: "pw-dst"},
+	}
+	byHost := blobber.WithCredentials(func(_ context.Context, host string) (auth.Credential, error) {
+		return creds[host], nil
+	})
+	c := sigClient(t, byHost)
+	ref := src.Host() + "/private/files:v1"
+	desc, err := c.Push(ctx, ref, signedTree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Copy(ctx, ref, dst.Host()+"/private/files")
+	if err != nil || res.Descriptor.Digest != desc.Digest {
+		t.Fatalf("copy: %+v, %v", res, err)
+	}
+	wantContent(t, c, dst.Host()+"/private/files:v1")
+	// The destination's credentials are asked for as any reference's.
+	onlySource := blobber.WithCredentials(auth.StaticCredential(src.Host(), creds[src.Host()]))
+	if _, err := sigClient(t, onlySource).Copy(ctx, ref, dst.Host()+"/other/files"); !errors.Is(err, blobber.ErrUnauthorized) {
+		t.Fatalf("copy without the destination's credentials: %v, want ErrUnauthorized", err)
+	}
 }
