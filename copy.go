@@ -239,7 +239,8 @@ func (cp *copier) graphOptions() oras.CopyGraphOptions {
 	opts := oras.CopyGraphOptions{
 		Concurrency: cp.c.opts.concurrency,
 		PreCopy: func(_ context.Context, desc ocispec.Descriptor) error {
-			cp.src.meter.setTotal(cp.src.meter.total.Load() + desc.Size)
+			cp.src.meter.total.Add(desc.Size)
+			cp.src.meter.add(0)
 			return nil
 		},
 		PostCopy: func(_ context.Context, desc ocispec.Descriptor) error {
