@@ -7,12 +7,13 @@ import (
 
 // ProgressFunc is told how a long transfer advances: its phase ("read"
 // while push reads the tree, "upload", "download" while pull fetches the
-// layer, "copy" while CopyFile writes its file) and the bytes done of total. It is called from several goroutines,
+// layer, "copy" while CopyFile writes its file, "transfer" while Copy sends
+// contents) and the bytes done of total. It is called from several goroutines,
 // every few hundred KiB at most; keep it cheap. total is 0 while it is not
 // known yet (an upload that starts while its layer is being built).
 type ProgressFunc func(phase string, done, total int64)
 
-// WithProgress reports the progress of Push, Pull and CopyFile to fn (nil reports
+// WithProgress reports the progress of Push, Pull, CopyFile and Copy to fn (nil reports
 // nothing).
 func WithProgress(fn ProgressFunc) Option {
 	return func(o *options) error { o.progress = fn; return nil }

@@ -22,10 +22,11 @@ var exitCodeCauses = []struct {
 	commands []string
 }{
 	{"unknown command", exitUsage, []string{
-		"copy a b", "cache bogus",
+		"frobnicate a b", "cache bogus",
 	}},
 	{"wrong number of arguments", exitUsage, []string{
 		"ls", "cat $ART", "cp $ART a.txt", "pull $ART", "push site", "tags", "verify", "cache info x", "cache clear x",
+		"copy $ART",
 	}},
 	{"unknown flag", exitUsage, []string{
 		"ls --bogus $ART", "cat --bogus $ART a.txt", "push --bogus site $REPO:x", "cache prune --bogus",
@@ -45,7 +46,7 @@ var exitCodeCauses = []struct {
 	}},
 	{"invalid reference", exitUsage, []string{
 		`ls "Bad Ref!!"`, `cat "Bad Ref!!" a.txt`, `cp "Bad Ref!!" a.txt out`, `pull "Bad Ref!!" out`,
-		`push site "Bad Ref!!"`, `tags "Bad Ref!!"`,
+		`push site "Bad Ref!!"`, `tags "Bad Ref!!"`, `copy $ART "Bad Ref!!"`,
 	}},
 	{"a directory where a file is wanted", exitUsage, []string{
 		"cat $ART sub", "cp $ART sub out", "push afile $REPO:x",
@@ -54,7 +55,7 @@ var exitCodeCauses = []struct {
 		"push $REPO:x site",
 	}},
 	{"network under --offline", exitUsage, []string{
-		"--offline tags $REPO", "--offline push site $REPO:x",
+		"--offline tags $REPO", "--offline push site $REPO:x", "--offline copy $ART $REPO:y",
 	}},
 	{"cache clear without -y, stdin not a terminal", exitUsage, []string{
 		"cache clear </dev/null",
@@ -64,17 +65,19 @@ var exitCodeCauses = []struct {
 	}},
 	{"tag not found", exitNotFound, []string{
 		"ls $REPO:nope", "cat $REPO:nope a.txt", "cp $REPO:nope a.txt out", "pull $REPO:nope out",
-		"tags $REGISTRY/codes/none",
+		"tags $REGISTRY/codes/none", "copy $REPO:nope $REPO:y",
 	}},
 	{"no credentials", exitUnauthorized, []string{
 		"ls $AUTH_REGISTRY/team/site:v1", "cat $AUTH_REGISTRY/team/site:v1 a.txt",
 		"pull $AUTH_REGISTRY/team/site:v1 out", "push site $AUTH_REGISTRY/team/site:v1",
+		"copy $ART $AUTH_REGISTRY/team/copy:v1",
 	}},
 	{"not an eStargz artifact", exitIntegrity, []string{
 		"ls $PLAIN", "cat $PLAIN hello.txt", "cp $PLAIN hello.txt out", "pull $PLAIN out",
 	}},
 	{"registry unreachable", exitError, []string{
 		"ls $UNREACHABLE/codes/site:v1", "pull $UNREACHABLE/codes/site:v1 out", "push site $UNREACHABLE/codes/site:v1",
+		"copy $ART $UNREACHABLE/codes/site:v1",
 	}},
 }
 

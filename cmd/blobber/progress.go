@@ -24,7 +24,7 @@ const (
 )
 
 // progressFlags are the flags of the commands that show a transfer's
-// progress (push, pull, cp).
+// progress (push, pull, cp, copy).
 type progressFlags struct {
 	mode       string
 	noProgress bool // the deprecated spelling of --progress none

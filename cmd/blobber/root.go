@@ -103,6 +103,7 @@ without downloading the whole artifact.`,
 	root.AddCommand(readers...)
 	root.AddCommand(
 		newPushCmd(g),
+		newCopyCmd(g),
 		newTagsCmd(g),
 		newLoginCmd(g),
 		newLogoutCmd(g),
