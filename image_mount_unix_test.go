@@ -198,3 +198,29 @@ func TestMountReadsOnlyTheChunksTouched(t *testing.T) {
 		t.Fatal("big.bin differs through the mount")
 	}
 }
+
+// Unmounting while a file of the mount is still open detaches the mount
+// rather than leaving it behind.
+func TestMountUnmountsWhileBusy(t *testing.T) {
+	needFUSE(t)
+	reg := registrytest.Start(t)
+	ctx := context.Background()
+	c := newClient(t)
+	ref := reg.Host() + "/test/mount-busy:v1"
+	_, err := c.Push(ctx, ref, os.DirFS(newTree(t)))
+	testtree.Must(t, err)
+	img, err := c.Open(ctx, ref)
+	testtree.Must(t, err)
+	defer img.Close()
+	dir := t.TempDir()
+	m, err := img.Mount(dir)
+	testtree.Must(t, err)
+	f, err := os.Open(filepath.Join(dir, "README.md"))
+	testtree.Must(t, err)
+	defer f.Close()
+	testtree.Must(t, m.Unmount())
+	if isMounted(t, dir) {
+		t.Fatalf("%s is still mounted after Unmount with a file open", dir)
+	}
+	testtree.Must(t, m.Unmount()) // a second call changes nothing
+}

@@ -2,6 +2,7 @@ package blobber
 
 import (
 	"fmt"
+	"os"
 	"sync"
 )
 
@@ -70,6 +71,13 @@ func (img *Image) Mount(dir string, opts ...MountOption) (*Mounted, error) {
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("mount point: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("mount point %s is not a directory", dir)
 	}
 	return img.mount(dir, o)
 }

@@ -61,16 +61,32 @@ func (img *Image) mount(dir string, o mountOptions) (*Mounted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mounting %s at %s: %w", img.name, dir, err)
 	}
-	m := &Mounted{dir: dir, wait: server.Wait}
+	served := make(chan struct{})
+	go func() {
+		server.Wait()
+		close(served)
+	}()
+	m := &Mounted{dir: dir, wait: func() { <-served }}
 	m.unmount = func() error {
+		select {
+		case <-served: // unmounted already, from outside
+			return nil
+		default:
+		}
 		err := server.Unmount()
-		if err != nil {
-			// Something still holds a file or the directory open:
-			// detach the mount rather than leave it behind.
-			// The server's loops end when the last of those closes.
-			if derr := detach(dir); derr != nil {
-				return errors.Join(err, derr)
-			}
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-served: // unmounted from outside meanwhile
+			return nil
+		case <-time.After(time.Second):
+		}
+		// Something still holds a file or the directory open: detach
+		// the mount rather than leave it behind. The server's loops end
+		// when the last of those closes.
+		if derr := detach(dir); derr != nil {
+			return errors.Join(err, derr)
 		}
 		return nil
 	}

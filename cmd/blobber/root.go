@@ -94,6 +94,7 @@ without downloading the whole artifact.`,
 		newVerifyCmd(g),
 		newSignaturesCmd(g),
 		newInspectCmd(g),
+		newMountCmd(g),
 	}
 	for _, c := range readers {
 		g.verify.register(c.Flags())
@@ -108,6 +109,7 @@ without downloading the whole artifact.`,
 		newSignCmd(g),
 		newVersionCmd(),
 		newConfigCmd(),
+		newUmountCmd(),
 	)
 	registerFlagCompletions(root)
 	// Name the registry in the hint of an authentication failure.
