@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/blobber-dev/blobber"
@@ -91,6 +92,11 @@ func TestMountShowsTheTree(t *testing.T) {
 	testtree.Must(t, err)
 	if info.Size() != 10000 {
 		t.Fatalf("data/a.txt: size %d, want 10000", info.Size())
+	}
+	// No extended attributes, and the kernel is told so once for all
+	// (ls -l would ask for each file).
+	if _, err := unix.Getxattr(filepath.Join(m.Dir(), "README.md"), "user.x", nil); !errors.Is(err, unix.EOPNOTSUPP) {
+		t.Fatalf("getxattr: %v, want EOPNOTSUPP", err)
 	}
 	if err := os.WriteFile(filepath.Join(m.Dir(), "new"), []byte("x"), 0o644); !errors.Is(err, syscall.EROFS) {
 		t.Fatalf("writing a new file: %v, want EROFS", err)

@@ -148,6 +148,7 @@ type entryNode struct {
 var (
 	_ fusefs.NodeGetattrer  = (*entryNode)(nil)
 	_ fusefs.NodeReadlinker = (*entryNode)(nil)
+	_ fusefs.NodeGetxattrer = (*entryNode)(nil)
 	_ fusefs.NodeOpener     = (*entryNode)(nil)
 	_ fusefs.NodeOnAdder    = (*mountRoot)(nil)
 )
@@ -230,6 +231,17 @@ func (n *entryNode) Getattr(ctx context.Context, _ fusefs.FileHandle, out *fuse.
 	}
 	out.SetTimeout(mountCacheTimeout)
 	return 0
+}
+
+// Getxattr and Listxattr answer ENOSYS: the kernel then knows that the
+// mount has no extended attributes and stops asking (ls -l asks for each
+// file otherwise, and no answer of another kind is cached).
+func (n *entryNode) Getxattr(context.Context, string, []byte) (uint32, syscall.Errno) {
+	return 0, syscall.ENOSYS
+}
+
+func (n *entryNode) Listxattr(context.Context, []byte) (uint32, syscall.Errno) {
+	return 0, syscall.ENOSYS
 }
 
 func (n *entryNode) Readlink(context.Context) ([]byte, syscall.Errno) {
