@@ -66,6 +66,9 @@ func TestScripts(t *testing.T) {
 			if cond == "root" {
 				return os.Geteuid() == 0, nil
 			}
+			if cond == "fuse" {
+				return fuseAvailable(), nil
+			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -73,6 +76,9 @@ func TestScripts(t *testing.T) {
 			"proxy-saw":        sec.proxySaw,
 			"proxy-reset":      func(*testscript.TestScript, bool, []string) { sec.proxy.Reset() },
 			"gen-key":          genKey, // signing scripts (sign_test.go)
+			"mounted":          cmdMounted,
+			"wait-mounted":     cmdWaitMounted, // mount scripts (mount_script_test.go)
+			"term-mount":       cmdTermMount,
 		},
 	})
 }

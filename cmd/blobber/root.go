@@ -96,6 +96,7 @@ without downloading the whole artifact.`,
 		newSignaturesCmd(g),
 		newInspectCmd(g),
 		newDiffCmd(g),
+		newMountCmd(g),
 	}
 	for _, c := range readers {
 		g.verify.register(c.Flags())
@@ -111,6 +112,7 @@ without downloading the whole artifact.`,
 		newSignCmd(g),
 		newVersionCmd(),
 		newConfigCmd(),
+		newUmountCmd(),
 	)
 	g.registerPlatformFlags(root)
 	registerFlagCompletions(root)

@@ -144,6 +144,7 @@ func jobsFor(ds *dataset) []string {
 		jobs = append(jobs, jobCatBig)
 	}
 	jobs = append(jobs, diffJobs(ds)...)
+	jobs = append(jobs, mountJobs(ds)...)
 	jobs = append(jobs, jobRepush)
 	if ds.scale {
 		// The cache's figures would each add an untimed run and a cache as
@@ -179,6 +180,8 @@ func (b *bench) runOwn(ds *dataset, t *tool, ref string, jobs []string) []*resul
 			// A blobber-only measurement: no row for the peers.
 		case t.name != "blobber":
 			results = append(results, &result{job: job, tool: t.name, note: "n/a"})
+		case isMountJob(job):
+			results = append(results, b.mountJob(ds, t, ref, job))
 		case job == jobLs:
 			results = append(results, b.repeat(ds, job, t.name, 0, func(int) (sample, error) {
 				return b.ls(ds, t, ref)

@@ -1,0 +1,351 @@
+//go:build linux || darwin
+
+package blobber
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+// mountCacheTimeout is how long the kernel may keep names and attributes:
+// an artifact never changes under its digest, so as long as it likes.
+const mountCacheTimeout = 24 * time.Hour
+
+// mountMaxRead is the largest read the kernel sends; the kernel's own
+// readahead is capped lower, and Blobber's prefetch of the chunks that
+// follow does the rest on sequential reads.
+const mountMaxRead = 1 << 20
+
+func (img *Image) mount(dir string, o mountOptions) (*Mounted, error) {
+	timeout := mountCacheTimeout
+	tree := &mountTree{img: img, inodes: map[*toc.Entry]*fusefs.Inode{}, links: countLinks(img.index)}
+	root := &mountRoot{entryNode{tree: tree, e: img.index.Root}}
+	server, err := fusefs.Mount(dir, root, &fusefs.Options{
+		EntryTimeout:    &timeout,
+		AttrTimeout:     &timeout,
+		NegativeTimeout: &timeout,
+		UID:             uint32(os.Getuid()),
+		GID:             uint32(os.Getgid()),
+		MountOptions: fuse.MountOptions{
+			FsName:       mountSourceName(img.name),
+			Name:         "blobber",
+			AllowOther:   o.allowOther,
+			MaxReadAhead: mountMaxRead,
+			MaxWrite:     mountMaxRead,
+			Options:      []string{"ro", "nosuid", "nodev"},
+			// Reads of a file in order, one at a time: what the kernel
+			// reads ahead arrives in sequence, and the chunk stream of the
+			// open file fetches ahead of it in parallel.
+			SyncRead: true,
+			// As root, mount(2) directly: no need for fusermount3.
+			// Others fall back to fusermount3.
+			DirectMount: os.Geteuid() == 0,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mounting %s at %s: %w", img.name, dir, err)
+	}
+	served := make(chan struct{})
+	go func() {
+		server.Wait()
+		close(served)
+	}()
+	m := &Mounted{dir: dir, wait: func() { <-served }}
+	m.unmount = func() error {
+		select {
+		case <-served: // unmounted already, from outside
+			return nil
+		default:
+		}
+		err := server.Unmount()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-served: // unmounted from outside meanwhile
+			return nil
+		case <-time.After(time.Second):
+		}
+		// Something still holds a file or the directory open: detach
+		// the mount rather than leave it behind. The server's loops end
+		// when the last of those closes.
+		if derr := detach(dir); derr != nil {
+			return errors.Join(err, derr)
+		}
+		return nil
+	}
+	return m, nil
+}
+
+// mountSourceName is the artifact's name as the mount table shows it;
+// the mount options are a comma-separated list.
+func mountSourceName(name string) string {
+	return strings.NewReplacer(",", "_", " ", "_", "\\", "_").Replace(name)
+}
+
+// mountTree holds what the nodes of one mount share.
+type mountTree struct {
+	img *Image
+	// inodes maps an entry to its inode, so that the hardlinks to a
+	// file share one.
+	inodes map[*toc.Entry]*fusefs.Inode
+	// links counts the names of each file and the subdirectories of each
+	// directory.
+	links map[*toc.Entry]uint32
+}
+
+// countLinks counts each entry's links: for a file, its names (hardlinks
+// included); for a directory, 2 and one per subdirectory.
+func countLinks(index *toc.Index) map[*toc.Entry]uint32 {
+	links := map[*toc.Entry]uint32{index.Root: 2}
+	var walk func(e *toc.Entry)
+	walk = func(e *toc.Entry) {
+		for _, c := range e.Children {
+			target := c
+			if c.Type == toc.TypeHardlink {
+				t, ok := index.Lookup(c.LinkName)
+				if !ok {
+					continue
+				}
+				target = t
+			}
+			if c.Type == toc.TypeDir {
+				links[e]++
+				links[c] += 2
+				walk(c)
+				continue
+			}
+			links[target]++
+		}
+	}
+	walk(index.Root)
+	return links
+}
+
+// entryNode is one entry of the artifact's table of contents.
+type entryNode struct {
+	fusefs.Inode
+	tree *mountTree
+	e    *toc.Entry
+}
+
+var (
+	_ fusefs.NodeGetattrer  = (*entryNode)(nil)
+	_ fusefs.NodeReadlinker = (*entryNode)(nil)
+	_ fusefs.NodeGetxattrer = (*entryNode)(nil)
+	_ fusefs.NodeOpener     = (*entryNode)(nil)
+	_ fusefs.NodeOnAdder    = (*mountRoot)(nil)
+)
+
+// mountRoot is the root directory, which builds the tree under it when
+// mounted: names and attributes all come from the table of contents, which
+// is in memory already.
+type mountRoot struct{ entryNode }
+
+func (r *mountRoot) OnAdd(ctx context.Context) {
+	r.tree.addChildren(ctx, &r.Inode, r.e)
+}
+
+func (t *mountTree) addChildren(ctx context.Context, parent *fusefs.Inode, dir *toc.Entry) {
+	for _, c := range dir.Children {
+		target := c
+		if c.Type == toc.TypeHardlink {
+			var ok bool
+			if target, ok = t.img.index.Lookup(c.LinkName); !ok {
+				continue
+			}
+		}
+		child, ok := t.inodes[target]
+		if !ok {
+			child = parent.NewPersistentInode(ctx, &entryNode{tree: t, e: target}, fusefs.StableAttr{Mode: fileType(target.Type)})
+			t.inodes[target] = child
+			if target.Type == toc.TypeDir {
+				t.addChildren(ctx, child, target)
+			}
+		}
+		parent.AddChild(path.Base(c.Name), child, false)
+	}
+}
+
+// fileType is the S_IFMT bits of an entry type.
+func fileType(t string) uint32 {
+	switch t {
+	case toc.TypeDir:
+		return syscall.S_IFDIR
+	case toc.TypeSymlink:
+		return syscall.S_IFLNK
+	case toc.TypeChar:
+		return syscall.S_IFCHR
+	case toc.TypeBlock:
+		return syscall.S_IFBLK
+	case toc.TypeFifo:
+		return syscall.S_IFIFO
+	}
+	return syscall.S_IFREG
+}
+
+// permBits is the permission and setuid/setgid/sticky bits of a mode as
+// stat(2) has them.
+func permBits(m fs.FileMode) uint32 {
+	bits := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		bits |= syscall.S_ISUID
+	}
+	if m&fs.ModeSetgid != 0 {
+		bits |= syscall.S_ISGID
+	}
+	if m&fs.ModeSticky != 0 {
+		bits |= syscall.S_ISVTX
+	}
+	return bits
+}
+
+func (n *entryNode) Getattr(ctx context.Context, _ fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	e := n.e
+	out.Mode = permBits(e.Mode) | fileType(e.Type)
+	if e.Type == toc.TypeSymlink {
+		out.Size = uint64(len(e.LinkName))
+	} else if e.Type == toc.TypeReg {
+		out.Size = uint64(e.Size)
+	}
+	out.Blocks = (out.Size + 511) / 512
+	out.Nlink = max(1, n.tree.links[e])
+	if !e.ModTime.IsZero() {
+		out.SetTimes(nil, &e.ModTime, &e.ModTime)
+	}
+	out.SetTimeout(mountCacheTimeout)
+	return 0
+}
+
+// Getxattr and Listxattr answer ENOSYS: the kernel then knows that the
+// mount has no extended attributes and stops asking (ls -l asks for each
+// file otherwise, and no answer of another kind is cached).
+func (n *entryNode) Getxattr(context.Context, string, []byte) (uint32, syscall.Errno) {
+	return 0, syscall.ENOSYS
+}
+
+func (n *entryNode) Listxattr(context.Context, []byte) (uint32, syscall.Errno) {
+	return 0, syscall.ENOSYS
+}
+
+func (n *entryNode) Readlink(context.Context) ([]byte, syscall.Errno) {
+	if n.e.Type != toc.TypeSymlink {
+		return nil, syscall.EINVAL
+	}
+	return []byte(n.e.LinkName), 0
+}
+
+func (n *entryNode) Open(_ context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
+	if n.e.Type != toc.TypeReg {
+		return nil, 0, syscall.EINVAL
+	}
+	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0 {
+		return nil, 0, syscall.EROFS
+	}
+	f := &file{img: n.tree.img, info: fileInfo{name: path.Base(n.e.Name), e: n.e}, e: n.e}
+	// The content never changes: what the kernel cached from an earlier
+	// open stays good.
+	return &mountedFile{f: f}, fuse.FOPEN_KEEP_CACHE, 0
+}
+
+// mountedFile is an open file of a mount. Reads that continue where the
+// last one ended go through the file's chunk stream, which fetches the
+// chunks that follow ahead of the reader; the others fetch just the
+// chunks they cover.
+type mountedFile struct {
+	mu  sync.Mutex
+	f   *file
+	end int64 // where the last read ended
+}
+
+var (
+	_ fusefs.FileReader   = (*mountedFile)(nil)
+	_ fusefs.FileReleaser = (*mountedFile)(nil)
+)
+
+func (h *mountedFile) Read(_ context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	size := h.f.e.Size
+	if off >= size {
+		return fuse.ReadResultData(nil), 0
+	}
+	want := dest[:min(int64(len(dest)), size-off)]
+	var n int
+	var err error
+	if off == h.end {
+		if _, err = h.f.Seek(off, io.SeekStart); err == nil {
+			n, err = io.ReadFull(h.f, want)
+		}
+	} else {
+		n, err = h.f.ReadAt(want, off)
+	}
+	if err != nil {
+		h.end = -1
+		h.f.img.client.opts.logger.Debug("mount: read failed", "artifact", h.f.img.name, "path", h.f.e.Name, "offset", off, "error", err)
+		return nil, syscall.EIO
+	}
+	h.end = off + int64(n)
+	return fuse.ReadResultData(want[:n]), 0
+}
+
+func (h *mountedFile) Release(context.Context) syscall.Errno {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_ = h.f.Close()
+	return 0
+}
+
+// unmountDir unmounts dir with the first of the system's tools that
+// succeeds.
+func unmountDir(dir string) error {
+	var tools [][]string
+	if runtime.GOOS == "linux" {
+		tools = [][]string{{"fusermount3", "-u"}, {"fusermount", "-u"}}
+	}
+	tools = append(tools, []string{"umount"})
+	return runFirst(tools, dir)
+}
+
+// detach unmounts dir even while files on it are open: they keep working
+// until closed, and the mount is gone from the namespace at once.
+func detach(dir string) error {
+	if runtime.GOOS == "linux" {
+		return runFirst([][]string{{"fusermount3", "-u", "-z"}, {"fusermount", "-u", "-z"}, {"umount", "-l"}}, dir)
+	}
+	return runFirst([][]string{{"umount", "-f"}}, dir)
+}
+
+func runFirst(tools [][]string, dir string) error {
+	var errs []error
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool[0]); err != nil {
+			continue
+		}
+		out, err := exec.Command(tool[0], append(tool[1:], dir)...).CombinedOutput()
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w: %s", strings.Join(tool, " "), err, strings.TrimSpace(string(out))))
+	}
+	if len(errs) == 0 {
+		return errors.New("found none of fusermount3, fusermount, umount")
+	}
+	return errors.Join(errs...)
+}
