@@ -94,6 +94,7 @@ without downloading the whole artifact.`,
 		newVerifyCmd(g),
 		newSignaturesCmd(g),
 		newInspectCmd(g),
+		newServeCmd(g),
 	}
 	for _, c := range readers {
 		g.verify.register(c.Flags())
