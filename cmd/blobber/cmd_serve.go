@@ -87,12 +87,12 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, ref string)
 	reads, stopReads := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReads()
 	detach := context.AfterFunc(ctx, stopReads)
-	handler, name, closeArtifact, err := openServed(reads, c, ref, o, opts)
+	served, err := openServed(reads, c, ref, o, opts)
 	detach()
 	if err != nil {
 		return err
 	}
-	defer closeArtifact()
+	defer served.close()
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -109,13 +109,13 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, ref string)
 	if out.quiet {
 		fmt.Fprintln(cmd.OutOrStdout(), url)
 	} else {
-		fmt.Fprintf(cmd.OutOrStdout(), "serving %s on %s\n", printable(name), url)
+		fmt.Fprintf(cmd.OutOrStdout(), "serving %s on %s\n", printable(served.name), url)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	srv := &http.Server{Handler: served.handler, ReadHeaderTimeout: 30 * time.Second}
+	stopped := make(chan error, 1)
+	go func() { stopped <- srv.Serve(ln) }()
 	select {
-	case err := <-served:
+	case err := <-stopped:
 		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}
@@ -125,25 +125,38 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, ref string)
 		srv.Close()
 		fmt.Fprintf(cmd.ErrOrStderr(), "stopped with requests still in flight after %s\n", shutdownGrace)
 	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-stopped; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if served.img != nil {
+		g.reportStats(cmd, served.img)
 	}
 	return nil
 }
 
-// openServed opens what serve serves: the artifact ref names, or with
-// --follow what its tag names from time to time.
-func openServed(ctx context.Context, c *blobber.Client, ref string, o *serveOptions, opts []blobber.ServeOption) (http.Handler, string, func(), error) {
+// servedArtifact is what serve serves: one artifact, or with --follow
+// what a tag names from time to time (img is nil then).
+type servedArtifact struct {
+	handler http.Handler
+	name    string
+	img     *blobber.Image
+	close   func()
+}
+
+// openServed opens the artifact ref names, or with --follow what its tag
+// names from time to time.
+func openServed(ctx context.Context, c *blobber.Client, ref string, o *serveOptions, opts []blobber.ServeOption) (*servedArtifact, error) {
 	if o.follow {
 		f, err := c.Follow(ctx, ref, o.refresh, opts...)
 		if err != nil {
-			return nil, "", nil, err
+			return nil, err
 		}
-		return f, ref + " (following; now " + f.Descriptor().Digest.String() + ")", func() { f.Close() }, nil
+		name := ref + " (following; now " + f.Descriptor().Digest.String() + ")"
+		return &servedArtifact{handler: f, name: name, close: func() { f.Close() }}, nil
 	}
 	img, err := c.Open(ctx, ref)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
-	return img.Handler(opts...), img.Name(), func() { img.Close() }, nil
+	return &servedArtifact{handler: img.Handler(opts...), name: img.Name(), img: img, close: func() { img.Close() }}, nil
 }
