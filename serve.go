@@ -148,7 +148,8 @@ func (h *imageHandler) serveFile(w http.ResponseWriter, r *http.Request, name st
 	hw := &holdHeader{w: w}
 	// ServeContent leaves Last-Modified out for a zero or epoch time.
 	http.ServeContent(hw, r, name, e.ModTime, content)
-	if content.err == nil {
+	failure := content.failure()
+	if failure == nil {
 		hw.release()
 		return
 	}
@@ -158,7 +159,7 @@ func (h *imageHandler) serveFile(w http.ResponseWriter, r *http.Request, name st
 		for _, k := range []string{"Content-Length", "Content-Range", "ETag", "Last-Modified", "Content-Encoding"} {
 			header.Del(k)
 		}
-		http.Error(w, fmt.Sprintf("502 bad gateway: %v", content.err), http.StatusBadGateway)
+		http.Error(w, fmt.Sprintf("502 bad gateway: %v", failure), http.StatusBadGateway)
 		return
 	}
 	// The status and part of the body are out: end the response short of

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/blobber-dev/blobber/internal/toc"
 )
@@ -14,7 +15,12 @@ import (
 // file's chunks with read-ahead, as file.Read does, but never past the
 // end of the range the request asked for, so that a Range request fetches
 // only the chunks it covers.
+//
+// ServeContent reads a request of several ranges in a goroutine of its
+// own, which can still be in a read when ServeContent returns (the client
+// went away): mu orders that read with Close and failure.
 type rangeReader struct {
+	mu     sync.Mutex
 	img    *Image
 	e      *toc.Entry
 	off    int64
@@ -32,6 +38,8 @@ func newRangeReader(img *Image, e *toc.Entry, rangeHeader string) *rangeReader {
 }
 
 func (r *rangeReader) Seek(offset int64, whence int) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	switch whence {
 	case io.SeekCurrent:
 		offset += r.off
@@ -46,6 +54,12 @@ func (r *rangeReader) Seek(offset int64, whence int) (int64, error) {
 }
 
 func (r *rangeReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.read(p)
+}
+
+func (r *rangeReader) read(p []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
@@ -54,7 +68,7 @@ func (r *rangeReader) Read(p []byte) (int, error) {
 	}
 	fresh := false
 	if r.stream == nil || r.stream.pos != r.off {
-		r.Close()
+		r.stopStream()
 		r.stream = r.img.newChunkStream(r.upTo(r.rangeEnd(r.off)), r.off, 1)
 		fresh = true
 	}
@@ -64,12 +78,12 @@ func (r *rangeReader) Read(p []byte) (int, error) {
 		// The stream ends with the range it was started for; a read past
 		// that (a request whose Range ServeContent did not honour) starts
 		// another.
-		r.Close()
+		r.stopStream()
 		if n > 0 {
 			return n, nil
 		}
 		if !fresh {
-			return r.Read(p)
+			return r.read(p)
 		}
 		err = io.ErrUnexpectedEOF
 	}
@@ -79,8 +93,21 @@ func (r *rangeReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// failure is the first read error, if any.
+func (r *rangeReader) failure() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
 // Close stops the stream's read-ahead.
 func (r *rangeReader) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopStream()
+}
+
+func (r *rangeReader) stopStream() {
 	if r.stream != nil {
 		r.stream.Close()
 		r.stream = nil

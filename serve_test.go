@@ -365,3 +365,34 @@ func TestServeCorruptChunk(t *testing.T) {
 		t.Fatal("bytes served before the corrupt chunk differ from the file's")
 	}
 }
+
+// A client that goes away in the middle of a response of several ranges
+// (which ServeContent writes from a goroutine of its own) leaves the
+// handler serving the next request; under -race, without a data race.
+func TestServeClientGoesAwayMidRanges(t *testing.T) {
+	reg := registrytest.Start(t)
+	ctx := context.Background()
+	big := randomBytes(13, 8<<20)
+	c := newClient(t)
+	ref := reg.Host() + "/serve/away:v1"
+	_, err := c.Push(ctx, ref, os.DirFS(servedTree(t, big)), blobber.WithChunkSize(256<<10))
+	testtree.Must(t, err)
+	img, err := c.Open(ctx, ref)
+	testtree.Must(t, err)
+	defer img.Close()
+	srv := httptest.NewServer(img.Handler())
+	defer srv.Close()
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/big.bin", nil)
+		req.Header.Set("Range", "bytes=0-3000000,4000000-7000000,7500000-")
+		resp, err := http.DefaultClient.Do(req)
+		testtree.Must(t, err)
+		one := make([]byte, 1)
+		_, err = io.ReadFull(resp.Body, one)
+		testtree.Must(t, err)
+		resp.Body.Close()
+	}
+	if resp, body := get(t, srv.URL+"/big.bin", "Range", "bytes=5-9"); resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, big[5:10]) {
+		t.Fatalf("after clients went away: %s %q", resp.Status, body)
+	}
+}
