@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 work=$(mktemp -d)
 registry_pid=
+serve_pid=
 cleanup() {
+	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null
 	[ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
 	rm -rf "$work"
 }
@@ -81,6 +83,29 @@ sleep 0.1
 echo "== the same again: served by the local cache"
 blobber --verbose cat "$ref" data/big.bin 2> >(grep -v level=DEBUG >&2) | wc -c
 sleep 0.1
+
+echo "== blobber serve $ref, and curl of one file   (over HTTP, only its chunks are fetched)"
+if ! command -v curl >/dev/null 2>&1; then
+	echo "   curl is not installed: skipping this step"
+else
+	# --no-cache: the bytes counted are the registry's, not the cache's.
+	"$work/blobber" --verbose --no-cache serve -q --addr 127.0.0.1:0 "$ref" >"$work/serve.url" 2>"$work/serve.log" &
+	serve_pid=$!
+	for _ in $(seq 100); do [ -s "$work/serve.url" ] && break; sleep 0.1; done
+	if [ ! -s "$work/serve.url" ]; then
+		cat "$work/serve.log" >&2
+		exit 1
+	fi
+	url=$(head -n1 "$work/serve.url")
+	echo "   serving on $url"
+	echo "   curl -s ${url}docs/hello.txt"
+	curl -fsS "${url}docs/hello.txt" | sed 's/^/   /'
+	kill -TERM "$serve_pid"
+	wait "$serve_pid"
+	serve_pid=
+	# What the server fetched, from its start to its stop (-v prints it).
+	grep -v 'level=' "$work/serve.log" | sed 's/^/   server: /'
+fi
 
 echo "== blobber pull $ref $work/out"
 blobber pull "$ref" "$work/out"

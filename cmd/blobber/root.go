@@ -97,6 +97,7 @@ without downloading the whole artifact.`,
 		newInspectCmd(g),
 		newDiffCmd(g),
 		newMountCmd(g),
+		newServeCmd(g),
 	}
 	for _, c := range readers {
 		g.verify.register(c.Flags())

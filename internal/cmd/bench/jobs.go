@@ -165,6 +165,7 @@ func jobsFor(ds *dataset) []string {
 	if ds.name == "large" || ds.name == "mixed" {
 		jobs = append(jobs, jobPushZstd, jobPullZstd)
 	}
+	jobs = append(jobs, serveJobs(ds)...)
 	return jobs
 }
 
@@ -182,6 +183,8 @@ func (b *bench) runOwn(ds *dataset, t *tool, ref string, jobs []string) []*resul
 			results = append(results, &result{job: job, tool: t.name, note: "n/a"})
 		case isMountJob(job):
 			results = append(results, b.mountJob(ds, t, ref, job))
+		case isServeJob(job):
+			results = append(results, b.serveJob(ds, t, ref, job))
 		case job == jobLs:
 			results = append(results, b.repeat(ds, job, t.name, 0, func(int) (sample, error) {
 				return b.ls(ds, t, ref)
