@@ -20,6 +20,7 @@ import (
 type pullOptions struct {
 	overwrite   bool
 	dereference bool
+	selection   *Selection // nil: everything
 }
 
 // PullOption configures one Pull. An option given a value it cannot take
@@ -62,6 +63,9 @@ func (c *Client) Pull(ctx context.Context, ref, dir string, opts ...PullOption) 
 			return ocispec.Descriptor{}, fmt.Errorf("pull of %s: %w", ref, err)
 		}
 	}
+	if err := po.checkSelection(); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("pull of %s: %w", ref, err)
+	}
 	img, err := c.Open(ctx, ref)
 	if err != nil {
 		return ocispec.Descriptor{}, err
@@ -81,6 +85,9 @@ func (c *Client) Pull(ctx context.Context, ref, dir string, opts ...PullOption) 
 }
 
 func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, again bool) (err error) {
+	if po.selection != nil {
+		return img.extractSelected(ctx, dir, po)
+	}
 	ix := img.index
 	if err := refusals(img.name, ix, dir); err != nil {
 		return err

@@ -1,0 +1,154 @@
+package blobber
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/blobber-dev/blobber/internal/extract"
+	"github.com/blobber-dev/blobber/internal/match"
+	"github.com/blobber-dev/blobber/internal/pull"
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+// Selection chooses the part of an artifact a Pull writes
+// (docs/patterns.md). Paths name entries from the artifact's root ("a/b"):
+// a directory stands for all it holds. Include and Exclude are globs in
+// doublestar syntax, as WithExclude reads them: "*" within one name, "**"
+// across directories; a directory that matches stands for all it holds.
+// An entry is chosen when it is under one of Paths or matches an Include
+// (or when both are empty), unless it or a directory above it matches an
+// Exclude. A path or Include glob that chooses nothing fails the pull
+// (ErrNotFound) unless AllowEmpty is set; so does a selection that
+// chooses nothing at all.
+type Selection struct {
+	Paths      []string
+	Include    []string
+	Exclude    []string
+	AllowEmpty bool
+}
+
+// WithSelect makes Pull write only the entries s chooses, and fetch only
+// the chunks of the files among them (chunks that lie close together in
+// the layer share one range request). The directories above a chosen
+// entry are created with the artifact's modes; a hardlink whose target is
+// not chosen gets the target's content. Every chunk is checked against its
+// digest. A path outside the artifact's root or a glob that is not valid
+// fails Pull before any request (ErrInvalidOption), as does
+// WithDereferenceLinks with it.
+func WithSelect(s Selection) PullOption {
+	return func(o *pullOptions) error {
+		if _, err := s.compile(); err != nil {
+			return invalidOption("WithSelect: %v", err)
+		}
+		o.selection = &s
+		return nil
+	}
+}
+
+// CheckPattern reports whether p is a glob that WithExclude and
+// WithSelect accept.
+func CheckPattern(p string) error {
+	if err := match.Validate([]string{p}); err != nil {
+		return invalidOption("%v", err)
+	}
+	return nil
+}
+
+func (s Selection) compile() (*match.Selector, error) {
+	return match.Selection{Paths: s.Paths, Include: s.Include, Exclude: s.Exclude}.Compile()
+}
+
+// checkSelection refuses options that do not go together.
+func (po pullOptions) checkSelection() error {
+	if po.selection != nil && po.dereference {
+		return invalidOption("WithSelect cannot be combined with WithDereferenceLinks")
+	}
+	return nil
+}
+
+// extractSelected writes the entries po.selection chooses into dir,
+// fetching only their chunks.
+func (img *Image) extractSelected(ctx context.Context, dir string, po pullOptions) (err error) {
+	ix := img.index
+	sel, err := po.selection.compile()
+	if err != nil {
+		return invalidOption("WithSelect: %v", err)
+	}
+	chosen := pull.Choose(ix, sel)
+	if !po.selection.AllowEmpty {
+		if missing := sel.Unmatched(); len(missing) > 0 {
+			return fmt.Errorf("%s: %s %s: %w", img.name, quoteAll(missing), chooseVerb(len(missing)), ErrNotFound)
+		}
+		if len(chosen) == 0 {
+			return fmt.Errorf("%s: the selection chooses nothing: %w", img.name, ErrNotFound)
+		}
+	}
+	if err := refusals(img.name, ix, dir); err != nil {
+		return err
+	}
+	var size int64
+	keepTimes := false
+	for _, e := range chosen {
+		size += e.Size
+		keepTimes = keepTimes || e.ModTime.After(time.Unix(1, 0))
+	}
+	if err := extract.CheckFreeSpace(dir, size); err != nil {
+		return wrapf(err, "pulling %s", img.name)
+	}
+	d, err := extract.Open(dir, extract.Options{Overwrite: po.overwrite, KeepTimes: keepTimes})
+	if err != nil {
+		return classify(err)
+	}
+	defer func() {
+		if err != nil {
+			d.Abort()
+			err = wrapf(err, "pulling %s into %s", img.name, dir)
+		}
+	}()
+	for _, e := range chosen {
+		if err := d.Check(e.Name, e.Type == toc.TypeDir); err != nil {
+			return err
+		}
+	}
+	progress := img.client.opts.meter("download", chunkBytes(ix, chosen))
+	layer := pull.Layer{Index: ix, Data: img.layer, Digest: img.art.layer.Digest}
+	err = pull.Entries(ctx, d, layer, chosen, pull.Options{
+		Concurrency: img.client.opts.concurrency,
+		Progress:    progress.add,
+		MaxEntries:  cmp.Or(max(img.client.opts.limits.MaxFiles, 0), toc.DefaultLimits.MaxEntries),
+	})
+	if err != nil {
+		return err
+	}
+	return d.Commit()
+}
+
+// chunkBytes is about what fetching the chosen files reads: their
+// compressed bytes, for the progress meter.
+func chunkBytes(ix *toc.Index, chosen []*toc.Entry) int64 {
+	var n int64
+	for _, e := range chosen {
+		for _, c := range e.Chunks {
+			n += ix.Need(c)
+		}
+	}
+	return n
+}
+
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+func chooseVerb(n int) string {
+	if n == 1 {
+		return "matches nothing in the artifact"
+	}
+	return "match nothing in the artifact"
+}
