@@ -21,6 +21,7 @@ type pullOptions struct {
 	overwrite   bool
 	dereference bool
 	selection   *Selection // nil: everything
+	report      *PullReport
 }
 
 // PullOption configures one Pull. An option given a value it cannot take
@@ -127,7 +128,15 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 	if err != nil {
 		return err
 	}
-	return d.Commit()
+	if err := d.Commit(); err != nil {
+		return err
+	}
+	if po.report != nil {
+		var files []*toc.Entry
+		_ = ix.Walk(func(e *toc.Entry) error { files = append(files, e); return nil })
+		po.fill(files)
+	}
+	return nil
 }
 
 // refusals names, all at once, the entries of ix a pull into dir

@@ -48,6 +48,34 @@ func WithSelect(s Selection) PullOption {
 	}
 }
 
+// PullReport is what a Pull wrote, as the artifact's table of contents
+// counts it: regular files (a hardlink written with its target's content
+// counts as one) and their bytes.
+type PullReport struct {
+	Files int
+	Bytes int64
+}
+
+// WithPullReport makes a Pull that succeeds fill r.
+func WithPullReport(r *PullReport) PullOption {
+	return func(o *pullOptions) error { o.report = r; return nil }
+}
+
+// fill records in po's report, if it has one, the regular files among
+// entries.
+func (po pullOptions) fill(entries []*toc.Entry) {
+	if po.report == nil {
+		return
+	}
+	*po.report = PullReport{}
+	for _, e := range entries {
+		if e.Type == toc.TypeReg {
+			po.report.Files++
+			po.report.Bytes += e.Size
+		}
+	}
+}
+
 // CheckPattern reports whether p is a glob that WithExclude and
 // WithSelect accept.
 func CheckPattern(p string) error {
@@ -123,7 +151,33 @@ func (img *Image) extractSelected(ctx context.Context, dir string, po pullOption
 	if err != nil {
 		return err
 	}
-	return d.Commit()
+	if err := d.Commit(); err != nil {
+		return err
+	}
+	po.fill(written(ix, chosen))
+	return nil
+}
+
+// written is what Entries writes as regular files: the chosen ones, and
+// the first chosen hardlink to each file that is not.
+func written(ix *toc.Index, chosen []*toc.Entry) []*toc.Entry {
+	held := map[string]bool{}
+	for _, e := range chosen {
+		held[e.Name] = e.Type == toc.TypeReg
+	}
+	var out []*toc.Entry
+	for _, e := range chosen {
+		switch {
+		case e.Type == toc.TypeReg:
+			out = append(out, e)
+		case e.Type == toc.TypeHardlink && !held[e.LinkName]:
+			if t, ok := ix.Lookup(e.LinkName); ok {
+				held[e.LinkName] = true
+				out = append(out, t)
+			}
+		}
+	}
+	return out
 }
 
 // chunkBytes is about what fetching the chosen files reads: their
