@@ -47,11 +47,6 @@ func AnyGlob(patterns []string, name string) (string, bool) {
 	return "", false
 }
 
-// Under reports whether name is dir or lies inside it.
-func Under(name, dir string) bool {
-	return dir == "." || name == dir || strings.HasPrefix(name, dir+"/")
-}
-
 // CleanPath makes a user's PATH argument a clean slash path from the
 // tree's root ("./a/b/" is "a/b"), or fails naming it.
 func CleanPath(p string) (string, error) {
