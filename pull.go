@@ -90,7 +90,7 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 		return img.extractSelected(ctx, dir, po)
 	}
 	ix := img.index
-	if err := refusals(img.name, ix, dir); err != nil {
+	if err := refusals(img.name, ix, dir, nil); err != nil {
 		return err
 	}
 	if err := extract.CheckFreeSpace(dir, ix.TotalBytes); err != nil {
@@ -140,8 +140,9 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 }
 
 // refusals names, all at once, the entries of ix a pull into dir
-// refuses, before anything is fetched or written.
-func refusals(name string, ix *toc.Index, dir string) error {
+// refuses (of those that writing chosen takes, unless chosen is nil),
+// before anything is fetched or written.
+func refusals(name string, ix *toc.Index, dir string, chosen []*toc.Entry) error {
 	rules, err := extract.ProbeRules(dir)
 	if err != nil {
 		return wrapf(err, "pulling %s into %s", name, dir)
@@ -150,7 +151,13 @@ func refusals(name string, ix *toc.Index, dir string) error {
 	if err != nil {
 		return err
 	}
-	r, err := pull.Refuse(ix, pull.Target{Rules: rules, PathLen: len(utf16.Encode([]rune(abs)))})
+	target := pull.Target{Rules: rules, PathLen: len(utf16.Encode([]rune(abs)))}
+	var r pull.Refusals
+	if chosen == nil {
+		r, err = pull.Refuse(ix, target)
+	} else {
+		r, err = pull.RefuseChosen(ix, chosen, target)
+	}
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,7 @@ func (img *Image) extractSelected(ctx context.Context, dir string, po pullOption
 			return fmt.Errorf("%s: the selection chooses nothing: %w", img.name, ErrNotFound)
 		}
 	}
-	if err := refusals(img.name, ix, dir); err != nil {
+	if err := refusals(img.name, ix, dir, chosen); err != nil {
 		return err
 	}
 	var size int64

@@ -336,3 +336,27 @@ func TestExcludeMatchesTheSameOnPushAndPull(t *testing.T) {
 		t.Errorf("pulled %d entries, want %d: %v", len(got), len(want), got)
 	}
 }
+
+// Entries a pull refuses (a FIFO, a link out of the tree) stop a
+// selective pull only when it would write them.
+func TestSelectivePullJudgesOnlyWhatItWrites(t *testing.T) {
+	reg := registrytest.Start(t)
+	ctx := context.Background()
+	blob, tocDigest, diffID, err := ta.EStargz(ta.Tar(
+		ta.File("ok/a.txt", "a", 0o644),
+		ta.Fifo("dev/pipe"),
+		ta.Symlink("dev/out", "../../etc/passwd"),
+	))
+	testtree.Must(t, err)
+	repo, ref := hostileRepo(t, reg.Host(), "partly-refused")
+	_, err = ta.New(blob, tocDigest, diffID).Push(ctx, repo, "v1")
+	testtree.Must(t, err)
+	c := newClient(t)
+	dst := filepath.Join(t.TempDir(), "out")
+	_, err = c.Pull(ctx, ref+":v1", dst, blobber.WithSelect(blobber.Selection{Paths: []string{"ok"}}))
+	testtree.Must(t, err)
+	_, err = c.Pull(ctx, ref+":v1", filepath.Join(t.TempDir(), "dev"), blobber.WithSelect(blobber.Selection{Include: []string{"dev/*"}}))
+	if !errors.Is(err, blobber.ErrUnsupportedEntry) || !errors.Is(err, blobber.ErrPathTraversal) {
+		t.Fatalf("pulling dev: err = %v, want both refusals", err)
+	}
+}

@@ -7,12 +7,13 @@ import (
 	"github.com/blobber-dev/blobber/internal/toc"
 )
 
-// Choose lists, in walk order, the entries of ix that sel selects: a
+// Choose lists, in walk order, the entries of ix that sel selects (never
+// nil): a
 // directory selected (or excluded) passes its verdict to all it holds.
 // The root is never listed; parents of what is chosen are not listed
 // unless selected themselves (Entries creates them).
 func Choose(ix *toc.Index, sel *match.Selector) []*toc.Entry {
-	var chosen []*toc.Entry
+	chosen := []*toc.Entry{} // not nil, even when empty: nil stands for every entry
 	var walk func(dir *toc.Entry, selected bool)
 	walk = func(dir *toc.Entry, selected bool) {
 		for _, e := range dir.Children {
