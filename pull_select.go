@@ -141,11 +141,12 @@ func (img *Image) extractSelected(ctx context.Context, dir string, po pullOption
 			return err
 		}
 	}
-	progress := img.client.opts.meter("download", chunkBytes(ix, chosen))
+	progress := img.client.opts.meter("download", 0)
 	layer := pull.Layer{Index: ix, Data: img.layer, Digest: img.art.layer.Digest}
 	err = pull.Entries(ctx, d, layer, chosen, pull.Options{
 		Concurrency: img.client.opts.concurrency,
 		Progress:    progress.add,
+		Planned:     progress.setTotal,
 		MaxEntries:  cmp.Or(max(img.client.opts.limits.MaxFiles, 0), toc.DefaultLimits.MaxEntries),
 	})
 	if err != nil {
@@ -178,18 +179,6 @@ func written(ix *toc.Index, chosen []*toc.Entry) []*toc.Entry {
 		}
 	}
 	return out
-}
-
-// chunkBytes is about what fetching the chosen files reads: their
-// compressed bytes, for the progress meter.
-func chunkBytes(ix *toc.Index, chosen []*toc.Entry) int64 {
-	var n int64
-	for _, e := range chosen {
-		for _, c := range e.Chunks {
-			n += ix.Need(c)
-		}
-	}
-	return n
 }
 
 func quoteAll(names []string) string {

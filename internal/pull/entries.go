@@ -72,7 +72,15 @@ func Entries(ctx context.Context, dir *extract.Dir, layer Layer, chosen []*toc.E
 			return err
 		}
 	}
-	if err := p.fetchSpans(ctx, spans(layer.Index, p.chunks)); err != nil {
+	requests := spans(layer.Index, p.chunks)
+	if opts.Planned != nil {
+		var total int64
+		for _, s := range requests {
+			total += s.end - s.start
+		}
+		opts.Planned(total)
+	}
+	if err := p.fetchSpans(ctx, requests); err != nil {
 		return err
 	}
 	for _, e := range p.links {
