@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -64,7 +65,10 @@ Patterns are explained in docs/patterns.md.`,
 			if dereference {
 				opts = append(opts, blobber.WithDereferenceLinks())
 			}
-			paths := args[2:]
+			var paths []string
+			for _, p := range args[2:] {
+				paths = append(paths, filepath.ToSlash(p)) // a\b on Windows
+			}
 			if len(paths) > 0 || len(include) > 0 || len(exclude) > 0 {
 				if dereference {
 					return usagef("pull: --dereference-links cannot be combined with PATHs, --include or --exclude")

@@ -50,7 +50,7 @@ func AnyGlob(patterns []string, name string) (string, bool) {
 // CleanPath makes a user's PATH argument a clean slash path from the
 // tree's root ("./a/b/" is "a/b"), or fails naming it.
 func CleanPath(p string) (string, error) {
-	clean := path.Clean(strings.TrimPrefix(strings.ReplaceAll(p, "\\", "/"), "/"))
+	clean := path.Clean(strings.TrimPrefix(p, "/"))
 	if p == "" || !fs.ValidPath(clean) {
 		return "", fmt.Errorf("%q is not a path inside the artifact", p)
 	}
