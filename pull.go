@@ -20,6 +20,8 @@ import (
 type pullOptions struct {
 	overwrite   bool
 	dereference bool
+	selection   *Selection // nil: everything
+	report      *PullReport
 }
 
 // PullOption configures one Pull. An option given a value it cannot take
@@ -62,6 +64,9 @@ func (c *Client) Pull(ctx context.Context, ref, dir string, opts ...PullOption) 
 			return ocispec.Descriptor{}, fmt.Errorf("pull of %s: %w", ref, err)
 		}
 	}
+	if err := po.checkSelection(); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("pull of %s: %w", ref, err)
+	}
 	img, err := c.Open(ctx, ref)
 	if err != nil {
 		return ocispec.Descriptor{}, err
@@ -81,8 +86,11 @@ func (c *Client) Pull(ctx context.Context, ref, dir string, opts ...PullOption) 
 }
 
 func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, again bool) (err error) {
+	if po.selection != nil {
+		return img.extractSelected(ctx, dir, po)
+	}
 	ix := img.index
-	if err := refusals(img.name, ix, dir); err != nil {
+	if err := refusals(img.name, ix, dir, nil); err != nil {
 		return err
 	}
 	if err := extract.CheckFreeSpace(dir, ix.TotalBytes); err != nil {
@@ -120,12 +128,21 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 	if err != nil {
 		return err
 	}
-	return d.Commit()
+	if err := d.Commit(); err != nil {
+		return err
+	}
+	if po.report != nil {
+		var files []*toc.Entry
+		_ = ix.Walk(func(e *toc.Entry) error { files = append(files, e); return nil })
+		po.fill(files)
+	}
+	return nil
 }
 
 // refusals names, all at once, the entries of ix a pull into dir
-// refuses, before anything is fetched or written.
-func refusals(name string, ix *toc.Index, dir string) error {
+// refuses (of those that writing chosen takes, unless chosen is nil),
+// before anything is fetched or written.
+func refusals(name string, ix *toc.Index, dir string, chosen []*toc.Entry) error {
 	rules, err := extract.ProbeRules(dir)
 	if err != nil {
 		return wrapf(err, "pulling %s into %s", name, dir)
@@ -134,7 +151,13 @@ func refusals(name string, ix *toc.Index, dir string) error {
 	if err != nil {
 		return err
 	}
-	r, err := pull.Refuse(ix, pull.Target{Rules: rules, PathLen: len(utf16.Encode([]rune(abs)))})
+	target := pull.Target{Rules: rules, PathLen: len(utf16.Encode([]rune(abs)))}
+	var r pull.Refusals
+	if chosen == nil {
+		r, err = pull.Refuse(ix, target)
+	} else {
+		r, err = pull.RefuseChosen(ix, chosen, target)
+	}
 	if err != nil {
 		return err
 	}

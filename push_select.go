@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 
-	"github.com/bmatcuk/doublestar/v4"
-
 	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/match"
 	"github.com/blobber-dev/blobber/internal/treepath"
 )
 
@@ -22,14 +21,13 @@ const IgnoreFile = layer.IgnoreFile
 // (github.com/bmatcuk/doublestar): "**" matches across directories, "*"
 // within one name; "**/*.log" leaves out every .log file. An excluded
 // directory is left out with all it holds. The tree's IgnoreFile, if any,
-// applies as well.
+// applies as well. Pull's WithSelect reads patterns the same way
+// (docs/patterns.md).
 // A pattern that is not valid fails the push (ErrInvalidOption).
 func WithExclude(patterns ...string) PushOption {
 	return func(o *pushOptions) error {
-		for _, p := range patterns {
-			if !doublestar.ValidatePattern(p) {
-				return invalidOption("WithExclude: %q is not a valid pattern", p)
-			}
+		if err := match.Validate(patterns); err != nil {
+			return invalidOption("WithExclude: %v", err)
 		}
 		o.selection.Exclude = append(o.selection.Exclude, patterns...)
 		return nil

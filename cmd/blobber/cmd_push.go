@@ -7,8 +7,6 @@ import (
 	"math"
 	"os"
 
-	"github.com/bmatcuk/doublestar/v4"
-
 	"github.com/spf13/cobra"
 
 	"github.com/blobber-dev/blobber"
@@ -47,7 +45,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.uploadChunk, "chunk-size", "", "upload the layer in chunks of this size (e.g. 64MiB), resuming a failed chunk (default: one request for a layer built before its upload, 64MiB chunks for one uploaded while it is built)")
 	o.progress.register(f)
 	f.Var(sizeFlag{&o.chunkSize}, "estargz-chunk-size", "largest piece of a file compressed on its own, e.g. 1MiB (default 4MiB)")
-	f.StringArrayVar(&o.exclude, "exclude", nil, "leave out the entries whose path from DIR matches this pattern (repeatable; ** matches across directories, e.g. '**/*.log'); DIR/"+blobber.IgnoreFile+" (gitignore syntax) is read too")
+	f.StringArrayVar(&o.exclude, "exclude", nil, "leave out the entries whose path from DIR matches this glob (repeatable; ** matches across directories, e.g. '**/*.log'; see docs/patterns.md); DIR/"+blobber.IgnoreFile+" (gitignore syntax) is read too")
 	f.BoolVar(&o.dereference, "dereference", false, "store what symlinks point to instead of the links, as tar -h does")
 	f.BoolVar(&o.sign, "sign", false, "sign the pushed manifest (cosign's format): with --sign-key, or keyless with an OIDC token")
 	o.signing.register(f)
@@ -81,7 +79,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 		return usagef("push: %s: %v", flagOrigin(cmd.Flags().Lookup("compression-level")), err)
 	}
 	for _, p := range o.exclude {
-		if !doublestar.ValidatePattern(p) {
+		if blobber.CheckPattern(p) != nil {
 			return usagef("push: --exclude %q: not a valid pattern", p)
 		}
 	}

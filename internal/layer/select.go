@@ -1,17 +1,13 @@
 package layer
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
-	"strings"
 
-	"github.com/bmatcuk/doublestar/v4"
-	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+	"github.com/blobber-dev/blobber/internal/match"
 )
 
 // IgnoreFile is the file at a tree's root whose lines (gitignore syntax)
@@ -22,10 +18,9 @@ const IgnoreFile = ".blobberignore"
 // Selection says which entries of a tree go into the layer, and how links
 // are stored.
 type Selection struct {
-	// Exclude lists patterns in doublestar syntax
-	// (github.com/bmatcuk/doublestar), matched against each entry's path
-	// from the tree's root with slashes: "**" matches across directories,
-	// "*" does not. An excluded directory is left out with all it holds.
+	// Exclude lists globs as internal/match reads them (docs/patterns.md),
+	// matched against each entry's path from the tree's root with
+	// slashes. An excluded directory is left out with all it holds.
 	Exclude []string
 	// Dereference stores what a symlink points to instead of the link, as
 	// `tar -h` does: a link to a directory becomes a directory. A dangling
@@ -39,10 +34,8 @@ type Selection struct {
 // listings, which is what a walk reads. With nothing to change, fsys is
 // returned itself.
 func Select(fsys fs.FS, s Selection) (fs.FS, error) {
-	for _, p := range s.Exclude {
-		if !doublestar.ValidatePattern(p) {
-			return nil, fmt.Errorf("exclude pattern %q: %w", p, doublestar.ErrBadPattern)
-		}
+	if err := match.Validate(s.Exclude); err != nil {
+		return nil, fmt.Errorf("exclude: %w", err)
 	}
 	ignore, err := readIgnoreFile(fsys)
 	if err != nil {
@@ -52,18 +45,16 @@ func Select(fsys fs.FS, s Selection) (fs.FS, error) {
 		return fsys, nil
 	}
 	exclude := func(name string, isDir bool) bool {
-		for _, p := range s.Exclude {
-			if ok, _ := doublestar.Match(p, name); ok {
-				return true
-			}
+		if _, ok := match.AnyGlob(s.Exclude, name); ok {
+			return true
 		}
-		return ignore != nil && ignore.Match(strings.Split(name, "/"), isDir)
+		return ignore.Match(name, isDir)
 	}
 	return &selected{fsys: fsys, exclude: exclude, deref: s.Dereference}, nil
 }
 
 // readIgnoreFile parses the tree's IgnoreFile; nil when it has none.
-func readIgnoreFile(fsys fs.FS) (gitignore.Matcher, error) {
+func readIgnoreFile(fsys fs.FS) (*match.Ignore, error) {
 	data, err := fs.ReadFile(fsys, IgnoreFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -71,22 +62,11 @@ func readIgnoreFile(fsys fs.FS) (gitignore.Matcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", IgnoreFile, err)
 	}
-	var patterns []gitignore.Pattern
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSuffix(sc.Text(), "\r")
-		if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
-			continue
-		}
-		patterns = append(patterns, gitignore.ParsePattern(line, nil))
-	}
-	if err := sc.Err(); err != nil {
+	ignore, err := match.ParseIgnore(data)
+	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", IgnoreFile, err)
 	}
-	if len(patterns) == 0 {
-		return nil, nil
-	}
-	return gitignore.NewMatcher(patterns), nil
+	return ignore, nil
 }
 
 // selected is a tree seen through a Selection.

@@ -38,6 +38,9 @@ type Options struct {
 	Concurrency int
 	// Progress, if set, is told of each segment's bytes once hashed.
 	Progress func(n int64)
+	// Planned, if set, is told by Entries how many bytes its range
+	// requests will read, before they start.
+	Planned func(total int64)
 	// FetchedBytes, if set, counts the bytes fetched from the registry so
 	// far: a layer that fails its check although all of it came from
 	// there is not the cache's fault.

@@ -30,6 +30,22 @@ type Target struct {
 
 // Refuse judges every entry of ix before anything is fetched or written.
 func Refuse(ix *toc.Index, target Target) (Refusals, error) {
+	return refuse(ix, target, nil)
+}
+
+// RefuseChosen judges the entries Entries would write for chosen: those
+// and the directories above them. Symlinks still resolve through the
+// whole artifact, as they will once written.
+func RefuseChosen(ix *toc.Index, chosen []*toc.Entry, target Target) (Refusals, error) {
+	keep := map[*toc.Entry]bool{}
+	for _, e := range append(parents(ix, chosen), chosen...) {
+		keep[e] = true
+	}
+	return refuse(ix, target, keep)
+}
+
+// refuse judges the entries of ix in keep, or all of them if keep is nil.
+func refuse(ix *toc.Index, target Target, keep map[*toc.Entry]bool) (Refusals, error) {
 	var r Refusals
 	collisions := treepath.NewCollisions(target.Rules)
 	lookup := func(n string) (string, bool, bool, error) {
@@ -40,6 +56,9 @@ func Refuse(ix *toc.Index, target Target) (Refusals, error) {
 		return e.LinkName, e.Type == toc.TypeSymlink, true, nil
 	}
 	err := ix.Walk(func(e *toc.Entry) error {
+		if keep != nil && !keep[e] {
+			return nil
+		}
 		if why := target.Rules.NameProblem(e.Name, target.PathLen); why != "" {
 			r.Unholdable.Add(fmt.Sprintf("%s (%s)", e.Name, why))
 		}

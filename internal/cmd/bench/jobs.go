@@ -137,6 +137,9 @@ func blobberOnly(job string) bool {
 
 func jobsFor(ds *dataset) []string {
 	jobs := []string{jobPush, jobPull, jobLs}
+	if pulledDir(ds) != "" {
+		jobs = append(jobs, jobPullDir)
+	}
 	if ds.catSmall != "" {
 		jobs = append(jobs, jobCatSmall)
 	}
@@ -189,6 +192,8 @@ func (b *bench) runOwn(ds *dataset, t *tool, ref string, jobs []string) []*resul
 			results = append(results, b.repeat(ds, job, t.name, 0, func(int) (sample, error) {
 				return b.ls(ds, t, ref)
 			}))
+		case job == jobPullDir:
+			results = append(results, b.pullDirResult(ds, t, ref))
 		case job == jobCatSmall, job == jobCatBig:
 			// Throughput only makes sense for the big file.
 			name, size := ds.catSmall, int64(0)
