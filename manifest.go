@@ -59,12 +59,12 @@ func manifestJSON(config, layerDesc ocispec.Descriptor, meta pushMetadata) ([]by
 	})
 }
 
-// artifact is a resolved, verified manifest and its one eStargz layer.
+// artifact is a resolved, verified manifest and its eStargz layers (one,
+// unless the artifact was pushed split, see layers.go).
 type artifact struct {
 	manifest    ocispec.Descriptor
 	config      ocispec.Descriptor
-	layer       ocispec.Descriptor
-	tocDigest   digest.Digest
+	layers      []artifactLayer
 	compression compression.Compression
 }
 
@@ -158,7 +158,7 @@ func checkManifestDescriptor(name string, desc ocispec.Descriptor) error {
 	return nil
 }
 
-// parseArtifact checks that a verified manifest describes one eStargz layer.
+// parseArtifact checks that a verified manifest describes eStargz layers.
 func parseArtifact(name string, desc ocispec.Descriptor, raw []byte) (*artifact, error) {
 	if err := checkManifestDescriptor(name, desc); err != nil {
 		return nil, err
@@ -167,35 +167,9 @@ func parseArtifact(name string, desc ocispec.Descriptor, raw []byte) (*artifact,
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("manifest %s: %v: %w", name, err, ErrNotEStargz)
 	}
-	if len(m.Layers) != 1 {
-		return nil, fmt.Errorf("%s has %d layers; blobber reads single-layer eStargz artifacts: %w", name, len(m.Layers), ErrNotEStargz)
-	}
-	l := m.Layers[0]
-	a := &artifact{manifest: desc, config: m.Config, layer: l}
-	switch l.MediaType {
-	case ocispec.MediaTypeImageLayerGzip, mediaTypeDockerLayer:
-		a.compression = compression.Gzip
-	case ocispec.MediaTypeImageLayerZstd:
-		a.compression = compression.Zstd
-	default:
-		return nil, fmt.Errorf("%s: layer media type %q: %w", name, l.MediaType, ErrNotEStargz)
-	}
-	if err := l.Digest.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: layer digest %q: %v: %w", name, l.Digest, err, ErrNotEStargz)
-	}
-	if l.Size <= 0 || l.Size > maxBlobSize {
-		return nil, fmt.Errorf("%s: layer size %d: %w", name, l.Size, ErrNotEStargz)
-	}
-	if len(l.URLs) > 0 {
-		return nil, fmt.Errorf("%s: layer has foreign URLs, which blobber does not follow: %w", name, ErrNotEStargz)
-	}
-	tocDigest, ok := l.Annotations[estargz.TOCJSONDigestAnnotation]
-	if !ok {
-		return nil, fmt.Errorf("%s: layer has no %s annotation (an ordinary image?): %w", name, estargz.TOCJSONDigestAnnotation, ErrNotEStargz)
-	}
-	a.tocDigest = digest.Digest(tocDigest)
-	if err := a.tocDigest.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: TOC digest %q: %v: %w", name, tocDigest, err, ErrNotEStargz)
+	a := &artifact{manifest: desc, config: m.Config}
+	if err := a.parseLayers(name, m.Layers); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
