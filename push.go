@@ -34,6 +34,7 @@ type pushOptions struct {
 	selection layer.Selection
 	chunkSize int64 // upload chunk size; 0 uploads the layer in one request
 	meta      pushMetadata
+	split     bool // several layers (WithLayers)
 }
 
 // PushOption configures one Push. An option given a value it cannot take
@@ -142,6 +143,9 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	src, err = selectTree(ctx, src, po)
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)
+	}
+	if desc, done, err := c.pushSplit(ctx, t, src, po, tag, extraTags); done {
+		return desc, err
 	}
 
 	policy := c.pushPolicy()
