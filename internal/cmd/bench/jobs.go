@@ -132,7 +132,7 @@ func blobberOnly(job string) bool {
 	case jobPushGMP1, jobLayout, jobLayoutGMP1, jobRepushWarm, jobLsWarm, jobCatWarm, jobPullWarm, jobPullAfterCat, jobPushZstd, jobPullZstd:
 		return true
 	}
-	return false
+	return isLayersJob(job)
 }
 
 func jobsFor(ds *dataset) []string {
@@ -144,6 +144,7 @@ func jobsFor(ds *dataset) []string {
 		jobs = append(jobs, jobCatBig)
 	}
 	jobs = append(jobs, jobRepush)
+	jobs = append(jobs, layersJobs(ds)...)
 	if ds.scale {
 		// The cache's figures would each add an untimed run and a cache as
 		// big as the artifact; at this scale the first-use jobs say enough.
@@ -178,6 +179,8 @@ func (b *bench) runOwn(ds *dataset, t *tool, ref string, jobs []string) []*resul
 			// A blobber-only measurement: no row for the peers.
 		case t.name != "blobber":
 			results = append(results, &result{job: job, tool: t.name, note: "n/a"})
+		case isLayersJob(job):
+			results = append(results, b.runLayersJob(ds, t, job))
 		case job == jobLs:
 			results = append(results, b.repeat(ds, job, t.name, 0, func(int) (sample, error) {
 				return b.ls(ds, t, ref)
