@@ -125,6 +125,7 @@ func (img *Image) openLayers(ctx context.Context, t *target.Target) error {
 func (img *Image) readIndex(ctx context.Context) (*toc.Index, error) {
 	c := img.client
 	parts := make([]*toc.Index, len(img.art.layers))
+	budget := toc.NewMergeBudget(c.tocLimits())
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(1, c.opts.concurrency))
 	for i, l := range img.art.layers {
@@ -133,6 +134,9 @@ func (img *Image) readIndex(ctx context.Context) (*toc.Index, error) {
 				parts[i], err = toc.Read(gctx, img.layers[i], l.desc.Size, img.art.compression, l.tocDigest, c.tocLimits())
 				return err
 			})
+			if err == nil && len(parts) > 1 {
+				err = budget.Add(parts[i])
+			}
 			if err != nil && len(parts) > 1 {
 				err = fmt.Errorf("layer %d (%s): %w", i, l.desc.Digest, err)
 			}

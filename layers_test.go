@@ -277,3 +277,23 @@ func TestLayersInspect(t *testing.T) {
 		}
 	}
 }
+
+// The limits hold for the merged tree: layers each within them, but over
+// them together, are refused (ErrLimitExceeded), entries and bytes alike.
+func TestLayersLimits(t *testing.T) {
+	reg := registrytest.Start(t)
+	lt := newLayeredTree()
+	for i := range 4 {
+		lt.layer(map[string]string{fmt.Sprintf("f%d", i): "0123456789"})
+	}
+	ref := pushLayered(t, reg.Host(), "limits", ta.Options{}, lt.groups...)
+	for _, l := range []blobber.Limits{{MaxFiles: 3}, {MaxBytes: 35}} {
+		_, err := newClient(t, blobber.WithLimits(l)).Open(context.Background(), ref)
+		if !errors.Is(err, blobber.ErrLimitExceeded) {
+			t.Errorf("%+v: %v, want ErrLimitExceeded", l, err)
+		}
+	}
+	img, err := newClient(t, blobber.WithLimits(blobber.Limits{MaxFiles: 4, MaxBytes: 40})).Open(context.Background(), ref)
+	testtree.Must(t, err)
+	img.Close()
+}

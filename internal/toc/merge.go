@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // LayerInfo is what a merged index keeps of one of its layers.
@@ -132,4 +133,34 @@ func LayerOf(e *Entry) (int, bool) {
 		return 0, false
 	}
 	return int(e.Chunks[0].Layer), true
+}
+
+// MergeBudget counts the layers' indexes as they are read, before Merge,
+// so that an artifact whose layers together exceed the limits is refused
+// once the layers read so far do, not after every layer's index is held.
+type MergeBudget struct {
+	limits  Limits
+	mu      sync.Mutex
+	entries int
+	bytes   int64
+}
+
+// NewMergeBudget returns a budget of limits (the defaults where unset).
+func NewMergeBudget(limits Limits) *MergeBudget {
+	return &MergeBudget{limits: limits.orDefault()}
+}
+
+// Add counts one layer's index against the budget.
+func (b *MergeBudget) Add(part *Index) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.entries += part.Files + part.chunkEntries
+	b.bytes += part.TotalBytes
+	if b.entries > b.limits.MaxEntries {
+		return fmt.Errorf("%w: the layers hold more than %d entries (files, directories, links and chunks)", ErrLimit, b.limits.MaxEntries)
+	}
+	if b.bytes > b.limits.MaxBytes {
+		return fmt.Errorf("%w: the layers' files total more than %d bytes", ErrLimit, b.limits.MaxBytes)
+	}
+	return nil
 }
