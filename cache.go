@@ -111,12 +111,12 @@ type invalidator interface {
 	Invalidate(off, n int64) error
 }
 
-// retryUncached runs read; if it found bytes that do not verify and they
-// may have come from the cache, it drops them from the cache and reads
-// once more, from the registry.
-func (img *Image) retryUncached(off, n int64, read func() error) error {
+// retryUncached runs read of the given layer; if it found bytes that do
+// not verify and they may have come from the cache, it drops them from the
+// cache and reads once more, from the registry.
+func (img *Image) retryUncached(layer int, off, n int64, read func() error) error {
 	err := read()
-	inv, cached := img.layer.(invalidator)
+	inv, cached := img.layers[layer].(invalidator)
 	if err != nil && cached && errors.Is(err, toc.ErrDigestMismatch) {
 		img.client.opts.logger.Warn("cached bytes did not verify; fetching them again", "artifact", img.name, "offset", off, "length", n)
 		if ierr := inv.Invalidate(off, n); ierr == nil {
@@ -126,11 +126,11 @@ func (img *Image) retryUncached(off, n int64, read func() error) error {
 	return err
 }
 
-// fetchChunk reads and verifies one chunk.
+// fetchChunk reads and verifies one chunk, from the layer that holds it.
 func (img *Image) fetchChunk(c toc.Chunk, dst []byte) ([]byte, error) {
 	var data []byte
-	err := img.retryUncached(c.Offset, img.index.Need(c), func() (err error) {
-		data, err = img.index.Fetch(img.layer, c, dst)
+	err := img.retryUncached(int(c.Layer), c.Offset, img.index.Need(c), func() (err error) {
+		data, err = img.index.Fetch(img.layers[c.Layer], c, dst)
 		return err
 	})
 	return data, err

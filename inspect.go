@@ -52,7 +52,7 @@ type Inspection struct {
 	Files, Directories, Symlinks, Hardlinks, Others int
 	TotalSize                                       int64
 	// NotReadable is why blobber cannot read the artifact's files (an
-	// ordinary image, several layers, no TOC): it is then described from
+	// ordinary image, overlapping layers, no TOC): it is then described from
 	// its manifest alone, and the entry counts are zero.
 	NotReadable error
 	// Referrers are the manifests attached to this one (signatures among
@@ -149,7 +149,7 @@ func (c *Client) Inspect(ctx context.Context, ref string) (*Inspection, error) {
 	if s, ok := m.Annotations[ocispec.AnnotationCreated]; ok {
 		in.Created, _ = time.Parse(time.RFC3339, s)
 	}
-	// An image blobber cannot read (several layers, no TOC) is still
+	// An image blobber cannot read (not eStargz, no TOC) is still
 	// described from its manifest.
 	art, err := parseArtifact(name, desc, raw)
 	if errors.Is(err, ErrNotEStargz) {
@@ -172,8 +172,10 @@ func (c *Client) Inspect(ctx context.Context, ref string) (*Inspection, error) {
 		}
 		defer img.Close()
 		in.countEntries(img.index.Root)
-		if in.Layers[0].UncompressedSizeFrom == "" {
-			in.Layers[0].UncompressedSize, in.Layers[0].UncompressedSizeFrom = in.TotalSize, "files"
+		for i := range in.Layers {
+			if in.Layers[i].UncompressedSizeFrom == "" {
+				in.Layers[i].UncompressedSize, in.Layers[i].UncompressedSizeFrom = img.layerFileBytes(i), "files"
+			}
 		}
 	}
 	if !c.opts.offline && m.Config.Size <= maxInlineConfig {

@@ -44,31 +44,31 @@ func layerDescriptor(res *layer.Result, comp compression.Compression, level comp
 // configJSON is an image config whose rootfs names the layer's diffID, so
 // that container tooling sees a well-formed image, and which names the
 // platform the spec requires.
-func configJSON(diffID digest.Digest, platform ocispec.Platform) ([]byte, error) {
+func configJSON(diffIDs []digest.Digest, platform ocispec.Platform) ([]byte, error) {
 	return json.Marshal(ocispec.Image{
 		Platform: platform,
-		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{diffID}},
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: diffIDs},
 	})
 }
 
-func manifestJSON(config, layerDesc ocispec.Descriptor, meta pushMetadata) ([]byte, error) {
+func manifestJSON(config ocispec.Descriptor, layers []ocispec.Descriptor, meta pushMetadata) ([]byte, error) {
 	config.Annotations = meta.configAnnotations
 	return json.Marshal(ocispec.Manifest{
 		Versioned:    specs.Versioned{SchemaVersion: 2},
 		MediaType:    ocispec.MediaTypeImageManifest,
 		ArtifactType: meta.artifactType,
 		Config:       config,
-		Layers:       []ocispec.Descriptor{layerDesc},
+		Layers:       layers,
 		Annotations:  meta.annotations,
 	})
 }
 
-// artifact is a resolved, verified manifest and its one eStargz layer.
+// artifact is a resolved, verified manifest and its eStargz layers (one,
+// unless the artifact was pushed split, see layers.go).
 type artifact struct {
 	manifest    ocispec.Descriptor
 	config      ocispec.Descriptor
-	layer       ocispec.Descriptor
-	tocDigest   digest.Digest
+	layers      []artifactLayer
 	compression compression.Compression
 	index       *indexSelection // the image index the reference named, if it did (index.go)
 }
@@ -178,7 +178,7 @@ func checkResolvedDescriptor(name string, desc ocispec.Descriptor) error {
 	return nil
 }
 
-// parseArtifact checks that a verified manifest describes one eStargz layer.
+// parseArtifact checks that a verified manifest describes eStargz layers.
 func parseArtifact(name string, desc ocispec.Descriptor, raw []byte) (*artifact, error) {
 	if err := checkManifestDescriptor(name, desc); err != nil {
 		return nil, err
@@ -187,35 +187,9 @@ func parseArtifact(name string, desc ocispec.Descriptor, raw []byte) (*artifact,
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("manifest %s: %v: %w", name, err, ErrNotEStargz)
 	}
-	if len(m.Layers) != 1 {
-		return nil, fmt.Errorf("%s has %d layers; blobber reads single-layer eStargz artifacts: %w", name, len(m.Layers), ErrNotEStargz)
-	}
-	l := m.Layers[0]
-	a := &artifact{manifest: desc, config: m.Config, layer: l}
-	switch l.MediaType {
-	case ocispec.MediaTypeImageLayerGzip, mediaTypeDockerLayer:
-		a.compression = compression.Gzip
-	case ocispec.MediaTypeImageLayerZstd:
-		a.compression = compression.Zstd
-	default:
-		return nil, fmt.Errorf("%s: layer media type %q: %w", name, l.MediaType, ErrNotEStargz)
-	}
-	if err := l.Digest.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: layer digest %q: %v: %w", name, l.Digest, err, ErrNotEStargz)
-	}
-	if l.Size <= 0 || l.Size > maxBlobSize {
-		return nil, fmt.Errorf("%s: layer size %d: %w", name, l.Size, ErrNotEStargz)
-	}
-	if len(l.URLs) > 0 {
-		return nil, fmt.Errorf("%s: layer has foreign URLs, which blobber does not follow: %w", name, ErrNotEStargz)
-	}
-	tocDigest, ok := l.Annotations[estargz.TOCJSONDigestAnnotation]
-	if !ok {
-		return nil, fmt.Errorf("%s: layer has no %s annotation (an ordinary image?): %w", name, estargz.TOCJSONDigestAnnotation, ErrNotEStargz)
-	}
-	a.tocDigest = digest.Digest(tocDigest)
-	if err := a.tocDigest.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: TOC digest %q: %v: %w", name, tocDigest, err, ErrNotEStargz)
+	a := &artifact{manifest: desc, config: m.Config}
+	if err := a.parseLayers(name, m.Layers); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

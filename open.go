@@ -28,8 +28,8 @@ type Image struct {
 	name    string
 	art     *artifact
 	index   *toc.Index
-	layer   layerReader // the network, or the cache in front of it
-	fetched *readCounts // what came from the registry
+	layers  []layerReader // by toc.Chunk.Layer: the network, or the cache in front of it
+	fetched *readCounts   // what came from the registry
 }
 
 var (
@@ -64,30 +64,13 @@ func (c *Client) openArtifact(ctx context.Context, t *target.Target, art *artifa
 	}
 	name := t.Name + "@" + art.manifest.Digest.String()
 	img := &Image{ctx: ctx, client: c, name: name, art: art, fetched: &readCounts{}}
-	network := &countingBlob{counts: img.fetched}
+	if err := img.openLayers(ctx, t); err != nil {
+		img.closeLayers()
+		return nil, err
+	}
 	var err error
-	if !c.opts.offline {
-		if network.remote, err = t.OpenBlob(ctx, art.layer); err != nil {
-			return nil, wrapf(err, "opening layer of %s", name)
-		}
-	}
-	img.layer = network
-	if inv, ok := network.remote.(invalidator); ok {
-		img.layer = mirroredLayer{network, inv}
-	}
-	if c.cache != nil && t.RegistryHost() != "" {
-		var remote layerReader = network
-		if c.opts.target.Debug != nil {
-			remote = missLog{network, ctx, &c.opts, name}
-		}
-		img.layer = cachedLayer{c.cache.Blob(art.layer.Digest, art.layer.Size, remote), img.layer}
-	}
-	err = img.retryUncached(0, art.layer.Size, func() (err error) {
-		img.index, err = toc.Read(ctx, img.layer, art.layer.Size, art.compression, art.tocDigest, c.tocLimits())
-		return err
-	})
-	if err != nil {
-		img.layer.Close()
+	if img.index, err = img.readIndex(ctx); err != nil {
+		img.closeLayers()
 		return nil, wrapf(err, "reading the table of contents of %s", name)
 	}
 	if c.cache != nil && t.RegistryHost() != "" {
@@ -96,8 +79,8 @@ func (c *Client) openArtifact(ctx context.Context, t *target.Target, art *artifa
 	// The repository holds these blobs: a push elsewhere on its registry
 	// can mount them.
 	policy := c.pushPolicy()
-	policy.RememberSources(t, art.config, art.layer)
-	if c.cache != nil && t.RegistryHost() != "" {
+	policy.RememberSources(t, append([]ocispec.Descriptor{art.config}, art.layerDescriptors()...)...)
+	if c.cache != nil && t.RegistryHost() != "" && len(art.layers) == 1 {
 		policy.RememberShape(push.IndexShape(img.index), art.manifest)
 	}
 	c.opts.logger.DebugContext(ctx, "opened", "artifact", name, "entries", img.index.Files)
@@ -138,7 +121,7 @@ func (img *Image) Descriptor() ocispec.Descriptor { return img.art.manifest }
 func (img *Image) Name() string { return img.name }
 
 // Close releases the artifact.
-func (img *Image) Close() error { return img.layer.Close() }
+func (img *Image) Close() error { return img.closeLayers() }
 
 const maxSymlinkHops = 40
 

@@ -115,8 +115,7 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 		return err
 	}
 	progress := img.client.opts.meter("download", ix.BlobSize)
-	layer := pull.Layer{Index: ix, Data: img.layer, Digest: img.art.layer.Digest}
-	err = pull.Into(ctx, d, layer, pull.Options{
+	err = pull.Into(ctx, d, img.pullArtifact(), pull.Options{
 		Concurrency:  img.client.opts.concurrency,
 		Progress:     progress.add,
 		FetchedBytes: img.fetched.bytes.Load,

@@ -142,8 +142,7 @@ func (img *Image) extractSelected(ctx context.Context, dir string, po pullOption
 		}
 	}
 	progress := img.client.opts.meter("download", 0)
-	layer := pull.Layer{Index: ix, Data: img.layer, Digest: img.art.layer.Digest}
-	err = pull.Entries(ctx, d, layer, chosen, pull.Options{
+	err = pull.Entries(ctx, d, img.pullArtifact(), chosen, pull.Options{
 		Concurrency: img.client.opts.concurrency,
 		Progress:    progress.add,
 		Planned:     progress.setTotal,

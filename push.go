@@ -33,6 +33,7 @@ type pushOptions struct {
 	chunkSize int64 // upload chunk size; 0 uploads the layer in one request
 	meta      pushMetadata
 	platforms []ocispec.Platform // WithPlatforms; none for the default
+	split     bool               // several layers (WithLayers)
 }
 
 // PushOption configures one Push. An option given a value it cannot take
@@ -163,6 +164,9 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)
 	}
+	if desc, done, err := c.pushSplit(ctx, t, src, po, tag, extraTags); done {
+		return desc, err
+	}
 
 	policy := c.pushPolicy()
 	fp, shapeKey := "", ""
@@ -229,7 +233,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	if err != nil {
 		return ocispec.Descriptor{}, wrapf(err, "uploading layer %s to %s", res.Digest, t.Name)
 	}
-	desc, man, err := c.pushManifests(ctx, t, mnt, res.DiffID, layerDesc, &po, tag)
+	desc, man, err := c.pushManifests(ctx, t, mnt, []digest.Digest{res.DiffID}, []ocispec.Descriptor{layerDesc}, &po, tag)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}

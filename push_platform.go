@@ -20,11 +20,11 @@ import (
 // platforms, an image index of them (the manifests share the layer and
 // differ only in their config). It returns the tagged descriptor and its
 // bytes.
-func (c *Client) pushManifests(ctx context.Context, t *target.Target, mnt *mounter, diffID digest.Digest, layerDesc ocispec.Descriptor, po *pushOptions, tag string) (ocispec.Descriptor, []byte, error) {
+func (c *Client) pushManifests(ctx context.Context, t *target.Target, mnt *mounter, diffIDs []digest.Digest, layers []ocispec.Descriptor, po *pushOptions, tag string) (ocispec.Descriptor, []byte, error) {
 	platforms := po.pushPlatforms()
 	entries := make([]ocispec.Descriptor, 0, len(platforms))
 	for _, p := range platforms {
-		man, err := c.pushPlatformManifest(ctx, t, mnt, diffID, layerDesc, po, p)
+		man, err := c.pushPlatformManifest(ctx, t, mnt, diffIDs, layers, po, p)
 		if err != nil {
 			return ocispec.Descriptor{}, nil, err
 		}
@@ -61,8 +61,8 @@ func (c *Client) pushManifests(ctx context.Context, t *target.Target, mnt *mount
 
 // pushPlatformManifest uploads the config for platform p and returns the
 // manifest that names it (not yet uploaded).
-func (c *Client) pushPlatformManifest(ctx context.Context, t *target.Target, mnt *mounter, diffID digest.Digest, layerDesc ocispec.Descriptor, po *pushOptions, p ocispec.Platform) ([]byte, error) {
-	cfg, err := configJSON(diffID, p)
+func (c *Client) pushPlatformManifest(ctx context.Context, t *target.Target, mnt *mounter, diffIDs []digest.Digest, layers []ocispec.Descriptor, po *pushOptions, p ocispec.Platform) ([]byte, error) {
+	cfg, err := configJSON(diffIDs, p)
 	if err != nil {
 		return nil, err
 	}
@@ -70,5 +70,5 @@ func (c *Client) pushPlatformManifest(ctx context.Context, t *target.Target, mnt
 	if err := c.pushBlob(ctx, t.Store, mnt, cfgDesc, func() io.Reader { return bytes.NewReader(cfg) }); err != nil {
 		return nil, wrapf(err, "uploading config to %s", t.Name)
 	}
-	return manifestJSON(cfgDesc, layerDesc, po.meta)
+	return manifestJSON(cfgDesc, layers, po.meta)
 }

@@ -2,6 +2,7 @@ package blobber
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -29,7 +30,12 @@ func eStargzLayer(name string, desc ocispec.Descriptor, raw []byte) (push.Layer,
 	if err != nil {
 		return push.Layer{}, err
 	}
-	return push.Layer{Desc: art.layer, Compression: art.compression, TOCDigest: art.tocDigest}, nil
+	if len(art.layers) != 1 {
+		// The policy reuses a build of one layer only.
+		return push.Layer{}, fmt.Errorf("%s has %d layers: %w", name, len(art.layers), ErrNotEStargz)
+	}
+	l := art.layers[0]
+	return push.Layer{Desc: l.desc, Compression: art.compression, TOCDigest: l.tocDigest}, nil
 }
 
 // mounter is the policy's mounter under the names push.go's upload

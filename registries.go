@@ -86,14 +86,17 @@ func (img *Image) mirrorPassedOver(err error) bool {
 	if !errors.Is(err, ErrDigestMismatch) {
 		return false
 	}
-	layer := img.layer
-	if c, ok := layer.(cachedLayer); ok {
-		layer, _ = c.network.(layerReader)
+	for _, layer := range img.layers {
+		if c, ok := layer.(cachedLayer); ok {
+			layer, _ = c.network.(layerReader)
+		}
+		m, ok := layer.(mirroredLayer)
+		if !ok {
+			continue
+		}
+		if p, ok := m.remote.(interface{ PassedOver() bool }); ok && p.PassedOver() {
+			return true
+		}
 	}
-	m, ok := layer.(mirroredLayer)
-	if !ok {
-		return false
-	}
-	p, ok := m.remote.(interface{ PassedOver() bool })
-	return ok && p.PassedOver()
+	return false
 }

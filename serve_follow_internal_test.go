@@ -18,16 +18,16 @@ func (c *closeCounter) Close() error                      { c.closes.Add(1); ret
 func TestFollowClosesTheOldArtifactAfterItsRequests(t *testing.T) {
 	old, next := &closeCounter{}, &closeCounter{}
 	f := &Following{}
-	f.swap(&Image{layer: old})
+	f.swap(&Image{layers: []layerReader{old}})
 	inflight := f.current.Load()
 	if !inflight.acquire() {
 		t.Fatal("the current generation refused a request")
 	}
-	f.swap(&Image{layer: next})
+	f.swap(&Image{layers: []layerReader{next}})
 	if n := old.closes.Load(); n != 0 {
 		t.Fatalf("the old artifact was closed %d times while a request was on it", n)
 	}
-	if f.current.Load().img.layer != next {
+	if f.current.Load().img.layers[0] != next {
 		t.Fatal("requests after the swap do not go to the new artifact")
 	}
 	inflight.release()

@@ -7,12 +7,12 @@ import (
 	"github.com/blobber-dev/blobber/internal/target"
 )
 
-// ReadStats says how much of an artifact's layer an Image has fetched from
-// the registry (what the cache served is not counted).
+// ReadStats says how much of an artifact's layers an Image has fetched
+// from the registry (what the cache served is not counted).
 type ReadStats struct {
-	Requests  int64 // range reads of the layer (the TOC's included)
+	Requests  int64 // range reads of the layers (the TOCs' included)
 	Bytes     int64 // layer bytes fetched
-	LayerSize int64 // the layer's whole size
+	LayerSize int64 // the layers' whole size
 }
 
 // Stats reports what this Image has fetched so far.
@@ -20,7 +20,7 @@ func (img *Image) Stats() ReadStats {
 	return ReadStats{
 		Requests:  img.fetched.reads.Load(),
 		Bytes:     img.fetched.bytes.Load(),
-		LayerSize: img.art.layer.Size,
+		LayerSize: img.index.BlobSize,
 	}
 }
 

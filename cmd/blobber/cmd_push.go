@@ -24,6 +24,7 @@ type pushOptions struct {
 	exclude     []string
 	dereference bool
 	metadata    pushMetadataFlags
+	layers      string
 }
 
 func newPushCmd(g *globalOptions) *cobra.Command {
@@ -42,6 +43,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&o.keepMtime, "keep-mtime", false, "record modification times (default: fixed times, so the same tree gives the same digest)")
 	f.StringVar(&o.compression, "compression", "gzip", "layer compression: gzip or zstd")
 	f.Var(levelFlag{&o.level}, "compression-level", "how hard to compress: 1 (fastest) to 9 (smallest) for gzip, fastest, default, better or best for zstd (default: the compression's own, gzip 5); config key compression-level")
+	f.StringVar(&o.layers, "layers", blobber.LayersOne, "how many layers: 1, or auto to split a large tree so that a push after a small change uploads only the layers that changed")
 	f.StringVar(&o.uploadChunk, "chunk-size", "", "upload the layer in chunks of this size (e.g. 64MiB), resuming a failed chunk (default: one request for a layer built before its upload, 64MiB chunks for one uploaded while it is built)")
 	o.progress.register(f)
 	f.Var(sizeFlag{&o.chunkSize}, "estargz-chunk-size", "largest piece of a file compressed on its own, e.g. 1MiB (default 4MiB)")
@@ -78,6 +80,9 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if err := blobber.CheckCompressionLevel(comp, o.level); err != nil {
 		return usagef("push: %s: %v", flagOrigin(cmd.Flags().Lookup("compression-level")), err)
 	}
+	if o.layers != blobber.LayersOne && o.layers != blobber.LayersAuto {
+		return usagef("push: --layers %q: give %s or %s", o.layers, blobber.LayersOne, blobber.LayersAuto)
+	}
 	for _, p := range o.exclude {
 		if blobber.CheckPattern(p) != nil {
 			return usagef("push: --exclude %q: not a valid pattern", p)
@@ -109,7 +114,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, dir, ref stri
 	if err != nil {
 		return err
 	}
-	opts := append([]blobber.PushOption{blobber.WithCompression(comp), blobber.WithCompressionLevel(o.level)}, metadata...)
+	opts := append([]blobber.PushOption{blobber.WithCompression(comp), blobber.WithCompressionLevel(o.level), blobber.WithLayers(o.layers)}, metadata...)
 	opts = append(opts, g.pushPlatformOptions()...)
 	if o.keepMtime {
 		opts = append(opts, blobber.WithKeepModTimes())

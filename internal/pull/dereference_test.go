@@ -22,7 +22,7 @@ import (
 // layerOf builds an eStargz layer holding names, a trailing slash making a
 // directory, "name -> target" a symlink and "name => target" a hard link,
 // and reads its TOC back.
-func layerOf(t *testing.T, names ...string) Layer {
+func layerOf(t *testing.T, names ...string) Artifact {
 	t.Helper()
 	b := testartifact.NewBuilder()
 	for _, n := range names {
@@ -53,7 +53,7 @@ func layerOf(t *testing.T, names ...string) Layer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Layer{Index: ix, Data: bytes.NewReader(blob), Digest: digest.FromBytes(blob)}
+	return Artifact{Index: ix, Layers: []Layer{{Data: bytes.NewReader(blob), Digest: digest.FromBytes(blob), Size: int64(len(blob))}}}
 }
 
 func pullDereferenced(t *testing.T, maxEntries int, names ...string) (string, error) {

@@ -25,6 +25,7 @@ const (
 
 // span is one range request of a selective fetch and the chunks it holds.
 type span struct {
+	layer      int
 	start, end int64
 	chunks     []chunkRef
 }
@@ -37,9 +38,9 @@ type span struct {
 // digest, since no whole-layer digest vouches for a part; a chunk from a
 // cache that fails its check is fetched again from the registry once. It
 // does not commit dir: the caller does, or aborts it on an error.
-func Entries(ctx context.Context, dir *extract.Dir, layer Layer, chosen []*toc.Entry, opts Options) error {
-	p := &puller{layer: layer, dir: dir, opts: opts}
-	for _, e := range parents(layer.Index, chosen) {
+func Entries(ctx context.Context, dir *extract.Dir, a Artifact, chosen []*toc.Entry, opts Options) error {
+	p := &puller{art: a, dir: dir, opts: opts}
+	for _, e := range parents(a.Index, chosen) {
 		if err := dir.Mkdir(e.Name, e.Mode, e.ModTime); err != nil {
 			return err
 		}
@@ -56,7 +57,7 @@ func Entries(ctx context.Context, dir *extract.Dir, layer Layer, chosen []*toc.E
 				p.links = append(p.links, e)
 				continue
 			}
-			target, ok := layer.Index.Lookup(e.LinkName)
+			target, ok := a.Index.Lookup(e.LinkName)
 			if !ok || target.Type != toc.TypeReg {
 				return fmt.Errorf("%s: hardlink to %s, which the artifact lacks: %w", e.Name, e.LinkName, toc.ErrUnsafeName)
 			}
@@ -72,7 +73,7 @@ func Entries(ctx context.Context, dir *extract.Dir, layer Layer, chosen []*toc.E
 			return err
 		}
 	}
-	requests := spans(layer.Index, p.chunks)
+	requests := spans(a.Index, p.chunks)
 	if opts.Planned != nil {
 		var total int64
 		for _, s := range requests {
@@ -98,21 +99,24 @@ func Entries(ctx context.Context, dir *extract.Dir, layer Layer, chosen []*toc.E
 	return nil
 }
 
-// spans groups chunks, sorted by offset, into range requests.
+// spans groups chunks, sorted by layer and offset, into range requests,
+// each within one layer.
 func spans(ix *toc.Index, chunks []chunkRef) []span {
-	slices.SortStableFunc(chunks, func(a, b chunkRef) int { return cmp.Compare(a.c.Offset, b.c.Offset) })
+	slices.SortStableFunc(chunks, func(a, b chunkRef) int {
+		return cmp.Or(cmp.Compare(a.c.Layer, b.c.Layer), cmp.Compare(a.c.Offset, b.c.Offset))
+	})
 	var out []span
 	for _, r := range chunks {
 		end := r.c.Offset + ix.Need(*r.c)
 		if n := len(out); n > 0 {
 			cur := &out[n-1]
-			if r.c.Offset <= cur.end+mergeGap && max(cur.end, end)-cur.start <= maxRange {
+			if cur.layer == int(r.c.Layer) && r.c.Offset <= cur.end+mergeGap && max(cur.end, end)-cur.start <= maxRange {
 				cur.end = max(cur.end, end)
 				cur.chunks = append(cur.chunks, r)
 				continue
 			}
 		}
-		out = append(out, span{start: r.c.Offset, end: end, chunks: []chunkRef{r}})
+		out = append(out, span{layer: int(r.c.Layer), start: r.c.Offset, end: end, chunks: []chunkRef{r}})
 	}
 	return out
 }
@@ -142,7 +146,7 @@ func (p *puller) fetchSpans(ctx context.Context, spans []span) error {
 }
 
 func (p *puller) fetchSpan(ctx context.Context, s span) error {
-	ix, data := p.layer.Index, p.layer.Data
+	ix, data := p.art.Index, p.art.Layers[s.layer].Data
 	buf := getSegment(int(s.end - s.start))
 	defer putSegment(buf)
 	read := func() error {

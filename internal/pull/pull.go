@@ -23,13 +23,21 @@ import (
 // may pull once more (Options.Again).
 var ErrCachedLayerBad = fmt.Errorf("cached bytes do not verify: %w", toc.ErrDigestMismatch)
 
-// Layer is what is pulled: its verified index, its bytes and its digest.
-// Bytes may come through a cache; where Data offers the optional methods
-// of invalidator and promoter, the puller uses them (see fetchAll).
-type Layer struct {
+// Artifact is what is pulled: its verified index (merged across its
+// layers, see toc.Merge) and its layers, in the order Chunk.Layer counts
+// them.
+type Artifact struct {
 	Index  *toc.Index
+	Layers []Layer
+}
+
+// Layer is one layer's bytes and the digest they must hash to. Bytes may
+// come through a cache; where Data offers the optional methods of
+// invalidator and promoter, the puller uses them (see fetchAll).
+type Layer struct {
 	Data   io.ReaderAt
 	Digest digest.Digest
+	Size   int64
 }
 
 // Options tune one pull.
@@ -53,15 +61,15 @@ type Options struct {
 	MaxEntries       int
 }
 
-// Into writes the layer's entries into dir: directories first, then every
-// file's chunks, then links. It does not commit dir: the caller does, or
-// aborts it on an error.
-func Into(ctx context.Context, dir *extract.Dir, layer Layer, opts Options) error {
-	p := &puller{layer: layer, dir: dir, opts: opts}
-	if err := layer.Index.Walk(p.prepare); err != nil {
+// Into writes the artifact's entries into dir: directories first, then
+// every file's chunks, then links. It does not commit dir: the caller
+// does, or aborts it on an error.
+func Into(ctx context.Context, dir *extract.Dir, a Artifact, opts Options) error {
+	p := &puller{art: a, dir: dir, opts: opts}
+	if err := a.Index.Walk(p.prepare); err != nil {
 		return err
 	}
-	deref := newDereferencer(layer.Index, dir, opts.MaxEntries)
+	deref := newDereferencer(a.Index, dir, opts.MaxEntries)
 	if opts.DereferenceLinks {
 		// Every link must lead to something before anything is fetched.
 		for _, e := range p.links {
@@ -93,17 +101,17 @@ func Into(ctx context.Context, dir *extract.Dir, layer Layer, opts Options) erro
 	return nil
 }
 
-// puller moves a layer's data into files.
+// puller moves an artifact's data into files.
 //
 // Every chunk is checked, even where the layer's digest will vouch for the
 // bytes: that digest says the bytes are the publisher's, not that the TOC
 // describes them truly, and a pull must refuse whatever cat refuses, or a
 // signed artifact could show one tree to readers and write another.
 type puller struct {
-	layer  Layer
+	art    Artifact
 	dir    *extract.Dir
 	opts   Options
-	chunks []chunkRef // in blob order
+	chunks []chunkRef // in blob order, layer by layer
 	links  []*toc.Entry
 }
 

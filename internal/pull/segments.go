@@ -36,24 +36,43 @@ type promoter interface {
 }
 
 type segment struct {
+	layer      int
 	start, end int64
 	chunks     []chunkRef
 }
 
-// segments cuts the blob into contiguous ranges of about segmentTarget
-// bytes that cover all of it, so the whole can be hashed, with each chunk's
-// compressed bytes inside one range. Bytes no chunk needs (a hole, the
-// TOC) are fetched only to be hashed, a segment at a time.
-func (p *puller) segments() []segment {
-	ix := p.layer.Index
-	slices.SortStableFunc(p.chunks, func(a, b chunkRef) int { return cmp.Compare(a.c.Offset, b.c.Offset) })
+// segments cuts each layer's blob into contiguous ranges of about
+// segmentTarget bytes that cover all of it, so the whole can be hashed,
+// with each chunk's compressed bytes inside one range. Bytes no chunk
+// needs (a hole, the TOC) are fetched only to be hashed, a segment at a
+// time. The result holds each layer's segments in blob order.
+func (p *puller) segments() [][]segment {
+	slices.SortStableFunc(p.chunks, func(a, b chunkRef) int {
+		return cmp.Or(cmp.Compare(a.c.Layer, b.c.Layer), cmp.Compare(a.c.Offset, b.c.Offset))
+	})
+	out := make([][]segment, len(p.art.Layers))
+	rest := p.chunks
+	for i, l := range p.art.Layers {
+		n := 0
+		for n < len(rest) && int(rest[n].c.Layer) == i {
+			n++
+		}
+		out[i] = layerSegments(p.art.Index, i, l.Size, rest[:n])
+		rest = rest[n:]
+	}
+	return out
+}
+
+// layerSegments cuts one layer of blobSize bytes, whose chunks are given
+// in blob order.
+func layerSegments(ix *toc.Index, layer int, blobSize int64, chunks []chunkRef) []segment {
 	var segs []segment
-	cur := segment{}
+	cur := segment{layer: layer}
 	flush := func() {
 		if cur.end > cur.start {
 			segs = append(segs, cur)
 		}
-		cur = segment{start: cur.end, end: cur.end}
+		cur = segment{layer: layer, start: cur.end, end: cur.end}
 	}
 	// gap extends the current segment to byte to, cutting segments as it goes.
 	gap := func(to int64) {
@@ -64,73 +83,109 @@ func (p *puller) segments() []segment {
 			cur.end = min(to, cur.start+segmentTarget)
 		}
 	}
-	for i := 0; i < len(p.chunks); {
-		off := p.chunks[i].c.Offset
+	for i := 0; i < len(chunks); {
+		off := chunks[i].c.Offset
 		need := int64(0)
 		j := i
-		for ; j < len(p.chunks) && p.chunks[j].c.Offset == off; j++ {
-			need = max(need, ix.Need(*p.chunks[j].c))
+		for ; j < len(chunks) && chunks[j].c.Offset == off; j++ {
+			need = max(need, ix.Need(*chunks[j].c))
 		}
 		gap(off)
 		if cur.end-cur.start+need > segmentTarget && cur.end > cur.start {
 			flush()
 		}
-		cur.chunks = append(cur.chunks, p.chunks[i:j]...)
+		cur.chunks = append(cur.chunks, chunks[i:j]...)
 		cur.end = off + need
 		i = j
 	}
-	gap(ix.BlobSize)
+	gap(blobSize)
 	flush()
 	return segs
 }
 
+// interleave orders the layers' segments for fetching: one of each layer
+// in turn, so that the layers are fetched in parallel, each in its own
+// blob order.
+func interleave(perLayer [][]segment) []segment {
+	var out []segment
+	for round := 0; ; round++ {
+		added := false
+		for _, segs := range perLayer {
+			if round < len(segs) {
+				out = append(out, segs[round])
+				added = true
+			}
+		}
+		if !added {
+			return out
+		}
+	}
+}
+
+// layerHash hashes one layer's segments in blob order: a segment waits
+// for its turn, the close of the channel of the segment before it.
+type layerHash struct {
+	hash  hash.Hash
+	turns []chan struct{}
+}
+
 func (p *puller) fetchAll(ctx context.Context) error {
-	promote, _ := p.layer.Data.(promoter)
-	if promote != nil {
-		// This pull hashes every byte of the layer: the cache need not
-		// read it all again to verify it once it is complete.
-		promote.DeferPromote()
+	for _, l := range p.art.Layers {
+		if promote, ok := l.Data.(promoter); ok {
+			// This pull hashes every byte of the layer: the cache need
+			// not read it all again to verify it once it is complete.
+			promote.DeferPromote()
+		}
 	}
-	segs := p.segments()
-	turns := make([]chan struct{}, len(segs)+1)
-	for i := range turns {
-		turns[i] = make(chan struct{})
+	perLayer := p.segments()
+	hashes := make([]layerHash, len(perLayer))
+	for i, segs := range perLayer {
+		h := layerHash{hash: sha256.New(), turns: make([]chan struct{}, len(segs)+1)}
+		for j := range h.turns {
+			h.turns[j] = make(chan struct{})
+		}
+		close(h.turns[0])
+		hashes[i] = h
 	}
-	close(turns[0])
-	blobHash := sha256.New()
 	fromNetwork := p.fetched()
 	concurrency := max(1, p.opts.Concurrency)
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
-	// Segments take their bytes from the budget in blob order, here and
-	// not in their goroutines: a later segment holding bytes while it
-	// waits for its turn to be hashed could starve the earlier one it
-	// waits for.
+	// Segments take their bytes from the budget in each layer's blob
+	// order, here and not in their goroutines: a later segment holding
+	// bytes while it waits for its turn to be hashed could starve the
+	// earlier one it waits for.
 	budget := NewBudget(max(StreamBudget, int64(concurrency)*2*(segmentTarget+segmentTarget/4)))
-	for i, s := range segs {
+	next := make([]int, len(perLayer)) // each layer's next segment
+	for _, s := range interleave(perLayer) {
 		cost := segmentCost(s)
 		if budget.Acquire(ctx, cost) != nil {
 			break
 		}
+		h, turn := hashes[s.layer], next[s.layer]
+		next[s.layer]++
 		g.Go(func() error {
 			defer budget.Release(cost)
-			return p.fetchSegment(ctx, s, turns[i], turns[i+1], blobHash)
+			return p.fetchSegment(ctx, s, h.turns[turn], h.turns[turn+1], h.hash)
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	want := p.layer.Digest
-	if got := digest.NewDigest(digest.SHA256, blobHash); got != want {
-		cause := p.dropCached()
-		if p.opts.FetchedBytes != nil && p.fetched()-fromNetwork >= p.layer.Index.BlobSize {
-			cause = toc.ErrDigestMismatch // every byte came from the registry
+	for i, l := range p.art.Layers {
+		if got := digest.NewDigest(digest.SHA256, hashes[i].hash); got != l.Digest {
+			cause := p.dropCached(l)
+			if p.opts.FetchedBytes != nil && p.fetched()-fromNetwork >= p.art.Index.BlobSize {
+				cause = toc.ErrDigestMismatch // every byte came from the registry
+			}
+			return fmt.Errorf("layer is %s, the manifest says %s: %w", got, l.Digest, cause)
 		}
-		return fmt.Errorf("layer is %s, the manifest says %s: %w", got, want, cause)
 	}
-	if promote != nil {
-		// A cache that cannot be completed only costs speed next time.
-		_ = promote.PromoteVerified()
+	for _, l := range p.art.Layers {
+		if promote, ok := l.Data.(promoter); ok {
+			// A cache that cannot be completed only costs speed next time.
+			_ = promote.PromoteVerified()
+		}
 	}
 	return nil
 }
@@ -153,7 +208,7 @@ func segmentCost(s segment) int64 {
 }
 
 func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan struct{}, nextTurn chan<- struct{}, blobHash hash.Hash) error {
-	ix, data := p.layer.Index, p.layer.Data
+	ix, data := p.art.Index, p.art.Layers[s.layer].Data
 	buf := getSegment(int(s.end - s.start))
 	defer putSegment(buf)
 	if _, err := data.ReadAt(buf, s.start); err != nil {
@@ -199,13 +254,13 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 	return nil
 }
 
-// dropCached drops what the cache holds of the layer, after bytes of it
+// dropCached drops what the cache holds of layer l, after bytes of it
 // failed a check, and returns the cause to report: ErrCachedLayerBad, for
 // the caller to try once more from the registry, unless this is that try
 // or the cache could not be emptied.
-func (p *puller) dropCached() error {
-	inv, cached := p.layer.Data.(invalidator)
-	if !cached || inv.Invalidate(0, p.layer.Index.BlobSize) != nil || p.opts.Again {
+func (p *puller) dropCached(l Layer) error {
+	inv, cached := l.Data.(invalidator)
+	if !cached || inv.Invalidate(0, l.Size) != nil || p.opts.Again {
 		return toc.ErrDigestMismatch
 	}
 	return ErrCachedLayerBad

@@ -51,6 +51,9 @@ type Chunk struct {
 	FileOffset  int64
 	Size        int64
 	SHA256      [sha256.Size]byte // of the decompressed chunk
+	// Layer is which of the artifact's layers holds the chunk (see
+	// Merge); Offset and End are offsets in that layer's blob.
+	Layer int32
 }
 
 // Digest is the chunk's digest as the TOC writes it.
@@ -72,6 +75,10 @@ type Index struct {
 	// fileDigests are the whole-file digests the TOC gives files of
 	// several chunks.
 	fileDigests map[*Entry][sha256.Size]byte
+	// Layers describes, in a merged index (see Merge), each layer it was
+	// merged from; BlobSize is then their sum, PayloadEnd 0. It is nil
+	// in one layer's index.
+	Layers []LayerInfo
 }
 
 // FileDigest is the digest of the regular file e's content as the TOC

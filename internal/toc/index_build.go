@@ -37,6 +37,7 @@ func newBuilder(c compression.Compression, blobSize, payloadEnd int64, limits Li
 		byName:      map[string]*Entry{},
 	}
 	ix.byName["."] = ix.Root
+	ix.Root.implicit = true // until the TOC lists it, like any parent
 	ix.maxEntries = limits.MaxEntries
 	return &builder{ix: ix, limits: limits}
 }
@@ -115,7 +116,7 @@ func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
 	switch te.Type {
 	case TypeDir:
 		if name == "." {
-			ix.Root.Mode, ix.Root.ModTime = e.Mode, e.ModTime
+			ix.Root.Mode, ix.Root.ModTime, ix.Root.implicit = e.Mode, e.ModTime, false
 			return ix.Root, nil
 		}
 	case TypeReg:

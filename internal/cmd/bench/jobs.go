@@ -132,7 +132,7 @@ func blobberOnly(job string) bool {
 	case jobPushGMP1, jobLayout, jobLayoutGMP1, jobRepushWarm, jobLsWarm, jobCatWarm, jobPullWarm, jobPullAfterCat, jobPushZstd, jobPullZstd:
 		return true
 	}
-	return false
+	return isLayersJob(job)
 }
 
 func jobsFor(ds *dataset) []string {
@@ -149,6 +149,7 @@ func jobsFor(ds *dataset) []string {
 	jobs = append(jobs, diffJobs(ds)...)
 	jobs = append(jobs, mountJobs(ds)...)
 	jobs = append(jobs, jobRepush)
+	jobs = append(jobs, layersJobs(ds)...)
 	if ds.scale {
 		// The cache's figures would each add an untimed run and a cache as
 		// big as the artifact; at this scale the first-use jobs say enough.
@@ -188,6 +189,8 @@ func (b *bench) runOwn(ds *dataset, t *tool, ref string, jobs []string) []*resul
 			results = append(results, b.mountJob(ds, t, ref, job))
 		case isServeJob(job):
 			results = append(results, b.serveJob(ds, t, ref, job))
+		case isLayersJob(job):
+			results = append(results, b.runLayersJob(ds, t, job))
 		case job == jobLs:
 			results = append(results, b.repeat(ds, job, t.name, 0, func(int) (sample, error) {
 				return b.ls(ds, t, ref)

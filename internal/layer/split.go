@@ -1,0 +1,133 @@
+package layer
+
+import (
+	"context"
+	"hash/fnv"
+	"io/fs"
+	"path"
+	"slices"
+)
+
+// SplitLimits shape how Split cuts a tree into layers.
+type SplitLimits struct {
+	// OwnLayer: a file of at least this many bytes gets a layer of its own.
+	OwnLayer int64
+	// MinGroup, TargetGroup and MaxGroup bound the bytes of a group of
+	// smaller entries: no boundary before MinGroup, one expected about
+	// every TargetGroup, and always one at MaxGroup.
+	MinGroup, TargetGroup, MaxGroup int64
+}
+
+// DefaultSplit keeps trees of a few MiB in one layer, and gives a file
+// large enough to be worth its own upload a layer of its own.
+var DefaultSplit = SplitLimits{OwnLayer: 32 << 20, MinGroup: 4 << 20, TargetGroup: 16 << 20, MaxGroup: 64 << 20}
+
+// entryCost is what an entry weighs in a group besides its content: its
+// tar header and TOC entry, so that a tree of empty files splits too.
+const entryCost = 512
+
+// Split cuts the tree into groups of entry names, each group one layer,
+// in the walk's (lexical) order. It is deterministic, and stable under
+// small changes: a file at or above OwnLayer is a group of its own, and
+// the smaller entries between two such files are cut where the hash of an
+// entry's path (weighted by its size) meets a condition, so that adding,
+// removing or editing one entry moves no boundary but its own: only its
+// group changes, or two when it is itself a boundary. A directory is an
+// entry of the group it falls in; the layers of the entries under it hold
+// it too (the readers merge directories that agree). One group means one
+// layer, built as without a split.
+func Split(ctx context.Context, fsys fs.FS, lim SplitLimits) ([][]string, error) {
+	var groups [][]string
+	var cur []string
+	var curBytes int64
+	closeGroup := func() {
+		if len(cur) > 0 {
+			groups = append(groups, cur)
+		}
+		cur, curBytes = nil, 0
+	}
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if name == "." {
+			return nil
+		}
+		var size int64
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			size = info.Size()
+		}
+		if size >= lim.OwnLayer {
+			closeGroup()
+			groups = append(groups, []string{name})
+			return nil
+		}
+		cur = append(cur, name)
+		curBytes += size + entryCost
+		if curBytes >= lim.MaxGroup || (curBytes >= lim.MinGroup && boundary(name, size, lim.TargetGroup)) {
+			closeGroup()
+		}
+		return nil
+	})
+	closeGroup()
+	return groups, err
+}
+
+// boundary tells whether a group ends after the entry name of size bytes:
+// with a chance of its weight in TargetGroup, drawn from the hash of its
+// path, so that the same entry always decides the same way.
+func boundary(name string, size, target int64) bool {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	weight := uint64(size + entryCost)
+	if target <= 0 || weight >= uint64(target) {
+		return true
+	}
+	return h.Sum64()%uint64(target) < weight
+}
+
+// Subtree is fsys seen with only the named entries and the directories
+// that lead to them: the tree one group's layer is built from.
+func Subtree(fsys fs.FS, names []string) fs.FS {
+	keep := make(map[string]bool, 2*len(names))
+	for _, n := range names {
+		for p := n; p != "." && !keep[p]; p = path.Dir(p) {
+			keep[p] = true
+		}
+	}
+	return &subtree{fsys: fsys, keep: keep}
+}
+
+type subtree struct {
+	fsys fs.FS
+	keep map[string]bool
+}
+
+var (
+	_ fs.ReadDirFS  = (*subtree)(nil)
+	_ fs.StatFS     = (*subtree)(nil)
+	_ fs.ReadLinkFS = (*subtree)(nil)
+	_ RegularOpener = (*subtree)(nil)
+)
+
+func (s *subtree) Open(name string) (fs.File, error)        { return s.fsys.Open(name) }
+func (s *subtree) OpenRegular(name string) (fs.File, error) { return openRegular(s.fsys, name) }
+func (s *subtree) Stat(name string) (fs.FileInfo, error)    { return fs.Stat(s.fsys, name) }
+func (s *subtree) Lstat(name string) (fs.FileInfo, error)   { return fs.Lstat(s.fsys, name) }
+func (s *subtree) ReadLink(name string) (string, error)     { return fs.ReadLink(s.fsys, name) }
+
+// ReadDir lists only what the group holds: a walk reads nothing else.
+func (s *subtree) ReadDir(name string) ([]fs.DirEntry, error) {
+	entries, err := fs.ReadDir(s.fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return !s.keep[path.Join(name, e.Name())] }), nil
+}

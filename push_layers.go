@@ -1,0 +1,142 @@
+package blobber
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/blobber-dev/blobber/internal/compression"
+	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/target"
+)
+
+// Layers modes for WithLayers.
+const (
+	// LayersOne stores the tree as one eStargz layer (the default).
+	LayersOne = "1"
+	// LayersAuto splits a tree larger than a few MiB into several
+	// eStargz layers, deterministically and stably (see docs/layers.md),
+	// so that a push after a small change uploads only the layers that
+	// changed. A small tree stays one layer, byte for byte as LayersOne
+	// builds it.
+	LayersAuto = "auto"
+)
+
+// WithLayers chooses how the tree is split into layers: LayersOne or
+// LayersAuto. Any other value fails the push (ErrInvalidOption).
+func WithLayers(mode string) PushOption {
+	return func(o *pushOptions) error {
+		switch mode {
+		case LayersOne, "":
+			o.split = false
+		case LayersAuto:
+			o.split = true
+		default:
+			return invalidOption("WithLayers(%q): the layers are %q or %q", mode, LayersAuto, LayersOne)
+		}
+		return nil
+	}
+}
+
+// splitTree is the groups of entries the tree's layers hold when the push
+// splits it, or nil when it is to be one layer.
+func (po *pushOptions) splitTree(ctx context.Context, src fs.FS) ([][]string, error) {
+	if !po.split {
+		return nil, nil
+	}
+	groups, err := layer.Split(ctx, src, layer.DefaultSplit)
+	if err != nil || len(groups) < 2 {
+		return nil, err
+	}
+	return groups, nil
+}
+
+// pushSplit pushes the tree as several layers when the options ask for a
+// split and the tree has more than one group; done is false otherwise,
+// and the push goes on as one layer.
+func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, po pushOptions, tag string, extraTags []string) (desc ocispec.Descriptor, done bool, err error) {
+	groups, err := po.splitTree(ctx, src)
+	if err != nil {
+		return desc, true, fmt.Errorf("push to %s: %w", t.Name, err)
+	}
+	if groups == nil {
+		return desc, false, nil
+	}
+	mnt := &mounter{c.pushPolicy().NewMounter(t)}
+	if desc, err = c.pushLayers(ctx, t, mnt, src, groups, po, tag); err != nil {
+		return desc, true, err
+	}
+	if err := tagAlso(ctx, t, desc, extraTags); err != nil {
+		return desc, true, err
+	}
+	return desc, true, c.signPushed(ctx, t, desc)
+}
+
+// builtLayer is one layer of a split push, staged in a temporary file.
+type builtLayer struct {
+	desc   ocispec.Descriptor
+	diffID digest.Digest
+}
+
+// pushLayers builds one layer per group of the tree, each from this tree
+// by this push, and uploads those the registry lacks (a HEAD, or a mount
+// from another repository) while the next is built; then the config and
+// the manifest. The builds run one at a time: each already uses every
+// core and the builder's memory bound.
+func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, groups [][]string, po pushOptions, tag string) (ocispec.Descriptor, error) {
+	comp := po.build.Compression
+	if comp == "" {
+		comp = compression.Gzip
+	}
+	if c.opts.progress != nil {
+		read := c.opts.meter("read", treeSize(src))
+		po.build.Progress = read.add
+	}
+	built := make([]builtLayer, len(groups))
+	uploads, uctx := errgroup.WithContext(ctx)
+	uploads.SetLimit(2) // one uploading while the next is built, and one waiting
+	for i, names := range groups {
+		tmp, err := os.CreateTemp("", stagedLayerPattern)
+		if err != nil {
+			return ocispec.Descriptor{}, stagingError(err)
+		}
+		res, err := layer.Build(uctx, layer.Subtree(src, names), tmp, po.build)
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			uploads.Wait()
+			return ocispec.Descriptor{}, fmt.Errorf("building layer %d: %w", i, buildError(stagingError(err)))
+		}
+		desc := layerDescriptor(res, comp, po.build.Level)
+		built[i] = builtLayer{desc: desc, diffID: res.DiffID}
+		c.stats.layersBuilt.Add(1)
+		c.opts.logger.InfoContext(ctx, "built layer", "index", i, "digest", res.Digest, "size", res.Size, "entries", res.Entries)
+		uploads.Go(func() error {
+			defer os.Remove(tmp.Name())
+			defer tmp.Close()
+			if po.chunkSize > 0 {
+				return wrapf(c.pushChunked(uctx, t, mnt, desc, tmp, po.chunkSize), "uploading layer %s to %s", desc.Digest, t.Name)
+			}
+			return wrapf(c.pushBlob(uctx, t.Store, mnt, desc, func() io.Reader {
+				return io.NewSectionReader(tmp, 0, desc.Size)
+			}), "uploading layer %s to %s", desc.Digest, t.Name)
+		})
+	}
+	if err := uploads.Wait(); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	var diffIDs []digest.Digest
+	var descs []ocispec.Descriptor
+	for _, b := range built {
+		diffIDs = append(diffIDs, b.diffID)
+		descs = append(descs, b.desc)
+	}
+	desc, _, err := c.pushManifests(ctx, t, mnt, diffIDs, descs, &po, tag)
+	return desc, err
+}
