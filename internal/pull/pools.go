@@ -1,34 +1,53 @@
 package pull
 
-import "sync"
-
-// segmentPool recycles segment buffers: a pull allocates about
-// concurrency of them, whatever the size of the layer.
-var segmentPool sync.Pool
-
-func getSegment(n int) []byte {
-	if b, ok := segmentPool.Get().(*[]byte); ok && cap(*b) >= n {
-		return (*b)[:n]
-	}
-	return make([]byte, n, max(n, segmentTarget+segmentTarget/4))
+// bufferPool recycles the buffers of one pull: segments, and the chunks
+// inflated from them. It keeps at most as many buffers as the pull runs
+// segments at once, so what it holds is bounded by the pull's own
+// concurrency and budget, and it outlives garbage collections (a
+// sync.Pool is emptied by them, and each buffer lost is allocated, and
+// zeroed, again).
+type bufferPool struct {
+	free chan []byte
+	// minCap is the least capacity of a new buffer, so that a buffer made
+	// for a short segment serves the next, longer one too.
+	minCap int
 }
 
-func putSegment(b []byte) { segmentPool.Put(&b) }
-
-// chunkPool recycles the buffers chunks are inflated into, as segmentPool
-// does segments: a fresh buffer per segment cost a large pull nearly its
-// own size again in allocations, each zeroed.
-var chunkPool sync.Pool
-
-func getChunkBuffer() []byte {
-	if b, ok := chunkPool.Get().(*[]byte); ok {
-		return *b
-	}
-	return nil
+func newBufferPool(buffers, minCap int) *bufferPool {
+	return &bufferPool{free: make(chan []byte, max(1, buffers)), minCap: minCap}
 }
 
-func putChunkBuffer(b []byte) {
-	if cap(b) > 0 {
-		chunkPool.Put(&b)
+// get returns a buffer of length n: a kept one when it is large enough,
+// else a new one (a kept one too small is dropped, as its bytes would not
+// serve).
+func (p *bufferPool) get(n int) []byte {
+	select {
+	case b := <-p.free:
+		if cap(b) >= n {
+			return b[:n]
+		}
+	default:
+	}
+	return make([]byte, n, max(n, p.minCap))
+}
+
+// getAny returns a kept buffer of any size, or nil.
+func (p *bufferPool) getAny() []byte {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+		return nil
+	}
+}
+
+// put keeps b for a later get, unless the pool is full.
+func (p *bufferPool) put(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	select {
+	case p.free <- b:
+	default:
 	}
 }

@@ -12,6 +12,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/toc"
 )
 
@@ -106,9 +107,11 @@ func (p *puller) fetchAll(ctx context.Context) error {
 	// not in their goroutines: a later segment holding bytes while it
 	// waits for its turn to be hashed could starve the earlier one it
 	// waits for.
-	budget := NewBudget(max(StreamBudget, int64(concurrency)*2*(segmentTarget+segmentTarget/4)))
+	budget := NewBudget(PullBudget)
+	p.segmentBuffers = newBufferPool(concurrency, segmentTarget+segmentTarget/4)
+	p.chunkBuffers = newBufferPool(concurrency, 0)
 	for i, s := range segs {
-		cost := segmentCost(s)
+		cost := segmentCost(s, p.layer.Index.Compression)
 		if budget.Acquire(ctx, cost) != nil {
 			break
 		}
@@ -143,24 +146,29 @@ func (p *puller) fetched() int64 {
 }
 
 // segmentCost is what fetching s holds in memory: its compressed bytes,
-// and its largest chunk decoded (the member from its start).
-func segmentCost(s segment) int64 {
+// and its largest chunk decoded (the member from its start); with zstd,
+// whose stream decoder keeps a window of history as large as the frame
+// it decodes, that again.
+func segmentCost(s segment, c compression.Compression) int64 {
 	var chunk int64
 	for _, r := range s.chunks {
 		chunk = max(chunk, r.c.InnerOffset+r.c.Size)
+	}
+	if c == compression.Zstd {
+		chunk *= 2
 	}
 	return s.end - s.start + chunk
 }
 
 func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan struct{}, nextTurn chan<- struct{}, blobHash hash.Hash) error {
 	ix, data := p.layer.Index, p.layer.Data
-	buf := getSegment(int(s.end - s.start))
-	defer putSegment(buf)
+	buf := p.segmentBuffers.get(int(s.end - s.start))
+	defer p.segmentBuffers.put(buf)
 	if _, err := data.ReadAt(buf, s.start); err != nil {
 		return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
 	}
-	scratch := getChunkBuffer()
-	defer func() { putChunkBuffer(scratch) }()
+	scratch := p.chunkBuffers.getAny()
+	defer func() { p.chunkBuffers.put(scratch) }()
 	inv, cached := data.(invalidator)
 	retried := false
 	for _, r := range s.chunks {
