@@ -28,6 +28,8 @@ type File struct {
 	f      *os.File
 	done   bool
 	direct bool // written under its final name (staging); tmp == name
+	// permSet: the file was created with its final permissions.
+	permSet bool
 }
 
 // CreateFile starts writing the regular file name, creating missing parent
@@ -71,9 +73,10 @@ func (d *Dir) createFile(name string, mode fs.FileMode, size int64, modTime time
 		return nil, err
 	}
 	var osf *os.File
+	permSet := false
 	tmp, direct := clean, d.staging != ""
 	if direct {
-		osf, err = d.createNew(clean)
+		osf, permSet, err = d.createNew(clean, sanitizeMode(mode))
 		err = twiceErr(clean, err)
 	} else if err = d.precheck(clean); err == nil {
 		tmp, err = withTempName(clean, func(tmp string) error {
@@ -92,7 +95,7 @@ func (d *Dir) createFile(name string, mode fs.FileMode, size int64, modTime time
 			return nil, err
 		}
 	}
-	f := &File{d: d, name: clean, tmp: tmp, mode: sanitizeMode(mode), size: size, modTime: modTime, f: osf, direct: direct}
+	f := &File{d: d, name: clean, tmp: tmp, mode: sanitizeMode(mode), size: size, modTime: modTime, f: osf, direct: direct, permSet: permSet}
 	d.mu.Lock()
 	d.open[f] = struct{}{}
 	d.mu.Unlock()
@@ -139,7 +142,9 @@ func (f *File) Commit() (err error) {
 	}
 	f.done = true
 	defer d.forget(f)
-	err = f.f.Chmod(f.mode)
+	if !f.permSet {
+		err = f.f.Chmod(f.mode)
+	}
 	if cerr := f.f.Close(); err == nil {
 		err = cerr
 	}
