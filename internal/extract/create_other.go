@@ -2,14 +2,14 @@
 
 package extract
 
-import (
-	"io/fs"
-	"os"
-)
+import "io/fs"
 
 // createNew creates the file name, which must not exist, in the staging
 // directory, as openNew does; Commit sets its permissions.
-func (d *Dir) createNew(name string, _ fs.FileMode) (*os.File, bool, error) {
+func (d *Dir) createNew(name string, _ fs.FileMode) (fileHandle, bool, error) {
 	f, err := d.openNew(name)
-	return f, false, err
+	if err != nil {
+		return nil, false, err
+	}
+	return f, false, nil
 }

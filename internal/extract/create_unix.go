@@ -4,6 +4,7 @@ package extract
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 
@@ -16,10 +17,13 @@ import (
 // DiskPerm made: the umask that openat applies takes nothing off them), so
 // that Commit need not set them: the staging directory is private, so the
 // content is no less private meanwhile. permSet tells whether it did.
-func (d *Dir) createNew(name string, perm fs.FileMode) (f *os.File, permSet bool, err error) {
-	byName := func() (*os.File, bool, error) {
+func (d *Dir) createNew(name string, perm fs.FileMode) (f fileHandle, permSet bool, err error) {
+	byName := func() (fileHandle, bool, error) {
 		f, err := d.openNew(name)
-		return f, false, err
+		if err != nil {
+			return nil, false, err
+		}
+		return f, false, nil
 	}
 	dir, base := splitName(name)
 	h, err := d.dirs.get(d.root, dir)
@@ -45,7 +49,58 @@ func (d *Dir) createNew(name string, perm fs.FileMode) (f *os.File, permSet bool
 	if oerr != nil {
 		return nil, false, &os.PathError{Op: "open", Path: name, Err: oerr}
 	}
-	// NewFile, unlike OpenFile, does not try the poller with a regular
-	// file.
-	return os.NewFile(uintptr(fd), name), true, nil
+	return rawFile{fd: fd, name: name}, true, nil
+}
+
+// rawFile is a file written through its bare descriptor: os.NewFile would
+// cost one fcntl per file (it asks whether the descriptor is non-blocking),
+// and OpenFile by name tries the poller too. A regular file needs neither.
+// Its users close it once (File's done flag).
+type rawFile struct {
+	fd   int
+	name string
+}
+
+// err is err, if any, as an *os.File method would return it.
+func (r rawFile) err(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &os.PathError{Op: op, Path: r.name, Err: err}
+}
+
+func (r rawFile) WriteAt(p []byte, off int64) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := unix.Pwrite(r.fd, p[done:], off+int64(done))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return done, r.err("write", err)
+		}
+		if n <= 0 {
+			return done, r.err("write", io.ErrShortWrite)
+		}
+		done += n
+	}
+	return done, nil
+}
+
+func (r rawFile) Truncate(size int64) error {
+	return r.err("truncate", ignoringEINTR(func() error { return unix.Ftruncate(r.fd, size) }))
+}
+
+func (r rawFile) Chmod(mode fs.FileMode) error {
+	return r.err("chmod", ignoringEINTR(func() error { return unix.Fchmod(r.fd, uint32(mode.Perm())) }))
+}
+
+func (r rawFile) Close() error { return r.err("close", unix.Close(r.fd)) }
+
+func ignoringEINTR(f func() error) error {
+	for {
+		if err := f(); !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
 }

@@ -3,6 +3,7 @@ package extract
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"sync"
@@ -25,7 +26,7 @@ type File struct {
 	// mu is held shared by WriteAt and exclusively by whatever closes f,
 	// so that parallel writes never race with the close.
 	mu     sync.RWMutex
-	f      *os.File
+	f      fileHandle
 	done   bool
 	direct bool // written under its final name (staging); tmp == name
 	// permSet: the file was created with its final permissions.
@@ -72,7 +73,7 @@ func (d *Dir) createFile(name string, mode fs.FileMode, size int64, modTime time
 	if err := d.makeParents(clean); err != nil {
 		return nil, err
 	}
-	var osf *os.File
+	var osf fileHandle
 	permSet := false
 	tmp, direct := clean, d.staging != ""
 	if direct {
@@ -100,6 +101,15 @@ func (d *Dir) createFile(name string, mode fs.FileMode, size int64, modTime time
 	d.open[f] = struct{}{}
 	d.mu.Unlock()
 	return f, nil
+}
+
+// fileHandle is an open file being written: an *os.File, or where
+// createNew can, its bare descriptor (see rawFile).
+type fileHandle interface {
+	io.WriterAt
+	Truncate(size int64) error
+	Chmod(mode fs.FileMode) error
+	Close() error
 }
 
 // openNew creates the file name, which must not exist, by name under the

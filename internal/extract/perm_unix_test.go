@@ -11,7 +11,8 @@ import (
 )
 
 // A file staged for a new tree is created with its final permissions, so
-// its commit sets none (one fchmod less per file), and it ends with exactly
+// its commit sets none (one fchmod less per file), is written through its
+// bare descriptor (no fcntl of os.NewFile), and it ends with exactly
 // the permissions DiskPerm gives, under any umask, read-only and setuid
 // modes included.
 func TestStagedFilesAreCreatedWithTheirPermissions(t *testing.T) {
@@ -29,6 +30,9 @@ func TestStagedFilesAreCreatedWithTheirPermissions(t *testing.T) {
 			}
 			if !f.permSet {
 				t.Errorf("umask %o, mode %v: staged file created without its permissions (commit sets them)", umask, m)
+			}
+			if _, ok := f.f.(rawFile); !ok {
+				t.Errorf("umask %o, mode %v: staged file is a %T, not its bare descriptor", umask, m, f.f)
 			}
 			if _, err := f.WriteAt([]byte{'x'}, 0); err != nil {
 				t.Fatalf("umask %o, mode %v: %v", umask, m, err)
