@@ -67,7 +67,7 @@ func run() int {
 		// artifact of hundreds of thousands of files needs more for its
 		// table of contents: the collector then works harder
 		// (GOMEMLIMIT=off trades memory back for speed).
-		debug.SetMemoryLimit(40 << 20)
+		debug.SetMemoryLimit(36 << 20)
 	}
 	cmd := newRootCmd()
 	err := cmd.ExecuteContext(ctx)

@@ -90,7 +90,7 @@ func TestPullMemoryIsBoundedByBytes(t *testing.T) {
 			// The budget, and room for the buffers kept between segments,
 			// the decoders and the index, which measure loosely on a busy
 			// machine; without the budget it is several times the budget.
-			if limit := uint64(PullBudget + 32<<20); peak > limit {
+			if limit := uint64(PullBudget + 12<<20); peak > limit {
 				t.Errorf("peak live heap of the pull: %d KiB, want at most %d KiB", peak>>10, limit>>10)
 			}
 		})

@@ -31,14 +31,18 @@ func (p *bufferPool) get(n int) []byte {
 	return make([]byte, n, max(n, p.minCap))
 }
 
-// getAny returns a kept buffer of any size, or nil.
-func (p *bufferPool) getAny() []byte {
+// getUpTo returns a kept buffer of at most limit bytes of capacity, or
+// nil: a larger one is dropped, so that a segment of small chunks does not
+// hold, uncounted by its budget, a buffer a large chunk grew.
+func (p *bufferPool) getUpTo(limit int) []byte {
 	select {
 	case b := <-p.free:
-		return b
+		if cap(b) <= limit {
+			return b
+		}
 	default:
-		return nil
 	}
+	return nil
 }
 
 // put keeps b for a later get, unless the pool is full.

@@ -108,7 +108,7 @@ func (p *puller) fetchAll(ctx context.Context) error {
 	// waits for its turn to be hashed could starve the earlier one it
 	// waits for.
 	budget := NewBudget(PullBudget)
-	p.segmentBuffers = newBufferPool(concurrency, segmentTarget+segmentTarget/4)
+	p.segmentBuffers = newBufferPool(concurrency, segmentBufferSize)
 	p.chunkBuffers = newBufferPool(concurrency, 0)
 	for i, s := range segs {
 		cost := segmentCost(s, p.layer.Index.Compression)
@@ -145,20 +145,39 @@ func (p *puller) fetched() int64 {
 	return p.opts.FetchedBytes()
 }
 
-// segmentCost is what fetching s holds in memory: its compressed bytes,
-// and its largest chunk decoded (the member from its start); with zstd,
-// whose stream decoder keeps a window of history as large as the frame
-// it decodes, that again.
+// segmentCost is what fetching s holds in memory: the buffer of its
+// compressed bytes (at least segmentBufferSize), and the buffer of its
+// largest chunk decoded (see decodedLimit); with zstd, whose stream
+// decoder keeps a window of history as large as the frame it decodes,
+// the chunk again.
 func segmentCost(s segment, c compression.Compression) int64 {
+	chunk := decodedLimit(s)
+	if c == compression.Zstd {
+		chunk *= 2
+	}
+	return max(s.end-s.start, segmentBufferSize) + chunk
+}
+
+// segmentBufferSize is the least capacity of a segment's buffer, so that
+// one made for a short segment serves the next, longer one (a chunk's
+// compressed bytes may pass segmentTarget by a little).
+const segmentBufferSize = segmentTarget + 128<<10
+
+// decodedLimit is the most capacity of a buffer that the chunks of s are
+// decoded into: the largest (the member from its start) and the slack a
+// gzip member's end is decoded into. A kept buffer any larger is not used
+// for s, so that s holds no more than its cost says.
+func decodedLimit(s segment) int64 {
 	var chunk int64
 	for _, r := range s.chunks {
 		chunk = max(chunk, r.c.InnerOffset+r.c.Size)
 	}
-	if c == compression.Zstd {
-		chunk *= 2
-	}
-	return s.end - s.start + chunk
+	return chunk + 2*memberSlack
 }
+
+// memberSlack is room past a chunk that decoding may use (see toc's
+// inflateMember).
+const memberSlack = 16 << 10
 
 func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan struct{}, nextTurn chan<- struct{}, blobHash hash.Hash) error {
 	ix, data := p.layer.Index, p.layer.Data
@@ -167,7 +186,7 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 	if _, err := data.ReadAt(buf, s.start); err != nil {
 		return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
 	}
-	scratch := p.chunkBuffers.getAny()
+	scratch := p.chunkBuffers.getUpTo(int(decodedLimit(s)))
 	defer func() { p.chunkBuffers.put(scratch) }()
 	inv, cached := data.(invalidator)
 	retried := false
