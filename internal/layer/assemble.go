@@ -32,7 +32,7 @@ func (ow *orderedWriter) run(ctx context.Context, in <-chan *batch) error {
 			if err := ow.write(b); err != nil {
 				return err
 			}
-			ow.budget.sem.Release(b.cost)
+			ow.budget.release(b)
 		}
 		if err := ctx.Err(); err != nil {
 			return err

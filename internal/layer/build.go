@@ -82,8 +82,9 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 
 	diffHash := sha256.New()
 	// Batches in flight are bounded by their bytes, whatever the number of
-	// workers or the size of the tree (see buildBudget).
-	budget := newBuildBudget(opts.ChunkSize)
+	// workers or the size of the tree, and by their number (see
+	// buildBudget).
+	budget := newBuildBudget(opts.ChunkSize, opts.Workers)
 	wk := &walker{
 		budget:    budget,
 		fsys:      fsys,

@@ -147,7 +147,7 @@ func compressBatches(ctx context.Context, c codec, in <-chan *batch, out chan<- 
 // buffers of every size handed a small file's member a chunk-sized buffer,
 // held as long as its batch; it dropped a buffer too small for the next
 // request, and kept all the others until the next collections.
-var buffers = bufferPool{limit: 2*DefaultChunkSize + 4<<20}
+var buffers = bufferPool{limit: DefaultChunkSize + 1<<20}
 
 // bufferRounding is the step of the pooled buffers' sizes; smaller
 // buffers are allocated as asked and left to the collector.

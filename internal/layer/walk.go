@@ -281,8 +281,7 @@ func (w *walker) send(ctx context.Context) error {
 	w.pending = nil
 	b.toc, w.toc = w.toc, nil
 	b.fileDigests, w.fileDigests = w.fileDigests, nil
-	b.cost = w.budget.cost(b)
-	if err := w.budget.sem.Acquire(ctx, b.cost); err != nil {
+	if err := w.budget.acquire(ctx, b); err != nil {
 		return err
 	}
 	select {
