@@ -1,5 +1,7 @@
 package pull
 
+import "sync"
+
 // bufferPool recycles the buffers of one pull: segments, and the chunks
 // inflated from them. It keeps at most as many buffers as the pull runs
 // segments at once, so what it holds is bounded by the pull's own
@@ -7,42 +9,51 @@ package pull
 // sync.Pool is emptied by them, and each buffer lost is allocated, and
 // zeroed, again).
 type bufferPool struct {
-	free chan []byte
+	mu   sync.Mutex
+	free [][]byte
+	keep int // the most buffers kept
 	// minCap is the least capacity of a new buffer, so that a buffer made
 	// for a short segment serves the next, longer one too.
 	minCap int
 }
 
 func newBufferPool(buffers, minCap int) *bufferPool {
-	return &bufferPool{free: make(chan []byte, max(1, buffers)), minCap: minCap}
+	return &bufferPool{keep: max(1, buffers), minCap: minCap}
+}
+
+// take removes and returns a kept buffer whose capacity ok accepts, or nil.
+func (p *bufferPool) take(ok func(capacity int) bool) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, b := range p.free {
+		if ok(cap(b)) {
+			last := len(p.free) - 1
+			p.free[i], p.free[last] = p.free[last], nil
+			p.free = p.free[:last]
+			return b
+		}
+	}
+	return nil
 }
 
 // get returns a buffer of length n: a kept one when it is large enough,
-// else a new one (a kept one too small is dropped, as its bytes would not
-// serve).
+// else a new one.
 func (p *bufferPool) get(n int) []byte {
-	select {
-	case b := <-p.free:
-		if cap(b) >= n {
-			return b[:n]
-		}
-	default:
+	if b := p.take(func(c int) bool { return c >= n }); b != nil {
+		return b[:n]
 	}
 	return make([]byte, n, max(n, p.minCap))
 }
 
-// getUpTo returns a kept buffer of at most limit bytes of capacity, or
-// nil: a larger one is dropped, so that a segment of small chunks does not
-// hold, uncounted by its budget, a buffer a large chunk grew.
-func (p *bufferPool) getUpTo(limit int) []byte {
-	select {
-	case b := <-p.free:
-		if cap(b) <= limit {
-			return b
-		}
-	default:
+// getSized returns an empty buffer of capacity size: the sizes of decoded
+// chunk buffers come in steps (see decodedLimit), so that one kept serves
+// the many segments of the same step, and a segment of small chunks holds
+// no buffer a large chunk grew.
+func (p *bufferPool) getSized(size int) []byte {
+	if b := p.take(func(c int) bool { return c == size }); b != nil {
+		return b[:0]
 	}
-	return nil
+	return make([]byte, 0, size)
 }
 
 // put keeps b for a later get, unless the pool is full.
@@ -50,8 +61,9 @@ func (p *bufferPool) put(b []byte) {
 	if cap(b) == 0 {
 		return
 	}
-	select {
-	case p.free <- b:
-	default:
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) < p.keep {
+		p.free = append(p.free, b)
 	}
 }

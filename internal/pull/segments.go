@@ -163,17 +163,21 @@ func segmentCost(s segment, c compression.Compression) int64 {
 // compressed bytes may pass segmentTarget by a little).
 const segmentBufferSize = segmentTarget + 128<<10
 
-// decodedLimit is the most capacity of a buffer that the chunks of s are
-// decoded into: the largest (the member from its start) and the slack a
-// gzip member's end is decoded into. A kept buffer any larger is not used
-// for s, so that s holds no more than its cost says.
+// decodedLimit is the capacity of the buffer that the chunks of s are
+// decoded into: room for the largest (the member from its start) and the
+// slack a gzip member's end is decoded into, rounded up to a step of
+// decodedStep so that buffers serve many segments (see getSized).
 func decodedLimit(s segment) int64 {
 	var chunk int64
 	for _, r := range s.chunks {
 		chunk = max(chunk, r.c.InnerOffset+r.c.Size)
 	}
-	return chunk + 2*memberSlack
+	need := chunk + 2*memberSlack
+	return (need + decodedStep - 1) / decodedStep * decodedStep
 }
+
+// decodedStep is the step of decoded chunk buffers' sizes.
+const decodedStep = 512 << 10
 
 // memberSlack is room past a chunk that decoding may use (see toc's
 // inflateMember).
@@ -186,7 +190,8 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 	if _, err := data.ReadAt(buf, s.start); err != nil {
 		return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
 	}
-	scratch := p.chunkBuffers.getUpTo(int(decodedLimit(s)))
+	// Decoding reuses scratch, big enough for every chunk of s.
+	scratch := p.chunkBuffers.getSized(int(decodedLimit(s)))
 	defer func() { p.chunkBuffers.put(scratch) }()
 	inv, cached := data.(invalidator)
 	retried := false
