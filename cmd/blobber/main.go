@@ -61,12 +61,13 @@ func run() int {
 		}()
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// Blobber's data buffers are bounded (a few chunks per core); this
-		// keeps the garbage collector from letting the heap double past
-		// them. An artifact of hundreds of thousands of files needs more
-		// for its table of contents: the collector then works harder
+		// Blobber's data buffers are bounded in bytes (pull.PullBudget, the
+		// layer builder's budget), whatever the cores; this keeps the
+		// garbage collector from letting the heap double past them. An
+		// artifact of hundreds of thousands of files needs more for its
+		// table of contents: the collector then works harder
 		// (GOMEMLIMIT=off trades memory back for speed).
-		debug.SetMemoryLimit(100 << 20)
+		debug.SetMemoryLimit(36 << 20)
 	}
 	cmd := newRootCmd()
 	err := cmd.ExecuteContext(ctx)

@@ -37,6 +37,8 @@ type Blob struct {
 	// deferPromote: the caller reads every byte and checks the digest
 	// itself, then calls PromoteVerified; completion does not re-hash.
 	deferPromote atomic.Bool
+	// noStore: fetched bytes are served, not kept (see DeferPromote).
+	noStore atomic.Bool
 
 	recMu     sync.Mutex
 	recording bool          // a goroutine is in recordLater's loop
@@ -163,7 +165,7 @@ func (b *Blob) readView(v view, q []byte, off int64) (int, error) {
 			break
 		}
 	}
-	if len(got) > 0 {
+	if len(got) > 0 && !b.noStore.Load() {
 		// The fetched bytes are served whether or not they could be kept.
 		if err := b.store(q, off, got); err != nil && !errors.Is(err, ErrDigestMismatch) {
 			b.c.writeError(fmt.Errorf("cache: blob %s: %w", b.dgst, err))

@@ -26,7 +26,18 @@ func (b *Blob) setViewAndComplete(v view) error {
 // hashes every byte it gets against the digest (a full pull): completing
 // the blob then does not read it all again to verify it; the caller calls
 // PromoteVerified once its own hash matched.
-func (b *Blob) DeferPromote() { b.deferPromote.Store(true) }
+//
+// A blob larger than the cache's bound is then read without keeping what
+// is fetched: its copy would be pruned as soon as the cache next looked at
+// its size, taking the rest of the cache with it, and writing it would
+// cost as much again as writing the files. What the cache already holds
+// of it (its table of contents) is still served.
+func (b *Blob) DeferPromote() {
+	b.deferPromote.Store(true)
+	if bound := b.c.MaxSize(); bound > 0 && b.size > bound {
+		b.noStore.Store(true)
+	}
+}
 
 // PromoteVerified makes the cached bytes the complete entry without
 // hashing them again: the caller of DeferPromote read all of them through

@@ -2,8 +2,14 @@
 
 package extract
 
-import "os"
+import "io/fs"
 
 // createNew creates the file name, which must not exist, in the staging
-// directory, as openNew does.
-func (d *Dir) createNew(name string) (*os.File, error) { return d.openNew(name) }
+// directory, as openNew does; Commit sets its permissions.
+func (d *Dir) createNew(name string, _ fs.FileMode) (fileHandle, bool, error) {
+	f, err := d.openNew(name)
+	if err != nil {
+		return nil, false, err
+	}
+	return f, false, nil
+}

@@ -3,6 +3,7 @@ package extract
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"sync"
@@ -25,9 +26,11 @@ type File struct {
 	// mu is held shared by WriteAt and exclusively by whatever closes f,
 	// so that parallel writes never race with the close.
 	mu     sync.RWMutex
-	f      *os.File
+	f      fileHandle
 	done   bool
 	direct bool // written under its final name (staging); tmp == name
+	// permSet: the file was created with its final permissions.
+	permSet bool
 }
 
 // CreateFile starts writing the regular file name, creating missing parent
@@ -70,10 +73,11 @@ func (d *Dir) createFile(name string, mode fs.FileMode, size int64, modTime time
 	if err := d.makeParents(clean); err != nil {
 		return nil, err
 	}
-	var osf *os.File
+	var osf fileHandle
+	permSet := false
 	tmp, direct := clean, d.staging != ""
 	if direct {
-		osf, err = d.createNew(clean)
+		osf, permSet, err = d.createNew(clean, sanitizeMode(mode))
 		err = twiceErr(clean, err)
 	} else if err = d.precheck(clean); err == nil {
 		tmp, err = withTempName(clean, func(tmp string) error {
@@ -92,11 +96,20 @@ func (d *Dir) createFile(name string, mode fs.FileMode, size int64, modTime time
 			return nil, err
 		}
 	}
-	f := &File{d: d, name: clean, tmp: tmp, mode: sanitizeMode(mode), size: size, modTime: modTime, f: osf, direct: direct}
+	f := &File{d: d, name: clean, tmp: tmp, mode: sanitizeMode(mode), size: size, modTime: modTime, f: osf, direct: direct, permSet: permSet}
 	d.mu.Lock()
 	d.open[f] = struct{}{}
 	d.mu.Unlock()
 	return f, nil
+}
+
+// fileHandle is an open file being written: an *os.File, or where
+// createNew can, its bare descriptor (see rawFile).
+type fileHandle interface {
+	io.WriterAt
+	Truncate(size int64) error
+	Chmod(mode fs.FileMode) error
+	Close() error
 }
 
 // openNew creates the file name, which must not exist, by name under the
@@ -139,7 +152,9 @@ func (f *File) Commit() (err error) {
 	}
 	f.done = true
 	defer d.forget(f)
-	err = f.f.Chmod(f.mode)
+	if !f.permSet {
+		err = f.f.Chmod(f.mode)
+	}
 	if cerr := f.f.Close(); err == nil {
 		err = cerr
 	}

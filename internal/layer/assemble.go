@@ -11,7 +11,7 @@ import (
 // written, when they are final.
 type orderedWriter struct {
 	out    *countingWriter
-	tokens <-chan struct{}
+	budget *buildBudget
 	toc    *tocWriter
 	codec  codec
 	stream io.WriteCloser // compresses the member being streamed
@@ -32,7 +32,7 @@ func (ow *orderedWriter) run(ctx context.Context, in <-chan *batch) error {
 			if err := ow.write(b); err != nil {
 				return err
 			}
-			<-ow.tokens
+			ow.budget.release(b)
 		}
 		if err := ctx.Err(); err != nil {
 			return err

@@ -81,11 +81,12 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 	compressed := make(chan *batch, opts.Workers)
 
 	diffHash := sha256.New()
-	// One batch per worker in flight, and one being written: memory stays
-	// a few chunks per worker, whatever the size of the tree.
-	tokens := make(chan struct{}, opts.Workers+1)
+	// Batches in flight are bounded by their bytes, whatever the number of
+	// workers or the size of the tree, and by their number (see
+	// buildBudget).
+	budget := newBuildBudget(opts.ChunkSize, opts.Workers)
 	wk := &walker{
-		tokens:    tokens,
+		budget:    budget,
 		fsys:      fsys,
 		chunkSize: opts.ChunkSize,
 		keepTimes: opts.KeepModTimes,
@@ -111,7 +112,7 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 
 	blobHash := sha256.New()
 	out := &countingWriter{w: io.MultiWriter(w, blobHash)}
-	ow := &orderedWriter{out: out, tokens: tokens, toc: toc, codec: comp}
+	ow := &orderedWriter{out: out, budget: budget, toc: toc, codec: comp}
 	g.Go(func() error { return ow.run(ctx, compressed) })
 
 	if err := g.Wait(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -141,17 +142,70 @@ func compressBatches(ctx context.Context, c codec, in <-chan *batch, out chan<- 
 	return nil
 }
 
-var buffers sync.Pool
+// buffers recycles the builder's large member buffers (content and
+// compressed), of a few sizes, within a bound in bytes. A sync.Pool of
+// buffers of every size handed a small file's member a chunk-sized buffer,
+// held as long as its batch; it dropped a buffer too small for the next
+// request, and kept all the others until the next collections.
+var buffers = bufferPool{limit: DefaultChunkSize + 1<<20}
+
+// bufferRounding is the step of the pooled buffers' sizes; smaller
+// buffers are allocated as asked and left to the collector.
+const bufferRounding = 256 << 10
+
+type bufferPool struct {
+	mu    sync.Mutex
+	free  [][]byte
+	bytes int
+	limit int
+}
+
+// bufferSize is the capacity of a buffer of at least n bytes.
+func bufferSize(n int) int {
+	if n < bufferRounding {
+		return n
+	}
+	return (n + bufferRounding - 1) / bufferRounding * bufferRounding
+}
 
 func getBuffer(capacity int) []byte {
-	if b, ok := buffers.Get().(*[]byte); ok && cap(*b) >= capacity {
-		return (*b)[:0]
+	size := bufferSize(capacity)
+	if size >= bufferRounding {
+		if b := buffers.take(size); b != nil {
+			return b[:0]
+		}
 	}
-	return make([]byte, 0, capacity)
+	return make([]byte, 0, size)
 }
 
 func putBuffer(b []byte) {
-	if cap(b) > 0 {
-		buffers.Put(&b)
+	if c := cap(b); c >= bufferRounding && bufferSize(c) == c {
+		buffers.keep(b)
 	}
+}
+
+// take returns a kept buffer of at least size bytes and not much more, or
+// nil: a larger one would hold its extra bytes for nothing.
+func (p *bufferPool) take(size int) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, b := range p.free {
+		if c := cap(b); c >= size && c <= size+size/4 {
+			p.free = slices.Delete(p.free, i, i+1)
+			p.bytes -= c
+			return b
+		}
+	}
+	return nil
+}
+
+// keep keeps b unless that would take the pool past its limit.
+func (p *bufferPool) keep(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bytes+cap(b) > p.limit {
+		return
+	}
+	p.free = append(p.free, b)
+	p.bytes += cap(b)
 }

@@ -106,10 +106,10 @@ func TestBuildMemoryDoesNotGrowWithEntries(t *testing.T) {
 		content bool
 		entries int
 	}{
-		{compression.Gzip, false, 40_000},
-		{compression.Gzip, true, 20_000},
-		{compression.Zstd, false, 40_000},
-		{compression.Zstd, true, 20_000},
+		{compression.Gzip, false, 60_000},
+		{compression.Gzip, true, 60_000},
+		{compression.Zstd, false, 60_000},
+		{compression.Zstd, true, 60_000},
 	} {
 		t.Run(fmt.Sprintf("%s/content=%v", c.comp, c.content), func(t *testing.T) {
 			withSpoolMemory(t, 64<<10)
@@ -130,11 +130,15 @@ func TestBuildMemoryDoesNotGrowWithEntries(t *testing.T) {
 				}
 				return peak
 			}
-			// A few batches in flight take some 10 MiB. Holding the entries
-			// would cost some 300 bytes each, a member of tar headers 512.
-			small, large := peakLiveHeap(c.entries/5), peakLiveHeap(c.entries)
+			// A few batches in flight take some 10 MiB, and how many a
+			// sample catches varies from run to run by a few MiB, upwards
+			// only: the least of two runs is the figure. Holding the
+			// entries would cost some 300 bytes each (14 MiB more for the
+			// larger trees), a member of tar headers 512.
+			leastOfTwo := func(entries int) uint64 { return min(peakLiveHeap(entries), peakLiveHeap(entries)) }
+			small, large := leastOfTwo(c.entries/5), leastOfTwo(c.entries)
 			t.Logf("peak live heap: %d KiB for %d entries, %d KiB for %d", small>>10, c.entries/5, large>>10, c.entries)
-			if large > small+3<<20 || large > 32<<20 {
+			if large > small+4<<20 || large > 32<<20 {
 				t.Errorf("peak live heap: %d KiB for %d entries, %d KiB for %d", small>>10, c.entries/5, large>>10, c.entries)
 			}
 		})

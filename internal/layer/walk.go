@@ -48,6 +48,7 @@ type batch struct {
 	// before the chunks).
 	toc         []*estargz.TOCEntry
 	fileDigests []string
+	cost        int64 // taken from the build's budget until written
 }
 
 // walker turns a tree into members in blob order, cutting a new member at
@@ -61,7 +62,7 @@ type walker struct {
 	epoch     time.Time
 	diffHash  hash.Hash
 	out       chan<- *batch
-	tokens    chan struct{} // bounds the batches in flight
+	budget    *buildBudget // bounds the bytes of the batches in flight
 
 	entries      int
 	toc          []*estargz.TOCEntry // for the next batch sent
@@ -280,10 +281,8 @@ func (w *walker) send(ctx context.Context) error {
 	w.pending = nil
 	b.toc, w.toc = w.toc, nil
 	b.fileDigests, w.fileDigests = w.fileDigests, nil
-	select {
-	case w.tokens <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := w.budget.acquire(ctx, b); err != nil {
+		return err
 	}
 	select {
 	case w.out <- b:

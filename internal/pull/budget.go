@@ -9,8 +9,17 @@ import (
 // StreamBudget is how many bytes of chunks (compressed and decoded) a
 // file read holds at once, fetched ahead of its reader or being handed
 // out: bounded by bytes rather than by a number of chunks, since the TOC
-// decides how big a chunk is. A pull holds at least as much.
+// decides how big a chunk is.
 const StreamBudget = 64 << 20
+
+// PullBudget is how many bytes of segments (compressed) and of the chunks
+// decoded from them a pull holds at once, whatever its concurrency (see
+// segmentCost): room for two segments of incompressible chunks, each with
+// its chunk decoded (one per core on a small machine), and for three or
+// more segments of compressible ones; the whole pull stays within a
+// small, fixed memory. More concurrency runs more small segments at once,
+// never more bytes.
+const PullBudget = 20 << 20
 
 // Budget bounds the bytes that work in flight holds: each piece of work
 // takes its size from the budget before it starts and gives it back when

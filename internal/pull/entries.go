@@ -127,9 +127,11 @@ func (p *puller) fetchSpans(ctx context.Context, spans []span) error {
 	concurrency := max(1, p.opts.Concurrency)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
-	budget := NewBudget(max(StreamBudget, int64(concurrency)*2*(maxRange+maxRange/4)))
+	budget := NewBudget(PullBudget)
+	p.segmentBuffers = newBufferPool(concurrency, segmentBufferSize)
+	p.chunkBuffers = newBufferPool(concurrency, 0)
 	for _, s := range spans {
-		cost := segmentCost(segment(s))
+		cost := segmentCost(segment(s), p.art.Index.Compression)
 		if budget.Acquire(gctx, cost) != nil {
 			break
 		}
@@ -147,8 +149,8 @@ func (p *puller) fetchSpans(ctx context.Context, spans []span) error {
 
 func (p *puller) fetchSpan(ctx context.Context, s span) error {
 	ix, data := p.art.Index, p.art.Layers[s.layer].Data
-	buf := getSegment(int(s.end - s.start))
-	defer putSegment(buf)
+	buf := p.segmentBuffers.get(int(s.end - s.start))
+	defer p.segmentBuffers.put(buf)
 	read := func() error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -161,8 +163,8 @@ func (p *puller) fetchSpan(ctx context.Context, s span) error {
 	if err := read(); err != nil {
 		return err
 	}
-	scratch := getChunkBuffer()
-	defer func() { putChunkBuffer(scratch) }()
+	scratch := p.chunkBuffers.getSized(int(decodedLimit(segment(s))))
+	defer func() { p.chunkBuffers.put(scratch) }()
 	inv, cached := data.(invalidator)
 	retried := false
 	for _, r := range s.chunks {

@@ -113,6 +113,8 @@ type puller struct {
 	opts   Options
 	chunks []chunkRef // in blob order, layer by layer
 	links  []*toc.Entry
+	// segmentBuffers and chunkBuffers recycle the buffers of fetchAll.
+	segmentBuffers, chunkBuffers *bufferPool
 }
 
 // chunkRef is one chunk to write. It points into the index rather than

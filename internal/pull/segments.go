@@ -12,6 +12,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/toc"
 )
 
@@ -155,10 +156,12 @@ func (p *puller) fetchAll(ctx context.Context) error {
 	// order, here and not in their goroutines: a later segment holding
 	// bytes while it waits for its turn to be hashed could starve the
 	// earlier one it waits for.
-	budget := NewBudget(max(StreamBudget, int64(concurrency)*2*(segmentTarget+segmentTarget/4)))
+	budget := NewBudget(PullBudget)
+	p.segmentBuffers = newBufferPool(concurrency, segmentBufferSize)
+	p.chunkBuffers = newBufferPool(concurrency, 0)
 	next := make([]int, len(perLayer)) // each layer's next segment
 	for _, s := range interleave(perLayer) {
-		cost := segmentCost(s)
+		cost := segmentCost(s, p.art.Index.Compression)
 		if budget.Acquire(ctx, cost) != nil {
 			break
 		}
@@ -197,25 +200,54 @@ func (p *puller) fetched() int64 {
 	return p.opts.FetchedBytes()
 }
 
-// segmentCost is what fetching s holds in memory: its compressed bytes,
-// and its largest chunk decoded (the member from its start).
-func segmentCost(s segment) int64 {
+// segmentCost is what fetching s holds in memory: the buffer of its
+// compressed bytes (at least segmentBufferSize), and the buffer of its
+// largest chunk decoded (see decodedLimit); with zstd, whose stream
+// decoder keeps a window of history as large as the frame it decodes,
+// the chunk again.
+func segmentCost(s segment, c compression.Compression) int64 {
+	chunk := decodedLimit(s)
+	if c == compression.Zstd {
+		chunk *= 2
+	}
+	return max(s.end-s.start, segmentBufferSize) + chunk
+}
+
+// segmentBufferSize is the least capacity of a segment's buffer, so that
+// one made for a short segment serves the next, longer one (a chunk's
+// compressed bytes may pass segmentTarget by a little).
+const segmentBufferSize = segmentTarget + 128<<10
+
+// decodedLimit is the capacity of the buffer that the chunks of s are
+// decoded into: room for the largest (the member from its start) and the
+// slack a gzip member's end is decoded into, rounded up to a step of
+// decodedStep so that buffers serve many segments (see getSized).
+func decodedLimit(s segment) int64 {
 	var chunk int64
 	for _, r := range s.chunks {
 		chunk = max(chunk, r.c.InnerOffset+r.c.Size)
 	}
-	return s.end - s.start + chunk
+	need := chunk + 2*memberSlack
+	return (need + decodedStep - 1) / decodedStep * decodedStep
 }
+
+// decodedStep is the step of decoded chunk buffers' sizes.
+const decodedStep = 512 << 10
+
+// memberSlack is room past a chunk that decoding may use (see toc's
+// inflateMember).
+const memberSlack = 16 << 10
 
 func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan struct{}, nextTurn chan<- struct{}, blobHash hash.Hash) error {
 	ix, data := p.art.Index, p.art.Layers[s.layer].Data
-	buf := getSegment(int(s.end - s.start))
-	defer putSegment(buf)
+	buf := p.segmentBuffers.get(int(s.end - s.start))
+	defer p.segmentBuffers.put(buf)
 	if _, err := data.ReadAt(buf, s.start); err != nil {
 		return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
 	}
-	scratch := getChunkBuffer()
-	defer func() { putChunkBuffer(scratch) }()
+	// Decoding reuses scratch, big enough for every chunk of s.
+	scratch := p.chunkBuffers.getSized(int(decodedLimit(s)))
+	defer func() { p.chunkBuffers.put(scratch) }()
 	inv, cached := data.(invalidator)
 	retried := false
 	for _, r := range s.chunks {
