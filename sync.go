@@ -17,6 +17,7 @@ type SyncOption func(*syncOptions) error
 
 type syncOptions struct {
 	delete, dryRun, checksum bool
+	selection                *Selection // nil: the whole artifact and DIR
 }
 
 // WithSyncDelete makes Sync remove what DIR holds that the artifact does
@@ -116,8 +117,15 @@ func (img *Image) Sync(ctx context.Context, dir string, opts ...SyncOption) (res
 	if err != nil {
 		return nil, err
 	}
-	res = &SyncResult{Plan: plan, Hashed: plan.Hashed, HashedBytes: plan.HashedBytes}
-	res.Unchanged = countFiles(img.index)
+	files := countFiles(img.index)
+	if o.selection != nil {
+		sel, err := o.selection.compile()
+		if err != nil {
+			return nil, invalidOption("WithSyncSelect: %v", err)
+		}
+		plan, files = selected(plan, sel), img.selectedFiles(sel)
+	}
+	res = &SyncResult{Plan: plan, Hashed: plan.Hashed, HashedBytes: plan.HashedBytes, Unchanged: files}
 	for _, c := range plan.Changes {
 		if c.New != nil && c.New.Type == treediff.File && (c.Kind != treediff.Modified || c.ContentChanged) {
 			res.Unchanged--
