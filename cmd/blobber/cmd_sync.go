@@ -11,6 +11,7 @@ import (
 
 type syncCmdOptions struct {
 	delete, dryRun, checksum bool
+	include, exclude         []string
 	progress                 progressFlags
 }
 
@@ -31,7 +32,8 @@ again finishes the job.
 
 Paths the artifact lacks are kept unless --delete is given; they are then
 removed after the new content is in place, links as links (never what they
-point to). --dry-run prints the plan, the lines blobber diff DIR REF prints,
+point to). --include and --exclude (globs as pull reads them, docs/patterns.md)
+limit what sync plans, writes and deletes. --dry-run prints the plan, the lines blobber diff DIR REF prints,
 and changes nothing. Exit codes are pull's.`,
 		Example: `  blobber sync localhost:5000/team/site:v2 ./site
   blobber sync --delete localhost:5000/team/site:v2 ./site
@@ -48,11 +50,23 @@ and changes nothing. Exit codes are pull's.`,
 	cmd.Flags().BoolVar(&o.delete, "delete", false, "remove what DIR holds that the artifact does not")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the changes a sync would make (as blobber diff DIR REF) and change nothing")
 	cmd.Flags().BoolVar(&o.checksum, "checksum", false, "hash every local file of the artifact's size instead of trusting the previous sync's record")
+	cmd.Flags().StringArrayVar(&o.include, "include", nil, "sync only the paths that match this glob, or lie under a directory that does (repeatable; see docs/patterns.md)")
+	cmd.Flags().StringArrayVar(&o.exclude, "exclude", nil, "leave alone the paths that match this glob (repeatable; wins over --include)")
 	o.progress.register(cmd.Flags())
 	return cmd
 }
 
 func runSync(cmd *cobra.Command, g *globalOptions, o *syncCmdOptions, args []string) error {
+	for _, f := range []struct {
+		name     string
+		patterns []string
+	}{{"--include", o.include}, {"--exclude", o.exclude}} {
+		for _, p := range f.patterns {
+			if blobber.CheckPattern(p) != nil {
+				return usagef("sync: %s %q: not a valid pattern", f.name, p)
+			}
+		}
+	}
 	out, err := outputOf(cmd)
 	if err != nil {
 		return err
@@ -76,6 +90,9 @@ func runSync(cmd *cobra.Command, g *globalOptions, o *syncCmdOptions, args []str
 	}
 	if o.checksum {
 		opts = append(opts, blobber.WithSyncChecksum())
+	}
+	if len(o.include) > 0 || len(o.exclude) > 0 {
+		opts = append(opts, blobber.WithSyncSelect(blobber.Selection{Include: o.include, Exclude: o.exclude}))
 	}
 	res, err := c.Sync(cmd.Context(), args[0], args[1], opts...)
 	stopProgress(err == nil)
