@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -141,8 +142,8 @@ func (s *syncState) known(name string) (syncFile, bool) {
 // previous record. A cache that cannot be written only costs a hash of
 // each file next time.
 func (s *syncState) save(dir string, files map[string]syncFile) {
-	if s.cache == nil {
-		return
+	if s.cache == nil || (s.recorded != nil && maps.Equal(files, s.recorded)) {
+		return // nothing new to record: a sync that changed nothing writes nothing
 	}
 	if s.key == "" {
 		key, err := syncKey(dir)
