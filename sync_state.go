@@ -130,14 +130,6 @@ func (s *syncState) Hashed(name string, info fs.FileInfo, d digest.Digest) {
 	s.mu.Unlock()
 }
 
-// known returns what this run learned of name's content.
-func (s *syncState) known(name string) (syncFile, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, ok := s.seen[name]
-	return f, ok
-}
-
 // save records files (what this sync knows of DIR now) in place of the
 // previous record. A cache that cannot be written only costs a hash of
 // each file next time.

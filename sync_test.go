@@ -160,8 +160,6 @@ func TestSyncDetectsLocalEdits(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	f.sync(ref, dir)
 	name := filepath.Join(dir, "d2", "f002.bin")
-	info, err := os.Stat(name)
-	testtree.Must(t, err)
 
 	edited := []byte(v1["d2/f002.bin"].Content)
 	edited[0]++
@@ -173,7 +171,7 @@ func TestSyncDetectsLocalEdits(t *testing.T) {
 	}
 	f.sameAsPull(ref, dir)
 
-	info, err = os.Stat(name)
+	info, err := os.Stat(name)
 	testtree.Must(t, err)
 	testtree.Must(t, os.WriteFile(name, edited, 0o644))
 	testtree.Must(t, os.Chtimes(name, info.ModTime(), info.ModTime()))
