@@ -237,24 +237,37 @@ func TestSyncTypeChanges(t *testing.T) {
 	f.sameAsPull(ref1, dir)
 }
 
-// TestSyncIgnoresAStateOthersCouldWrite: a state record open to others
-// (which this user's cache never writes) is not trusted: every file is
-// hashed again.
+// TestSyncIgnoresAStateOthersCouldWrite: a state record another user
+// owns, or one open to others (which this user's cache never writes), is
+// not trusted: every file is hashed again, and the record written anew.
 func TestSyncIgnoresAStateOthersCouldWrite(t *testing.T) {
-	f := newSyncFixture(t)
-	ref := f.push("v1", syncTree(10))
-	dir := filepath.Join(t.TempDir(), "out")
-	f.sync(ref, dir)
-	records, err := filepath.Glob(filepath.Join(f.cache, "sync", "*.json"))
-	testtree.Must(t, err)
-	if len(records) != 1 {
-		t.Fatalf("%d sync records in the cache, want 1", len(records))
-	}
-	testtree.Must(t, os.Chmod(records[0], 0o666))
-	if res, _ := f.sync(ref, dir); res.Hashed != 10 {
-		t.Errorf("with a record others could write: hashed %d files, want 10", res.Hashed)
-	}
-	if res, _ := f.sync(ref, dir); res.Hashed != 0 {
-		t.Errorf("with the record written again: hashed %d files, want 0", res.Hashed)
+	const nobody = 65534
+	for name, spoil := range map[string]func(t *testing.T, record string){
+		"open to others": func(t *testing.T, record string) { testtree.Must(t, os.Chmod(record, 0o666)) },
+		"another user's": func(t *testing.T, record string) {
+			if os.Geteuid() != 0 {
+				t.Skip("making a file another user's needs root (chown)")
+			}
+			testtree.Must(t, os.Chown(record, nobody, nobody))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newSyncFixture(t)
+			ref := f.push("v1", syncTree(10))
+			dir := filepath.Join(t.TempDir(), "out")
+			f.sync(ref, dir)
+			records, err := filepath.Glob(filepath.Join(f.cache, "sync", "*.json"))
+			testtree.Must(t, err)
+			if len(records) != 1 {
+				t.Fatalf("%d sync records in the cache, want 1", len(records))
+			}
+			spoil(t, records[0])
+			if res, _ := f.sync(ref, dir); res.Hashed != 10 {
+				t.Errorf("with such a record: hashed %d files, want 10", res.Hashed)
+			}
+			if res, _ := f.sync(ref, dir); res.Hashed != 0 {
+				t.Errorf("with the record written again: hashed %d files, want 0", res.Hashed)
+			}
+		})
 	}
 }
