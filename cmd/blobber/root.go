@@ -96,6 +96,7 @@ without downloading the whole artifact.`,
 		newSignaturesCmd(g),
 		newInspectCmd(g),
 		newDiffCmd(g),
+		newSyncCmd(g),
 		newMountCmd(g),
 		newServeCmd(g),
 	}

@@ -147,6 +147,7 @@ func jobsFor(ds *dataset) []string {
 		jobs = append(jobs, jobCatBig)
 	}
 	jobs = append(jobs, diffJobs(ds)...)
+	jobs = append(jobs, syncJobs(ds)...)
 	jobs = append(jobs, mountJobs(ds)...)
 	jobs = append(jobs, jobRepush)
 	jobs = append(jobs, layersJobs(ds)...)
@@ -191,6 +192,8 @@ func (b *bench) runOwn(ds *dataset, t *tool, ref string, jobs []string) []*resul
 			results = append(results, b.serveJob(ds, t, ref, job))
 		case isLayersJob(job):
 			results = append(results, b.runLayersJob(ds, t, job))
+		case isSyncJob(job):
+			results = append(results, b.syncJob(ds, t, ref, job))
 		case job == jobLs:
 			results = append(results, b.repeat(ds, job, t.name, 0, func(int) (sample, error) {
 				return b.ls(ds, t, ref)
