@@ -3,7 +3,6 @@ package pull
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -148,46 +147,10 @@ func (p *puller) fetchSpans(ctx context.Context, spans []span) error {
 }
 
 func (p *puller) fetchSpan(ctx context.Context, s span) error {
-	ix, data := p.art.Index, p.art.Layers[s.layer].Data
 	buf := p.segmentBuffers.get(int(s.end - s.start))
 	defer p.segmentBuffers.put(buf)
-	read := func() error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if _, err := data.ReadAt(buf, s.start); err != nil {
-			return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
-		}
-		return nil
-	}
-	if err := read(); err != nil {
+	if err := p.fetchAndWrite(ctx, segment(s), buf); err != nil {
 		return err
-	}
-	scratch := p.chunkBuffers.getSized(int(decodedLimit(segment(s))))
-	defer func() { p.chunkBuffers.put(scratch) }()
-	inv, cached := data.(invalidator)
-	retried := false
-	for _, r := range s.chunks {
-		from := r.c.Offset - s.start
-		decoded, err := ix.Decode(buf[from:from+ix.Need(*r.c)], *r.c, scratch)
-		if err != nil && !retried && cached && errors.Is(err, toc.ErrDigestMismatch) {
-			// Bytes from the cache that do not verify: drop the range and
-			// read it again, from the registry.
-			retried = true
-			if inv.Invalidate(s.start, s.end-s.start) == nil {
-				if err := read(); err != nil {
-					return err
-				}
-				decoded, err = ix.Decode(buf[from:from+ix.Need(*r.c)], *r.c, scratch)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", r.e.Name, err)
-		}
-		scratch = decoded
-		if err := p.write(r, decoded); err != nil {
-			return err
-		}
 	}
 	if p.opts.Progress != nil {
 		p.opts.Progress(int64(len(buf)))

@@ -239,39 +239,10 @@ const decodedStep = 512 << 10
 const memberSlack = 16 << 10
 
 func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan struct{}, nextTurn chan<- struct{}, blobHash hash.Hash) error {
-	ix, data := p.art.Index, p.art.Layers[s.layer].Data
 	buf := p.segmentBuffers.get(int(s.end - s.start))
 	defer p.segmentBuffers.put(buf)
-	if _, err := data.ReadAt(buf, s.start); err != nil {
-		return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
-	}
-	// Decoding reuses scratch, big enough for every chunk of s.
-	scratch := p.chunkBuffers.getSized(int(decodedLimit(s)))
-	defer func() { p.chunkBuffers.put(scratch) }()
-	inv, cached := data.(invalidator)
-	retried := false
-	for _, r := range s.chunks {
-		from := r.c.Offset - s.start
-		decoded, err := ix.Decode(buf[from:from+ix.Need(*r.c)], *r.c, scratch)
-		if err != nil && !retried && cached && errors.Is(err, toc.ErrDigestMismatch) {
-			// Bytes from the cache that do not verify, every chunk before
-			// them verified: drop them and fetch the segment again from
-			// the registry.
-			retried = true
-			if inv.Invalidate(s.start, s.end-s.start) == nil {
-				if _, err := data.ReadAt(buf, s.start); err != nil {
-					return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
-				}
-				decoded, err = ix.Decode(buf[from:from+ix.Need(*r.c)], *r.c, scratch)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", r.e.Name, err)
-		}
-		scratch = decoded
-		if err := p.write(r, decoded); err != nil {
-			return err
-		}
+	if err := p.fetchAndWrite(ctx, s, buf); err != nil {
+		return err
 	}
 	select {
 	case <-myTurn:
@@ -296,4 +267,50 @@ func (p *puller) dropCached(l Layer) error {
 		return toc.ErrDigestMismatch
 	}
 	return ErrCachedLayerBad
+}
+
+// fetchAndWrite reads the bytes of s into buf (its length), and decodes,
+// verifies and writes each of its chunks. Bytes from a cache that do not
+// verify, every chunk before them verified, are dropped and read once more
+// from the registry.
+func (p *puller) fetchAndWrite(ctx context.Context, s segment, buf []byte) error {
+	ix, data := p.art.Index, p.art.Layers[s.layer].Data
+	read := func() error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := data.ReadAt(buf, s.start); err != nil {
+			return fmt.Errorf("fetching bytes %d-%d: %w", s.start, s.end, err)
+		}
+		return nil
+	}
+	if err := read(); err != nil {
+		return err
+	}
+	// Decoding reuses scratch, big enough for every chunk of s.
+	scratch := p.chunkBuffers.getSized(int(decodedLimit(s)))
+	defer func() { p.chunkBuffers.put(scratch) }()
+	inv, cached := data.(invalidator)
+	retried := false
+	for _, r := range s.chunks {
+		from := r.c.Offset - s.start
+		decoded, err := ix.Decode(buf[from:from+ix.Need(*r.c)], *r.c, scratch)
+		if err != nil && !retried && cached && errors.Is(err, toc.ErrDigestMismatch) {
+			retried = true
+			if inv.Invalidate(s.start, s.end-s.start) == nil {
+				if err := read(); err != nil {
+					return err
+				}
+				decoded, err = ix.Decode(buf[from:from+ix.Need(*r.c)], *r.c, scratch)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.e.Name, err)
+		}
+		scratch = decoded
+		if err := p.write(r, decoded); err != nil {
+			return err
+		}
+	}
+	return nil
 }
