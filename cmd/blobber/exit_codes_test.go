@@ -1,26 +1,12 @@
 package main
 
-import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-	"testing"
-
-	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/blobber-dev/blobber/internal/registrytest"
-)
+import "testing"
 
 // exitCodeCauses: each cause of failure, the commands it can happen to, and
 // the one exit code README's table gives it on all of them. $ART is an
 // artifact of exitCodeTree pushed to the test registry, $REPO its
 // repository; $PLAIN an ordinary container image. Commands run through sh.
-var exitCodeCauses = []struct {
-	cause    string
-	code     int
-	commands []string
-}{
+var exitCodeCauses = []exitCodeCase{
 	{"unknown command", exitUsage, []string{
 		"frobnicate a b", "cache bogus",
 	}},
@@ -91,45 +77,8 @@ not a directory
 `
 
 // TestExitCodes runs the real binary for every cause and command in
-// exitCodeCauses, one script per cause, and checks the exit code.
+// exitCodeCauses, one script per cause, and checks the exit code: every
+// one of them is a failure.
 func TestExitCodes(t *testing.T) {
-	reg := registrytest.Start(t)
-	sec := startSecuredRegistries(t, reg)
-	dir := t.TempDir()
-	for i, c := range exitCodeCauses {
-		var script strings.Builder
-		fmt.Fprintf(&script, "# %s: exit %d\n", c.cause, c.code)
-		fmt.Fprintf(&script, "exec blobber push site $ART\n")
-		fmt.Fprintf(&script, "push-plain-image $PLAIN\n")
-		for _, cmd := range c.commands {
-			// Quoted for testscript: '' is a quote inside quotes.
-			line := strings.ReplaceAll("blobber "+cmd+" >stdout.txt 2>stderr.txt; echo $?", "'", "''")
-			fmt.Fprintf(&script, "exec sh -c '%s'\n", line)
-			fmt.Fprintf(&script, "stdout '^%d$' # blobber %s\n", c.code, strings.ReplaceAll(cmd, "'", "''"))
-			// Every failure says so on stderr, in a line of its own.
-			fmt.Fprintf(&script, "grep '^blobber: ' stderr.txt\n")
-		}
-		script.WriteString(exitCodeTree)
-		name := fmt.Sprintf("%02d_%s.txtar", i, strings.NewReplacer(" ", "_", ",", "", "-", "", "'", "").Replace(c.cause))
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(script.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	testscript.Run(t, testscript.Params{
-		Dir: dir,
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("REGISTRY", reg.Host())
-			env.Setenv("REPO", reg.Host()+"/codes/site")
-			env.Setenv("ART", reg.Host()+"/codes/site:v1")
-			env.Setenv("PLAIN", reg.Host()+"/codes/plain:v1")
-			env.Setenv("DOCKER_CONFIG", env.WorkDir+"/.docker")
-			env.Setenv("BLOBBER_CACHE_DIR", env.WorkDir+"/.cache/blobber")
-			env.Setenv("UNREACHABLE", "127.0.0.1:1")
-			sec.setenv(env)
-			return nil
-		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"push-plain-image": pushPlainImage,
-		},
-	})
+	exitCodeScripts{cases: exitCodeCauses, failure: func(int) bool { return true }}.run(t)
 }
