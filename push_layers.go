@@ -13,6 +13,7 @@ import (
 
 	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/push"
 	"github.com/blobber-dev/blobber/internal/target"
 )
 
@@ -78,35 +79,57 @@ func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, po 
 	return desc, true, c.signPushed(ctx, t, desc)
 }
 
-// builtLayer is one layer of a split push, staged in a temporary file.
+// builtLayer is one layer of a split push: built by this push from its
+// group (fp is the group's fingerprint before the build, for the cache's
+// record), or reused from an earlier build of the same group.
 type builtLayer struct {
 	desc   ocispec.Descriptor
 	diffID digest.Digest
+	fp     string
+	reused bool
 }
 
 // pushLayers builds one layer per group of the tree, each from this tree
-// by this push, and uploads those the registry lacks (a HEAD, or a mount
-// from another repository) while the next is built; then the config and
-// the manifest. The builds run one at a time: each already uses every
-// core and the builder's memory bound.
+// by this push unless the cache's record of an earlier build of the same
+// group is found, read back, to hold this group's very bytes (ReuseLayer);
+// it uploads those the registry lacks (a HEAD, or a mount from another
+// repository) while the next is built; then the config and the manifest.
+// The builds run one at a time: each already uses every core and the
+// builder's memory bound.
 func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, groups [][]string, po pushOptions, tag string) (ocispec.Descriptor, error) {
 	comp := po.build.Compression
 	if comp == "" {
 		comp = compression.Gzip
 	}
+	var read *meter
 	if c.opts.progress != nil {
-		read := c.opts.meter("read", treeSize(src))
+		read = c.opts.meter("read", treeSize(src))
 		po.build.Progress = read.add
 	}
+	policy := c.pushPolicy()
 	built := make([]builtLayer, len(groups))
 	uploads, uctx := errgroup.WithContext(ctx)
 	uploads.SetLimit(2) // one uploading while the next is built, and one waiting
 	for i, names := range groups {
+		sub := layer.Subtree(src, names)
+		fp := ""
+		if c.cache != nil {
+			// Only a cache can remember what an earlier push built.
+			fp = push.LayerFingerprint(sub, po.build)
+		}
+		if desc, diffID, ok := policy.ReuseLayer(uctx, t, mnt.Mounter, sub, po.build, fp); ok {
+			built[i] = builtLayer{desc: desc, diffID: diffID, reused: true}
+			if read != nil {
+				read.add(treeSize(sub))
+			}
+			continue
+		}
 		tmp, err := os.CreateTemp("", stagedLayerPattern)
 		if err != nil {
+			uploads.Wait()
 			return ocispec.Descriptor{}, stagingError(err)
 		}
-		res, err := layer.Build(uctx, layer.Subtree(src, names), tmp, po.build)
+		res, err := layer.Build(uctx, sub, tmp, po.build)
 		if err != nil {
 			tmp.Close()
 			os.Remove(tmp.Name())
@@ -114,7 +137,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 			return ocispec.Descriptor{}, fmt.Errorf("building layer %d: %w", i, buildError(stagingError(err)))
 		}
 		desc := layerDescriptor(res, comp, po.build.Level)
-		built[i] = builtLayer{desc: desc, diffID: res.DiffID}
+		built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: fp}
 		c.stats.layersBuilt.Add(1)
 		c.opts.logger.InfoContext(ctx, "built layer", "index", i, "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 		uploads.Go(func() error {
@@ -138,5 +161,22 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		descs = append(descs, b.desc)
 	}
 	desc, _, err := c.pushManifests(ctx, t, mnt, diffIDs, descs, &po, tag)
-	return desc, err
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	rememberLayers(policy, src, groups, built, po)
+	return desc, nil
+}
+
+// rememberLayers records, once the push succeeded, the layers it built
+// from groups that did not change while they were read.
+func rememberLayers(policy *push.Policy, src fs.FS, groups [][]string, built []builtLayer, po pushOptions) {
+	for i, b := range built {
+		if b.reused || b.fp == "" {
+			continue
+		}
+		if push.LayerFingerprint(layer.Subtree(src, groups[i]), po.build) == b.fp {
+			policy.RememberLayer(b.fp, b.desc, b.diffID)
+		}
+	}
 }
