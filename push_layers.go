@@ -15,6 +15,7 @@ import (
 	"github.com/blobber-dev/blobber/internal/layer"
 	"github.com/blobber-dev/blobber/internal/push"
 	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/upload"
 )
 
 // Layers modes for WithLayers.
@@ -107,9 +108,15 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		po.build.Progress = read.add
 	}
 	policy := c.pushPolicy()
+	early := policy.UploadLayersWhileBuilding(ctx, t, tag)
+	up := push.Upload{
+		ChunkSize: po.chunkSize,
+		Retries:   c.opts.retryPolicy().Retries(),
+		Meter:     func() push.Meter { return uploadMeter{c.opts.meter("upload", 0)} },
+	}
 	built := make([]builtLayer, len(groups))
 	uploads, uctx := errgroup.WithContext(ctx)
-	uploads.SetLimit(2) // one uploading while the next is built, and one waiting
+	uploads.SetLimit(2) // one finishing its upload while the next is built, and one waiting
 	for i, names := range groups {
 		sub := layer.Subtree(src, names)
 		fp := ""
@@ -129,8 +136,17 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 			uploads.Wait()
 			return ocispec.Descriptor{}, stagingError(err)
 		}
-		res, err := layer.Build(uctx, sub, tmp, po.build)
+		// As for one layer (Push), the upload can stream the staged bytes
+		// while they are written, so that it ends soon after the build.
+		staged := upload.NewTail(tmp)
+		var streaming *push.EarlyUpload
+		if early {
+			streaming = policy.UploadLayerWhileBuilding(uctx, t, up, staged, fp)
+		}
+		res, err := layer.Build(uctx, sub, staged, po.build)
+		staged.Close(err)
 		if err != nil {
+			streaming.Abort()
 			tmp.Close()
 			os.Remove(tmp.Name())
 			uploads.Wait()
@@ -143,6 +159,12 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		uploads.Go(func() error {
 			defer os.Remove(tmp.Name())
 			defer tmp.Close()
+			if uploaded, err := streaming.Finish(uctx, t, desc); err != nil || uploaded {
+				if uploaded {
+					mnt.remember(desc)
+				}
+				return wrapf(err, "uploading layer %s to %s", desc.Digest, t.Name)
+			}
 			if po.chunkSize > 0 {
 				return wrapf(c.pushChunked(uctx, t, mnt, desc, tmp, po.chunkSize), "uploading layer %s to %s", desc.Digest, t.Name)
 			}

@@ -4,15 +4,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/errdef"
 
 	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/layer"
 	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/upload"
 )
 
 // A split push (several layers) remembers, per layer, what the group of
@@ -132,4 +135,34 @@ func (p *Policy) RememberLayer(fp string, desc ocispec.Descriptor, diffID digest
 	}
 	// A cache that cannot be written only costs a build.
 	_ = p.Cache.PutLayer(fp, desc, diffID)
+}
+
+// UploadLayersWhileBuilding reports whether the layers a split push to
+// tag builds may be worth uploading while they are built, as
+// UploadWhileBuilding decides for one layer: with a cache (without one, a
+// push cannot tell a new layer from one pushed before), to a registry, for
+// a tag the repository does not have yet.
+func (p *Policy) UploadLayersWhileBuilding(ctx context.Context, t *target.Target, tag string) bool {
+	if p.Cache == nil || t.RegistryHost() == "" {
+		return false
+	}
+	_, err := t.Store.Resolve(ctx, tag)
+	return errors.Is(err, errdef.ErrNotFound)
+}
+
+// UploadLayerWhileBuilding starts uploading one layer of a split push,
+// staged in staged, while it is built (see EarlyUpload), when the cache
+// has no record of its group (of fingerprint fp): a group that changed
+// since the last push builds a new layer. A group the cache has a record
+// of, which ReuseLayer could not reuse, is as likely to build a layer the
+// registry has: it is built first, then looked for (HEAD, mount). Nil when
+// the upload does not start, and the layer is uploaded once built.
+func (p *Policy) UploadLayerWhileBuilding(ctx context.Context, t *target.Target, up Upload, staged *upload.Tail, fp string) *EarlyUpload {
+	if p.Cache == nil || fp == "" {
+		return nil
+	}
+	if _, _, ok := p.Cache.Layer(fp); ok {
+		return nil
+	}
+	return p.startUpload(ctx, t, up, staged, nil)
 }
