@@ -92,11 +92,12 @@ type builtLayer struct {
 
 // pushLayers builds one layer per group of the tree, each from this tree
 // by this push unless the cache's record of an earlier build of the same
-// group is found, read back, to hold this group's very bytes (ReuseLayer);
-// it uploads those the registry lacks (a HEAD, or a mount from another
-// repository) while the next is built; then the config and the manifest.
-// The builds run one at a time: each already uses every core and the
-// builder's memory bound.
+// group is found, read back, to hold this group's very bytes (ReuseLayer,
+// checked while the groups without a record build); it uploads those the
+// registry lacks (a HEAD, or a mount from another repository), streaming
+// each while it is built; then the config and the manifest. The builds run
+// one at a time: each already uses every core and the builder's memory
+// bound.
 func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, groups [][]string, po pushOptions, tag string) (ocispec.Descriptor, error) {
 	comp := po.build.Compression
 	if comp == "" {
@@ -108,6 +109,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		po.build.Progress = read.add
 	}
 	policy := c.pushPolicy()
+	// A new tag most often holds new layers: those built are streamed.
 	early := policy.UploadLayersWhileBuilding(ctx, t, tag)
 	up := push.Upload{
 		ChunkSize: po.chunkSize,
@@ -117,14 +119,11 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	built := make([]builtLayer, len(groups))
 	uploads, uctx := errgroup.WithContext(ctx)
 	uploads.SetLimit(2) // one finishing its upload while the next is built, and one waiting
-	for i, names := range groups {
-		sub := layer.Subtree(src, names)
-		fp := ""
-		if c.cache != nil {
-			// Only a cache can remember what an earlier push built.
-			fp = push.LayerFingerprint(sub, po.build)
-		}
-		if desc, diffID, ok := policy.ReuseLayer(uctx, t, mnt.Mounter, sub, po.build, fp); ok {
+	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, groups, po.build)
+	defer checks.stop()
+	for _, i := range checks.order {
+		sub := layer.Subtree(src, groups[i])
+		if desc, diffID, ok := checks.reused(i); ok {
 			built[i] = builtLayer{desc: desc, diffID: diffID, reused: true}
 			if read != nil {
 				read.add(treeSize(sub))
@@ -136,12 +135,13 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 			uploads.Wait()
 			return ocispec.Descriptor{}, stagingError(err)
 		}
-		// As for one layer (Push), the upload can stream the staged bytes
-		// while they are written, so that it ends soon after the build.
 		staged := upload.NewTail(tmp)
 		var streaming *push.EarlyUpload
-		if early {
-			streaming = policy.UploadLayerWhileBuilding(uctx, t, up, staged, fp)
+		if early && !checks.recorded[i] {
+			// A group the cache has a record of, which could not be
+			// reused, is as likely to build a layer the registry has:
+			// it is built first, then looked for.
+			streaming = policy.UploadLayerWhileBuilding(uctx, t, up, staged)
 		}
 		res, err := layer.Build(uctx, sub, staged, po.build)
 		staged.Close(err)
@@ -153,7 +153,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 			return ocispec.Descriptor{}, fmt.Errorf("building layer %d: %w", i, buildError(stagingError(err)))
 		}
 		desc := layerDescriptor(res, comp, po.build.Level)
-		built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: fp}
+		built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: checks.fps[i]}
 		c.stats.layersBuilt.Add(1)
 		c.opts.logger.InfoContext(ctx, "built layer", "index", i, "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 		uploads.Go(func() error {
@@ -188,17 +188,4 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	}
 	rememberLayers(policy, src, groups, built, po)
 	return desc, nil
-}
-
-// rememberLayers records, once the push succeeded, the layers it built
-// from groups that did not change while they were read.
-func rememberLayers(policy *push.Policy, src fs.FS, groups [][]string, built []builtLayer, po pushOptions) {
-	for i, b := range built {
-		if b.reused || b.fp == "" {
-			continue
-		}
-		if push.LayerFingerprint(layer.Subtree(src, groups[i]), po.build) == b.fp {
-			policy.RememberLayer(b.fp, b.desc, b.diffID)
-		}
-	}
 }

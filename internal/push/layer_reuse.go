@@ -151,18 +151,18 @@ func (p *Policy) UploadLayersWhileBuilding(ctx context.Context, t *target.Target
 }
 
 // UploadLayerWhileBuilding starts uploading one layer of a split push,
-// staged in staged, while it is built (see EarlyUpload), when the cache
-// has no record of its group (of fingerprint fp): a group that changed
-// since the last push builds a new layer. A group the cache has a record
-// of, which ReuseLayer could not reuse, is as likely to build a layer the
-// registry has: it is built first, then looked for (HEAD, mount). Nil when
-// the upload does not start, and the layer is uploaded once built.
-func (p *Policy) UploadLayerWhileBuilding(ctx context.Context, t *target.Target, up Upload, staged *upload.Tail, fp string) *EarlyUpload {
-	if p.Cache == nil || fp == "" {
-		return nil
-	}
-	if _, _, ok := p.Cache.Layer(fp); ok {
-		return nil
-	}
+// staged in staged, while it is built (see EarlyUpload); nil when it
+// cannot start, and the layer is uploaded once built.
+func (p *Policy) UploadLayerWhileBuilding(ctx context.Context, t *target.Target, up Upload, staged *upload.Tail) *EarlyUpload {
 	return p.startUpload(ctx, t, up, staged, nil)
+}
+
+// LayerRecorded reports whether the cache has a record of the group of
+// fingerprint fp (which ReuseLayer checks before it is trusted).
+func (p *Policy) LayerRecorded(fp string) bool {
+	if p.Cache == nil || fp == "" {
+		return false
+	}
+	_, _, ok := p.Cache.Layer(fp)
+	return ok
 }
