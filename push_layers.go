@@ -13,7 +13,9 @@ import (
 
 	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/push"
 	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/upload"
 )
 
 // Layers modes for WithLayers.
@@ -78,48 +80,91 @@ func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, po 
 	return desc, true, c.signPushed(ctx, t, desc)
 }
 
-// builtLayer is one layer of a split push, staged in a temporary file.
+// builtLayer is one layer of a split push: built by this push from its
+// group (fp is the group's fingerprint before the build, for the cache's
+// record), or reused from an earlier build of the same group.
 type builtLayer struct {
 	desc   ocispec.Descriptor
 	diffID digest.Digest
+	fp     string
+	reused bool
 }
 
 // pushLayers builds one layer per group of the tree, each from this tree
-// by this push, and uploads those the registry lacks (a HEAD, or a mount
-// from another repository) while the next is built; then the config and
-// the manifest. The builds run one at a time: each already uses every
-// core and the builder's memory bound.
+// by this push unless the cache's record of an earlier build of the same
+// group is found, read back, to hold this group's very bytes (ReuseLayer,
+// checked while the groups without a record build); it uploads those the
+// registry lacks (a HEAD, or a mount from another repository), streaming
+// each while it is built; then the config and the manifest. The builds run
+// one at a time: each already uses every core and the builder's memory
+// bound.
 func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, groups [][]string, po pushOptions, tag string) (ocispec.Descriptor, error) {
 	comp := po.build.Compression
 	if comp == "" {
 		comp = compression.Gzip
 	}
+	var read *meter
 	if c.opts.progress != nil {
-		read := c.opts.meter("read", treeSize(src))
+		read = c.opts.meter("read", treeSize(src))
 		po.build.Progress = read.add
+	}
+	policy := c.pushPolicy()
+	// A new tag most often holds new layers: those built are streamed.
+	early := policy.UploadLayersWhileBuilding(ctx, t, tag)
+	up := push.Upload{
+		ChunkSize: po.chunkSize,
+		Retries:   c.opts.retryPolicy().Retries(),
+		Meter:     func() push.Meter { return uploadMeter{c.opts.meter("upload", 0)} },
 	}
 	built := make([]builtLayer, len(groups))
 	uploads, uctx := errgroup.WithContext(ctx)
-	uploads.SetLimit(2) // one uploading while the next is built, and one waiting
-	for i, names := range groups {
+	uploads.SetLimit(2) // one finishing its upload while the next is built, and one waiting
+	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, groups, po.build)
+	defer checks.stop()
+	for _, i := range checks.order {
+		sub := layer.Subtree(src, groups[i])
+		if desc, diffID, ok := checks.reused(i); ok {
+			built[i] = builtLayer{desc: desc, diffID: diffID, reused: true}
+			if read != nil {
+				read.add(treeSize(sub))
+			}
+			continue
+		}
 		tmp, err := os.CreateTemp("", stagedLayerPattern)
 		if err != nil {
+			uploads.Wait()
 			return ocispec.Descriptor{}, stagingError(err)
 		}
-		res, err := layer.Build(uctx, layer.Subtree(src, names), tmp, po.build)
+		staged := upload.NewTail(tmp)
+		var streaming *push.EarlyUpload
+		if early && !checks.recorded[i] {
+			// A group the cache has a record of, which could not be
+			// reused, is as likely to build a layer the registry has:
+			// it is built first, then looked for.
+			streaming = policy.UploadLayerWhileBuilding(uctx, t, up, staged)
+		}
+		res, err := layer.Build(uctx, sub, staged, po.build)
+		staged.Close(err)
 		if err != nil {
+			streaming.Abort()
 			tmp.Close()
 			os.Remove(tmp.Name())
 			uploads.Wait()
 			return ocispec.Descriptor{}, fmt.Errorf("building layer %d: %w", i, buildError(stagingError(err)))
 		}
 		desc := layerDescriptor(res, comp, po.build.Level)
-		built[i] = builtLayer{desc: desc, diffID: res.DiffID}
+		built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: checks.fps[i]}
 		c.stats.layersBuilt.Add(1)
 		c.opts.logger.InfoContext(ctx, "built layer", "index", i, "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 		uploads.Go(func() error {
 			defer os.Remove(tmp.Name())
 			defer tmp.Close()
+			if uploaded, err := streaming.Finish(uctx, t, desc); err != nil || uploaded {
+				if uploaded {
+					mnt.remember(desc)
+				}
+				return wrapf(err, "uploading layer %s to %s", desc.Digest, t.Name)
+			}
 			if po.chunkSize > 0 {
 				return wrapf(c.pushChunked(uctx, t, mnt, desc, tmp, po.chunkSize), "uploading layer %s to %s", desc.Digest, t.Name)
 			}
@@ -138,5 +183,9 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		descs = append(descs, b.desc)
 	}
 	desc, _, err := c.pushManifests(ctx, t, mnt, diffIDs, descs, &po, tag)
-	return desc, err
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	rememberLayers(policy, src, groups, built, po)
+	return desc, nil
 }

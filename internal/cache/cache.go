@@ -89,7 +89,7 @@ const (
 	touchEvery = time.Minute
 )
 
-var layoutDirs = []string{blobsDir, partialDir, manifestsDir, tagsDir, fingerprintsDir, shapesDir, sourcesDir, locksDir}
+var layoutDirs = []string{blobsDir, partialDir, manifestsDir, tagsDir, fingerprintsDir, shapesDir, layersDir, sourcesDir, locksDir}
 
 // DefaultDir resolves the cache directory: $BLOBBER_CACHE_DIR, else
 // $XDG_CACHE_HOME/blobber, else ~/.cache/blobber.

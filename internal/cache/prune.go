@@ -172,6 +172,11 @@ func (c *Cache) entries() ([]EntryInfo, error) {
 		return nil, err
 	}
 	out = append(out, trees...)
+	layers, err := c.layerEntries()
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, layers...)
 	err = c.list(sourcesDir, func(name string, fi fs.FileInfo) {
 		if isHex(name) {
 			p := sourcesDir + "/" + name
@@ -191,7 +196,7 @@ func (c *Cache) entries() ([]EntryInfo, error) {
 }
 
 func kindOrder(k string) int {
-	return slices.Index([]string{KindBlob, KindPartial, KindManifest, KindTag, KindFingerprint, KindShape, KindSource}, k)
+	return slices.Index([]string{KindBlob, KindPartial, KindManifest, KindTag, KindFingerprint, KindLayer, KindShape, KindSource}, k)
 }
 
 // list calls fn for each name in dir that is not a temporary file, and

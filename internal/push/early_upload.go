@@ -64,6 +64,12 @@ func (p *Policy) UploadWhileBuilding(ctx context.Context, t *target.Target, tag,
 	if _, err := t.Store.Resolve(ctx, tag); !errors.Is(err, errdef.ErrNotFound) {
 		return nil
 	}
+	return p.startUpload(ctx, t, up, staged, session)
+}
+
+// startUpload starts the upload of the layer staged in staged, into
+// session when there is one; nil when it cannot start.
+func (p *Policy) startUpload(ctx context.Context, t *target.Target, up Upload, staged *upload.Tail, session *upload.Session) *EarlyUpload {
 	chunk := up.ChunkSize
 	if chunk <= 0 {
 		chunk = earlyChunkSize

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -31,6 +32,7 @@ var errNotMounted = errors.New("the registry did not mount the blob")
 type Mounter struct {
 	p     *Policy
 	t     *target.Target
+	mu    sync.Mutex             // a split push's layers are looked up and uploaded at once
 	asked map[digest.Digest]bool // blobs already tried in this push
 }
 
@@ -51,10 +53,9 @@ func (p *Policy) NewMounter(t *target.Target) *Mounter {
 // without, the session is cancelled. A failed mount is only logged: the
 // caller uploads.
 func (m *Mounter) Mount(ctx context.Context, desc ocispec.Descriptor, open func() io.Reader) bool {
-	if m == nil || m.asked[desc.Digest] {
+	if m == nil || !m.firstAsk(desc.Digest) {
 		return false
 	}
-	m.asked[desc.Digest] = true
 	for _, repo := range m.sources(desc.Digest) {
 		session := false
 		var err error
@@ -87,6 +88,18 @@ func (m *Mounter) Mount(ctx context.Context, desc ocispec.Descriptor, open func(
 		return true
 	}
 	return false
+}
+
+// firstAsk reports whether dgst is asked to be mounted for the first time
+// in this push, and marks it asked.
+func (m *Mounter) firstAsk(dgst digest.Digest) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.asked[dgst] {
+		return false
+	}
+	m.asked[dgst] = true
+	return true
 }
 
 // sources are the repositories of the target's registry, other than the

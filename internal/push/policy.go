@@ -44,7 +44,8 @@ type Layer struct {
 // show, for the client's counters.
 type Counters struct {
 	ReusedPushes        atomic.Int64 // pushes that tagged an earlier build of the same tree
-	RefusedRecords      atomic.Int64 // fingerprint records found not to describe the tree
+	RefusedRecords      atomic.Int64 // fingerprint records found not to describe the tree (or the layer's group)
+	ReusedLayers        atomic.Int64 // layers of a split push reused from an earlier build of their group
 	EarlyUploadsDropped atomic.Int64 // uploads begun while building, dropped: the registry had the layer
 	EarlyUploadsFailed  atomic.Int64 // uploads begun while building that failed: the layer went after
 }

@@ -38,6 +38,14 @@ func (p *Policy) checkBuiltFrom(ctx context.Context, t *target.Target, desc ocis
 	if err != nil {
 		return err
 	}
+	return p.checkLayer(ctx, t, name, art, src, build)
+}
+
+// checkLayer checks that the layer art, which t holds, is the layer a
+// push of src with build would build: of the same compression and level,
+// its TOC, read from t and verified against art's TOC digest, lists
+// exactly src's entries, and every chunk digest matches src's bytes.
+func (p *Policy) checkLayer(ctx context.Context, t *target.Target, name string, art Layer, src fs.FS, build layer.Options) error {
 	want := compression.Gzip
 	if build.Compression == compression.Zstd {
 		want = compression.Zstd

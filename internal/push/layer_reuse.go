@@ -1,0 +1,168 @@
+package push
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/errdef"
+
+	"github.com/blobber-dev/blobber/internal/compression"
+	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/upload"
+)
+
+// A split push (several layers) remembers, per layer, what the group of
+// entries it was built from looked like, so that a push after a change
+// rebuilds only the layers whose groups changed. The record is a hint,
+// as the whole tree's is (reuse_check.go): a layer is reused only once the
+// registry is seen to hold it and its TOC, read back and verified, is
+// found to list exactly the group's entries, their bytes hashing to its
+// chunk digests.
+
+// tocDigestAnnotation is where a layer's descriptor names its TOC's digest.
+const tocDigestAnnotation = "containerd.io/snapshot/stargz/toc.digest"
+
+// LayerFingerprint names the state of the subtree sub (one group's entries
+// and the directories that lead to them) and the build options, from
+// metadata alone, as Fingerprint names a whole tree. A directory counts by
+// its name and mode (and its time, when the build keeps times), not its
+// change time or inode: those change when an entry of another group is
+// added to it, which leaves this group's layer as it was. It returns ""
+// where the file system does not expose the metadata.
+func LayerFingerprint(sub fs.FS, build layer.Options) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "layer %s %q %q %d %v\n", layerFormat, build.Compression, build.Compression.Effective(build.Level), build.ChunkSize, build.KeepModTimes)
+	ok := true
+	err := fs.WalkDir(sub, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || name == "." {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			fmt.Fprintf(h, "%q %v", name, info.Mode())
+			if build.KeepModTimes {
+				fmt.Fprintf(h, " %d", info.ModTime().UnixNano())
+			}
+			h.Write([]byte{'\n'})
+			return nil
+		}
+		id, isStat := fileIdentity(info)
+		if !isStat {
+			ok = false
+			return fs.SkipAll
+		}
+		fmt.Fprintf(h, "%q %v %d %s\n", name, info.Mode(), info.Size(), id)
+		return nil
+	})
+	if err != nil || !ok {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ReuseLayer returns the layer (its descriptor and diffID) that an earlier
+// push built from the group sub, whose fingerprint is fp, so that this
+// push need not build it again: only when the cache records one for fp,
+// the target holds its blob (or mnt mounts it from another repository),
+// and its TOC, read from the target and verified against the descriptor's
+// annotation, describes sub exactly, content included. A record found
+// not to is counted (RefusedRecords) and ignored.
+func (p *Policy) ReuseLayer(ctx context.Context, t *target.Target, mnt *Mounter, sub fs.FS, build layer.Options, fp string) (ocispec.Descriptor, digest.Digest, bool) {
+	if p.Cache == nil || fp == "" {
+		return ocispec.Descriptor{}, "", false
+	}
+	desc, diffID, ok := p.Cache.Layer(fp)
+	if !ok {
+		return ocispec.Descriptor{}, "", false
+	}
+	refuse := func(err error) (ocispec.Descriptor, digest.Digest, bool) {
+		p.Counts.RefusedRecords.Add(1)
+		p.Logger.WarnContext(ctx, "ignoring the cache's record of an earlier build of this layer", "layer", desc.Digest, "error", err)
+		return ocispec.Descriptor{}, "", false
+	}
+	art, err := recordedLayer(desc)
+	if err != nil {
+		return refuse(err)
+	}
+	has, err := t.Store.Exists(ctx, desc)
+	if err != nil || !has && !mnt.Mount(ctx, desc, nil) {
+		// Not a wrong record: the registry lacks the blob, which is built.
+		return ocispec.Descriptor{}, "", false
+	}
+	if err := p.checkLayer(ctx, t, t.Name+"@"+desc.Digest.String(), art, sub, build); err != nil {
+		return refuse(err)
+	}
+	mnt.Remember(desc)
+	p.Counts.ReusedLayers.Add(1)
+	p.Logger.InfoContext(ctx, "layer's entries unchanged since an earlier push; reused it", "layer", desc.Digest)
+	return desc, diffID, true
+}
+
+// recordedLayer reads a recorded descriptor as the eStargz layer it names.
+func recordedLayer(desc ocispec.Descriptor) (Layer, error) {
+	var comp compression.Compression
+	switch desc.MediaType {
+	case compression.Gzip.MediaType():
+		comp = compression.Gzip
+	case compression.Zstd.MediaType():
+		comp = compression.Zstd
+	default:
+		return Layer{}, fmt.Errorf("%w: media type %q", errNotThisTree, desc.MediaType)
+	}
+	tocDigest, err := digest.Parse(desc.Annotations[tocDigestAnnotation])
+	if err != nil {
+		return Layer{}, fmt.Errorf("%w: TOC digest: %v", errNotThisTree, err)
+	}
+	return Layer{Desc: desc, Compression: comp, TOCDigest: tocDigest}, nil
+}
+
+// RememberLayer records that the group of fingerprint fp built the layer
+// desc, of diffID, for ReuseLayer. Call it only once the push that built
+// the layer succeeded, with a fingerprint taken again after the build.
+func (p *Policy) RememberLayer(fp string, desc ocispec.Descriptor, diffID digest.Digest) {
+	if p.Cache == nil || fp == "" {
+		return
+	}
+	// A cache that cannot be written only costs a build.
+	_ = p.Cache.PutLayer(fp, desc, diffID)
+}
+
+// UploadLayersWhileBuilding reports whether the layers a split push to
+// tag builds may be worth uploading while they are built, as
+// UploadWhileBuilding decides for one layer: with a cache (without one, a
+// push cannot tell a new layer from one pushed before), to a registry, for
+// a tag the repository does not have yet.
+func (p *Policy) UploadLayersWhileBuilding(ctx context.Context, t *target.Target, tag string) bool {
+	if p.Cache == nil || t.RegistryHost() == "" {
+		return false
+	}
+	_, err := t.Store.Resolve(ctx, tag)
+	return errors.Is(err, errdef.ErrNotFound)
+}
+
+// UploadLayerWhileBuilding starts uploading one layer of a split push,
+// staged in staged, while it is built (see EarlyUpload); nil when it
+// cannot start, and the layer is uploaded once built.
+func (p *Policy) UploadLayerWhileBuilding(ctx context.Context, t *target.Target, up Upload, staged *upload.Tail) *EarlyUpload {
+	return p.startUpload(ctx, t, up, staged, nil)
+}
+
+// LayerRecorded reports whether the cache has a record of the group of
+// fingerprint fp (which ReuseLayer checks before it is trusted).
+func (p *Policy) LayerRecorded(fp string) bool {
+	if p.Cache == nil || fp == "" {
+		return false
+	}
+	_, _, ok := p.Cache.Layer(fp)
+	return ok
+}

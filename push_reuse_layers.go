@@ -1,0 +1,87 @@
+package blobber
+
+import (
+	"context"
+	"io/fs"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/blobber-dev/blobber/internal/layer"
+	"github.com/blobber-dev/blobber/internal/push"
+	"github.com/blobber-dev/blobber/internal/target"
+)
+
+// layerChecks are the checks of the cache's records of a split push's
+// groups. They run in the background, one group after another, while the
+// groups without a record build: a check hashes the group's files (one
+// core), a build compresses them (every core), and a push after a change
+// has both to do.
+type layerChecks struct {
+	fps      []string // each group's fingerprint ("" without a cache)
+	recorded []bool   // whether the cache has a record of the group
+	order    []int    // the groups without a record first, then the others
+	verdicts []chan layerVerdict
+	stop     func() // ends the checks and waits for them
+}
+
+type layerVerdict struct {
+	desc   ocispec.Descriptor
+	diffID digest.Digest
+	ok     bool
+}
+
+// checkRecordedLayers starts checking the records of groups.
+func (c *Client) checkRecordedLayers(ctx context.Context, policy *push.Policy, t *target.Target, mnt *mounter, src fs.FS, groups [][]string, build layer.Options) *layerChecks {
+	n := len(groups)
+	lc := &layerChecks{fps: make([]string, n), recorded: make([]bool, n), verdicts: make([]chan layerVerdict, n)}
+	var later []int
+	for i, names := range groups {
+		if c.cache != nil {
+			// Only a cache can remember what an earlier push built.
+			lc.fps[i] = push.LayerFingerprint(layer.Subtree(src, names), build)
+			lc.recorded[i] = policy.LayerRecorded(lc.fps[i])
+		}
+		if lc.recorded[i] {
+			lc.verdicts[i] = make(chan layerVerdict, 1)
+			later = append(later, i)
+		} else {
+			lc.order = append(lc.order, i)
+		}
+	}
+	lc.order = append(lc.order, later...)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	lc.stop = func() { cancel(); <-done }
+	go func() {
+		defer close(done)
+		for _, i := range later {
+			desc, diffID, ok := policy.ReuseLayer(ctx, t, mnt.Mounter, layer.Subtree(src, groups[i]), build, lc.fps[i])
+			lc.verdicts[i] <- layerVerdict{desc, diffID, ok}
+		}
+	}()
+	return lc
+}
+
+// reused waits for the check of group i, and returns the layer it may
+// reuse; false for a group without a record, or whose record was refused.
+func (lc *layerChecks) reused(i int) (ocispec.Descriptor, digest.Digest, bool) {
+	if !lc.recorded[i] {
+		return ocispec.Descriptor{}, "", false
+	}
+	v := <-lc.verdicts[i]
+	return v.desc, v.diffID, v.ok
+}
+
+// rememberLayers records, once the push succeeded, the layers it built
+// from groups that did not change while they were read.
+func rememberLayers(policy *push.Policy, src fs.FS, groups [][]string, built []builtLayer, po pushOptions) {
+	for i, b := range built {
+		if b.reused || b.fp == "" {
+			continue
+		}
+		if push.LayerFingerprint(layer.Subtree(src, groups[i]), po.build) == b.fp {
+			policy.RememberLayer(b.fp, b.desc, b.diffID)
+		}
+	}
+}
