@@ -107,7 +107,10 @@ func (p *bufferPool) getSized(size int) []byte {
 // fits within the limit, or none is left.
 func (p *bufferPool) makeRoom(size int) {
 	for _, from := range append([]*bufferPool{p}, p.bytes.pools...) {
-		for !p.bytes.room(size) && from.dropOne() {
+		for !p.bytes.room(size) {
+			if !from.dropOne() {
+				break
+			}
 		}
 	}
 	p.bytes.made(size)
