@@ -112,7 +112,7 @@ func DefaultDir() (string, error) {
 // processes may use the same directory at the same time.
 type Cache struct {
 	dir  string
-	root *os.Root
+	root *cacheRoot
 
 	mu      sync.Mutex
 	touched map[string]time.Time
@@ -178,13 +178,14 @@ func Open(dir string) (*Cache, error) {
 		root.Close()
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	c := &Cache{dir: dir, root: root, touched: map[string]time.Time{}}
+	c := &Cache{dir: dir, root: &cacheRoot{Root: root}, touched: map[string]time.Time{}}
 	for _, d := range layoutDirs {
 		if err := c.ensureDir(d); err != nil {
 			root.Close()
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 	}
+	c.root.openDirRoots(layoutDirs)
 	return c, nil
 }
 

@@ -127,8 +127,7 @@ func (p *puller) fetchSpans(ctx context.Context, spans []span) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
 	budget := NewBudget(PullBudget)
-	p.segmentBuffers = newBufferPool(concurrency, segmentBufferSize)
-	p.chunkBuffers = newBufferPool(concurrency, 0)
+	p.segmentBuffers, p.chunkBuffers = newBufferPools(concurrency, PullBudget)
 	for _, s := range spans {
 		cost := segmentCost(segment(s), p.art.Index.Compression)
 		if budget.Acquire(gctx, cost) != nil {

@@ -157,8 +157,7 @@ func (p *puller) fetchAll(ctx context.Context) error {
 	// bytes while it waits for its turn to be hashed could starve the
 	// earlier one it waits for.
 	budget := NewBudget(PullBudget)
-	p.segmentBuffers = newBufferPool(concurrency, segmentBufferSize)
-	p.chunkBuffers = newBufferPool(concurrency, 0)
+	p.segmentBuffers, p.chunkBuffers = newBufferPools(concurrency, PullBudget)
 	next := make([]int, len(perLayer)) // each layer's next segment
 	for _, s := range interleave(perLayer) {
 		cost := segmentCost(s, p.art.Index.Compression)
@@ -289,25 +288,28 @@ func (p *puller) fetchAndWrite(ctx context.Context, s segment, buf []byte) error
 	}
 	// Decoding reuses scratch, big enough for every chunk of s.
 	scratch := p.chunkBuffers.getSized(int(decodedLimit(s)))
-	defer func() { p.chunkBuffers.put(scratch) }()
+	// The pool's own buffer goes back, whatever decoding grew for a chunk:
+	// the pool counts the bytes it made.
+	defer p.chunkBuffers.put(scratch)
 	inv, cached := data.(invalidator)
 	retried := false
+	dst := scratch
 	for _, r := range s.chunks {
 		from := r.c.Offset - s.start
-		decoded, err := ix.Decode(buf[from:from+ix.Need(*r.c)], *r.c, scratch)
+		decoded, err := ix.Decode(buf[from:from+ix.Need(*r.c)], *r.c, dst)
 		if err != nil && !retried && cached && errors.Is(err, toc.ErrDigestMismatch) {
 			retried = true
 			if inv.Invalidate(s.start, s.end-s.start) == nil {
 				if err := read(); err != nil {
 					return err
 				}
-				decoded, err = ix.Decode(buf[from:from+ix.Need(*r.c)], *r.c, scratch)
+				decoded, err = ix.Decode(buf[from:from+ix.Need(*r.c)], *r.c, dst)
 			}
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.e.Name, err)
 		}
-		scratch = decoded
+		dst = decoded
 		if err := p.write(r, decoded); err != nil {
 			return err
 		}
