@@ -101,6 +101,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	built := make([]builtLayer, len(groups))
 	uploads, uctx := errgroup.WithContext(ctx)
 	uploads.SetLimit(2) // one uploading while the next is built, and one waiting
+	var tails tailCollector
 	for i, names := range groups {
 		tmp, err := os.CreateTemp("", stagedLayerPattern)
 		if err != nil {
@@ -115,6 +116,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		}
 		desc := layerDescriptor(res, comp, po.build.Level)
 		built[i] = builtLayer{desc: desc, diffID: res.DiffID}
+		tails.keep(tmp, desc, comp)
 		c.stats.layersBuilt.Add(1)
 		c.opts.logger.InfoContext(ctx, "built layer", "index", i, "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 		uploads.Go(func() error {
@@ -137,6 +139,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		diffIDs = append(diffIDs, b.diffID)
 		descs = append(descs, b.desc)
 	}
+	po.layerTOCs = tails.index(len(built))
 	desc, _, err := c.pushManifests(ctx, t, mnt, diffIDs, descs, &po, tag)
 	return desc, err
 }

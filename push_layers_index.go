@@ -1,0 +1,69 @@
+package blobber
+
+import (
+	"encoding/json"
+	"io"
+	"maps"
+
+	"github.com/containerd/stargz-snapshotter/estargz"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/blobber-dev/blobber/internal/compression"
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+// tailCollector gathers the tails of a split push's layers as they are
+// built, for the config (see layers_index.go).
+type tailCollector struct {
+	tocs   configTOCs
+	failed bool
+}
+
+// keep adds the tail of the layer just built, staged in r. A tail that
+// cannot be read leaves the config without any: readers then read each
+// layer's own, which costs a request a layer, not correctness.
+func (tc *tailCollector) keep(r io.ReaderAt, desc ocispec.Descriptor, comp compression.Compression) {
+	tail, err := toc.Tail(r, desc.Size, comp)
+	if err != nil {
+		tc.failed = true
+		return
+	}
+	tocDigest := digest.Digest(desc.Annotations[estargz.TOCJSONDigestAnnotation])
+	tc.tocs.Layers = append(tc.tocs.Layers, configTOC{Digest: desc.Digest, TOCDigest: tocDigest, Tail: tail})
+}
+
+// index is the tails of all of layers, or nil unless every one was kept.
+func (tc *tailCollector) index(layers int) *configTOCs {
+	if tc.failed || len(tc.tocs.Layers) != layers || layers < 2 {
+		return nil
+	}
+	return &tc.tocs
+}
+
+// platformConfig is the image config for platform p: configJSON's, with
+// the layers' tails when the push kept them.
+func (po *pushOptions) platformConfig(diffIDs []digest.Digest, p ocispec.Platform) ([]byte, error) {
+	if po.layerTOCs == nil {
+		return configJSON(diffIDs, p)
+	}
+	return json.Marshal(indexedConfig{
+		Image: ocispec.Image{Platform: p, RootFS: ocispec.RootFS{Type: "layers", DiffIDs: diffIDs}},
+		TOCs:  po.layerTOCs,
+	})
+}
+
+// manifestMetadata is the metadata the manifest carries: the push's, and
+// the mark on the config descriptor that the config holds the tails.
+func (po *pushOptions) manifestMetadata() pushMetadata {
+	if po.layerTOCs == nil {
+		return po.meta
+	}
+	meta := po.meta
+	meta.configAnnotations = maps.Clone(po.meta.configAnnotations)
+	if meta.configAnnotations == nil {
+		meta.configAnnotations = map[string]string{}
+	}
+	meta.configAnnotations[configTOCsAnnotation] = configTOCsVersion
+	return meta
+}
