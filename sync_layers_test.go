@@ -1,0 +1,64 @@
+package blobber_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/blobber-dev/blobber"
+	"github.com/blobber-dev/blobber/internal/testtree"
+)
+
+// A sync of a split artifact's new version into a directory that holds
+// the old one reads the new version's tables of contents (the config that
+// holds them) and the changed file's chunks: no byte of any other layer.
+func TestSyncLayersFetchesOnlyTheChangedChunks(t *testing.T) {
+	defer blobber.SetSplitLimits(64<<10, 8<<10, 32<<10, 128<<10)()
+	for _, changed := range []string{"d3/f013.bin", "big1.bin"} {
+		t.Run(changed, func(t *testing.T) {
+			f := newSyncFixture(t)
+			entries := syncTree(60)
+			r := rand.New(rand.NewPCG(3, 4))
+			for _, name := range []string{"big0.bin", "big1.bin", "big2.bin"} {
+				b := make([]byte, 80<<10)
+				for j := range b {
+					b[j] = byte(r.Uint32())
+				}
+				entries[name] = testtree.Entry{Content: string(b)}
+			}
+			auto := blobber.WithLayers(blobber.LayersAuto)
+			pusher := newClient(t) // so that the syncing client's cache holds nothing of v2
+			v1 := f.proxy.Host() + "/sync/layers:v1"
+			pushEntries(t, pusher, v1, entries, auto)
+			dir := t.TempDir()
+			f.sync(v1, dir)
+
+			content := []byte(entries[changed].Content)
+			content[len(content)/2] ^= 0xff
+			entries[changed] = testtree.Entry{Content: string(content)}
+			v2 := f.proxy.Host() + "/sync/layers:v2"
+			pushEntries(t, pusher, v2, entries, auto)
+			layers := layersOf(t, pusher, v2)
+			if len(layers) < 4 {
+				t.Fatalf("%d layers", len(layers))
+			}
+			toc := f.tail(v2) // what an Open reads: the tables of contents
+
+			res, stats := f.sync(v2, dir)
+			if res.Fetched != 1 || res.Copied != 0 {
+				t.Errorf("fetched %d files, copied %d; want the one changed", res.Fetched, res.Copied)
+			}
+			// What the sync reads besides the tables of contents is the
+			// changed file's chunks, compressed: about its size, far less
+			// than any layer.
+			chunks := stats.BlobBytes - toc
+			if chunks != res.FetchedBytes || chunks > int64(len(content))+1<<10 {
+				t.Errorf("read %d blob bytes, %d of them the TOCs: %d of chunks (the plan said %d) for a file of %d",
+					stats.BlobBytes, toc, chunks, res.FetchedBytes, len(content))
+			}
+			if stats.BlobRequests > 2 {
+				t.Errorf("%d blob requests, want the config's and the file's", stats.BlobRequests)
+			}
+			f.sameAsPull(v2, dir)
+		})
+	}
+}
