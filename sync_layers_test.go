@@ -62,3 +62,44 @@ func TestSyncLayersFetchesOnlyTheChangedChunks(t *testing.T) {
 		})
 	}
 }
+
+// A sync after a few bytes of a large file changed, in a split artifact,
+// fetches the chunk that holds them and takes the file's other chunks
+// from its local version, each checked against the new chunk's digest.
+func TestSyncLayersFetchesOnlyTheChangedChunk(t *testing.T) {
+	defer blobber.SetSplitLimits(64<<10, 8<<10, 32<<10, 128<<10)()
+	const chunk = 16 << 10
+	f := newSyncFixture(t)
+	entries := syncTree(30)
+	r := rand.New(rand.NewPCG(5, 6))
+	big := make([]byte, 16*chunk)
+	for j := range big {
+		big[j] = byte(r.Uint32())
+	}
+	entries["big.bin"] = testtree.Entry{Content: string(big)}
+	opts := []blobber.PushOption{blobber.WithLayers(blobber.LayersAuto), blobber.WithChunkSize(chunk)}
+	pusher := newClient(t)
+	v1 := f.proxy.Host() + "/sync/chunks:v1"
+	pushEntries(t, pusher, v1, entries, opts...)
+	dir := t.TempDir()
+	f.sync(v1, dir)
+
+	big[5*chunk+100] ^= 0xff
+	entries["big.bin"] = testtree.Entry{Content: string(big)}
+	v2 := f.proxy.Host() + "/sync/chunks:v2"
+	pushEntries(t, pusher, v2, entries, opts...)
+	toc := f.tail(v2)
+	res, stats := f.sync(v2, dir)
+	if res.Fetched != 1 || res.Unchanged != 30 {
+		t.Errorf("fetched %d files, unchanged %d; want 1, 30", res.Fetched, res.Unchanged)
+	}
+	if got := stats.BlobBytes - toc; got != res.FetchedBytes || got > chunk+1<<10 {
+		t.Errorf("read %d bytes of chunks (the result says %d) for a change inside one chunk of %d", got, res.FetchedBytes, chunk)
+	}
+	f.sameAsPull(v2, dir)
+
+	res, stats = f.sync(v2, dir)
+	if !res.Plan.Identical() || res.Fetched != 0 || stats.BlobBytes > toc {
+		t.Errorf("sync again: %d changes, fetched %d, %d blob bytes", len(res.Plan.Changes), res.Fetched, stats.BlobBytes)
+	}
+}
