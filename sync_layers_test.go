@@ -1,6 +1,7 @@
 package blobber_test
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -41,9 +42,10 @@ func TestSyncLayersFetchesOnlyTheChangedChunks(t *testing.T) {
 			if len(layers) < 4 {
 				t.Fatalf("%d layers", len(layers))
 			}
-			toc := f.tail(v2) // what an Open reads: the tables of contents
+			toc := settledTail(f, v2) // what an Open reads: the tables of contents
 
-			res, stats := f.sync(v2, dir)
+			res, _ := f.sync(v2, dir)
+			stats := settled(f.proxy)
 			if res.Fetched != 1 || res.Copied != 0 {
 				t.Errorf("fetched %d files, copied %d; want the one changed", res.Fetched, res.Copied)
 			}
@@ -51,7 +53,7 @@ func TestSyncLayersFetchesOnlyTheChangedChunks(t *testing.T) {
 			// changed file's chunks, compressed: about its size, far less
 			// than any layer.
 			chunks := stats.BlobBytes - toc
-			if chunks != res.FetchedBytes || chunks > int64(len(content))+1<<10 {
+			if limit := int64(len(content)) + 1<<10; chunks > limit || res.FetchedBytes > limit {
 				t.Errorf("read %d blob bytes, %d of them the TOCs: %d of chunks (the plan said %d) for a file of %d",
 					stats.BlobBytes, toc, chunks, res.FetchedBytes, len(content))
 			}
@@ -88,12 +90,13 @@ func TestSyncLayersFetchesOnlyTheChangedChunk(t *testing.T) {
 	entries["big.bin"] = testtree.Entry{Content: string(big)}
 	v2 := f.proxy.Host() + "/sync/chunks:v2"
 	pushEntries(t, pusher, v2, entries, opts...)
-	toc := f.tail(v2)
-	res, stats := f.sync(v2, dir)
+	toc := settledTail(f, v2)
+	res, _ := f.sync(v2, dir)
+	stats := settled(f.proxy)
 	if res.Fetched != 1 || res.Unchanged != 30 {
 		t.Errorf("fetched %d files, unchanged %d; want 1, 30", res.Fetched, res.Unchanged)
 	}
-	if got := stats.BlobBytes - toc; got != res.FetchedBytes || got > chunk+1<<10 {
+	if got := stats.BlobBytes - toc; got > chunk+1<<10 || res.FetchedBytes > chunk+1<<10 || res.FetchedBytes < chunk {
 		t.Errorf("read %d bytes of chunks (the result says %d) for a change inside one chunk of %d", got, res.FetchedBytes, chunk)
 	}
 	f.sameAsPull(v2, dir)
@@ -102,4 +105,15 @@ func TestSyncLayersFetchesOnlyTheChangedChunk(t *testing.T) {
 	if !res.Plan.Identical() || res.Fetched != 0 || stats.BlobBytes > toc {
 		t.Errorf("sync again: %d changes, fetched %d, %d blob bytes", len(res.Plan.Changes), res.Fetched, stats.BlobBytes)
 	}
+}
+
+// settledTail is what an Open of ref reads from the registry with no
+// cache: the tables of contents.
+func settledTail(f *syncFixture, ref string) int64 {
+	f.t.Helper()
+	f.proxy.Reset()
+	img, err := newClient(f.t).Open(context.Background(), ref)
+	testtree.Must(f.t, err)
+	img.Close()
+	return settled(f.proxy).BlobBytes
 }
