@@ -23,8 +23,6 @@ import (
 // and that layer's tail is read from the layer.
 
 const (
-	// configTOCsKey is the image config's key for the layers' tails.
-	configTOCsKey = "dev.blobber.layer-tocs"
 	// configTOCsAnnotation on the config descriptor says that the config
 	// holds the layers' tails (its value is the format's version).
 	configTOCsAnnotation = "dev.blobber.config.layer-tocs"
@@ -43,7 +41,8 @@ type configTOC struct {
 	Tail      []byte        `json:"tail"`      // from its TOC's first byte to its end
 }
 
-// indexedConfig is an image config with the layers' tails beside it.
+// indexedConfig is an image config with the layers' tails beside it,
+// under the key dev.blobber.layer-tocs.
 type indexedConfig struct {
 	ocispec.Image
 	TOCs *configTOCs `json:"dev.blobber.layer-tocs,omitempty"`
