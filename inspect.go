@@ -20,7 +20,8 @@ import (
 )
 
 // maxInlineConfig is the largest config Inspect fetches to show; a
-// blobber config is a few hundred bytes.
+// blobber config is a few hundred bytes, unless a split push put its
+// layers' tables of contents in it (layers_index.go).
 const maxInlineConfig = 64 << 10
 
 // maxListedReferrers bounds the referrers Inspect lists: one page is

@@ -122,7 +122,9 @@ func (img *Image) openLayers(ctx context.Context, t *target.Target) error {
 
 // readIndex reads and verifies every layer's TOC, in parallel within the
 // client's concurrency, each against its own annotation, and merges them.
-func (img *Image) readIndex(ctx context.Context) (*toc.Index, error) {
+// A layer whose tail the config holds (tails, see layers_index.go) is read
+// from there.
+func (img *Image) readIndex(ctx context.Context, tails [][]byte) (*toc.Index, error) {
 	c := img.client
 	parts := make([]*toc.Index, len(img.art.layers))
 	budget := toc.NewMergeBudget(c.tocLimits())
@@ -130,10 +132,13 @@ func (img *Image) readIndex(ctx context.Context) (*toc.Index, error) {
 	g.SetLimit(max(1, c.opts.concurrency))
 	for i, l := range img.art.layers {
 		g.Go(func() error {
-			err := img.retryUncached(i, 0, l.desc.Size, func() (err error) {
-				parts[i], err = toc.Read(gctx, img.layers[i], l.desc.Size, img.art.compression, l.tocDigest, c.tocLimits())
-				return err
-			})
+			var err error
+			if parts[i] = img.indexFromConfig(i, tails); parts[i] == nil {
+				err = img.retryUncached(i, 0, l.desc.Size, func() (err error) {
+					parts[i], err = toc.Read(gctx, img.layers[i], l.desc.Size, img.art.compression, l.tocDigest, c.tocLimits())
+					return err
+				})
+			}
 			if err == nil && len(parts) > 1 {
 				err = budget.Add(parts[i])
 			}

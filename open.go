@@ -69,7 +69,7 @@ func (c *Client) openArtifact(ctx context.Context, t *target.Target, art *artifa
 		return nil, err
 	}
 	var err error
-	if img.index, err = img.readIndex(ctx); err != nil {
+	if img.index, err = img.readIndex(ctx, img.configTails(ctx, t)); err != nil {
 		img.closeLayers()
 		return nil, wrapf(err, "reading the table of contents of %s", name)
 	}

@@ -121,10 +121,12 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	uploads.SetLimit(2) // one finishing its upload while the next is built, and one waiting
 	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, groups, po.build)
 	defer checks.stop()
+	tails := newTailCollector(len(groups))
 	for _, i := range checks.order {
 		sub := layer.Subtree(src, groups[i])
-		if desc, diffID, ok := checks.reused(i); ok {
-			built[i] = builtLayer{desc: desc, diffID: diffID, reused: true}
+		if reused, ok := checks.reused(i); ok {
+			built[i] = builtLayer{desc: reused.Desc, diffID: reused.DiffID, reused: true}
+			tails.add(i, reused.Desc, reused.Tail)
 			if read != nil {
 				read.add(treeSize(sub))
 			}
@@ -154,6 +156,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		}
 		desc := layerDescriptor(res, comp, po.build.Level)
 		built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: checks.fps[i]}
+		tails.keep(i, tmp, desc, comp)
 		c.stats.layersBuilt.Add(1)
 		c.opts.logger.InfoContext(ctx, "built layer", "index", i, "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 		uploads.Go(func() error {
@@ -182,6 +185,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		diffIDs = append(diffIDs, b.diffID)
 		descs = append(descs, b.desc)
 	}
+	po.layerTOCs = tails.index()
 	desc, _, err := c.pushManifests(ctx, t, mnt, diffIDs, descs, &po, tag)
 	if err != nil {
 		return ocispec.Descriptor{}, err

@@ -62,7 +62,7 @@ func (c *Client) pushManifests(ctx context.Context, t *target.Target, mnt *mount
 // pushPlatformManifest uploads the config for platform p and returns the
 // manifest that names it (not yet uploaded).
 func (c *Client) pushPlatformManifest(ctx context.Context, t *target.Target, mnt *mounter, diffIDs []digest.Digest, layers []ocispec.Descriptor, po *pushOptions, p ocispec.Platform) ([]byte, error) {
-	cfg, err := configJSON(diffIDs, p)
+	cfg, err := po.platformConfig(diffIDs, p)
 	if err != nil {
 		return nil, err
 	}
@@ -70,5 +70,5 @@ func (c *Client) pushPlatformManifest(ctx context.Context, t *target.Target, mnt
 	if err := c.pushBlob(ctx, t.Store, mnt, cfgDesc, func() io.Reader { return bytes.NewReader(cfg) }); err != nil {
 		return nil, wrapf(err, "uploading config to %s", t.Name)
 	}
-	return manifestJSON(cfgDesc, layers, po.meta)
+	return manifestJSON(cfgDesc, layers, po.manifestMetadata())
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"io/fs"
 
-	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
 	"github.com/blobber-dev/blobber/internal/layer"
 	"github.com/blobber-dev/blobber/internal/push"
 	"github.com/blobber-dev/blobber/internal/target"
@@ -26,9 +23,8 @@ type layerChecks struct {
 }
 
 type layerVerdict struct {
-	desc   ocispec.Descriptor
-	diffID digest.Digest
-	ok     bool
+	layer push.ReusedLayer
+	ok    bool
 }
 
 // checkRecordedLayers starts checking the records of groups.
@@ -56,8 +52,8 @@ func (c *Client) checkRecordedLayers(ctx context.Context, policy *push.Policy, t
 	go func() {
 		defer close(done)
 		for _, i := range later {
-			desc, diffID, ok := policy.ReuseLayer(ctx, t, mnt.Mounter, layer.Subtree(src, groups[i]), build, lc.fps[i])
-			lc.verdicts[i] <- layerVerdict{desc, diffID, ok}
+			reused, ok := policy.ReuseLayer(ctx, t, mnt.Mounter, layer.Subtree(src, groups[i]), build, lc.fps[i])
+			lc.verdicts[i] <- layerVerdict{reused, ok}
 		}
 	}()
 	return lc
@@ -65,12 +61,12 @@ func (c *Client) checkRecordedLayers(ctx context.Context, policy *push.Policy, t
 
 // reused waits for the check of group i, and returns the layer it may
 // reuse; false for a group without a record, or whose record was refused.
-func (lc *layerChecks) reused(i int) (ocispec.Descriptor, digest.Digest, bool) {
+func (lc *layerChecks) reused(i int) (push.ReusedLayer, bool) {
 	if !lc.recorded[i] {
-		return ocispec.Descriptor{}, "", false
+		return push.ReusedLayer{}, false
 	}
 	v := <-lc.verdicts[i]
-	return v.desc, v.diffID, v.ok
+	return v.layer, v.ok
 }
 
 // rememberLayers records, once the push succeeded, the layers it built

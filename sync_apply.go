@@ -38,6 +38,9 @@ type syncer struct {
 	// byDigest holds those whose content is known.
 	bySize   map[int64][]string
 	byDigest map[digest.Digest]string
+	// patchedBytes counts the bytes fetched for files patched from their
+	// local version (sync_chunks.go).
+	patchedBytes int64
 }
 
 // apply writes what the plan says differs: the old side of each change
@@ -123,6 +126,15 @@ func (s *syncer) apply(ctx context.Context, plan *Diff) (err error) {
 				continue
 			}
 		}
+		if patched, err := s.patchFromLocal(ctx, d, e); err != nil {
+			return err
+		} else if patched {
+			if ok {
+				written[e.Name] = want
+			}
+			s.res.Fetched++
+			continue
+		}
 		fetch = append(fetch, e)
 	}
 	progress := s.img.client.opts.meter("download", 0)
@@ -138,6 +150,7 @@ func (s *syncer) apply(ctx context.Context, plan *Diff) (err error) {
 	if err != nil {
 		return err
 	}
+	s.res.FetchedBytes += s.patchedBytes
 	if err := d.Commit(); err != nil {
 		return err
 	}

@@ -70,25 +70,34 @@ func LayerFingerprint(sub fs.FS, build layer.Options) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// ReuseLayer returns the layer (its descriptor and diffID) that an earlier
+// ReusedLayer is a layer an earlier push built, found to hold this
+// push's group: its descriptor, its diffID, and its tail (TOC and footer)
+// as read back and verified.
+type ReusedLayer struct {
+	Desc   ocispec.Descriptor
+	DiffID digest.Digest
+	Tail   []byte
+}
+
+// ReuseLayer returns the layer (its descriptor, diffID and tail) that an earlier
 // push built from the group sub, whose fingerprint is fp, so that this
 // push need not build it again: only when the cache records one for fp,
 // the target holds its blob (or mnt mounts it from another repository),
 // and its TOC, read from the target and verified against the descriptor's
 // annotation, describes sub exactly, content included. A record found
 // not to is counted (RefusedRecords) and ignored.
-func (p *Policy) ReuseLayer(ctx context.Context, t *target.Target, mnt *Mounter, sub fs.FS, build layer.Options, fp string) (ocispec.Descriptor, digest.Digest, bool) {
+func (p *Policy) ReuseLayer(ctx context.Context, t *target.Target, mnt *Mounter, sub fs.FS, build layer.Options, fp string) (ReusedLayer, bool) {
 	if p.Cache == nil || fp == "" {
-		return ocispec.Descriptor{}, "", false
+		return ReusedLayer{}, false
 	}
 	desc, diffID, ok := p.Cache.Layer(fp)
 	if !ok {
-		return ocispec.Descriptor{}, "", false
+		return ReusedLayer{}, false
 	}
-	refuse := func(err error) (ocispec.Descriptor, digest.Digest, bool) {
+	refuse := func(err error) (ReusedLayer, bool) {
 		p.Counts.RefusedRecords.Add(1)
 		p.Logger.WarnContext(ctx, "ignoring the cache's record of an earlier build of this layer", "layer", desc.Digest, "error", err)
-		return ocispec.Descriptor{}, "", false
+		return ReusedLayer{}, false
 	}
 	art, err := recordedLayer(desc)
 	if err != nil {
@@ -97,15 +106,16 @@ func (p *Policy) ReuseLayer(ctx context.Context, t *target.Target, mnt *Mounter,
 	has, err := t.Store.Exists(ctx, desc)
 	if err != nil || !has && !mnt.Mount(ctx, desc, nil) {
 		// Not a wrong record: the registry lacks the blob, which is built.
-		return ocispec.Descriptor{}, "", false
+		return ReusedLayer{}, false
 	}
-	if err := p.checkLayer(ctx, t, t.Name+"@"+desc.Digest.String(), art, sub, build); err != nil {
+	tail, err := p.checkLayer(ctx, t, t.Name+"@"+desc.Digest.String(), art, sub, build)
+	if err != nil {
 		return refuse(err)
 	}
 	mnt.Remember(desc)
 	p.Counts.ReusedLayers.Add(1)
 	p.Logger.InfoContext(ctx, "layer's entries unchanged since an earlier push; reused it", "layer", desc.Digest)
-	return desc, diffID, true
+	return ReusedLayer{Desc: desc, DiffID: diffID, Tail: tail}, true
 }
 
 // recordedLayer reads a recorded descriptor as the eStargz layer it names.

@@ -38,37 +38,43 @@ func (p *Policy) checkBuiltFrom(ctx context.Context, t *target.Target, desc ocis
 	if err != nil {
 		return err
 	}
-	return p.checkLayer(ctx, t, name, art, src, build)
+	_, err = p.checkLayer(ctx, t, name, art, src, build)
+	return err
 }
 
 // checkLayer checks that the layer art, which t holds, is the layer a
 // push of src with build would build: of the same compression and level,
 // its TOC, read from t and verified against art's TOC digest, lists
 // exactly src's entries, and every chunk digest matches src's bytes.
-func (p *Policy) checkLayer(ctx context.Context, t *target.Target, name string, art Layer, src fs.FS, build layer.Options) error {
+func (p *Policy) checkLayer(ctx context.Context, t *target.Target, name string, art Layer, src fs.FS, build layer.Options) (tail []byte, err error) {
 	want := compression.Gzip
 	if build.Compression == compression.Zstd {
 		want = compression.Zstd
 	}
 	if art.Compression != want {
-		return fmt.Errorf("%s: %w: another compression", name, errNotThisTree)
+		return nil, fmt.Errorf("%s: %w: another compression", name, errNotThisTree)
 	}
 	if level := compression.Level(art.Desc.Annotations[compression.LevelAnnotation]); level != want.Effective(build.Level) {
-		return fmt.Errorf("%s: %w: another compression level (%q)", name, errNotThisTree, level)
+		return nil, fmt.Errorf("%s: %w: another compression level (%q)", name, errNotThisTree, level)
 	}
 	blob, err := t.OpenBlob(ctx, art.Desc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer blob.Close()
-	index, err := toc.Read(ctx, blob, art.Desc.Size, art.Compression, art.TOCDigest, p.Limits)
+	// The tail, TOC and footer, read once: verified here, and kept for a
+	// split push's config (push_layers_index.go).
+	if tail, err = toc.Tail(blob, art.Desc.Size, art.Compression); err != nil {
+		return nil, err
+	}
+	index, err := toc.FromTail(tail, art.Desc.Size, art.Compression, art.TOCDigest, p.Limits)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := sameTree(ctx, index, src); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return nil
+	return tail, nil
 }
 
 // sameTree compares the index with the tree src, as layer.Build walks it

@@ -1,0 +1,150 @@
+package blobber
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/blobber-dev/blobber/internal/target"
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+// A split push keeps every layer's tail (its compressed TOC and footer,
+// byte for byte as the layer holds them) in the image config, under a key
+// runtimes ignore, and marks the config's descriptor: Open then reads that
+// one blob, whose digest the manifest gives, instead of one tail per
+// layer. Each tail is checked exactly as a tail read from its layer is
+// (toc.FromTail: the TOC against the layer's own toc.digest annotation),
+// so the index it gives is the one the layers give; a config that
+// disagrees with the manifest, or a tail that does not verify, is ignored
+// and that layer's tail is read from the layer.
+
+const (
+	// configTOCsAnnotation on the config descriptor says that the config
+	// holds the layers' tails (its value is the format's version).
+	configTOCsAnnotation = "dev.blobber.config.layer-tocs"
+	configTOCsVersion    = "1"
+)
+
+// configTOCs is the layers' tails, in manifest order.
+type configTOCs struct {
+	Layers []configTOC `json:"layers"`
+}
+
+// configTOC is one layer's tail, with what names the layer.
+type configTOC struct {
+	Digest    digest.Digest `json:"digest"`    // the layer blob's
+	TOCDigest digest.Digest `json:"tocDigest"` // its toc.digest annotation
+	Tail      []byte        `json:"tail"`      // from its TOC's first byte to its end
+}
+
+// indexedConfig is an image config with the layers' tails beside it,
+// under the key dev.blobber.layer-tocs.
+type indexedConfig struct {
+	ocispec.Image
+	TOCs *configTOCs `json:"dev.blobber.layer-tocs,omitempty"`
+}
+
+// configTails returns every layer's tail from the image config, or nil
+// when the artifact has one layer, its config holds no tails, or the tails
+// it holds do not name the manifest's layers: the layers' own tails are
+// then read, as for any artifact.
+func (img *Image) configTails(ctx context.Context, t *target.Target) [][]byte {
+	c, a := img.client, img.art
+	if len(a.layers) < 2 || a.config.Annotations[configTOCsAnnotation] != configTOCsVersion {
+		return nil
+	}
+	tails, err := img.readConfigTails(ctx, t)
+	if err != nil {
+		c.opts.logger.DebugContext(ctx, "reading the layers' own tables of contents", "artifact", img.name, "config", a.config.Digest, "reason", err)
+		return nil
+	}
+	return tails
+}
+
+func (img *Image) readConfigTails(ctx context.Context, t *target.Target) ([][]byte, error) {
+	a := img.art
+	// The tails are the layers' compressed TOCs: a config longer than the
+	// TOC JSON one artifact may have is not one a push wrote.
+	limit := int64(toc.DefaultMaxTOCBytes)
+	if set := img.client.tocLimits().MaxTOCBytes; set > 0 {
+		limit = set
+	}
+	if a.config.Size > limit {
+		return nil, fmt.Errorf("the config is %d bytes, more than the TOC limit", a.config.Size)
+	}
+	raw, err := img.readConfig(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		TOCs *configTOCs `json:"dev.blobber.layer-tocs"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	if doc.TOCs == nil || len(doc.TOCs.Layers) != len(a.layers) {
+		return nil, fmt.Errorf("the config does not hold one tail for each of the %d layers", len(a.layers))
+	}
+	tails := make([][]byte, len(a.layers))
+	for i, l := range a.layers {
+		got := doc.TOCs.Layers[i]
+		if got.Digest != l.desc.Digest || got.TOCDigest != l.tocDigest {
+			return nil, fmt.Errorf("the config's layer %d is %s (TOC %s), the manifest's %s (TOC %s)", i, got.Digest, got.TOCDigest, l.desc.Digest, l.tocDigest)
+		}
+		tails[i] = got.Tail
+	}
+	return tails, nil
+}
+
+// readConfig reads the config blob, through the cache when there is one,
+// and checks it against its digest.
+func (img *Image) readConfig(ctx context.Context, t *target.Target) ([]byte, error) {
+	c, desc := img.client, img.art.config
+	if err := desc.Digest.Validate(); err != nil {
+		return nil, err
+	}
+	network := &countingBlob{counts: img.fetched}
+	if !c.opts.offline {
+		var err error
+		if network.remote, err = t.OpenBlob(ctx, desc); err != nil {
+			return nil, err
+		}
+	}
+	var r layerReader = network
+	cached := c.cache != nil && t.RegistryHost() != ""
+	if cached {
+		r = cachedLayer{c.cache.Blob(desc.Digest, desc.Size, network), network}
+	}
+	defer r.Close()
+	raw := make([]byte, desc.Size)
+	if n, err := r.ReadAt(raw, 0); n < len(raw) {
+		return nil, fmt.Errorf("reading the config: %w", err)
+	}
+	if got := desc.Digest.Algorithm().FromBytes(raw); got != desc.Digest {
+		if inv, ok := r.(invalidator); ok && cached {
+			_ = inv.Invalidate(0, desc.Size)
+		}
+		return nil, fmt.Errorf("the config's digest is %s, the manifest says %s: %w", got, desc.Digest, ErrDigestMismatch)
+	}
+	return raw, nil
+}
+
+// indexFromConfig is layer i's index from its tail in the config, or nil
+// when there is none or it does not verify (the layer's own tail is then
+// read).
+func (img *Image) indexFromConfig(i int, tails [][]byte) *toc.Index {
+	if tails == nil {
+		return nil
+	}
+	l := img.art.layers[i]
+	ix, err := toc.FromTail(tails[i], l.desc.Size, img.art.compression, l.tocDigest, img.client.tocLimits())
+	if err != nil {
+		img.client.opts.logger.Debug("reading a layer's own table of contents", "artifact", img.name, "layer", i, "reason", err)
+		return nil
+	}
+	return ix
+}
