@@ -238,10 +238,13 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	if now, _ := po.fingerprint(src); fp != "" && fp == now && desc.MediaType == ocispec.MediaTypeImageManifest {
+	if fp != "" && desc.MediaType == ocispec.MediaTypeImageManifest {
 		// Only a tree that did not change while it was read is remembered
-		// (and only a manifest: an index is not reused).
-		policy.RememberPush(fp, shapeKey, desc, man)
+		// (and only a manifest: an index is not reused). Without a cache
+		// there is nothing to remember, and no second walk of the tree.
+		if now, _ := po.fingerprint(src); fp == now {
+			policy.RememberPush(fp, shapeKey, desc, man)
+		}
 	}
 	if err := tagAlso(ctx, t, desc, extraTags); err != nil {
 		return ocispec.Descriptor{}, err

@@ -10,11 +10,12 @@ import (
 // chunk's member starts and renders the TOC entries of each batch once it is
 // written, when they are final.
 type orderedWriter struct {
-	out    *countingWriter
-	budget *buildBudget
-	toc    *tocWriter
-	codec  codec
-	stream io.WriteCloser // compresses the member being streamed
+	out     *countingWriter
+	budget  *buildBudget
+	buffers *buildBuffers
+	toc     *tocWriter
+	codec   codec
+	stream  io.WriteCloser // compresses the member being streamed
 }
 
 func (ow *orderedWriter) run(ctx context.Context, in <-chan *batch) error {
@@ -45,22 +46,33 @@ func (ow *orderedWriter) run(ctx context.Context, in <-chan *batch) error {
 }
 
 func (ow *orderedWriter) write(b *batch) error {
+	// The members compressed whole lie one after the other in
+	// b.compressed, and go out in runs, between the streamed pieces.
+	written, end := 0, 0 // in b.compressed: the bytes out, and the members seen
 	for _, m := range b.members {
+		if !m.streamed {
+			if m.chunk != nil {
+				m.chunk.Offset = ow.out.n + int64(end-written)
+			}
+			end = m.compressedEnd
+			continue
+		}
+		if err := ow.writeRun(b.compressed[written:end]); err != nil {
+			return err
+		}
+		written = end
 		if m.chunk != nil {
 			m.chunk.Offset = ow.out.n
 		}
-		if m.streamed {
-			if err := ow.writePiece(m); err != nil {
-				return fmt.Errorf("writing layer: %w", err)
-			}
-			continue
-		}
-		if _, err := ow.out.Write(m.compressed); err != nil {
+		if err := ow.writePiece(m); err != nil {
 			return fmt.Errorf("writing layer: %w", err)
 		}
-		putBuffer(m.compressed)
-		m.compressed = nil
 	}
+	if err := ow.writeRun(b.compressed[written:end]); err != nil {
+		return err
+	}
+	ow.buffers.compressed.put(b.compressed)
+	b.compressed = nil
 	for _, e := range b.toc {
 		if err := ow.toc.add(e); err != nil {
 			return err
@@ -72,6 +84,16 @@ func (ow *orderedWriter) write(b *batch) error {
 		}
 	}
 	b.toc, b.fileDigests = nil, nil
+	return nil
+}
+
+func (ow *orderedWriter) writeRun(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	if _, err := ow.out.Write(p); err != nil {
+		return fmt.Errorf("writing layer: %w", err)
+	}
 	return nil
 }
 
@@ -90,7 +112,7 @@ func (ow *orderedWriter) writePiece(m *member) error {
 	if _, err := ow.stream.Write(m.data); err != nil {
 		return err
 	}
-	putBuffer(m.data)
+	ow.buffers.content.put(m.data)
 	m.data = nil
 	if m.more {
 		return nil

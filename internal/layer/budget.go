@@ -2,6 +2,8 @@ package layer
 
 import (
 	"context"
+	"slices"
+	"sync"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -48,4 +50,126 @@ func (bb *buildBudget) acquire(ctx context.Context, b *batch) error {
 func (bb *buildBudget) release(b *batch) {
 	bb.sem.Release(b.cost)
 	<-bb.batches
+}
+
+// buildBuffers are the pools of a build's buffers: those of members'
+// content, about a chunk or a batch each, and those of batches compressed,
+// of every size up to a batch and a chunk. In one pool, the walker took
+// the large buffers for its chunks, and the compressed batches found none
+// left their size.
+type buildBuffers struct {
+	content, compressed *bufferPool
+}
+
+// newBuildBuffers keeps at most limit bytes, half in each pool: what the
+// pipeline holds at once, given back as it drains, is kept for when it
+// fills again. (More makes the heap of a push of mixed sizes sit at the
+// CLI's soft memory limit, where the collector runs at every allocation.)
+func newBuildBuffers(limit int64) *buildBuffers {
+	return &buildBuffers{content: newBufferPool(limit / 2), compressed: newBufferPool(limit / 2)}
+}
+
+// bufferPool recycles a build's large buffers so that a build makes about
+// as many as it holds at once, not one per chunk: each new one costs the
+// collector, which runs often under the CLI's soft memory limit, and the
+// kernel, which zeroes its pages. What it keeps is not in flight, so it
+// keeps at most limit bytes, on top of what the build's budget lets be in
+// flight. A request takes the smallest kept buffer that is large enough,
+// however large: the bytes it holds beyond the request are outside the
+// budget, but the budget's count of batches bounds how many are in flight.
+// When none is large enough, the kept ones smaller than the request are
+// dropped: the pool follows the sizes asked.
+type bufferPool struct {
+	mu    sync.Mutex
+	free  [][]byte
+	kept  int // bytes in free
+	limit int
+	made  int64 // bytes of the buffers get made, for the tests
+}
+
+func newBufferPool(limit int64) *bufferPool { return &bufferPool{limit: int(limit)} }
+
+// bufferRounding is the step of the pooled buffers' sizes; smaller
+// buffers are allocated as asked and left to the collector.
+const bufferRounding = 256 << 10
+
+// bufferSize is the capacity of a buffer of at least n bytes.
+func bufferSize(n int) int {
+	if n < bufferRounding {
+		return n
+	}
+	return (n + bufferRounding - 1) / bufferRounding * bufferRounding
+}
+
+func pooled(c int) bool { return c >= bufferRounding && bufferSize(c) == c }
+
+// get returns an empty buffer of at least capacity bytes.
+func (p *bufferPool) get(capacity int) []byte {
+	size := bufferSize(capacity)
+	if !pooled(size) {
+		return make([]byte, 0, size)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	best := -1
+	for i, b := range p.free {
+		if c := cap(b); c >= size && (best < 0 || c < cap(p.free[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		b := p.free[best]
+		p.free = slices.Delete(p.free, best, best+1)
+		p.kept -= cap(b)
+		return b[:0]
+	}
+	p.free = slices.DeleteFunc(p.free, func(b []byte) bool {
+		if cap(b) < size {
+			p.kept -= cap(b)
+			return true
+		}
+		return false
+	})
+	p.made += int64(size)
+	return make([]byte, 0, size)
+}
+
+// put gives back b once nothing uses it. When the pool is full, b takes
+// the place of smaller kept buffers if that makes room: a large buffer
+// serves any request, a small one only small ones.
+func (p *bufferPool) put(b []byte) {
+	c := cap(b)
+	if !pooled(c) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.kept+c > p.limit && len(p.free) > 0 {
+		smallest := 0
+		for i, f := range p.free {
+			if cap(f) < cap(p.free[smallest]) {
+				smallest = i
+			}
+		}
+		if cap(p.free[smallest]) >= c {
+			return
+		}
+		p.kept -= cap(p.free[smallest])
+		p.free = slices.Delete(p.free, smallest, smallest+1)
+	}
+	if p.kept+c <= p.limit {
+		p.free = append(p.free, b)
+		p.kept += c
+	}
+}
+
+// grow returns b with room for n more bytes: b itself, or a buffer from
+// the pool that b is copied to, b given back.
+func (p *bufferPool) grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	bigger := append(p.get(max(2*cap(b), len(b)+n)), b...)
+	p.put(b)
+	return bigger
 }

@@ -64,7 +64,7 @@ func TestBuildMemoryIsBoundedByBytes(t *testing.T) {
 			t.Logf("peak live heap of the build: %d KiB (budget %d KiB)", peak>>10, budget>>10)
 			// The budget, the kept buffers, the batch being filled and the
 			// encoders; zstd's keep some history each, one per worker busy.
-			limit := uint64(budget) + uint64(buffers.limit) + 4<<20
+			limit := uint64(budget) + uint64(newBufferPool(int64(budget)).limit) + 4<<20
 			if comp == compression.Zstd {
 				limit += 16 << 20
 			}

@@ -48,6 +48,8 @@ type Options struct {
 	// TempDir holds the table of contents while the tree is walked, when
 	// it outgrows memory; os.TempDir() when empty.
 	TempDir string
+
+	buffers *buildBuffers // the build's own when nil; set by the tests
 }
 
 // Result describes a built blob.
@@ -85,8 +87,13 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 	// workers or the size of the tree, and by their number (see
 	// buildBudget).
 	budget := newBuildBudget(opts.ChunkSize, opts.Workers)
+	buffers := opts.buffers
+	if buffers == nil {
+		buffers = newBuildBuffers(budget.limit)
+	}
 	wk := &walker{
 		budget:    budget,
+		buffers:   buffers.content,
 		fsys:      fsys,
 		chunkSize: opts.ChunkSize,
 		keepTimes: opts.KeepModTimes,
@@ -103,7 +110,7 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 
 	workers, wctx := errgroup.WithContext(ctx)
 	for range opts.Workers {
-		workers.Go(func() error { return compressBatches(wctx, comp, batches, compressed) })
+		workers.Go(func() error { return compressBatches(wctx, comp, buffers, batches, compressed) })
 	}
 	g.Go(func() error {
 		defer close(compressed)
@@ -112,7 +119,7 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 
 	blobHash := sha256.New()
 	out := &countingWriter{w: io.MultiWriter(w, blobHash)}
-	ow := &orderedWriter{out: out, budget: budget, toc: toc, codec: comp}
+	ow := &orderedWriter{out: out, budget: budget, buffers: buffers, toc: toc, codec: comp}
 	g.Go(func() error { return ow.run(ctx, compressed) })
 
 	if err := g.Wait(); err != nil {

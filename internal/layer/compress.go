@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -57,8 +56,12 @@ func newCodec(c compression.Compression, level compression.Level, tempDir string
 }
 
 type gzipCodec struct {
-	level   int
-	writers sync.Pool
+	level int
+	// writers are kept for the whole build, one per worker at most: a
+	// sync.Pool loses them at every collection, and a new writer
+	// allocates and clears its tables again.
+	mu      sync.Mutex
+	writers []*gzip.Writer
 }
 
 func (c *gzipCodec) writeTOC(w io.Writer, off int64, json io.Reader, size int64, diffHash io.Writer) error {
@@ -75,7 +78,12 @@ func (c *gzipCodec) stream(dst io.Writer) (io.WriteCloser, error) {
 }
 
 func (c *gzipCodec) compress(dst *bytes.Buffer, src []byte) error {
-	zw, _ := c.writers.Get().(*gzip.Writer)
+	var zw *gzip.Writer
+	c.mu.Lock()
+	if n := len(c.writers); n > 0 {
+		zw, c.writers = c.writers[n-1], c.writers[:n-1]
+	}
+	c.mu.Unlock()
 	if zw == nil {
 		var err error
 		if zw, err = gzip.NewWriterLevel(dst, c.level); err != nil {
@@ -84,7 +92,11 @@ func (c *gzipCodec) compress(dst *bytes.Buffer, src []byte) error {
 	} else {
 		zw.Reset(dst)
 	}
-	defer c.writers.Put(zw)
+	defer func() {
+		c.mu.Lock()
+		c.writers = append(c.writers, zw)
+		c.mu.Unlock()
+	}()
 	if _, err := zw.Write(src); err != nil {
 		return err
 	}
@@ -109,9 +121,19 @@ func (c *zstdCodec) compress(dst *bytes.Buffer, src []byte) error {
 }
 
 // compressBatches is one worker: it digests each chunk and compresses each
-// member of the batches it takes.
-func compressBatches(ctx context.Context, c codec, in <-chan *batch, out chan<- *batch) error {
+// member of the batches it takes, one after the other into one buffer per
+// batch, which the ordered writer writes at once.
+func compressBatches(ctx context.Context, c codec, buffers *buildBuffers, in <-chan *batch, out chan<- *batch) error {
 	for b := range in {
+		// Room for the worst case (stored blocks), so the buffer never
+		// grows by doubling.
+		need := 0
+		for _, m := range b.members {
+			if !m.streamed {
+				need += len(m.data) + len(m.data)/64 + 1024
+			}
+		}
+		buf := bytes.NewBuffer(buffers.compressed.get(need))
 		for _, m := range b.members {
 			if m.chunk != nil {
 				d := digest.FromBytes(m.data[:m.chunkLen]).String()
@@ -123,16 +145,14 @@ func compressBatches(ctx context.Context, c codec, in <-chan *batch, out chan<- 
 			if m.streamed {
 				continue // compressed by the ordered writer
 			}
-			// Room for the worst case (stored blocks), so the buffer never
-			// grows by doubling.
-			buf := bytes.NewBuffer(getBuffer(len(m.data) + len(m.data)/64 + 1024))
 			if err := c.compress(buf, m.data); err != nil {
 				return err
 			}
-			putBuffer(m.data)
+			buffers.content.put(m.data)
 			m.data = nil
-			m.compressed = buf.Bytes()
+			m.compressedEnd = buf.Len()
 		}
+		b.compressed = buf.Bytes()
 		select {
 		case out <- b:
 		case <-ctx.Done():
@@ -140,72 +160,4 @@ func compressBatches(ctx context.Context, c codec, in <-chan *batch, out chan<- 
 		}
 	}
 	return nil
-}
-
-// buffers recycles the builder's large member buffers (content and
-// compressed), of a few sizes, within a bound in bytes. A sync.Pool of
-// buffers of every size handed a small file's member a chunk-sized buffer,
-// held as long as its batch; it dropped a buffer too small for the next
-// request, and kept all the others until the next collections.
-var buffers = bufferPool{limit: DefaultChunkSize + 1<<20}
-
-// bufferRounding is the step of the pooled buffers' sizes; smaller
-// buffers are allocated as asked and left to the collector.
-const bufferRounding = 256 << 10
-
-type bufferPool struct {
-	mu    sync.Mutex
-	free  [][]byte
-	bytes int
-	limit int
-}
-
-// bufferSize is the capacity of a buffer of at least n bytes.
-func bufferSize(n int) int {
-	if n < bufferRounding {
-		return n
-	}
-	return (n + bufferRounding - 1) / bufferRounding * bufferRounding
-}
-
-func getBuffer(capacity int) []byte {
-	size := bufferSize(capacity)
-	if size >= bufferRounding {
-		if b := buffers.take(size); b != nil {
-			return b[:0]
-		}
-	}
-	return make([]byte, 0, size)
-}
-
-func putBuffer(b []byte) {
-	if c := cap(b); c >= bufferRounding && bufferSize(c) == c {
-		buffers.keep(b)
-	}
-}
-
-// take returns a kept buffer of at least size bytes and not much more, or
-// nil: a larger one would hold its extra bytes for nothing.
-func (p *bufferPool) take(size int) []byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i, b := range p.free {
-		if c := cap(b); c >= size && c <= size+size/4 {
-			p.free = slices.Delete(p.free, i, i+1)
-			p.bytes -= c
-			return b
-		}
-	}
-	return nil
-}
-
-// keep keeps b unless that would take the pool past its limit.
-func (p *bufferPool) keep(b []byte) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bytes+cap(b) > p.limit {
-		return
-	}
-	p.free = append(p.free, b)
-	p.bytes += cap(b)
 }

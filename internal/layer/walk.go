@@ -27,8 +27,11 @@ type member struct {
 	chunkLen int
 	// whole is the file's entry when chunk is all of it, so its digest is
 	// the chunk digest.
-	whole      *estargz.TOCEntry
-	compressed []byte
+	whole *estargz.TOCEntry
+	// compressedEnd is where the member ends in its batch's compressed
+	// bytes; it starts where the member before it that was not streamed
+	// ends.
+	compressedEnd int
 	// streamed is set, with gzip, on the pieces of a member that the
 	// headers of a long run of entries without content would make too big
 	// to hold whole: the ordered writer compresses them in order as one
@@ -48,7 +51,10 @@ type batch struct {
 	// before the chunks).
 	toc         []*estargz.TOCEntry
 	fileDigests []string
-	cost        int64 // taken from the build's budget until written
+	// compressed holds the members that are not streamed, compressed, in
+	// order.
+	compressed []byte
+	cost       int64 // taken from the build's budget until written
 }
 
 // walker turns a tree into members in blob order, cutting a new member at
@@ -63,6 +69,7 @@ type walker struct {
 	diffHash  hash.Hash
 	out       chan<- *batch
 	budget    *buildBudget // bounds the bytes of the batches in flight
+	buffers   *bufferPool
 
 	entries      int
 	toc          []*estargz.TOCEntry // for the next batch sent
@@ -158,7 +165,7 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 func (w *walker) cut(ctx context.Context) error {
 	w.cur.streamed, w.cur.more = w.canStream, w.canStream
 	w.seal()
-	w.cur = &member{data: getBuffer(batchTarget + 64<<10), streamed: w.canStream}
+	w.cur = &member{data: w.buffers.get(batchTarget + 64<<10), streamed: w.canStream}
 	return w.sendIfFull(ctx)
 }
 
@@ -207,13 +214,19 @@ func (w *walker) addContent(ctx context.Context, name string, listed fs.FileInfo
 		// holds hundreds of them), more after a big chunk, which would
 		// otherwise be copied to grow.
 		headroom := min(64<<10, 4*tarBlock+int(n)/16)
-		w.cur = &member{data: getBuffer(int(n) + headroom), chunk: ent, chunkLen: int(n)}
+		w.cur = &member{data: w.buffers.get(int(n) + headroom), chunk: ent, chunkLen: int(n)}
 		if !multiChunk {
 			w.cur.whole = file
 		}
 		w.toc = append(w.toc, ent)
-		if _, err := io.CopyN(w.tw, src, n); err != nil {
+		// Read straight into the member, which the tar writer then passes
+		// to memberSink unchanged: no copy through a buffer of io.Copy's.
+		content := w.cur.data[len(w.cur.data) : len(w.cur.data)+int(n)]
+		if _, err := io.ReadFull(src, content); err != nil {
 			return fmt.Errorf("%s: reading (did it change during the push?): %w", name, err)
+		}
+		if _, err := w.tw.Write(content); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		written += n
 		if w.progress != nil {
@@ -234,9 +247,15 @@ type memberSink struct{ w *walker }
 
 func (s memberSink) Write(p []byte) (int, error) {
 	if s.w.cur == nil {
-		s.w.cur = &member{data: getBuffer(len(p) + 4*tarBlock)}
+		s.w.cur = &member{data: s.w.buffers.get(len(p) + 4*tarBlock)}
 	}
-	s.w.cur.data = append(s.w.cur.data, p...)
+	d := s.w.cur.data
+	if len(p) > 0 && cap(d)-len(d) >= len(p) && &d[:len(d)+1][len(d)] == &p[0] {
+		// p was read in place, right after the member's bytes.
+		s.w.cur.data = d[:len(d)+len(p)]
+		return len(p), nil
+	}
+	s.w.cur.data = append(s.w.buffers.grow(d, len(p)), p...)
 	return len(p), nil
 }
 
@@ -249,7 +268,7 @@ func (w *walker) seal() {
 	}
 	w.cur = nil
 	if len(m.data) == 0 && !m.streamed {
-		putBuffer(m.data)
+		w.buffers.put(m.data)
 		return
 	}
 	w.diffHash.Write(m.data)
