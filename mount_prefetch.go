@@ -244,19 +244,24 @@ func (r *mountReader) takeBuf() []byte {
 	return make([]byte, r.bufSize)
 }
 
-// dropOne frees room for chunk i: a free buffer beyond the two a fetch
-// takes, else the buffer of a chunk no read is using, furthest from i
-// first and, for a fetch ahead, only one before i. It reports whether it
-// freed anything.
+// dropOne frees room for a fetch: a free buffer beyond the two a fetch
+// takes, else, for a chunk a read needs (needed), the buffer of a chunk no
+// read is using, the furthest from chunk i first. A fetch ahead takes
+// no chunk's room: the reads the kernel sent out of order may still want
+// them, and a sequential read has let go of those it left behind already.
+// It reports whether it freed anything.
 func (r *mountReader) dropOne(i int, needed bool) bool {
 	if k := len(r.free); k > 2 {
 		r.free = r.free[:k-1]
 		r.held -= r.bufSize
 		return true
 	}
+	if !needed {
+		return false
+	}
 	victim, dist := -1, -1
 	for j, ch := range r.chunks {
-		if ch.users > 0 || !isReady(ch) || (!needed && j >= i) {
+		if ch.users > 0 || !isReady(ch) {
 			continue
 		}
 		if d := max(j-i, i-j); d > dist {
