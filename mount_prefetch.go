@@ -198,6 +198,10 @@ func (r *mountReader) start(i int, needed bool) *mountChunk {
 			ch.buf = nil
 			r.free = append(r.free, buf)
 		}
+		if err != nil && r.chunks[i] == ch {
+			// The reads waiting for it fail; a later one tries again.
+			delete(r.chunks, i)
+		}
 		r.free = append(r.free, comp)
 		close(ch.ready)
 		r.mu.Unlock()

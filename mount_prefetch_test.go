@@ -3,9 +3,12 @@ package blobber
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -141,5 +144,28 @@ func TestMountReaderRandomReadsFetchOnlyTheirChunks(t *testing.T) {
 		if st := proxy.Stats(); st.BlobBytes > 4*(chunk+chunk/8) {
 			t.Errorf("budget %d: 4 reads of 4 KiB fetched %d bytes of blob, more than their 4 chunks", budget, st.BlobBytes)
 		}
+	}
+}
+
+// A chunk that does not verify fails the reads that wanted it, and is not
+// kept: a later read fetches it again.
+func TestMountReaderRefetchesAFailedChunk(t *testing.T) {
+	const chunks, chunk = 4, 256 << 10
+	img, e, data, proxy := mountReaderFixture(t, chunks, chunk)
+	r := img.newMountReader(e)
+	defer r.Close()
+	proxy.SetFaults(func(req *http.Request) *registrytest.Fault {
+		if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/blobs/") {
+			return &registrytest.Fault{FlipFirstByte: true}
+		}
+		return nil
+	})
+	p := make([]byte, 4096)
+	if _, err := r.ReadAt(p, chunk); !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("reading a corrupted chunk: %v, want ErrDigestMismatch", err)
+	}
+	proxy.SetFaults(nil)
+	if _, err := r.ReadAt(p, chunk); err != nil || !bytes.Equal(p, data[chunk:chunk+4096]) {
+		t.Fatalf("reading the chunk again: %v, or other bytes", err)
 	}
 }
