@@ -58,6 +58,13 @@ type mountChunk struct {
 	users int // reads copying from data
 }
 
+// mountReorderWindow is how far before the furthest read a read may still
+// arrive: the kernel sends its readahead (4 MiB, as root) in requests of up
+// to mountMaxRead, several at once, which the server may take in any
+// order. A sequential reader keeps the chunks that far back, budget
+// allowing.
+const mountReorderWindow = 8 << 20
+
 // mountDecodeSlack is room past a chunk's bytes in a decode buffer: the
 // gzip decoder reads on to the end of the member (the member's CRC) when it
 // is near, and allocates a buffer of its own when there is no room.
@@ -98,7 +105,7 @@ func (r *mountReader) slices(off int64, n int) ([][]byte, func(), error) {
 	}
 	end := min(off+int64(n), size)
 	first, last := chunkAt(r.e, off), chunkAt(r.e, end-1)
-	need, err := r.claim(first, last)
+	need, err := r.claim(off, first, last)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -122,10 +129,10 @@ func (r *mountReader) slices(off int64, n int) ([][]byte, func(), error) {
 	return parts, release, nil
 }
 
-// claim marks chunks first to last as in use by a read, starting the
-// fetch of those not had yet, and on a sequential read the fetch of the
-// chunks after them.
-func (r *mountReader) claim(first, last int) ([]*mountChunk, error) {
+// claim marks chunks first to last, which a read from off covers, as in
+// use by it, starting the fetch of those not had yet, and on a sequential
+// read the fetch of the chunks after them.
+func (r *mountReader) claim(off int64, first, last int) ([]*mountChunk, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -135,9 +142,9 @@ func (r *mountReader) claim(first, last int) ([]*mountChunk, error) {
 	sequential := had || (r.furthest >= 0 && first >= r.furthest-1 && first <= r.furthest+1)
 	if sequential {
 		// What the reader has left behind is not read again (the kernel
-		// keeps what it was given), but for the chunk just before, which
-		// a read the kernel sent earlier may still be on its way for.
-		r.dropBelow(first - 1)
+		// keeps what it was given), but for what reads the kernel sent
+		// earlier may still be on their way for.
+		r.dropBelow(chunkAt(r.e, off-mountReorderWindow))
 		r.furthest = max(r.furthest, last)
 	} else {
 		r.ahead = 1
@@ -250,9 +257,9 @@ func (r *mountReader) takeBuf() []byte {
 
 // dropOne frees room for a fetch: a free buffer beyond the two a fetch
 // takes, else, for a chunk a read needs (needed), the buffer of a chunk no
-// read is using, the furthest from chunk i first. A fetch ahead takes
-// no chunk's room: the reads the kernel sent out of order may still want
-// them, and a sequential read has let go of those it left behind already.
+// read is using, the furthest from chunk i first. A fetch ahead takes no
+// chunk's room: a sequential read has let go of what it left behind
+// already, and what it kept, reads the kernel sent earlier may still want.
 // It reports whether it freed anything.
 func (r *mountReader) dropOne(i int, needed bool) bool {
 	if k := len(r.free); k > 2 {
@@ -260,12 +267,9 @@ func (r *mountReader) dropOne(i int, needed bool) bool {
 		r.held -= r.bufSize
 		return true
 	}
-	if !needed {
-		return false
-	}
 	victim, dist := -1, -1
 	for j, ch := range r.chunks {
-		if ch.users > 0 || !isReady(ch) {
+		if !needed || ch.users > 0 || !isReady(ch) {
 			continue
 		}
 		if d := max(j-i, i-j); d > dist {

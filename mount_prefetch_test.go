@@ -62,9 +62,11 @@ func mountReaderFixture(t *testing.T, chunks, chunk int) (*Image, *toc.Entry, []
 // each chunk is fetched once, ahead of the reads, and the bytes held stay
 // within the budget.
 func TestMountReaderPrefetchesSequentialReadsOnce(t *testing.T) {
-	const chunks, chunk, read = 32, 256 << 10, 64 << 10
+	const chunks, chunk, read = 96, 256 << 10, 64 << 10
 	img, e, data, proxy := mountReaderFixture(t, chunks, chunk)
-	img.client.opts.streamBudget = 12 * chunk
+	// Less than the file, more than the chunks kept behind a sequential
+	// read for the reads sent before it (mountReorderWindow).
+	img.client.opts.streamBudget = 48 * chunk
 	r := img.newMountReader(e)
 	defer r.Close()
 
