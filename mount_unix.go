@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -27,14 +26,16 @@ import (
 // an artifact never changes under its digest, so as long as it likes.
 const mountCacheTimeout = 24 * time.Hour
 
-// mountMaxRead is the largest read the kernel sends; the kernel's own
-// readahead is capped lower, and Blobber's prefetch of the chunks that
-// follow does the rest on sequential reads.
+// mountMaxRead is the largest read the kernel sends (FUSE's max_pages
+// follows MaxWrite). The kernel reads ahead at most the mount's readahead
+// (raiseReadahead), in requests of up to this, and Blobber's prefetch of
+// the chunks that follow does the rest on sequential reads.
 const mountMaxRead = 1 << 20
 
 func (img *Image) mount(dir string, o mountOptions) (*Mounted, error) {
 	timeout := mountCacheTimeout
 	tree := &mountTree{img: img, inodes: map[*toc.Entry]*fusefs.Inode{}, links: countLinks(img.index)}
+	tree.tune = func() { raiseReadahead(dir, img.client.opts.logger) }
 	root := &mountRoot{entryNode{tree: tree, e: img.index.Root}}
 	server, err := fusefs.Mount(dir, root, &fusefs.Options{
 		EntryTimeout:    &timeout,
@@ -49,10 +50,9 @@ func (img *Image) mount(dir string, o mountOptions) (*Mounted, error) {
 			MaxReadAhead: mountMaxRead,
 			MaxWrite:     mountMaxRead,
 			Options:      []string{"ro", "nosuid", "nodev"},
-			// Reads of a file in order, one at a time: what the kernel
-			// reads ahead arrives in sequence, and the chunk stream of the
-			// open file fetches ahead of it in parallel.
-			SyncRead: true,
+			// The kernel reads ahead in the background (FUSE's async
+			// reads), while the reader goes on with what it has; the
+			// mountReader of the open file serves reads in any order.
 			// As root, mount(2) directly: no need for fusermount3.
 			// Others fall back to fusermount3.
 			DirectMount: os.Geteuid() == 0,
@@ -61,6 +61,10 @@ func (img *Image) mount(dir string, o mountOptions) (*Mounted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mounting %s at %s: %w", img.name, dir, err)
 	}
+	// Before the mount is used, if it can be: the kernel sets a file's
+	// readahead when it opens it (Open waits for this too, should a file be
+	// opened the moment the mount shows).
+	tree.tuneOnce.Do(tree.tune)
 	served := make(chan struct{})
 	go func() {
 		server.Wait()
@@ -108,6 +112,10 @@ type mountTree struct {
 	// links counts the names of each file and the subdirectories of each
 	// directory.
 	links map[*toc.Entry]uint32
+	// tune sets what the kernel's side of the mount takes from outside
+	// FUSE's handshake (raiseReadahead), once.
+	tune     func()
+	tuneOnce sync.Once
 }
 
 // countLinks counts each entry's links: for a file, its names (hardlinks
@@ -258,20 +266,16 @@ func (n *entryNode) Open(_ context.Context, flags uint32) (fusefs.FileHandle, ui
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0 {
 		return nil, 0, syscall.EROFS
 	}
-	f := &file{img: n.tree.img, info: fileInfo{name: path.Base(n.e.Name), e: n.e}, e: n.e}
+	n.tree.tuneOnce.Do(n.tree.tune)
 	// The content never changes: what the kernel cached from an earlier
 	// open stays good.
-	return &mountedFile{f: f}, fuse.FOPEN_KEEP_CACHE, 0
+	return &mountedFile{r: n.tree.img.newMountReader(n.e)}, fuse.FOPEN_KEEP_CACHE, 0
 }
 
-// mountedFile is an open file of a mount. Reads that continue where the
-// last one ended go through the file's chunk stream, which fetches the
-// chunks that follow ahead of the reader; the others fetch just the
-// chunks they cover.
+// mountedFile is an open file of a mount: its reads, which the kernel may
+// send several at a time and out of order, go through a mountReader.
 type mountedFile struct {
-	mu  sync.Mutex
-	f   *file
-	end int64 // where the last read ended
+	r *mountReader
 }
 
 var (
@@ -280,35 +284,50 @@ var (
 )
 
 func (h *mountedFile) Read(_ context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	size := h.f.e.Size
-	if off >= size {
-		return fuse.ReadResultData(nil), 0
-	}
-	want := dest[:min(int64(len(dest)), size-off)]
-	var n int
-	var err error
-	if off == h.end {
-		if _, err = h.f.Seek(off, io.SeekStart); err == nil {
-			n, err = io.ReadFull(h.f, want)
-		}
-	} else {
-		n, err = h.f.ReadAt(want, off)
-	}
+	parts, release, err := h.r.slices(off, len(dest))
 	if err != nil {
-		h.end = -1
-		h.f.img.client.opts.logger.Debug("mount: read failed", "artifact", h.f.img.name, "path", h.f.e.Name, "offset", off, "error", err)
+		img := h.r.img
+		img.client.opts.logger.Debug("mount: read failed", "artifact", img.name, "path", h.r.e.Name, "offset", off, "error", err)
 		return nil, syscall.EIO
 	}
-	h.end = off + int64(n)
-	return fuse.ReadResultData(want[:n]), 0
+	return &chunkReadResult{parts: parts, release: release}, 0
 }
 
+// chunkReadResult is a read's reply straight from the chunks that hold its
+// bytes: go-fuse writes them to the kernel as they are (Slices), with no
+// copy, and then calls Done, which lets the chunks go.
+type chunkReadResult struct {
+	parts   [][]byte
+	release func()
+	once    sync.Once
+}
+
+func (r *chunkReadResult) Size() int {
+	n := 0
+	for _, p := range r.parts {
+		n += len(p)
+	}
+	return n
+}
+
+func (r *chunkReadResult) Slices() ([][]byte, fuse.Status) { return r.parts, fuse.OK }
+
+// Bytes copies: go-fuse may use what it returns after Done.
+func (r *chunkReadResult) Bytes(buf []byte) ([]byte, fuse.Status) {
+	if n := r.Size(); cap(buf) < n {
+		buf = make([]byte, 0, n)
+	}
+	buf = buf[:0]
+	for _, p := range r.parts {
+		buf = append(buf, p...)
+	}
+	return buf, fuse.OK
+}
+
+func (r *chunkReadResult) Done() { r.once.Do(r.release) }
+
 func (h *mountedFile) Release(context.Context) syscall.Errno {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_ = h.f.Close()
+	h.r.Close()
 	return 0
 }
 
