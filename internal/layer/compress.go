@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
@@ -41,7 +40,7 @@ func newCodec(c compression.Compression, level compression.Level, tempDir string
 	}
 	if c == compression.Zstd {
 		_, zl := zstd.EncoderLevelFromString(string(c.Effective(level)))
-		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zl), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zl), zstd.WithEncoderConcurrency(1))
 		if err != nil {
 			return nil, err
 		}
