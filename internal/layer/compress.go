@@ -40,6 +40,10 @@ func newCodec(c compression.Compression, level compression.Level, tempDir string
 	}
 	if c == compression.Zstd {
 		_, zl := zstd.EncoderLevelFromString(string(c.Effective(level)))
+		// One encoder: the workers' EncodeAll calls take it in turn. An
+		// encoder per core compresses in parallel but holds its tables
+		// each, which the build's memory bound does not fit
+		// (TestBuildMemoryDoesNotGrowWithEntries).
 		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zl), zstd.WithEncoderConcurrency(1))
 		if err != nil {
 			return nil, err
