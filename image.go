@@ -97,7 +97,7 @@ func (fi fileInfo) IsDir() bool        { return fi.e.Type == toc.TypeDir }
 func (fi fileInfo) Sys() any           { return nil }
 func (fi fileInfo) Mode() fs.FileMode  { return fi.e.Mode | typeBits(fi.e.Type) }
 
-func typeBits(t string) fs.FileMode {
+func typeBits(t toc.EntryType) fs.FileMode {
 	switch t {
 	case toc.TypeDir:
 		return fs.ModeDir

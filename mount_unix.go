@@ -184,7 +184,7 @@ func (t *mountTree) addChildren(ctx context.Context, parent *fusefs.Inode, dir *
 }
 
 // fileType is the S_IFMT bits of an entry type.
-func fileType(t string) uint32 {
+func fileType(t toc.EntryType) uint32 {
 	switch t {
 	case toc.TypeDir:
 		return syscall.S_IFDIR

@@ -16,29 +16,62 @@ import (
 	"github.com/blobber-dev/blobber/internal/compression"
 )
 
-// Entry types, as the TOC names them.
+// EntryType is the kind of an entry. It is a byte rather than the TOC's
+// string so that an index of many entries keeps one byte per entry for it;
+// String gives the TOC's name.
+type EntryType uint8
+
+// Entry types; String spells each as the TOC does.
 const (
-	TypeDir      = "dir"
-	TypeReg      = "reg"
-	TypeSymlink  = "symlink"
-	TypeHardlink = "hardlink"
-	TypeChar     = "char"
-	TypeBlock    = "block"
-	TypeFifo     = "fifo"
-	typeChunk    = "chunk"
+	TypeDir EntryType = iota + 1
+	TypeReg
+	TypeSymlink
+	TypeHardlink
+	TypeChar
+	TypeBlock
+	TypeFifo
 )
 
-// Entry is one validated file, directory or link of the tree.
+// typeChunk is the TOC's type of an entry that continues a file.
+const typeChunk = "chunk"
+
+var typeNames = [...]string{TypeDir: "dir", TypeReg: "reg", TypeSymlink: "symlink", TypeHardlink: "hardlink", TypeChar: "char", TypeBlock: "block", TypeFifo: "fifo"}
+
+// String is the type's name in the TOC.
+func (t EntryType) String() string {
+	if int(t) < len(typeNames) && typeNames[t] != "" {
+		return typeNames[t]
+	}
+	return fmt.Sprintf("EntryType(%d)", uint8(t))
+}
+
+// MarshalText writes the TOC's name, so that an entry encoded as JSON
+// reads as it did when the type was a string.
+func (t EntryType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// parseType returns the type the TOC calls name.
+func parseType(name string) (EntryType, bool) {
+	for t, n := range typeNames {
+		if n != "" && n == name {
+			return EntryType(t), true
+		}
+	}
+	return 0, false
+}
+
+// Entry is one validated file, directory or link of the tree. Its fields
+// are ordered so that the small ones share a word: an index holds one
+// Entry per file.
 type Entry struct {
 	Name     string // clean slash path relative to the root; "." for the root
-	Type     string
 	Size     int64
 	Mode     fs.FileMode // permission and setuid/setgid/sticky bits
+	Type     EntryType
+	implicit bool // a parent the TOC did not list
 	ModTime  time.Time
 	LinkName string  // symlink target as stored; for a hardlink the clean name of its target
 	Chunks   []Chunk // for a regular file, in file order, covering exactly Size bytes
 	Children []*Entry
-	implicit bool // a parent the TOC did not list
 }
 
 // Chunk locates one verified piece of a file in the blob. It holds no
