@@ -226,8 +226,8 @@ func (n *entryNode) Getattr(ctx context.Context, _ fusefs.FileHandle, out *fuse.
 	}
 	out.Blocks = (out.Size + 511) / 512
 	out.Nlink = max(1, n.tree.links[e])
-	if !e.ModTime.IsZero() {
-		out.SetTimes(nil, &e.ModTime, &e.ModTime)
+	if mtime := e.ModTime(); !mtime.IsZero() {
+		out.SetTimes(nil, &mtime, &mtime)
 	}
 	out.SetTimeout(mountCacheTimeout)
 	return 0

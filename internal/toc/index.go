@@ -59,19 +59,34 @@ func parseType(name string) (EntryType, bool) {
 	return 0, false
 }
 
-// Entry is one validated file, directory or link of the tree. Its fields
-// are ordered so that the small ones share a word: an index holds one
-// Entry per file.
+// Entry is one validated file, directory or link of the tree. An index
+// holds one Entry per file, so its fields are kept small: the small ones
+// share words, and the modification time is stored as two integers (see
+// ModTime) rather than as a time.Time with its location pointer.
 type Entry struct {
-	Name     string // clean slash path relative to the root; "." for the root
-	Size     int64
-	Mode     fs.FileMode // permission and setuid/setgid/sticky bits
-	Type     EntryType
-	implicit bool // a parent the TOC did not list
-	ModTime  time.Time
-	LinkName string  // symlink target as stored; for a hardlink the clean name of its target
-	Chunks   []Chunk // for a regular file, in file order, covering exactly Size bytes
-	Children []*Entry
+	Name      string // clean slash path relative to the root; "." for the root
+	Size      int64
+	Mode      fs.FileMode // permission and setuid/setgid/sticky bits
+	mtimeNsec int32
+	mtimeSec  int64 // seconds since the zero time.Time, so that the zero Entry has no time
+	Type      EntryType
+	implicit  bool    // a parent the TOC did not list
+	LinkName  string  // symlink target as stored; for a hardlink the clean name of its target
+	Chunks    []Chunk // for a regular file, in file order, covering exactly Size bytes
+	Children  []*Entry
+}
+
+// zeroUnix is the Unix time of the zero time.Time.
+const zeroUnix = -62135596800
+
+// ModTime is the entry's modification time, in UTC; the zero time when
+// the TOC gives none.
+func (e *Entry) ModTime() time.Time {
+	return time.Unix(e.mtimeSec+zeroUnix, int64(e.mtimeNsec)).UTC()
+}
+
+func (e *Entry) setModTime(t time.Time) {
+	e.mtimeSec, e.mtimeNsec = t.Unix()-zeroUnix, int32(t.Nanosecond())
 }
 
 // Chunk locates one verified piece of a file in the blob. It holds no

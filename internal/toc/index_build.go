@@ -115,12 +115,13 @@ func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
 	}
 	e := &Entry{Name: name, Type: typ, Mode: modeOf(te.Mode)}
 	if te.ModTime3339 != "" {
-		e.ModTime, _ = time.Parse(time.RFC3339, te.ModTime3339)
+		t, _ := time.Parse(time.RFC3339, te.ModTime3339)
+		e.setModTime(t)
 	}
 	switch typ {
 	case TypeDir:
 		if name == "." {
-			ix.Root.Mode, ix.Root.ModTime, ix.Root.implicit = e.Mode, e.ModTime, false
+			ix.Root.Mode, ix.Root.mtimeSec, ix.Root.mtimeNsec, ix.Root.implicit = e.Mode, e.mtimeSec, e.mtimeNsec, false
 			return ix.Root, nil
 		}
 	case TypeReg:
@@ -153,7 +154,7 @@ func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
 		return nil, fmt.Errorf("%w: the root is a %s", ErrNotEStargz, te.Type)
 	}
 	if prev, dup := ix.byName[name]; dup && prev.implicit && e.Type == TypeDir {
-		prev.implicit, prev.Mode, prev.ModTime = false, e.Mode, e.ModTime
+		prev.implicit, prev.Mode, prev.mtimeSec, prev.mtimeNsec = false, e.Mode, e.mtimeSec, e.mtimeNsec
 		return prev, nil
 	} else if dup {
 		return nil, fmt.Errorf("%w: duplicate entry %q", ErrNotEStargz, name)
