@@ -92,12 +92,12 @@ type fileInfo struct {
 
 func (fi fileInfo) Name() string       { return fi.name }
 func (fi fileInfo) Size() int64        { return fi.e.Size }
-func (fi fileInfo) ModTime() time.Time { return fi.e.ModTime }
+func (fi fileInfo) ModTime() time.Time { return fi.e.ModTime() }
 func (fi fileInfo) IsDir() bool        { return fi.e.Type == toc.TypeDir }
 func (fi fileInfo) Sys() any           { return nil }
 func (fi fileInfo) Mode() fs.FileMode  { return fi.e.Mode | typeBits(fi.e.Type) }
 
-func typeBits(t string) fs.FileMode {
+func typeBits(t toc.EntryType) fs.FileMode {
 	switch t {
 	case toc.TypeDir:
 		return fs.ModeDir

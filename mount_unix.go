@@ -192,7 +192,7 @@ func (t *mountTree) addChildren(ctx context.Context, parent *fusefs.Inode, dir *
 }
 
 // fileType is the S_IFMT bits of an entry type.
-func fileType(t string) uint32 {
+func fileType(t toc.EntryType) uint32 {
 	switch t {
 	case toc.TypeDir:
 		return syscall.S_IFDIR
@@ -234,8 +234,8 @@ func (n *entryNode) Getattr(ctx context.Context, _ fusefs.FileHandle, out *fuse.
 	}
 	out.Blocks = (out.Size + 511) / 512
 	out.Nlink = max(1, n.tree.links[e])
-	if !e.ModTime.IsZero() {
-		out.SetTimes(nil, &e.ModTime, &e.ModTime)
+	if mtime := e.ModTime(); !mtime.IsZero() {
+		out.SetTimes(nil, &mtime, &mtime)
 	}
 	out.SetTimeout(mountCacheTimeout)
 	return 0

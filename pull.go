@@ -98,7 +98,7 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 	}
 	keepTimes := false
 	_ = ix.Walk(func(e *toc.Entry) error {
-		keepTimes = keepTimes || e.ModTime.After(time.Unix(1, 0))
+		keepTimes = keepTimes || e.ModTime().After(time.Unix(1, 0))
 		return nil
 	})
 	d, err := extract.Open(dir, extract.Options{Overwrite: po.overwrite, KeepTimes: keepTimes})

@@ -121,7 +121,7 @@ func (img *Image) extractSelected(ctx context.Context, dir string, po pullOption
 	keepTimes := false
 	for _, e := range chosen {
 		size += e.Size
-		keepTimes = keepTimes || e.ModTime.After(time.Unix(1, 0))
+		keepTimes = keepTimes || e.ModTime().After(time.Unix(1, 0))
 	}
 	if err := extract.CheckFreeSpace(dir, size); err != nil {
 		return wrapf(err, "pulling %s", img.name)

@@ -147,7 +147,7 @@ func (h *imageHandler) serveFile(w http.ResponseWriter, r *http.Request, name st
 	defer content.Close()
 	hw := &holdHeader{w: w}
 	// ServeContent leaves Last-Modified out for a zero or epoch time.
-	http.ServeContent(hw, r, name, e.ModTime, content)
+	http.ServeContent(hw, r, name, e.ModTime(), content)
 	failure := content.failure()
 	if failure == nil {
 		hw.release()

@@ -220,7 +220,7 @@ func fileContent(ix *toc.Index, e *toc.Entry) *toc.Entry {
 func keepsTimes(ix *toc.Index) bool {
 	keep := false
 	_ = ix.Walk(func(e *toc.Entry) error {
-		keep = keep || e.ModTime.After(time.Unix(1, 0))
+		keep = keep || e.ModTime().After(time.Unix(1, 0))
 		return nil
 	})
 	return keep
@@ -306,7 +306,7 @@ func (s *syncer) copyLocal(ctx context.Context, d *extract.Dir, e *toc.Entry, wa
 	if !ok {
 		return false, nil
 	}
-	f, err := d.CreateFile(e.Name, e.Mode, e.Size, e.ModTime)
+	f, err := d.CreateFile(e.Name, e.Mode, e.Size, e.ModTime())
 	if err != nil {
 		return false, err
 	}

@@ -41,7 +41,7 @@ func (s *syncer) patchFromLocal(ctx context.Context, d *extract.Dir, e *toc.Entr
 	if !bytes.Contains(same, []byte{1}) {
 		return false, ctx.Err()
 	}
-	out, err := d.CreateFile(e.Name, e.Mode, e.Size, e.ModTime)
+	out, err := d.CreateFile(e.Name, e.Mode, e.Size, e.ModTime())
 	if err != nil {
 		return false, err
 	}

@@ -83,7 +83,7 @@ func (d *dereferencer) place(name string, t *toc.Entry) error {
 		}
 		d.expanding[t.Name] = true
 		defer delete(d.expanding, t.Name)
-		if err := d.dir.Mkdir(name, t.Mode, t.ModTime); err != nil {
+		if err := d.dir.Mkdir(name, t.Mode, t.ModTime()); err != nil {
 			return err
 		}
 		for _, c := range t.Children {

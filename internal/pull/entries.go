@@ -40,7 +40,7 @@ type span struct {
 func Entries(ctx context.Context, dir *extract.Dir, a Artifact, chosen []*toc.Entry, opts Options) error {
 	p := &puller{art: a, dir: dir, opts: opts}
 	for _, e := range parents(a.Index, chosen) {
-		if err := dir.Mkdir(e.Name, e.Mode, e.ModTime); err != nil {
+		if err := dir.Mkdir(e.Name, e.Mode, e.ModTime()); err != nil {
 			return err
 		}
 	}
@@ -87,7 +87,7 @@ func Entries(ctx context.Context, dir *extract.Dir, a Artifact, chosen []*toc.En
 		var err error
 		switch {
 		case e.Type == toc.TypeSymlink:
-			err = dir.Symlink(e.Name, e.LinkName, e.ModTime)
+			err = dir.Symlink(e.Name, e.LinkName, e.ModTime())
 		case holder[e.LinkName] != e.Name:
 			err = dir.Link(e.Name, holder[e.LinkName])
 		}

@@ -92,7 +92,7 @@ func Into(ctx context.Context, dir *extract.Dir, a Artifact, opts Options) error
 		case opts.DereferenceLinks:
 			err = deref.link(e)
 		default:
-			err = dir.Symlink(e.Name, e.LinkName, e.ModTime)
+			err = dir.Symlink(e.Name, e.LinkName, e.ModTime())
 		}
 		if err != nil {
 			return err
@@ -136,12 +136,12 @@ type pullFile struct {
 func (p *puller) prepare(e *toc.Entry) error {
 	switch e.Type {
 	case toc.TypeDir:
-		return p.dir.Mkdir(e.Name, e.Mode, e.ModTime)
+		return p.dir.Mkdir(e.Name, e.Mode, e.ModTime())
 	case toc.TypeSymlink, toc.TypeHardlink:
 		p.links = append(p.links, e)
 	case toc.TypeReg:
 		if e.Size == 0 {
-			f, err := p.dir.CreateFile(e.Name, e.Mode, 0, e.ModTime)
+			f, err := p.dir.CreateFile(e.Name, e.Mode, 0, e.ModTime())
 			if err != nil {
 				return err
 			}
@@ -160,9 +160,9 @@ func (p *puller) prepare(e *toc.Entry) error {
 
 func (p *puller) write(r chunkRef, data []byte) error {
 	e, pf := r.e, r.file
-	create := func() (*extract.File, error) { return p.dir.CreateFile(e.Name, e.Mode, e.Size, e.ModTime) }
+	create := func() (*extract.File, error) { return p.dir.CreateFile(e.Name, e.Mode, e.Size, e.ModTime()) }
 	if pf == nil && r.c.FileOffset == 0 && int64(len(data)) == e.Size {
-		return p.dir.WriteFile(e.Name, e.Mode, data, e.ModTime)
+		return p.dir.WriteFile(e.Name, e.Mode, data, e.ModTime())
 	}
 	if pf == nil {
 		f, err := create()

@@ -81,4 +81,4 @@ func refuse(ix *toc.Index, target Target, keep map[*toc.Entry]bool) (Refusals, e
 	return r, err
 }
 
-var typeName = map[string]string{toc.TypeChar: "a character device", toc.TypeBlock: "a block device", toc.TypeFifo: "a FIFO"}
+var typeName = map[toc.EntryType]string{toc.TypeChar: "a character device", toc.TypeBlock: "a block device", toc.TypeFifo: "a FIFO"}

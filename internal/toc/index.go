@@ -16,29 +16,77 @@ import (
 	"github.com/blobber-dev/blobber/internal/compression"
 )
 
-// Entry types, as the TOC names them.
+// EntryType is the kind of an entry. It is a byte rather than the TOC's
+// string so that an index of many entries keeps one byte per entry for it;
+// String gives the TOC's name.
+type EntryType uint8
+
+// Entry types; String spells each as the TOC does.
 const (
-	TypeDir      = "dir"
-	TypeReg      = "reg"
-	TypeSymlink  = "symlink"
-	TypeHardlink = "hardlink"
-	TypeChar     = "char"
-	TypeBlock    = "block"
-	TypeFifo     = "fifo"
-	typeChunk    = "chunk"
+	TypeDir EntryType = iota + 1
+	TypeReg
+	TypeSymlink
+	TypeHardlink
+	TypeChar
+	TypeBlock
+	TypeFifo
 )
 
-// Entry is one validated file, directory or link of the tree.
+// typeChunk is the TOC's type of an entry that continues a file.
+const typeChunk = "chunk"
+
+var typeNames = [...]string{TypeDir: "dir", TypeReg: "reg", TypeSymlink: "symlink", TypeHardlink: "hardlink", TypeChar: "char", TypeBlock: "block", TypeFifo: "fifo"}
+
+// String is the type's name in the TOC.
+func (t EntryType) String() string {
+	if int(t) < len(typeNames) && typeNames[t] != "" {
+		return typeNames[t]
+	}
+	return fmt.Sprintf("EntryType(%d)", uint8(t))
+}
+
+// MarshalText writes the TOC's name, so that an entry encoded as JSON
+// reads as it did when the type was a string.
+func (t EntryType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// parseType returns the type the TOC calls name.
+func parseType(name string) (EntryType, bool) {
+	for t, n := range typeNames {
+		if n != "" && n == name {
+			return EntryType(t), true
+		}
+	}
+	return 0, false
+}
+
+// Entry is one validated file, directory or link of the tree. An index
+// holds one Entry per file, so its fields are kept small: the small ones
+// share words, and the modification time is stored as two integers (see
+// ModTime) rather than as a time.Time with its location pointer.
 type Entry struct {
-	Name     string // clean slash path relative to the root; "." for the root
-	Type     string
-	Size     int64
-	Mode     fs.FileMode // permission and setuid/setgid/sticky bits
-	ModTime  time.Time
-	LinkName string  // symlink target as stored; for a hardlink the clean name of its target
-	Chunks   []Chunk // for a regular file, in file order, covering exactly Size bytes
-	Children []*Entry
-	implicit bool // a parent the TOC did not list
+	Name      string // clean slash path relative to the root; "." for the root
+	Size      int64
+	Mode      fs.FileMode // permission and setuid/setgid/sticky bits
+	mtimeNsec int32
+	mtimeSec  int64 // seconds since the zero time.Time, so that the zero Entry has no time
+	Type      EntryType
+	implicit  bool    // a parent the TOC did not list
+	LinkName  string  // symlink target as stored; for a hardlink the clean name of its target
+	Chunks    []Chunk // for a regular file, in file order, covering exactly Size bytes
+	Children  []*Entry
+}
+
+// zeroUnix is the Unix time of the zero time.Time.
+const zeroUnix = -62135596800
+
+// ModTime is the entry's modification time, in UTC; the zero time when
+// the TOC gives none.
+func (e *Entry) ModTime() time.Time {
+	return time.Unix(e.mtimeSec+zeroUnix, int64(e.mtimeNsec)).UTC()
+}
+
+func (e *Entry) setModTime(t time.Time) {
+	e.mtimeSec, e.mtimeNsec = t.Unix()-zeroUnix, int32(t.Nanosecond())
 }
 
 // Chunk locates one verified piece of a file in the blob. It holds no

@@ -109,14 +109,19 @@ func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Entry{Name: name, Type: internType(te.Type), Mode: modeOf(te.Mode)}
-	if te.ModTime3339 != "" {
-		e.ModTime, _ = time.Parse(time.RFC3339, te.ModTime3339)
+	typ, known := parseType(te.Type)
+	if !known {
+		return nil, fmt.Errorf("%w: entry %q has unknown type %q", ErrNotEStargz, name, te.Type)
 	}
-	switch te.Type {
+	e := &Entry{Name: name, Type: typ, Mode: modeOf(te.Mode)}
+	if te.ModTime3339 != "" {
+		t, _ := time.Parse(time.RFC3339, te.ModTime3339)
+		e.setModTime(t)
+	}
+	switch typ {
 	case TypeDir:
 		if name == "." {
-			ix.Root.Mode, ix.Root.ModTime, ix.Root.implicit = e.Mode, e.ModTime, false
+			ix.Root.Mode, ix.Root.mtimeSec, ix.Root.mtimeNsec, ix.Root.implicit = e.Mode, e.mtimeSec, e.mtimeNsec, false
 			return ix.Root, nil
 		}
 	case TypeReg:
@@ -144,14 +149,12 @@ func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
 		}
 		e.LinkName, e.Size = target, t.Size
 	case TypeChar, TypeBlock, TypeFifo:
-	default:
-		return nil, fmt.Errorf("%w: entry %q has unknown type %q", ErrNotEStargz, name, te.Type)
 	}
 	if name == "." {
 		return nil, fmt.Errorf("%w: the root is a %s", ErrNotEStargz, te.Type)
 	}
 	if prev, dup := ix.byName[name]; dup && prev.implicit && e.Type == TypeDir {
-		prev.implicit, prev.Mode, prev.ModTime = false, e.Mode, e.ModTime
+		prev.implicit, prev.Mode, prev.mtimeSec, prev.mtimeNsec = false, e.Mode, e.mtimeSec, e.mtimeNsec
 		return prev, nil
 	} else if dup {
 		return nil, fmt.Errorf("%w: duplicate entry %q", ErrNotEStargz, name)
@@ -276,17 +279,6 @@ func sha256Of(s string) (sum [sha256.Size]byte, err error) {
 	}
 	_, err = hex.Decode(sum[:], []byte(hexPart))
 	return sum, err
-}
-
-// internType returns the package's constant for a known entry type, so
-// that the index holds one copy of each rather than one per entry.
-func internType(t string) string {
-	for _, known := range []string{TypeReg, TypeDir, TypeSymlink, TypeHardlink, TypeChar, TypeBlock, TypeFifo} {
-		if t == known {
-			return known
-		}
-	}
-	return t
 }
 
 // modeOf keeps the permission and special bits of a tar mode.

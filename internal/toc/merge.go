@@ -89,7 +89,7 @@ func mergeDir(dst, src *Entry) (merged int, err error) {
 		return 0, fmt.Errorf("%w: directory %q is in two layers with different mode or time", ErrNotEStargz, dst.Name)
 	}
 	if dst.implicit && !src.implicit {
-		dst.Mode, dst.ModTime, dst.implicit = src.Mode, src.ModTime, false
+		dst.Mode, dst.mtimeSec, dst.mtimeNsec, dst.implicit = src.Mode, src.mtimeSec, src.mtimeNsec, false
 	}
 	// src's children are sorted and distinct: only dst's own (sorted)
 	// children can collide with them.
@@ -123,7 +123,7 @@ func mergeDir(dst, src *Entry) (merged int, err error) {
 // directory a layer does not list (the parent of what it holds) agrees
 // with any.
 func sameDir(a, b *Entry) bool {
-	return a.implicit || b.implicit || (a.Mode == b.Mode && a.ModTime.Equal(b.ModTime))
+	return a.implicit || b.implicit || (a.Mode == b.Mode && a.mtimeSec == b.mtimeSec && a.mtimeNsec == b.mtimeNsec)
 }
 
 // LayerOf is the layer that holds the regular file e's bytes, and false

@@ -58,7 +58,7 @@ func (s indexSide) entry(c *toc.Entry) Entry {
 	return e
 }
 
-func typeOf(t string) Type {
+func typeOf(t toc.EntryType) Type {
 	switch t {
 	case toc.TypeReg, toc.TypeHardlink:
 		return File

@@ -1,0 +1,80 @@
+package toc
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/containerd/stargz-snapshotter/estargz"
+
+	"github.com/blobber-dev/blobber/internal/compression"
+)
+
+// indexBytesPerFile builds the index of n small files, in directories of
+// 100, one TOC entry at a time as Read does, and returns the heap the
+// finished index keeps per file.
+func indexBytesPerFile(t *testing.T, n int) float64 {
+	t.Helper()
+	const digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b := newBuilder(compression.Gzip, 1<<40, 1<<40, Limits{MaxEntries: 2 * n}.orDefault())
+	for i := range n {
+		te := &estargz.TOCEntry{
+			Name: fmt.Sprintf("dir%04d/file%06d.txt", i/100, i), Type: "reg", Size: 4096, Mode: 0o644,
+			ModTime3339: "2024-05-01T12:00:00Z", Offset: int64(i) * 1024, Digest: digest, ChunkDigest: digest,
+		}
+		if err := b.add(te); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix, err := b.finish(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if ix.Files != n+n/100 {
+		t.Fatalf("%d entries, want %d", ix.Files, n+n/100)
+	}
+	per := float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+	runtime.KeepAlive(ix)
+	return per
+}
+
+// TestIndexBytesPerFile pins what the index of a tree of many small files
+// keeps per file, which is most of the memory an ls or pull of such a tree
+// takes.
+func TestIndexBytesPerFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds an index of 100,000 files")
+	}
+	per := indexBytesPerFile(t, 100_000)
+	t.Logf("%.0f bytes per file", per)
+	const bound = 240
+	if per > bound {
+		t.Errorf("the index keeps %.0f bytes per file, more than %d", per, bound)
+	}
+}
+
+// TestEntryModTimeRoundTrip checks that the compact modification time
+// gives back the TOC's instant, and the zero time when it has none.
+func TestEntryModTimeRoundTrip(t *testing.T) {
+	var zero Entry
+	if got := zero.ModTime(); got != (time.Time{}) {
+		t.Errorf("zero entry: %v, want the zero time", got)
+	}
+	for _, s := range []string{"2024-05-01T12:00:00Z", "1969-12-31T23:59:59.123456789-07:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"} {
+		want, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e Entry
+		e.setModTime(want)
+		if got := e.ModTime(); !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("%s: got %v", s, got)
+		}
+	}
+}
