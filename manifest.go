@@ -187,6 +187,11 @@ func parseArtifact(name string, desc ocispec.Descriptor, raw []byte) (*artifact,
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("manifest %s: %v: %w", name, err, ErrNotEStargz)
 	}
+	// The config is read only by some readers (inspect, a split push's
+	// tables of contents), but a size no blob has is a lie about all of it.
+	if m.Config.Size < 0 || m.Config.Size > maxBlobSize {
+		return nil, fmt.Errorf("manifest %s: config size %d: %w", name, m.Config.Size, ErrNotEStargz)
+	}
 	a := &artifact{manifest: desc, config: m.Config}
 	if err := a.parseLayers(name, m.Layers); err != nil {
 		return nil, err
