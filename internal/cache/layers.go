@@ -1,13 +1,9 @@
 package cache
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"strings"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -85,25 +81,13 @@ func (r layerRecord) check() error {
 	return tagRecord{Key: r.Key, Digest: r.Layer.Digest, MediaType: r.Layer.MediaType, Size: r.Layer.Size, Resolved: r.Recorded}.check()
 }
 
-func layerPath(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return layersDir + "/" + hex.EncodeToString(sum[:]) + ".json"
-}
+func layerPath(key string) string { return recordPath(layersDir, key) }
 
 // layerEntries lists the layer records, for Info and Prune.
 func (c *Cache) layerEntries() ([]EntryInfo, error) {
-	var out []EntryInfo
-	err := c.list(layersDir, func(name string, fi fs.FileInfo) {
-		h, ok := strings.CutSuffix(name, ".json")
-		if !ok || !isHex(h) {
-			return
-		}
-		p := layersDir + "/" + name
-		e := EntryInfo{Kind: KindLayer, Complete: true, Size: diskSize(fi), LastUsed: fi.ModTime(), files: []string{p}, used: p}
+	return c.listRecords(layersDir, KindLayer, func(p string, e *EntryInfo) {
 		if rec, err := readRecord[layerRecord](c, p); err == nil {
 			e.Digest, e.Key = rec.Layer.Digest, rec.Key
 		}
-		out = append(out, e)
 	})
-	return out, err
 }

@@ -45,9 +45,30 @@ type treeRecord struct {
 	Recorded  time.Time     `json:"recorded"`
 }
 
-func treePath(kind, key string) string {
+func treePath(kind, key string) string { return recordPath(treeDirs[kind], key) }
+
+// recordPath is where a record filed under key lives in dir: named by the
+// key's hash, so that any key makes one safe file name.
+func recordPath(dir, key string) string {
 	sum := sha256.Sum256([]byte(key))
-	return treeDirs[kind] + "/" + hex.EncodeToString(sum[:]) + ".json"
+	return dir + "/" + hex.EncodeToString(sum[:]) + ".json"
+}
+
+// listRecords is an entry of kind kind for each record file in dir;
+// describe fills in its digest and key from the record, if it reads.
+func (c *Cache) listRecords(dir, kind string, describe func(p string, e *EntryInfo)) ([]EntryInfo, error) {
+	var out []EntryInfo
+	err := c.list(dir, func(name string, fi fs.FileInfo) {
+		h, ok := strings.CutSuffix(name, ".json")
+		if !ok || !isHex(h) {
+			return
+		}
+		p := dir + "/" + name
+		e := EntryInfo{Kind: kind, Complete: true, Size: diskSize(fi), LastUsed: fi.ModTime(), files: []string{p}, used: p}
+		describe(p, &e)
+		out = append(out, e)
+	})
+	return out, err
 }
 
 // PutFingerprint records that a push of the tree whose fingerprint is fp
@@ -126,22 +147,15 @@ func (r treeRecord) check() error {
 func (c *Cache) treeEntries() ([]EntryInfo, error) {
 	var out []EntryInfo
 	for _, kind := range []string{KindFingerprint, KindShape} {
-		dir := treeDirs[kind]
-		err := c.list(dir, func(name string, fi fs.FileInfo) {
-			h, ok := strings.CutSuffix(name, ".json")
-			if !ok || !isHex(h) {
-				return
-			}
-			p := dir + "/" + name
-			e := EntryInfo{Kind: kind, Complete: true, Size: diskSize(fi), LastUsed: fi.ModTime(), files: []string{p}, used: p}
+		entries, err := c.listRecords(treeDirs[kind], kind, func(p string, e *EntryInfo) {
 			if rec, err := c.readTree(p); err == nil {
 				e.Digest, e.Key = rec.Digest, rec.Key
 			}
-			out = append(out, e)
 		})
 		if err != nil {
 			return nil, err
 		}
+		out = append(out, entries...)
 	}
 	return out, nil
 }
