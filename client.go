@@ -257,6 +257,16 @@ func (c *Client) tocLimits() toc.Limits {
 	return toc.Limits{MaxEntries: c.opts.limits.MaxFiles, MaxBytes: c.opts.limits.MaxBytes, MaxTOCBytes: c.opts.limits.MaxTOCBytes}
 }
 
+// maxTOCBytes is the most TOC JSON an artifact may have, as set or by
+// default; a split push's config, holding its layers' TOCs, is bounded by
+// it too.
+func (c *Client) maxTOCBytes() int64 {
+	if set := c.opts.limits.MaxTOCBytes; set > 0 {
+		return set
+	}
+	return toc.DefaultMaxTOCBytes
+}
+
 // retryPolicy is the one retry policy of WithRetries (see
 // transport.Policy), for the loops that retry whole uploads.
 func (o *options) retryPolicy() *transport.Policy { return transport.NewPolicy(o.target.Retries) }

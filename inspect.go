@@ -178,24 +178,39 @@ func (c *Client) Inspect(ctx context.Context, ref string) (*Inspection, error) {
 				in.Layers[i].UncompressedSize, in.Layers[i].UncompressedSizeFrom = img.layerFileBytes(i), "files"
 			}
 		}
+		// A split push's config holds its layers' TOCs: too big to show,
+		// it is still read for the diffIDs, within the bound Open reads it by.
+		if m.Config.Size > maxInlineConfig && m.Config.Size <= c.maxTOCBytes() && art.config.Annotations[configTOCsAnnotation] == configTOCsVersion {
+			if cfg, err := img.readConfig(ctx, t); err == nil {
+				in.readConfig(cfg)
+			}
+		}
 	}
 	if !c.opts.offline && m.Config.Size <= maxInlineConfig {
 		if cfg, err := content.FetchAll(ctx, t.Store, m.Config); err == nil {
 			in.ConfigContent = cfg
-			var image ocispec.Image
-			parsed := json.Unmarshal(cfg, &image) == nil
-			if parsed && in.Platform == "" && image.OS != "" && image.Architecture != "" {
-				in.Platform = FormatPlatform(image.Platform)
-			}
-			if parsed && len(image.RootFS.DiffIDs) == len(in.Layers) {
-				for i := range in.Layers {
-					in.Layers[i].DiffID = image.RootFS.DiffIDs[i]
-				}
-			}
+			in.readConfig(cfg)
 		}
 	}
 	in.Referrers, in.ReferrersErr = c.listReferrers(ctx, t, signed)
 	return in, nil
+}
+
+// readConfig takes the platform and the layers' diffIDs from the image
+// config, when it parses as one.
+func (in *Inspection) readConfig(cfg []byte) {
+	var image ocispec.Image
+	if json.Unmarshal(cfg, &image) != nil {
+		return
+	}
+	if in.Platform == "" && image.OS != "" && image.Architecture != "" {
+		in.Platform = FormatPlatform(image.Platform)
+	}
+	if len(image.RootFS.DiffIDs) == len(in.Layers) {
+		for i := range in.Layers {
+			in.Layers[i].DiffID = image.RootFS.DiffIDs[i]
+		}
+	}
 }
 
 // describeLayer is what a layer's descriptor says of it.

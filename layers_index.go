@@ -69,11 +69,7 @@ func (img *Image) readConfigTails(ctx context.Context, t *target.Target) ([][]by
 	a := img.art
 	// The tails are the layers' compressed TOCs: a config longer than the
 	// TOC JSON one artifact may have is not one a push wrote.
-	limit := int64(toc.DefaultMaxTOCBytes)
-	if set := img.client.tocLimits().MaxTOCBytes; set > 0 {
-		limit = set
-	}
-	if a.config.Size > limit {
+	if a.config.Size > img.client.maxTOCBytes() {
 		return nil, fmt.Errorf("the config is %d bytes, more than the TOC limit", a.config.Size)
 	}
 	raw, err := img.readConfig(ctx, t)
