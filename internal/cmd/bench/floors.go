@@ -198,6 +198,18 @@ func (b *bench) timeDiskWrite(ds *dataset, sample []byte, run int) (time.Duratio
 	return time.Since(start), nil
 }
 
+// multiChunkBytes is the bytes of the files a push splits into more than
+// one chunk (blobber's default chunk size, 4 MiB).
+func (ds *dataset) multiChunkBytes() int64 {
+	var n int64
+	for _, size := range ds.files {
+		if size > 4<<20 {
+			n += size
+		}
+	}
+	return n
+}
+
 // jobFloor is the floor of one job, or false for a job without one.
 func (f *floors) jobFloor(ds *dataset, job string) (floor, bool) {
 	B := float64(ds.bytes)
@@ -206,9 +218,14 @@ func (f *floors) jobFloor(ds *dataset, job string) (floor, bool) {
 	cores := float64(f.cores)
 	var cpu, net float64 // seconds: CPU work on one core; network transfer
 	var disk time.Duration
-	// A push hashes the chunks and the tar stream (the diffID), compresses,
-	// and hashes the layer; the registry, on the same cores, hashes it again.
-	pushCPU := func(rate, layer float64) float64 { return 2*B/f.cpu.sha1 + B/rate + 2*layer/f.cpu.sha1 }
+	// A push hashes the chunks, the files of more than one chunk (a file
+	// of one has its chunk's digest) and the tar stream (the diffID),
+	// compresses, and hashes the layer; the registry, on the same cores,
+	// hashes it again.
+	multi := float64(ds.multiChunkBytes())
+	pushCPU := func(rate, layer float64) float64 {
+		return (2*B+multi)/f.cpu.sha1 + B/rate + 2*layer/f.cpu.sha1
+	}
 	// A pull decodes and verifies every chunk, and hashes the whole layer.
 	pullCPU := func(rate, layer float64) float64 { return B/rate + B/f.cpu.sha1 + layer/f.cpu.sha1 }
 	switch job {
