@@ -71,6 +71,7 @@ type Entry struct {
 	mtimeSec  int64 // seconds since the zero time.Time, so that the zero Entry has no time
 	Type      EntryType
 	implicit  bool    // a parent the TOC did not list
+	added     bool    // made as a parent the TOC had not listed yet (see duplicate)
 	LinkName  string  // symlink target as stored; for a hardlink the clean name of its target
 	Chunks    []Chunk // for a regular file, in file order, covering exactly Size bytes
 	Children  []*Entry
@@ -113,9 +114,8 @@ type Index struct {
 	BlobSize    int64
 	PayloadEnd  int64 // file data lies before this offset
 	Root        *Entry
-	Files       int               // entries other than the root
-	TotalBytes  int64             // sum of regular file sizes
-	byName      map[string]*Entry // while the index is built; nil after
+	Files       int   // entries other than the root
+	TotalBytes  int64 // sum of regular file sizes
 	maxEntries  int
 	// chunkEntries counts the TOC's chunk entries, which cost memory as
 	// entries do and count against the same limit.
