@@ -1,6 +1,7 @@
 package toc
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -220,17 +221,16 @@ func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c compression.Comp
 	if l.tocJSON > limits.MaxTOCBytes {
 		return nil, errTOCTooLarge(l.tocJSON, limits.MaxTOCBytes)
 	}
-	var compressed []byte
+	var compressed io.Reader
+	var pieces *pieceReader
 	if l.tocOffset >= tailStart {
-		compressed = tail[l.tocOffset-tailStart : l.tocOffset-tailStart+l.tocSize]
+		compressed = bytes.NewReader(tail[l.tocOffset-tailStart : l.tocOffset-tailStart+l.tocSize])
 	} else {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		compressed = make([]byte, l.tocSize)
-		if _, err := r.ReadAt(compressed, l.tocOffset); err != nil && err != io.EOF {
-			return nil, fmt.Errorf("reading TOC: %w", err)
-		}
+		pieces = newPieceReader(ctx, r, l.tocOffset, l.tocSize)
+		compressed = pieces
 	}
 	b := newBuilder(c, blobSize, l.payloadEnd, limits)
 	tocLimits := limits
@@ -239,7 +239,10 @@ func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c compression.Comp
 		// window no larger.
 		tocLimits.MaxTOCBytes = l.tocJSON
 	}
-	version, err := readTOC(c, compressed, tocDigest, tocLimits, b.add)
+	version, err := readTOCFrom(c, compressed, tocDigest, tocLimits, b.add)
+	if pieces != nil && pieces.err != nil {
+		return nil, fmt.Errorf("reading TOC: %w", pieces.err)
+	}
 	if err != nil {
 		return nil, err
 	}
