@@ -131,7 +131,7 @@ func (img *Image) extractTo(ctx context.Context, dir string, po pullOptions, aga
 		return err
 	}
 	if po.report != nil {
-		var files []*toc.Entry
+		files := make([]*toc.Entry, 0, ix.Files) // sized once: a pull of many files ends at its peak
 		_ = ix.Walk(func(e *toc.Entry) error { files = append(files, e); return nil })
 		po.fill(files)
 	}

@@ -66,6 +66,9 @@ type Options struct {
 // does, or aborts it on an error.
 func Into(ctx context.Context, dir *extract.Dir, a Artifact, opts Options) error {
 	p := &puller{art: a, dir: dir, opts: opts}
+	// One list of every chunk, sized once: at hundreds of thousands of
+	// files, growing it would hold it twice over for a while.
+	p.chunks = make([]chunkRef, 0, countChunks(a.Index))
 	if err := a.Index.Walk(p.prepare); err != nil {
 		return err
 	}
@@ -131,6 +134,13 @@ type pullFile struct {
 	mu        sync.Mutex
 	f         *extract.File
 	remaining int
+}
+
+// countChunks is how many chunks the files of ix have.
+func countChunks(ix *toc.Index) int {
+	n := 0
+	_ = ix.Walk(func(e *toc.Entry) error { n += len(e.Chunks); return nil })
+	return n
 }
 
 func (p *puller) prepare(e *toc.Entry) error {

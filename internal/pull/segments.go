@@ -65,15 +65,21 @@ func (p *puller) segments() [][]segment {
 }
 
 // layerSegments cuts one layer of blobSize bytes, whose chunks are given
-// in blob order.
+// in blob order. Each segment's chunks are a part of chunks, not a copy:
+// at hundreds of thousands of files, a copy would hold every chunk twice.
 func layerSegments(ix *toc.Index, layer int, blobSize int64, chunks []chunkRef) []segment {
 	var segs []segment
 	cur := segment{layer: layer}
+	first, next := 0, 0 // chunks[first:next] are the current segment's
 	flush := func() {
+		if next > first {
+			cur.chunks = chunks[first:next:next]
+		}
 		if cur.end > cur.start {
 			segs = append(segs, cur)
 		}
 		cur = segment{layer: layer, start: cur.end, end: cur.end}
+		first = next
 	}
 	// gap extends the current segment to byte to, cutting segments as it goes.
 	gap := func(to int64) {
@@ -84,10 +90,10 @@ func layerSegments(ix *toc.Index, layer int, blobSize int64, chunks []chunkRef) 
 			cur.end = min(to, cur.start+segmentTarget)
 		}
 	}
-	for i := 0; i < len(chunks); {
-		off := chunks[i].c.Offset
+	for next < len(chunks) {
+		off := chunks[next].c.Offset
 		need := int64(0)
-		j := i
+		j := next
 		for ; j < len(chunks) && chunks[j].c.Offset == off; j++ {
 			need = max(need, ix.Need(*chunks[j].c))
 		}
@@ -95,9 +101,8 @@ func layerSegments(ix *toc.Index, layer int, blobSize int64, chunks []chunkRef) 
 		if cur.end-cur.start+need > segmentTarget && cur.end > cur.start {
 			flush()
 		}
-		cur.chunks = append(cur.chunks, chunks[i:j]...)
+		next = j
 		cur.end = off + need
-		i = j
 	}
 	gap(blobSize)
 	flush()

@@ -123,6 +123,11 @@ func parseFooter(c compression.Compression, tail []byte, blobSize int64) (l layo
 // unless readTOC returns no error. A TOC whose digest is not want fails as
 // a mismatch, whatever else is wrong with it.
 func readTOC(c compression.Compression, compressed []byte, want digest.Digest, limits Limits, each func(*estargz.TOCEntry) error) (version int, err error) {
+	return readTOCFrom(c, bytes.NewReader(compressed), want, limits, each)
+}
+
+// readTOCFrom is readTOC of a compressed TOC read as it is decoded.
+func readTOCFrom(c compression.Compression, compressed io.Reader, want digest.Digest, limits Limits, each func(*estargz.TOCEntry) error) (version int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: malformed TOC", ErrNotEStargz)
@@ -130,7 +135,7 @@ func readTOC(c compression.Compression, compressed []byte, want digest.Digest, l
 	}()
 	limits = limits.orDefault()
 	maxBytes := limits.MaxTOCBytes
-	rc, err := decompressTOC(c, bytes.NewReader(compressed), limits)
+	rc, err := decompressTOC(c, compressed, limits)
 	if errors.Is(err, ErrLimit) {
 		return 0, err
 	}

@@ -1,6 +1,7 @@
 package toc
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -71,6 +72,7 @@ type Entry struct {
 	mtimeSec  int64 // seconds since the zero time.Time, so that the zero Entry has no time
 	Type      EntryType
 	implicit  bool    // a parent the TOC did not list
+	added     bool    // made as a parent the TOC had not listed yet (see duplicate)
 	LinkName  string  // symlink target as stored; for a hardlink the clean name of its target
 	Chunks    []Chunk // for a regular file, in file order, covering exactly Size bytes
 	Children  []*Entry
@@ -113,9 +115,8 @@ type Index struct {
 	BlobSize    int64
 	PayloadEnd  int64 // file data lies before this offset
 	Root        *Entry
-	Files       int               // entries other than the root
-	TotalBytes  int64             // sum of regular file sizes
-	byName      map[string]*Entry // while the index is built; nil after
+	Files       int   // entries other than the root
+	TotalBytes  int64 // sum of regular file sizes
 	maxEntries  int
 	// chunkEntries counts the TOC's chunk entries, which cost memory as
 	// entries do and count against the same limit.
@@ -220,17 +221,16 @@ func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c compression.Comp
 	if l.tocJSON > limits.MaxTOCBytes {
 		return nil, errTOCTooLarge(l.tocJSON, limits.MaxTOCBytes)
 	}
-	var compressed []byte
+	var compressed io.Reader
+	var pieces *pieceReader
 	if l.tocOffset >= tailStart {
-		compressed = tail[l.tocOffset-tailStart : l.tocOffset-tailStart+l.tocSize]
+		compressed = bytes.NewReader(tail[l.tocOffset-tailStart : l.tocOffset-tailStart+l.tocSize])
 	} else {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		compressed = make([]byte, l.tocSize)
-		if _, err := r.ReadAt(compressed, l.tocOffset); err != nil && err != io.EOF {
-			return nil, fmt.Errorf("reading TOC: %w", err)
-		}
+		pieces = newPieceReader(ctx, r, l.tocOffset, l.tocSize)
+		compressed = pieces
 	}
 	b := newBuilder(c, blobSize, l.payloadEnd, limits)
 	tocLimits := limits
@@ -239,7 +239,10 @@ func Read(ctx context.Context, r io.ReaderAt, blobSize int64, c compression.Comp
 		// window no larger.
 		tocLimits.MaxTOCBytes = l.tocJSON
 	}
-	version, err := readTOC(c, compressed, tocDigest, tocLimits, b.add)
+	version, err := readTOCFrom(c, compressed, tocDigest, tocLimits, b.add)
+	if pieces != nil && pieces.err != nil {
+		return nil, fmt.Errorf("reading TOC: %w", pieces.err)
+	}
 	if err != nil {
 		return nil, err
 	}

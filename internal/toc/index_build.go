@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,12 +15,21 @@ import (
 	"github.com/blobber-dev/blobber/internal/compression"
 )
 
-// builder validates TOC entries one by one into an Index.
+// builder validates TOC entries one by one into an Index. It keeps no
+// map of every name while it builds: at the peak of reading a TOC of
+// many files, such a map (and a list of every chunk's offset) cost as
+// much as a third of the index itself. Directories are few and found by
+// name; a file's duplicate is found once its directory is sorted
+// (finish); a file is looked up by name only for a hardlink's target.
 type builder struct {
-	ix      *Index
-	limits  Limits
+	ix     *Index
+	limits Limits
+	dirs   map[string]*Entry // every directory so far, implicit ones included
+	// regs are the regular files so far by name, built at the first
+	// hardlink that needs its target (see regular); nil until then.
+	regs    map[string]*Entry
 	lastReg *Entry
-	offsets []int64
+	ends    chunkEnds
 	// lastDigest is the whole-file digest the TOC gives lastReg, kept
 	// once the file turns out to have several chunks (see Index.FileDigest).
 	lastDigest    [sha256.Size]byte
@@ -34,12 +42,10 @@ func newBuilder(c compression.Compression, blobSize, payloadEnd int64, limits Li
 		BlobSize:    blobSize,
 		PayloadEnd:  payloadEnd,
 		Root:        &Entry{Name: ".", Type: TypeDir, Mode: 0o755},
-		byName:      map[string]*Entry{},
 	}
-	ix.byName["."] = ix.Root
 	ix.Root.implicit = true // until the TOC lists it, like any parent
 	ix.maxEntries = limits.MaxEntries
-	return &builder{ix: ix, limits: limits}
+	return &builder{ix: ix, limits: limits, dirs: map[string]*Entry{".": ix.Root}, ends: newChunkEnds()}
 }
 
 func (b *builder) add(te *estargz.TOCEntry) error {
@@ -58,12 +64,12 @@ func (b *builder) add(te *estargz.TOCEntry) error {
 		if err := addChunk(b.lastReg, te, payloadEnd); err != nil {
 			return err
 		}
-		b.offsets = append(b.offsets, te.Offset)
+		b.ends.add(b.lastReg, len(b.lastReg.Chunks)-1)
 		return nil
 	}
 	b.keepFileDigest()
 	b.lastReg = nil
-	e, err := b.ix.add(te, b.limits)
+	e, err := b.addEntry(te)
 	if err != nil {
 		return err
 	}
@@ -71,7 +77,7 @@ func (b *builder) add(te *estargz.TOCEntry) error {
 		if err := addChunk(e, te, payloadEnd); err != nil {
 			return err
 		}
-		b.offsets = append(b.offsets, te.Offset)
+		b.ends.add(e, 0)
 		b.lastReg = e
 		sum, err := sha256Of(te.Digest)
 		b.lastDigest, b.lastHasDigest = sum, err == nil
@@ -97,14 +103,16 @@ func (b *builder) finish(version int) (*Index, error) {
 	if version != 1 {
 		return nil, fmt.Errorf("%w: TOC version %d", ErrNotEStargz, version)
 	}
-	if err := b.ix.finish(b.offsets); err != nil {
+	if err := b.ix.finish(&b.ends); err != nil {
 		return nil, err
 	}
+	b.dirs, b.regs = nil, nil
 	return b.ix, nil
 }
 
-// add validates one non-chunk entry and links it into the tree.
-func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
+// addEntry validates one non-chunk entry and links it into the tree.
+func (b *builder) addEntry(te *estargz.TOCEntry) (*Entry, error) {
+	ix, limits := b.ix, b.limits
 	name, err := CleanName(te.Name)
 	if err != nil {
 		return nil, err
@@ -143,8 +151,8 @@ func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		t, ok := ix.byName[target]
-		if !ok || t.Type != TypeReg {
+		t, ok := b.regular(target)
+		if !ok {
 			return nil, fmt.Errorf("%w: hardlink %q points to %q, which is not an earlier file of the artifact", ErrUnsafeName, name, te.LinkName)
 		}
 		e.LinkName, e.Size = target, t.Size
@@ -153,7 +161,9 @@ func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
 	if name == "." {
 		return nil, fmt.Errorf("%w: the root is a %s", ErrNotEStargz, te.Type)
 	}
-	if prev, dup := ix.byName[name]; dup && prev.implicit && e.Type == TypeDir {
+	// A name listed twice is found here when the first is a directory,
+	// else by finish, once the directory's entries are sorted.
+	if prev, dup := b.dirs[name]; dup && prev.implicit && e.Type == TypeDir {
 		prev.implicit, prev.Mode, prev.mtimeSec, prev.mtimeNsec = false, e.Mode, e.mtimeSec, e.mtimeNsec
 		return prev, nil
 	} else if dup {
@@ -163,44 +173,62 @@ func (ix *Index) add(te *estargz.TOCEntry, limits Limits) (*Entry, error) {
 	if err := ix.overEntryLimit(); err != nil {
 		return nil, err
 	}
-	parent, err := ix.parent(name)
+	parent, err := b.parent(name)
 	if err != nil {
 		return nil, err
 	}
 	parent.Children = append(parent.Children, e)
-	ix.byName[name] = e
+	switch {
+	case e.Type == TypeDir:
+		b.dirs[name] = e
+	case e.Type == TypeReg && b.regs != nil:
+		b.regs[name] = e
+	}
 	return e, nil
 }
 
+// regular returns the regular file called name among the entries so far.
+// The first call indexes the files by name, which later ones keep up to
+// date: an artifact without hardlinks never pays for it.
+func (b *builder) regular(name string) (*Entry, bool) {
+	if b.regs == nil {
+		b.regs = map[string]*Entry{}
+		_ = b.ix.Walk(func(e *Entry) error {
+			if e.Type == TypeReg {
+				b.regs[e.Name] = e
+			}
+			return nil
+		})
+	}
+	e, ok := b.regs[name]
+	return e, ok
+}
+
 // parent returns the directory that holds name, adding the directories a
-// TOC may leave implicit. A parent that is not a directory is refused: a
-// file "under" a symlink is how archives write outside their tree.
-func (ix *Index) parent(name string) (*Entry, error) {
-	// Find the nearest listed ancestor, then add the missing ones below it,
+// TOC may leave implicit. A parent that is not a directory is refused (by
+// finish, which finds the file beside the directory added for it): a file
+// "under" a symlink is how archives write outside their tree.
+func (b *builder) parent(name string) (*Entry, error) {
+	// Find the nearest directory, then add the missing ones below it,
 	// each counted against the entry limit.
+	ix := b.ix
 	var missing []string
 	dir := path.Dir(name)
-	p, ok := ix.byName[dir]
+	p, ok := b.dirs[dir]
 	for !ok {
 		missing = append(missing, dir)
 		dir = path.Dir(dir)
-		p, ok = ix.byName[dir]
+		p, ok = b.dirs[dir]
 	}
 	for i := len(missing) - 1; i >= 0; i-- {
-		if p.Type != TypeDir {
-			break
-		}
 		ix.Files++
 		if err := ix.overEntryLimit(); err != nil {
 			return nil, err
 		}
-		child := &Entry{Name: missing[i], Type: TypeDir, Mode: 0o755, implicit: true}
+		child := &Entry{Name: missing[i], Type: TypeDir, Mode: 0o755, implicit: true, added: true}
 		p.Children = append(p.Children, child)
-		ix.byName[child.Name] = child
+		b.dirs[child.Name] = child
 		p = child
-	}
-	if p.Type != TypeDir {
-		return nil, fmt.Errorf("%w: %q is under %q, which is a %s", ErrUnsafeName, name, p.Name, p.Type)
 	}
 	return p, nil
 }
@@ -238,35 +266,56 @@ func addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) error {
 }
 
 // finish checks that every file's chunks cover it, sets where each chunk's
-// compressed bytes end (at the next member), and sorts directories.
-func (ix *Index) finish(offsets []int64) error {
-	slices.Sort(offsets)
-	offsets = slices.Compact(offsets)
-	for _, e := range ix.byName {
-		if e.Type == TypeReg {
-			var covered int64
-			if n := len(e.Chunks); n > 0 {
-				covered = e.Chunks[n-1].FileOffset + e.Chunks[n-1].Size
+// compressed bytes end (at the next member), sorts directories and refuses
+// a name listed twice.
+func (ix *Index) finish(ends *chunkEnds) error {
+	var visit func(d *Entry) error
+	visit = func(d *Entry) error {
+		slices.SortFunc(d.Children, func(a, b *Entry) int { return strings.Compare(a.Name, b.Name) })
+		d.Children = slices.Clip(d.Children)
+		for i, e := range d.Children {
+			if i > 0 && d.Children[i-1].Name == e.Name {
+				return duplicate(d.Children[i-1], e)
 			}
-			if covered != e.Size {
-				return fmt.Errorf("%w: chunks of %q cover %d of %d bytes", ErrNotEStargz, e.Name, covered, e.Size)
-			}
-			for i := range e.Chunks {
-				c := &e.Chunks[i]
-				j := sort.Search(len(offsets), func(j int) bool { return offsets[j] > c.Offset })
-				c.End = ix.PayloadEnd
-				if j < len(offsets) {
-					c.End = offsets[j]
+			switch e.Type {
+			case TypeReg:
+				var covered int64
+				if n := len(e.Chunks); n > 0 {
+					covered = e.Chunks[n-1].FileOffset + e.Chunks[n-1].Size
+				}
+				if covered != e.Size {
+					return fmt.Errorf("%w: chunks of %q cover %d of %d bytes", ErrNotEStargz, e.Name, covered, e.Size)
+				}
+			case TypeDir:
+				if err := visit(e); err != nil {
+					return err
 				}
 			}
 		}
-		if e.Type == TypeDir {
-			slices.SortFunc(e.Children, func(a, b *Entry) int { return strings.Compare(a.Name, b.Name) })
-			e.Children = slices.Clip(e.Children)
-		}
+		return nil
 	}
-	ix.byName = nil
+	if err := visit(ix.Root); err != nil {
+		return err
+	}
+	ends.finish(ix)
 	return nil
+}
+
+// duplicate is the error for two entries of one name: a file or link
+// beside the directory added as the parent of a later entry is that
+// entry's parent, which must be a directory.
+func duplicate(a, b *Entry) error {
+	if b.added && b.Type == TypeDir {
+		a, b = b, a
+	}
+	if a.added && a.Type == TypeDir && b.Type != TypeDir {
+		under := a.Name
+		if len(a.Children) > 0 {
+			under = a.Children[0].Name
+		}
+		return fmt.Errorf("%w: %q is under %q, which is a %s", ErrUnsafeName, under, b.Name, b.Type)
+	}
+	return fmt.Errorf("%w: duplicate entry %q", ErrNotEStargz, b.Name)
 }
 
 // sha256Of decodes a "sha256:<64 lowercase hex digits>" digest, the only

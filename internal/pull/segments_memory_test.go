@@ -1,0 +1,46 @@
+package pull
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/blobber-dev/blobber/internal/toc"
+)
+
+// The segments of a layer of many small files hold parts of the pull's one
+// list of chunks rather than a copy of it, which at hundreds of thousands
+// of files would hold every chunk twice; and they still cover every chunk,
+// once, in blob order.
+func TestSegmentsShareTheChunkList(t *testing.T) {
+	const n, spacing = 20_000, 1 << 10
+	entries := make([]toc.Entry, n)
+	chunks := make([]chunkRef, n)
+	for i := range entries {
+		off := int64(i) * spacing
+		entries[i].Chunks = []toc.Chunk{{Offset: off, End: off + spacing, Size: 100}}
+		chunks[i] = chunkRef{c: &entries[i].Chunks[0], e: &entries[i]}
+	}
+	var ix toc.Index
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	segs := layerSegments(&ix, 0, n*spacing, chunks)
+	runtime.ReadMemStats(&after)
+	if got, bound := after.TotalAlloc-before.TotalAlloc, uint64(n); got > bound {
+		t.Errorf("cutting %d chunks into %d segments allocated %d bytes, more than %d", n, len(segs), got, bound)
+	}
+	i := 0
+	for _, s := range segs {
+		for _, r := range s.chunks {
+			if r.c != chunks[i].c {
+				t.Fatalf("chunk %d of the segments is not the list's", i)
+			}
+			if r.c.Offset < s.start || r.c.Offset+ix.Need(*r.c) > s.end {
+				t.Fatalf("chunk at %d outside its segment [%d, %d)", r.c.Offset, s.start, s.end)
+			}
+			i++
+		}
+	}
+	if i != n {
+		t.Fatalf("the segments hold %d of %d chunks", i, n)
+	}
+}
