@@ -38,7 +38,7 @@ func (p *Policy) checkBuiltFrom(ctx context.Context, t *target.Target, desc ocis
 	if err != nil {
 		return err
 	}
-	_, err = p.checkLayer(ctx, t, name, art, src, build)
+	_, err = p.checkLayer(ctx, t, name, art, src, build, false)
 	return err
 }
 
@@ -46,7 +46,8 @@ func (p *Policy) checkBuiltFrom(ctx context.Context, t *target.Target, desc ocis
 // push of src with build would build: of the same compression and level,
 // its TOC, read from t and verified against art's TOC digest, lists
 // exactly src's entries, and every chunk digest matches src's bytes.
-func (p *Policy) checkLayer(ctx context.Context, t *target.Target, name string, art Layer, src fs.FS, build layer.Options) (tail []byte, err error) {
+// With keepTail it returns the layer's tail, read back and verified.
+func (p *Policy) checkLayer(ctx context.Context, t *target.Target, name string, art Layer, src fs.FS, build layer.Options, keepTail bool) (tail []byte, err error) {
 	want := compression.Gzip
 	if build.Compression == compression.Zstd {
 		want = compression.Zstd
@@ -62,12 +63,9 @@ func (p *Policy) checkLayer(ctx context.Context, t *target.Target, name string, 
 		return nil, err
 	}
 	defer blob.Close()
-	// The tail, TOC and footer, read once: verified here, and kept for a
-	// split push's config (push_layers_index.go).
-	if tail, err = toc.Tail(blob, art.Desc.Size, art.Compression); err != nil {
-		return nil, err
-	}
-	index, err := toc.FromTail(tail, art.Desc.Size, art.Compression, art.TOCDigest, p.Limits)
+	// The tail (TOC and footer) is kept for a split push's config
+	// (push_layers_index.go).
+	index, tail, err := readLayerTOC(ctx, blob, art, p.Limits, keepTail)
 	if err != nil {
 		return nil, err
 	}
