@@ -150,13 +150,24 @@ func sameEntry(src fs.FS, name string, d fs.DirEntry, e *toc.Entry, buf []byte) 
 }
 
 // sameContent hashes the file chunk by chunk against the TOC's chunk
-// digests, which are what every reader verifies.
+// digests, which are what every reader verifies. It opens the file as the
+// build does (layer.RegularOpener), so that a file swapped for a FIFO
+// since the walk is found changed, not waited on until someone writes.
 func sameContent(src fs.FS, name string, e *toc.Entry, differs func(string) error, buf []byte) error {
-	f, err := src.Open(name)
+	open := src.Open
+	if o, ok := src.(layer.RegularOpener); ok {
+		open = o.OpenRegular
+	}
+	f, err := open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err != nil {
+		return err
+	} else if !info.Mode().IsRegular() {
+		return differs("type")
+	}
 	h := sha256.New()
 	for _, ch := range e.Chunks {
 		h.Reset()
