@@ -1,6 +1,7 @@
 package blobber
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -77,23 +78,56 @@ func (img *Image) readConfigTails(ctx context.Context, t *target.Target) ([][]by
 		return nil, err
 	}
 	var doc struct {
-		TOCs *configTOCs `json:"dev.blobber.layer-tocs"`
+		TOCs *struct {
+			Layers json.RawMessage `json:"layers"`
+		} `json:"dev.blobber.layer-tocs"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, err
 	}
-	if doc.TOCs == nil || len(doc.TOCs.Layers) != len(a.layers) {
-		return nil, fmt.Errorf("the config does not hold one tail for each of the %d layers", len(a.layers))
+	if doc.TOCs == nil {
+		return nil, fmt.Errorf("the config holds no tails")
+	}
+	entries, err := decodeConfigTOCs(doc.TOCs.Layers, len(a.layers))
+	if err != nil {
+		return nil, err
 	}
 	tails := make([][]byte, len(a.layers))
 	for i, l := range a.layers {
-		got := doc.TOCs.Layers[i]
+		got := entries[i]
 		if got.Digest != l.desc.Digest || got.TOCDigest != l.tocDigest {
 			return nil, fmt.Errorf("the config's layer %d is %s (TOC %s), the manifest's %s (TOC %s)", i, got.Digest, got.TOCDigest, l.desc.Digest, l.tocDigest)
 		}
 		tails[i] = got.Tail
 	}
 	return tails, nil
+}
+
+// decodeConfigTOCs decodes the config's list of tails, which must have n
+// entries: one at a time, so that a list of more (an entry costs some
+// fifty bytes decoded, three in the config) is refused once it has one
+// too many, not decoded whole first.
+func decodeConfigTOCs(raw json.RawMessage, n int) ([]configTOC, error) {
+	wrong := fmt.Errorf("the config does not hold one tail for each of the %d layers", n)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, wrong
+	}
+	entries := make([]configTOC, 0, n)
+	for dec.More() {
+		if len(entries) == n {
+			return nil, wrong
+		}
+		var e configTOC
+		if err := dec.Decode(&e); err != nil {
+			return nil, err
+		}
+		entries = append(entries, e)
+	}
+	if len(entries) != n {
+		return nil, wrong
+	}
+	return entries, nil
 }
 
 // readConfig reads the config blob, through the cache when there is one,

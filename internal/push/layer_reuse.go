@@ -108,7 +108,7 @@ func (p *Policy) ReuseLayer(ctx context.Context, t *target.Target, mnt *Mounter,
 		// Not a wrong record: the registry lacks the blob, which is built.
 		return ReusedLayer{}, false
 	}
-	tail, err := p.checkLayer(ctx, t, t.Name+"@"+desc.Digest.String(), art, sub, build)
+	tail, err := p.checkLayer(ctx, t, t.Name+"@"+desc.Digest.String(), art, sub, build, true)
 	if err != nil {
 		return refuse(err)
 	}

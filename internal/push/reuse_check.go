@@ -38,7 +38,7 @@ func (p *Policy) checkBuiltFrom(ctx context.Context, t *target.Target, desc ocis
 	if err != nil {
 		return err
 	}
-	_, err = p.checkLayer(ctx, t, name, art, src, build)
+	_, err = p.checkLayer(ctx, t, name, art, src, build, false)
 	return err
 }
 
@@ -46,7 +46,8 @@ func (p *Policy) checkBuiltFrom(ctx context.Context, t *target.Target, desc ocis
 // push of src with build would build: of the same compression and level,
 // its TOC, read from t and verified against art's TOC digest, lists
 // exactly src's entries, and every chunk digest matches src's bytes.
-func (p *Policy) checkLayer(ctx context.Context, t *target.Target, name string, art Layer, src fs.FS, build layer.Options) (tail []byte, err error) {
+// With keepTail it returns the layer's tail, read back and verified.
+func (p *Policy) checkLayer(ctx context.Context, t *target.Target, name string, art Layer, src fs.FS, build layer.Options, keepTail bool) (tail []byte, err error) {
 	want := compression.Gzip
 	if build.Compression == compression.Zstd {
 		want = compression.Zstd
@@ -62,12 +63,9 @@ func (p *Policy) checkLayer(ctx context.Context, t *target.Target, name string, 
 		return nil, err
 	}
 	defer blob.Close()
-	// The tail, TOC and footer, read once: verified here, and kept for a
-	// split push's config (push_layers_index.go).
-	if tail, err = toc.Tail(blob, art.Desc.Size, art.Compression); err != nil {
-		return nil, err
-	}
-	index, err := toc.FromTail(tail, art.Desc.Size, art.Compression, art.TOCDigest, p.Limits)
+	// The tail (TOC and footer) is kept for a split push's config
+	// (push_layers_index.go).
+	index, tail, err := readLayerTOC(ctx, blob, art, p.Limits, keepTail)
 	if err != nil {
 		return nil, err
 	}
@@ -152,13 +150,24 @@ func sameEntry(src fs.FS, name string, d fs.DirEntry, e *toc.Entry, buf []byte) 
 }
 
 // sameContent hashes the file chunk by chunk against the TOC's chunk
-// digests, which are what every reader verifies.
+// digests, which are what every reader verifies. It opens the file as the
+// build does (layer.RegularOpener), so that a file swapped for a FIFO
+// since the walk is found changed, not waited on until someone writes.
 func sameContent(src fs.FS, name string, e *toc.Entry, differs func(string) error, buf []byte) error {
-	f, err := src.Open(name)
+	open := src.Open
+	if o, ok := src.(layer.RegularOpener); ok {
+		open = o.OpenRegular
+	}
+	f, err := open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err != nil {
+		return err
+	} else if !info.Mode().IsRegular() {
+		return differs("type")
+	}
 	h := sha256.New()
 	for _, ch := range e.Chunks {
 		h.Reset()
