@@ -122,6 +122,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, groups, po.build)
 	defer checks.stop()
 	tails := newTailCollector(len(groups))
+	build := layer.ShareBuffers(po.build)
 	for _, i := range checks.order {
 		sub := layer.Subtree(src, groups[i])
 		if reused, ok := checks.reused(i); ok {
@@ -145,7 +146,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 			// it is built first, then looked for.
 			streaming = policy.UploadLayerWhileBuilding(uctx, t, up, staged)
 		}
-		res, err := layer.Build(uctx, sub, staged, po.build)
+		res, err := layer.Build(uctx, sub, staged, build)
 		staged.Close(err)
 		if err != nil {
 			streaming.Abort()
