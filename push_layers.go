@@ -62,7 +62,7 @@ func (po *pushOptions) splitTree(ctx context.Context, src fs.FS) ([][]string, er
 // pushSplit pushes the tree as several layers when the options ask for a
 // split and the tree has more than one group; done is false otherwise,
 // and the push goes on as one layer.
-func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, po pushOptions, tag string, extraTags []string) (desc ocispec.Descriptor, done bool, err error) {
+func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, po pushOptions, tag string, extraTags []string, session *upload.Session) (desc ocispec.Descriptor, done bool, err error) {
 	groups, err := po.splitTree(ctx, src)
 	if err != nil {
 		return desc, true, fmt.Errorf("push to %s: %w", t.Name, err)
@@ -71,7 +71,7 @@ func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, po 
 		return desc, false, nil
 	}
 	mnt := &mounter{c.pushPolicy().NewMounter(t)}
-	if desc, err = c.pushLayers(ctx, t, mnt, src, groups, po, tag); err != nil {
+	if desc, err = c.pushLayers(ctx, t, mnt, src, groups, po, tag, session); err != nil {
 		return desc, true, err
 	}
 	if err := tagAlso(ctx, t, desc, extraTags); err != nil {
@@ -95,10 +95,11 @@ type builtLayer struct {
 // group is found, read back, to hold this group's very bytes (ReuseLayer,
 // checked while the groups without a record build); it uploads those the
 // registry lacks (a HEAD, or a mount from another repository), streaming
-// each while it is built; then the config and the manifest. The builds run
+// each while it is built, into sessions opened ahead (layerSessions, the
+// first of them session); then the config and the manifest. The builds run
 // one at a time: each already uses every core and the builder's memory
 // bound.
-func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, groups [][]string, po pushOptions, tag string) (ocispec.Descriptor, error) {
+func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, groups [][]string, po pushOptions, tag string, session *upload.Session) (ocispec.Descriptor, error) {
 	comp := po.build.Compression
 	if comp == "" {
 		comp = compression.Gzip
@@ -111,6 +112,11 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	policy := c.pushPolicy()
 	// A new tag most often holds new layers: those built are streamed.
 	early := policy.UploadLayersWhileBuilding(ctx, t, tag)
+	if !early {
+		session.Release()
+	}
+	sessions := newLayerSessions(ctx, t, session)
+	defer sessions.release()
 	up := push.Upload{
 		ChunkSize: po.chunkSize,
 		Retries:   c.opts.retryPolicy().Retries(),
@@ -122,6 +128,12 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, groups, po.build)
 	defer checks.stop()
 	tails := newTailCollector(len(groups))
+	streams := 0 // the layers left to upload while they are built
+	for i := range groups {
+		if early && !checks.recorded[i] {
+			streams++
+		}
+	}
 	build := layer.ShareBuffers(po.build)
 	for _, i := range checks.order {
 		sub := layer.Subtree(src, groups[i])
@@ -144,7 +156,8 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 			// A group the cache has a record of, which could not be
 			// reused, is as likely to build a layer the registry has:
 			// it is built first, then looked for.
-			streaming = policy.UploadLayerWhileBuilding(uctx, t, up, staged)
+			streams--
+			streaming = policy.UploadLayerWhileBuilding(uctx, t, up, staged, sessions.next(streams > 0))
 		}
 		res, err := layer.Build(uctx, sub, staged, build)
 		staged.Close(err)
