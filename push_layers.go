@@ -48,11 +48,11 @@ func WithLayers(mode string) PushOption {
 
 // splitTree is the groups of entries the tree's layers hold when the push
 // splits it, or nil when it is to be one layer.
-func (po *pushOptions) splitTree(ctx context.Context, src fs.FS) ([][]string, error) {
+func (po *pushOptions) splitTree(ctx context.Context, src fs.FS) ([]layer.Group, error) {
 	if !po.split {
 		return nil, nil
 	}
-	groups, err := layer.Split(ctx, src, layer.DefaultSplit)
+	groups, err := layer.SplitGroups(ctx, src, layer.DefaultSplit)
 	if err != nil || len(groups) < 2 {
 		return nil, err
 	}
@@ -96,10 +96,10 @@ type builtLayer struct {
 // checked while the groups without a record build); it uploads those the
 // registry lacks (a HEAD, or a mount from another repository), streaming
 // each while it is built, into sessions opened ahead (layerSessions, the
-// first of them session); then the config and the manifest. The builds run
-// one at a time: each already uses every core and the builder's memory
-// bound.
-func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, groups [][]string, po pushOptions, tag string, session *upload.Session) (ocispec.Descriptor, error) {
+// first of them session); then the config and the manifest. Each build
+// already uses every core: the next one begins only once it has read its
+// files (buildRelay), and shares its memory bound (layer.ShareMemory).
+func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, groups []layer.Group, po pushOptions, tag string, session *upload.Session) (ocispec.Descriptor, error) {
 	comp := po.build.Compression
 	if comp == "" {
 		comp = compression.Gzip
@@ -122,10 +122,14 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		Retries:   c.opts.retryPolicy().Retries(),
 		Meter:     func() push.Meter { return uploadMeter{c.opts.meter("upload", 0)} },
 	}
+	names := make([][]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.Names
+	}
 	built := make([]builtLayer, len(groups))
 	uploads, uctx := errgroup.WithContext(ctx)
-	uploads.SetLimit(2) // one finishing its upload while the next is built, and one waiting
-	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, groups, po.build)
+	uploads.SetLimit(4) // two building (buildRelay), and two uploading what was built
+	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, names, po.build)
 	defer checks.stop()
 	tails := newTailCollector(len(groups))
 	streams := 0 // the layers left to upload while they are built
@@ -134,19 +138,25 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 			streams++
 		}
 	}
-	build := layer.ShareBuffers(po.build)
+	build := layer.ShareMemory(po.build)
+	relay := newBuildRelay()
 	for _, i := range checks.order {
-		sub := layer.Subtree(src, groups[i])
+		sub := layer.Subtree(src, names[i])
 		if reused, ok := checks.reused(i); ok {
 			built[i] = builtLayer{desc: reused.Desc, diffID: reused.DiffID, reused: true}
 			tails.add(i, reused.Desc, reused.Tail)
 			if read != nil {
-				read.add(treeSize(sub))
+				read.add(groups[i].Bytes)
 			}
 			continue
 		}
+		progress, done, err := relay.start(uctx, groups[i].Bytes, build.Progress)
+		if err != nil {
+			break // a build or an upload failed: Wait says which
+		}
 		tmp, err := os.CreateTemp("", stagedLayerPattern)
 		if err != nil {
+			done()
 			uploads.Wait()
 			return ocispec.Descriptor{}, stagingError(err)
 		}
@@ -159,23 +169,23 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 			streams--
 			streaming = policy.UploadLayerWhileBuilding(uctx, t, up, staged, sessions.next(streams > 0))
 		}
-		res, err := layer.Build(uctx, sub, staged, build)
-		staged.Close(err)
-		if err != nil {
-			streaming.Abort()
-			tmp.Close()
-			os.Remove(tmp.Name())
-			uploads.Wait()
-			return ocispec.Descriptor{}, fmt.Errorf("building layer %d: %w", i, buildError(stagingError(err)))
-		}
-		desc := layerDescriptor(res, comp, po.build.Level)
-		built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: checks.fps[i]}
-		tails.keep(i, tmp, desc, comp)
-		c.stats.layersBuilt.Add(1)
-		c.opts.logger.InfoContext(ctx, "built layer", "index", i, "digest", res.Digest, "size", res.Size, "entries", res.Entries)
+		opts := build
+		opts.Progress = progress
 		uploads.Go(func() error {
 			defer os.Remove(tmp.Name())
 			defer tmp.Close()
+			res, err := layer.Build(uctx, sub, staged, opts)
+			done()
+			staged.Close(err)
+			if err != nil {
+				streaming.Abort()
+				return fmt.Errorf("building layer %d: %w", i, buildError(stagingError(err)))
+			}
+			desc := layerDescriptor(res, comp, po.build.Level)
+			built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: checks.fps[i]}
+			tails.keep(i, tmp, desc, comp)
+			c.stats.layersBuilt.Add(1)
+			c.opts.logger.InfoContext(ctx, "built layer", "index", i, "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 			if uploaded, err := streaming.Finish(uctx, t, desc); err != nil || uploaded {
 				if uploaded {
 					mnt.remember(desc)
@@ -204,6 +214,6 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	rememberLayers(policy, src, groups, built, po)
+	rememberLayers(policy, src, names, built, po)
 	return desc, nil
 }
