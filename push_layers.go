@@ -82,12 +82,13 @@ func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, po 
 
 // builtLayer is one layer of a split push: built by this push from its
 // group (fp is the group's fingerprint before the build, for the cache's
-// record), or reused from an earlier build of the same group.
+// record, with fpAfter), or reused from an earlier build of the same group.
 type builtLayer struct {
-	desc   ocispec.Descriptor
-	diffID digest.Digest
-	fp     string
-	reused bool
+	desc    ocispec.Descriptor
+	diffID  digest.Digest
+	fp      string
+	fpAfter string // fp taken again once the layer was built
+	reused  bool
 }
 
 // pushLayers builds one layer per group of the tree, each from this tree
@@ -182,7 +183,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 				return fmt.Errorf("building layer %d: %w", i, buildError(stagingError(err)))
 			}
 			desc := layerDescriptor(res, comp, po.build.Level)
-			built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: checks.fps[i]}
+			built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: checks.fps[i], fpAfter: fingerprintAfter(checks.fps[i], sub, po.build)}
 			tails.keep(i, tmp, desc, comp)
 			c.stats.layersBuilt.Add(1)
 			c.opts.logger.InfoContext(ctx, "built layer", "index", i, "digest", res.Digest, "size", res.Size, "entries", res.Entries)
@@ -214,6 +215,6 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	rememberLayers(policy, src, names, built, po)
+	rememberLayers(policy, built)
 	return desc, nil
 }
