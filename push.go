@@ -165,7 +165,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)
 	}
-	if desc, done, err := c.pushSplit(ctx, t, src, po, tag, extraTags); done {
+	if desc, done, err := c.pushSplit(ctx, t, src, po, tag, extraTags, session); done {
 		return desc, err
 	}
 

@@ -48,11 +48,11 @@ func WithLayers(mode string) PushOption {
 
 // splitTree is the groups of entries the tree's layers hold when the push
 // splits it, or nil when it is to be one layer.
-func (po *pushOptions) splitTree(ctx context.Context, src fs.FS) ([][]string, error) {
+func (po *pushOptions) splitTree(ctx context.Context, src fs.FS) ([]layer.Group, error) {
 	if !po.split {
 		return nil, nil
 	}
-	groups, err := layer.Split(ctx, src, layer.DefaultSplit)
+	groups, err := layer.SplitGroups(ctx, src, layer.DefaultSplit)
 	if err != nil || len(groups) < 2 {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (po *pushOptions) splitTree(ctx context.Context, src fs.FS) ([][]string, er
 // pushSplit pushes the tree as several layers when the options ask for a
 // split and the tree has more than one group; done is false otherwise,
 // and the push goes on as one layer.
-func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, po pushOptions, tag string, extraTags []string) (desc ocispec.Descriptor, done bool, err error) {
+func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, po pushOptions, tag string, extraTags []string, session *upload.Session) (desc ocispec.Descriptor, done bool, err error) {
 	groups, err := po.splitTree(ctx, src)
 	if err != nil {
 		return desc, true, fmt.Errorf("push to %s: %w", t.Name, err)
@@ -71,7 +71,7 @@ func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, po 
 		return desc, false, nil
 	}
 	mnt := &mounter{c.pushPolicy().NewMounter(t)}
-	if desc, err = c.pushLayers(ctx, t, mnt, src, groups, po, tag); err != nil {
+	if desc, err = c.pushLayers(ctx, t, mnt, src, groups, po, tag, session); err != nil {
 		return desc, true, err
 	}
 	if err := tagAlso(ctx, t, desc, extraTags); err != nil {
@@ -82,12 +82,13 @@ func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, po 
 
 // builtLayer is one layer of a split push: built by this push from its
 // group (fp is the group's fingerprint before the build, for the cache's
-// record), or reused from an earlier build of the same group.
+// record, with fpAfter), or reused from an earlier build of the same group.
 type builtLayer struct {
-	desc   ocispec.Descriptor
-	diffID digest.Digest
-	fp     string
-	reused bool
+	desc    ocispec.Descriptor
+	diffID  digest.Digest
+	fp      string
+	fpAfter string // fp taken again once the layer was built
+	reused  bool
 }
 
 // pushLayers builds one layer per group of the tree, each from this tree
@@ -95,10 +96,11 @@ type builtLayer struct {
 // group is found, read back, to hold this group's very bytes (ReuseLayer,
 // checked while the groups without a record build); it uploads those the
 // registry lacks (a HEAD, or a mount from another repository), streaming
-// each while it is built; then the config and the manifest. The builds run
-// one at a time: each already uses every core and the builder's memory
-// bound.
-func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, groups [][]string, po pushOptions, tag string) (ocispec.Descriptor, error) {
+// each while it is built, into sessions opened ahead (layerSessions, the
+// first of them session); then the config and the manifest. Each build
+// already uses every core: the next one begins only once it has read its
+// files (buildRelay), and shares its memory bound (layer.ShareMemory).
+func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, groups []layer.Group, po pushOptions, tag string, session *upload.Session) (ocispec.Descriptor, error) {
 	comp := po.build.Compression
 	if comp == "" {
 		comp = compression.Gzip
@@ -111,29 +113,51 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	policy := c.pushPolicy()
 	// A new tag most often holds new layers: those built are streamed.
 	early := policy.UploadLayersWhileBuilding(ctx, t, tag)
+	if !early {
+		session.Release()
+	}
+	sessions := newLayerSessions(ctx, t, session)
+	defer sessions.release()
 	up := push.Upload{
 		ChunkSize: po.chunkSize,
 		Retries:   c.opts.retryPolicy().Retries(),
 		Meter:     func() push.Meter { return uploadMeter{c.opts.meter("upload", 0)} },
 	}
+	names := make([][]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.Names
+	}
 	built := make([]builtLayer, len(groups))
 	uploads, uctx := errgroup.WithContext(ctx)
-	uploads.SetLimit(2) // one finishing its upload while the next is built, and one waiting
-	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, groups, po.build)
+	uploads.SetLimit(4) // two building (buildRelay), and two uploading what was built
+	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, names, po.build)
 	defer checks.stop()
 	tails := newTailCollector(len(groups))
+	streams := 0 // the layers left to upload while they are built
+	for i := range groups {
+		if early && !checks.recorded[i] {
+			streams++
+		}
+	}
+	build := layer.ShareMemory(po.build)
+	relay := newBuildRelay()
 	for _, i := range checks.order {
-		sub := layer.Subtree(src, groups[i])
+		sub := layer.Subtree(src, names[i])
 		if reused, ok := checks.reused(i); ok {
 			built[i] = builtLayer{desc: reused.Desc, diffID: reused.DiffID, reused: true}
 			tails.add(i, reused.Desc, reused.Tail)
 			if read != nil {
-				read.add(treeSize(sub))
+				read.add(groups[i].Bytes)
 			}
 			continue
 		}
+		progress, done, err := relay.start(uctx, groups[i].Bytes, build.Progress)
+		if err != nil {
+			break // a build or an upload failed: Wait says which
+		}
 		tmp, err := os.CreateTemp("", stagedLayerPattern)
 		if err != nil {
+			done()
 			uploads.Wait()
 			return ocispec.Descriptor{}, stagingError(err)
 		}
@@ -143,25 +167,26 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 			// A group the cache has a record of, which could not be
 			// reused, is as likely to build a layer the registry has:
 			// it is built first, then looked for.
-			streaming = policy.UploadLayerWhileBuilding(uctx, t, up, staged)
+			streams--
+			streaming = policy.UploadLayerWhileBuilding(uctx, t, up, staged, sessions.next(streams > 0))
 		}
-		res, err := layer.Build(uctx, sub, staged, po.build)
-		staged.Close(err)
-		if err != nil {
-			streaming.Abort()
-			tmp.Close()
-			os.Remove(tmp.Name())
-			uploads.Wait()
-			return ocispec.Descriptor{}, fmt.Errorf("building layer %d: %w", i, buildError(stagingError(err)))
-		}
-		desc := layerDescriptor(res, comp, po.build.Level)
-		built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: checks.fps[i]}
-		tails.keep(i, tmp, desc, comp)
-		c.stats.layersBuilt.Add(1)
-		c.opts.logger.InfoContext(ctx, "built layer", "index", i, "digest", res.Digest, "size", res.Size, "entries", res.Entries)
+		opts := build
+		opts.Progress = progress
 		uploads.Go(func() error {
 			defer os.Remove(tmp.Name())
 			defer tmp.Close()
+			res, err := layer.Build(uctx, sub, staged, opts)
+			done()
+			staged.Close(err)
+			if err != nil {
+				streaming.Abort()
+				return fmt.Errorf("building layer %d: %w", i, buildError(stagingError(err)))
+			}
+			desc := layerDescriptor(res, comp, po.build.Level)
+			built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: checks.fps[i], fpAfter: fingerprintAfter(checks.fps[i], sub, po.build)}
+			tails.keep(i, tmp, desc, comp)
+			c.stats.layersBuilt.Add(1)
+			c.opts.logger.InfoContext(ctx, "built layer", "index", i, "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 			if uploaded, err := streaming.Finish(uctx, t, desc); err != nil || uploaded {
 				if uploaded {
 					mnt.remember(desc)
@@ -190,6 +215,6 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	rememberLayers(policy, src, groups, built, po)
+	rememberLayers(policy, built)
 	return desc, nil
 }

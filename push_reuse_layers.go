@@ -69,14 +69,22 @@ func (lc *layerChecks) reused(i int) (push.ReusedLayer, bool) {
 	return v.layer, v.ok
 }
 
+// fingerprintAfter is the fingerprint of a group taken again once its
+// layer is built, to compare with the one taken before (fp): "" without
+// a cache. It is taken as soon as the build ends, while the next layers
+// build and upload, not after the manifest.
+func fingerprintAfter(fp string, sub fs.FS, build layer.Options) string {
+	if fp == "" {
+		return ""
+	}
+	return push.LayerFingerprint(sub, build)
+}
+
 // rememberLayers records, once the push succeeded, the layers it built
 // from groups that did not change while they were read.
-func rememberLayers(policy *push.Policy, src fs.FS, groups [][]string, built []builtLayer, po pushOptions) {
-	for i, b := range built {
-		if b.reused || b.fp == "" {
-			continue
-		}
-		if push.LayerFingerprint(layer.Subtree(src, groups[i]), po.build) == b.fp {
+func rememberLayers(policy *push.Policy, built []builtLayer) {
+	for _, b := range built {
+		if !b.reused && b.fp != "" && b.fpAfter == b.fp {
 			policy.RememberLayer(b.fp, b.desc, b.diffID)
 		}
 	}

@@ -50,6 +50,7 @@ type Options struct {
 	TempDir string
 
 	buffers *buildBuffers // the build's own when nil; set by the tests
+	budget  *buildBudget  // the build's own when nil; see ShareMemory
 }
 
 // Result describes a built blob.
@@ -86,7 +87,10 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 	// Batches in flight are bounded by their bytes, whatever the number of
 	// workers or the size of the tree, and by their number (see
 	// buildBudget).
-	budget := newBuildBudget(opts.ChunkSize, opts.Workers)
+	budget := opts.budget
+	if budget == nil {
+		budget = newBuildBudget(opts.ChunkSize, opts.Workers)
+	}
 	buffers := opts.buffers
 	if buffers == nil {
 		buffers = newBuildBuffers(budget.limit)

@@ -37,14 +37,31 @@ const entryCost = 512
 // it too (the readers merge directories that agree). One group means one
 // layer, built as without a split.
 func Split(ctx context.Context, fsys fs.FS, lim SplitLimits) ([][]string, error) {
-	var groups [][]string
-	var cur []string
+	groups, err := SplitGroups(ctx, fsys, lim)
+	names := make([][]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.Names
+	}
+	return names, err
+}
+
+// Group is the entries of one layer of a split tree, in walk order, and
+// the bytes of its regular files: what its build reads.
+type Group struct {
+	Names []string
+	Bytes int64
+}
+
+// SplitGroups is Split, with each group's bytes.
+func SplitGroups(ctx context.Context, fsys fs.FS, lim SplitLimits) ([]Group, error) {
+	var groups []Group
+	var cur Group
 	var curBytes int64
 	closeGroup := func() {
-		if len(cur) > 0 {
+		if len(cur.Names) > 0 {
 			groups = append(groups, cur)
 		}
-		cur, curBytes = nil, 0
+		cur, curBytes = Group{}, 0
 	}
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -66,10 +83,11 @@ func Split(ctx context.Context, fsys fs.FS, lim SplitLimits) ([][]string, error)
 		}
 		if size >= lim.OwnLayer {
 			closeGroup()
-			groups = append(groups, []string{name})
+			groups = append(groups, Group{Names: []string{name}, Bytes: size})
 			return nil
 		}
-		cur = append(cur, name)
+		cur.Names = append(cur.Names, name)
+		cur.Bytes += size
 		curBytes += size + entryCost
 		if curBytes >= lim.MaxGroup || (curBytes >= lim.MinGroup && boundary(name, size, lim.TargetGroup)) {
 			closeGroup()

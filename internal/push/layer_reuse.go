@@ -161,10 +161,11 @@ func (p *Policy) UploadLayersWhileBuilding(ctx context.Context, t *target.Target
 }
 
 // UploadLayerWhileBuilding starts uploading one layer of a split push,
-// staged in staged, while it is built (see EarlyUpload); nil when it
-// cannot start, and the layer is uploaded once built.
-func (p *Policy) UploadLayerWhileBuilding(ctx context.Context, t *target.Target, up Upload, staged *upload.Tail) *EarlyUpload {
-	return p.startUpload(ctx, t, up, staged, nil)
+// staged in staged, while it is built (see EarlyUpload), into session
+// when there is one; nil when it cannot start, and the layer is uploaded
+// once built.
+func (p *Policy) UploadLayerWhileBuilding(ctx context.Context, t *target.Target, up Upload, staged *upload.Tail, session *upload.Session) *EarlyUpload {
+	return p.startUpload(ctx, t, up, staged, session)
 }
 
 // LayerRecorded reports whether the cache has a record of the group of
