@@ -65,6 +65,7 @@ type walker struct {
 	keepTimes bool
 	canStream bool // the codec can compress a member in pieces
 	progress  func(n int64)
+	listed    func(name string, info fs.FileInfo) // Options.Listed
 	epoch     time.Time
 	diffHash  hash.Hash
 	out       chan<- *batch
@@ -91,6 +92,13 @@ func (w *walker) walk(ctx context.Context) error {
 			return err
 		}
 		if name == "." {
+			if w.listed != nil {
+				info, err := d.Info()
+				if err != nil {
+					return err
+				}
+				w.listed(name, info)
+			}
 			return nil
 		}
 		return w.add(ctx, name, d)
@@ -140,6 +148,9 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 			return err
 		}
 	} else {
+		if w.listed != nil {
+			w.listed(name, info)
+		}
 		if ent.Type == "reg" {
 			ent.Digest = emptyDigest
 		}
@@ -188,6 +199,12 @@ func (w *walker) addContent(ctx context.Context, name string, listed fs.FileInfo
 	}
 	if !sameFile(listed, opened) {
 		return fmt.Errorf("%s: %w", name, ErrChanged)
+	}
+	if w.listed != nil {
+		// What the file was when its reading began: a write after this
+		// changes its change time, so a fingerprint of what was read is
+		// one of a state the tree no longer has.
+		w.listed(name, opened)
 	}
 
 	var src io.Reader = f
