@@ -80,6 +80,19 @@ type walker struct {
 	pending      *batch
 	seq          int
 	tw           *tar.Writer
+	header       tar.Header // the entry's, which WriteHeader copies
+
+	// The last modification time rendered for the TOC: every entry's,
+	// unless the build keeps times.
+	lastModTime     time.Time
+	lastModTime3339 string
+}
+
+func (w *walker) modTime3339(t time.Time) string {
+	if w.lastModTime3339 == "" || !t.Equal(w.lastModTime) {
+		w.lastModTime, w.lastModTime3339 = t, t.Format(time.RFC3339)
+	}
+	return w.lastModTime3339
 }
 
 func (w *walker) walk(ctx context.Context) error {
@@ -115,7 +128,8 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 	if err != nil {
 		return err
 	}
-	h := &tar.Header{
+	h := &w.header
+	*h = tar.Header{
 		Name:    name,
 		Mode:    tarMode(info.Mode()),
 		ModTime: w.epoch,
@@ -123,7 +137,7 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 	if w.keepTimes {
 		h.ModTime = info.ModTime().UTC().Truncate(time.Second)
 	}
-	ent := &estargz.TOCEntry{Mode: h.Mode, ModTime3339: h.ModTime.Format(time.RFC3339)}
+	ent := &estargz.TOCEntry{Mode: h.Mode, ModTime3339: w.modTime3339(h.ModTime)}
 	switch mode := info.Mode(); {
 	case mode.IsDir():
 		h.Typeflag, h.Name, ent.Type = tar.TypeDir, name+"/", "dir"
