@@ -161,7 +161,14 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		return ocispec.Descriptor{}, wrapf(err, "pushing to %s", t.Name)
 	}
 	defer session.Release()
-	src, err = selectTree(ctx, src, po)
+	// Only a cache can remember what an earlier push of this tree built.
+	// The check's walk fingerprints the tree too: every walk stats every
+	// entry. (A split push fingerprints its groups instead.)
+	var listing *push.Fingerprinter
+	if c.cache != nil && !po.split {
+		listing = push.NewFingerprinter(po.build)
+	}
+	src, err = selectTree(ctx, src, po, listing.Visitor())
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)
 	}
@@ -171,8 +178,10 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 
 	policy := c.pushPolicy()
 	fp, shapeKey := "", ""
-	if c.cache != nil {
-		// Only a cache can remember what an earlier push of this tree built.
+	switch {
+	case listing != nil:
+		fp, shapeKey = po.withManifest(listing.Sum())
+	case c.cache != nil: // a split push that found the tree too small to split
 		fp, shapeKey = po.fingerprint(src)
 	}
 	mnt := &mounter{policy.NewMounter(t)}
@@ -203,6 +212,13 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		Meter:     func() push.Meter { return uploadMeter{c.opts.meter("upload", 0)} },
 	}, staged, session)
 	session.Release() // unless the upload took it
+	// Only a tree the build read in the state fingerprinted above is
+	// remembered: the build's walk fingerprints it again as it reads it.
+	var built *push.Fingerprinter
+	if fp != "" {
+		built = push.NewFingerprinter(po.build)
+		po.build.Listed = built.Add
+	}
 	res, err := layer.Build(ctx, src, staged, po.build)
 	staged.Close(err)
 	if err != nil {
@@ -239,10 +255,10 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		return ocispec.Descriptor{}, err
 	}
 	if fp != "" && desc.MediaType == ocispec.MediaTypeImageManifest {
-		// Only a tree that did not change while it was read is remembered
-		// (and only a manifest: an index is not reused). Without a cache
-		// there is nothing to remember, and no second walk of the tree.
-		if now, _ := po.fingerprint(src); fp == now {
+		// Only a tree that did not change between the fingerprint and
+		// the build's reading of it is remembered (and only a manifest:
+		// an index is not reused).
+		if read, _ := po.withManifest(built.Sum()); fp == read {
 			policy.RememberPush(fp, shapeKey, desc, man)
 		}
 	}

@@ -194,7 +194,12 @@ func (m *pushMetadata) annotate(into *map[string]string, option, key, value stri
 // the manifest format and metadata: a push that would write another
 // manifest does not reuse the record of an earlier one.
 func (o *pushOptions) fingerprint(src fs.FS) (fp, shapeKey string) {
-	fp, shapeKey = push.Fingerprint(src, o.build)
+	return o.withManifest(push.Fingerprint(src, o.build))
+}
+
+// withManifest mixes a tree's fingerprint (push.Fingerprint's, or a
+// push.Fingerprinter's) with the manifest format and metadata.
+func (o *pushOptions) withManifest(fp, shapeKey string) (string, string) {
 	if fp == "" {
 		return "", ""
 	}

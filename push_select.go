@@ -68,13 +68,14 @@ func (e *UnsupportedEntriesError) List() string {
 func (e *UnsupportedEntriesError) Is(target error) bool { return target == ErrUnsupportedEntry }
 
 // selectTree is src as the push is to store it (see layer.Select), checked
-// for entries that pull would refuse.
-func selectTree(ctx context.Context, src fs.FS, po pushOptions) (fs.FS, error) {
+// for entries that pull would refuse; visit, when not nil, sees every
+// entry of the check's walk (layer.CheckVisiting).
+func selectTree(ctx context.Context, src fs.FS, po pushOptions, visit func(string, fs.DirEntry)) (fs.FS, error) {
 	tree, err := layer.Select(src, po.selection)
 	if err != nil {
 		return nil, err
 	}
-	if err := layer.Check(ctx, tree); err != nil {
+	if err := layer.CheckVisiting(ctx, tree, visit); err != nil {
 		var refused *layer.UnsupportedError
 		if errors.As(err, &refused) {
 			return nil, &UnsupportedEntriesError{Entries: refused.Names, Total: refused.Total, Links: refused.Links}

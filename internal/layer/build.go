@@ -45,6 +45,13 @@ type Options struct {
 	KeepModTimes bool
 	// Progress, if set, is told how many bytes of file content were read.
 	Progress func(n int64)
+	// Listed, if set, is told of every entry of the tree, the root (".")
+	// first, in walk order, with what the build found it to be: as the
+	// walk listed it, or, for a file the build read, as the file was when
+	// opened, just before it was read. A caller that fingerprinted the
+	// tree before the build learns from it, without a walk of its own,
+	// whether the build read the tree in that state.
+	Listed func(name string, info fs.FileInfo)
 	// TempDir holds the table of contents while the tree is walked, when
 	// it outgrows memory; os.TempDir() when empty.
 	TempDir string
@@ -103,6 +110,7 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 		keepTimes: opts.KeepModTimes,
 		canStream: canStream,
 		progress:  opts.Progress,
+		listed:    opts.Listed,
 		epoch:     time.Unix(0, 0).UTC(),
 		diffHash:  diffHash,
 		out:       batches,

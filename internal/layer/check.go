@@ -31,7 +31,12 @@ func (e *UnsupportedError) Unwrap() error { return ErrUnsupported }
 // every entry that pull would refuse to create: FIFOs, sockets and
 // devices, and symlinks whose target is absolute or resolves outside the
 // tree. It reads names, types and link targets, never a file's content.
-func Check(ctx context.Context, fsys fs.FS) error {
+func Check(ctx context.Context, fsys fs.FS) error { return CheckVisiting(ctx, fsys, nil) }
+
+// CheckVisiting is Check, which also shows visit, when not nil, every
+// entry its walk meets, the root (".") first: a walk costs a stat of every
+// entry, and what else needs one before the build can share this one.
+func CheckVisiting(ctx context.Context, fsys fs.FS, visit func(name string, d fs.DirEntry)) error {
 	refused := &UnsupportedError{}
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -39,6 +44,9 @@ func Check(ctx context.Context, fsys fs.FS) error {
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if visit != nil {
+			visit(name, d)
 		}
 		switch mode := d.Type(); {
 		case name == ".", mode.IsDir(), mode.IsRegular():

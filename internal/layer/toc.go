@@ -52,8 +52,9 @@ var (
 // tocWriter renders the TOC's entries one by one into a spool.
 type tocWriter struct {
 	json     *spool
-	rendered bytes.Buffer
+	rendered bytes.Buffer // by enc, for an entry appendPlainEntry leaves to it
 	enc      *json.Encoder
+	line     []byte // by appendPlainEntry
 	entries  int
 	// placeholders are the spool offsets of the digests still to be
 	// written, oldest first.
@@ -71,18 +72,23 @@ func newTOCWriter(tempDir string) *tocWriter {
 // add renders an entry whose fields are all final but for a placeholder
 // digest; the entry is not used after.
 func (t *tocWriter) add(e *estargz.TOCEntry) error {
-	t.rendered.Reset()
+	sep := tocNext
 	if t.entries == 0 {
-		t.rendered.WriteString(tocFirst)
+		sep = tocFirst
+	}
+	b, ok := appendPlainEntry(append(t.line[:0], sep...), e)
+	if !ok {
+		t.rendered.Reset()
+		t.rendered.WriteString(sep)
+		if err := t.enc.Encode(e); err != nil {
+			return fmt.Errorf("rendering the TOC entry of %s: %w", e.Name, err)
+		}
+		// Encode ends the value with a newline; MarshalIndent does not.
+		b = t.rendered.Bytes()
+		b = b[:len(b)-1]
 	} else {
-		t.rendered.WriteString(tocNext)
+		t.line = b
 	}
-	if err := t.enc.Encode(e); err != nil {
-		return fmt.Errorf("rendering the TOC entry of %s: %w", e.Name, err)
-	}
-	// Encode ends the value with a newline; MarshalIndent does not.
-	b := t.rendered.Bytes()
-	b = b[:len(b)-1]
 	if e.Digest == digestPlaceholder {
 		i := bytes.LastIndex(b, digestField)
 		if i < 0 {

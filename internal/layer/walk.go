@@ -65,6 +65,7 @@ type walker struct {
 	keepTimes bool
 	canStream bool // the codec can compress a member in pieces
 	progress  func(n int64)
+	listed    func(name string, info fs.FileInfo) // Options.Listed
 	epoch     time.Time
 	diffHash  hash.Hash
 	out       chan<- *batch
@@ -79,6 +80,19 @@ type walker struct {
 	pending      *batch
 	seq          int
 	tw           *tar.Writer
+	header       tar.Header // the entry's, which WriteHeader copies
+
+	// The last modification time rendered for the TOC: every entry's,
+	// unless the build keeps times.
+	lastModTime     time.Time
+	lastModTime3339 string
+}
+
+func (w *walker) modTime3339(t time.Time) string {
+	if w.lastModTime3339 == "" || !t.Equal(w.lastModTime) {
+		w.lastModTime, w.lastModTime3339 = t, t.Format(time.RFC3339)
+	}
+	return w.lastModTime3339
 }
 
 func (w *walker) walk(ctx context.Context) error {
@@ -91,6 +105,13 @@ func (w *walker) walk(ctx context.Context) error {
 			return err
 		}
 		if name == "." {
+			if w.listed != nil {
+				info, err := d.Info()
+				if err != nil {
+					return err
+				}
+				w.listed(name, info)
+			}
 			return nil
 		}
 		return w.add(ctx, name, d)
@@ -107,7 +128,8 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 	if err != nil {
 		return err
 	}
-	h := &tar.Header{
+	h := &w.header
+	*h = tar.Header{
 		Name:    name,
 		Mode:    tarMode(info.Mode()),
 		ModTime: w.epoch,
@@ -115,7 +137,7 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 	if w.keepTimes {
 		h.ModTime = info.ModTime().UTC().Truncate(time.Second)
 	}
-	ent := &estargz.TOCEntry{Mode: h.Mode, ModTime3339: h.ModTime.Format(time.RFC3339)}
+	ent := &estargz.TOCEntry{Mode: h.Mode, ModTime3339: w.modTime3339(h.ModTime)}
 	switch mode := info.Mode(); {
 	case mode.IsDir():
 		h.Typeflag, h.Name, ent.Type = tar.TypeDir, name+"/", "dir"
@@ -140,6 +162,9 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 			return err
 		}
 	} else {
+		if w.listed != nil {
+			w.listed(name, info)
+		}
 		if ent.Type == "reg" {
 			ent.Digest = emptyDigest
 		}
@@ -188,6 +213,12 @@ func (w *walker) addContent(ctx context.Context, name string, listed fs.FileInfo
 	}
 	if !sameFile(listed, opened) {
 		return fmt.Errorf("%s: %w", name, ErrChanged)
+	}
+	if w.listed != nil {
+		// What the file was when its reading began: a write after this
+		// changes its change time, so a fingerprint of what was read is
+		// one of a state the tree no longer has.
+		w.listed(name, opened)
 	}
 
 	var src io.Reader = f

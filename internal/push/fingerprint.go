@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io/fs"
+	"strconv"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
@@ -33,36 +35,105 @@ const layerFormat = "blobber-layer-3"
 // file system does not expose that metadata (not an os.DirFS, say). The
 // same walk gives the tree's shape key (see shape).
 func Fingerprint(fsys fs.FS, build layer.Options) (fp, shapeKey string) {
-	h := sha256.New()
-	var sh shape
-	// The level the layer is built at is part of what it is: a push at
-	// another level must not reuse this one.
-	fmt.Fprintf(h, "%s %q %q %d %v\n", layerFormat, build.Compression, build.Compression.Effective(build.Level), build.ChunkSize, build.KeepModTimes)
-	ok := true
+	f := NewFingerprinter(build)
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		id, isStat := fileIdentity(info)
-		if !isStat {
-			ok = false
+		if f.Visit(name, d); f.failed {
 			return fs.SkipAll
-		}
-		fmt.Fprintf(h, "%q %v %d %s\n", name, info.Mode(), info.Size(), id)
-		if d.Type().IsRegular() {
-			sh.add(name, info.Size())
 		}
 		return nil
 	})
-	if err != nil || !ok {
+	if err != nil {
 		return "", ""
 	}
-	fp = hex.EncodeToString(h.Sum(nil))
-	return fp, sh.key()
+	return f.Sum()
+}
+
+// Fingerprinter computes Fingerprint from the entries of a walk done for
+// another reason, so that a push stats its tree once per walk it needs
+// anyway (the check before the build, the build) rather than in walks of
+// its own: every walk through an os.Root stats every entry.
+type Fingerprinter struct {
+	h      hash.Hash
+	sh     shape
+	buf    []byte
+	failed bool
+	// The mode of the last entry, rendered: most entries of a tree share
+	// a few modes, and FileMode.String makes a string each time.
+	lastMode     fs.FileMode
+	lastModeText string
+}
+
+// NewFingerprinter starts the fingerprint of a tree to be built with build.
+func NewFingerprinter(build layer.Options) *Fingerprinter {
+	f := &Fingerprinter{h: sha256.New()}
+	// The level the layer is built at is part of what it is: a push at
+	// another level must not reuse this one.
+	fmt.Fprintf(f.h, "%s %q %q %d %v\n", layerFormat, build.Compression, build.Compression.Effective(build.Level), build.ChunkSize, build.KeepModTimes)
+	return f
+}
+
+// Visit adds the entry d of a walk (fs.WalkDirFunc's arguments).
+func (f *Fingerprinter) Visit(name string, d fs.DirEntry) {
+	if f.failed {
+		return
+	}
+	info, err := d.Info()
+	if err != nil {
+		f.failed = true
+		return
+	}
+	f.Add(name, info)
+}
+
+// Visitor is Visit as a function, or nil for a nil Fingerprinter, for a
+// walk that fingerprints the tree only when asked to.
+func (f *Fingerprinter) Visitor() func(name string, d fs.DirEntry) {
+	if f == nil {
+		return nil
+	}
+	return f.Visit
+}
+
+// Add adds the entry name, which info describes. Entries must come in the
+// order of fs.WalkDir, the root (".") first.
+func (f *Fingerprinter) Add(name string, info fs.FileInfo) {
+	if f.failed {
+		return
+	}
+	// As fmt's "%q %v %d %s\n" of name, mode, size and identity.
+	mode := info.Mode()
+	if mode != f.lastMode || f.lastModeText == "" {
+		f.lastMode, f.lastModeText = mode, mode.String()
+	}
+	b := strconv.AppendQuote(f.buf[:0], name)
+	b = append(b, ' ')
+	b = append(b, f.lastModeText...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, info.Size(), 10)
+	b = append(b, ' ')
+	b, ok := appendIdentity(b, info)
+	if !ok {
+		f.failed = true
+		return
+	}
+	b = append(b, '\n')
+	f.h.Write(b)
+	f.buf = b
+	if mode.IsRegular() {
+		f.sh.add(name, info.Size())
+	}
+}
+
+// Sum is the tree's fingerprint and shape key; "" for both when an entry
+// could not be described.
+func (f *Fingerprinter) Sum() (fp, shapeKey string) {
+	if f == nil || f.failed {
+		return "", ""
+	}
+	return hex.EncodeToString(f.h.Sum(nil)), f.sh.key()
 }
 
 // Reuse pushes again the manifest of an earlier build of the same tree
