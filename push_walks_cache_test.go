@@ -137,30 +137,3 @@ func fingerprintRecords(t *testing.T, cacheDir string) int {
 	}
 	return n
 }
-
-// The same through OpenTree, as the CLI pushes: what the build's opened
-// files say of themselves fingerprints as the check's walk listed them.
-func TestPushOfAnOpenTreeIsRememberedAndReused(t *testing.T) {
-	reg := registrytest.Start(t)
-	dir := t.TempDir()
-	testtree.Write(t, dir, map[string]string{"a.txt": "a", "sub/b.txt": "bb", "sub/link": "-> b.txt", "sub/empty": ""})
-	testtree.Must(t, os.Chmod(filepath.Join(dir, "a.txt"), 0o755|os.ModeSetgid))
-	cacheDir := t.TempDir()
-	c := newClient(t, blobber.WithCache(cacheDir))
-	push := func(ref string) {
-		tree, err := blobber.OpenTree(dir)
-		testtree.Must(t, err)
-		defer tree.Close()
-		_, err = c.Push(context.Background(), reg.Host()+"/walks/open-tree:"+ref, tree)
-		testtree.Must(t, err)
-	}
-	push("v1")
-	if n := fingerprintRecords(t, cacheDir); n != 1 {
-		t.Fatalf("%d fingerprint records after a push of a still tree, want 1", n)
-	}
-	before := blobber.ClientCounts(c)
-	push("v2")
-	if n := blobber.ClientCounts(c); n.ReusedPushes != before.ReusedPushes+1 || n.LayersBuilt != before.LayersBuilt {
-		t.Fatalf("the unchanged tree was not reused: %d reused, %d built", n.ReusedPushes-before.ReusedPushes, n.LayersBuilt-before.LayersBuilt)
-	}
-}

@@ -28,9 +28,6 @@ type Tree struct {
 	dirName  string
 	dir      *os.Root
 	dirOpens int // directories opened by OpenRegular, for the tests
-	// What openListed keeps open of dir, and of the root for the files
-	// at the top.
-	dirHandle, rootHandle dirHandle
 }
 
 // OpenTree opens the directory dir as a tree to push. Close it after.
@@ -47,8 +44,6 @@ func (t *Tree) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var err error
-	t.dirHandle.close()
-	t.rootHandle.close()
 	if t.dir != nil {
 		err = t.dir.Close()
 		t.dir, t.dirName = nil, ""
@@ -83,26 +78,24 @@ func (t *Tree) OpenRegular(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
 	dirName, base := path.Split(name)
+	if dirName == "" {
+		return openNonBlocking(t.root, base)
+	}
+	dirName = dirName[:len(dirName)-1]
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	dir, handle := t.root, &t.rootHandle
-	if dirName != "" {
-		dirName = dirName[:len(dirName)-1]
-		if t.dir == nil || t.dirName != dirName {
-			dir, err := t.root.OpenRoot(filepath.FromSlash(dirName))
-			if err != nil {
-				return nil, &fs.PathError{Op: "open", Path: name, Err: unwrapPath(err)}
-			}
-			t.dirHandle.close()
-			if t.dir != nil {
-				t.dir.Close()
-			}
-			t.dir, t.dirName = dir, dirName
-			t.dirOpens++
+	if t.dir == nil || t.dirName != dirName {
+		dir, err := t.root.OpenRoot(filepath.FromSlash(dirName))
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: unwrapPath(err)}
 		}
-		dir, handle = t.dir, &t.dirHandle
+		if t.dir != nil {
+			t.dir.Close()
+		}
+		t.dir, t.dirName = dir, dirName
+		t.dirOpens++
 	}
-	f, err := openListed(dir, handle, base)
+	f, err := openNonBlocking(t.dir, base)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: unwrapPath(err)}
 	}

@@ -14,16 +14,10 @@ var ErrChanged = errors.New("changed while the push read it (it is no longer the
 // sameFile reports whether opened, the file the build opened, is listed,
 // the regular file the walk found under the same name: the same type and
 // size and, where the file system says (os.SameFile: device and inode, or
-// their Windows equivalents; or opened's own SameFile method), the same
-// file.
+// their Windows equivalents), the same file.
 func sameFile(listed, opened fs.FileInfo) bool {
 	if !opened.Mode().IsRegular() || opened.Size() != listed.Size() {
 		return false
-	}
-	// A file opened other than by package os (see the root package's
-	// Tree) says itself whether it is the file listed.
-	if s, ok := opened.(interface{ SameFile(fs.FileInfo) bool }); ok {
-		return s.SameFile(listed)
 	}
 	// os.SameFile is false for a FileInfo that does not come from package
 	// os (fstest.MapFS, say), which has no identity to compare.
