@@ -71,3 +71,24 @@ func TestPlainEntryRendersAsEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPlainEntry: whatever the strings and numbers, an entry
+// appendPlainEntry renders is what encoding/json renders, byte for byte.
+func FuzzPlainEntry(f *testing.F) {
+	f.Add("a/b.txt", "reg", "", emptyDigest, int64(4096), int64(0o644), int64(123), int64(0), 1000)
+	f.Add("l", "symlink", "../x y", "", int64(0), int64(-1), int64(-5), int64(4<<20), -7)
+	f.Add("a<b", "reg", "\u2028", "\xff", int64(1<<62), int64(0), int64(0), int64(0), 0)
+	f.Fuzz(func(t *testing.T, name, typ, link, dgst string, size, mode, offset, chunkOffset int64, uid int) {
+		e := &estargz.TOCEntry{
+			Name: name, Type: typ, LinkName: link, Digest: dgst, ChunkDigest: dgst, ModTime3339: link,
+			Size: size, Mode: mode, Offset: offset, InnerOffset: -offset, ChunkOffset: chunkOffset, ChunkSize: size / 3,
+			UID: uid, GID: -uid, Uname: typ, Gname: name, DevMajor: uid / 7, DevMinor: uid % 7,
+		}
+		got, ok := appendPlainEntry(nil, e)
+		if ok {
+			if want := encodeEntry(t, e); string(got) != want {
+				t.Fatalf("rendered\n%s\nwant\n%s", got, want)
+			}
+		}
+	})
+}
