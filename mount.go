@@ -32,6 +32,9 @@ type Mounted struct {
 	unmount func() error
 	once    sync.Once
 	err     error
+	// mem is the chunk memory of the mount, for tests (nil where mount
+	// is not supported).
+	mem *mountMemory
 }
 
 // Dir is the mount point.

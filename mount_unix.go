@@ -34,7 +34,7 @@ const mountMaxRead = 1 << 20
 
 func (img *Image) mount(dir string, o mountOptions) (*Mounted, error) {
 	timeout := mountCacheTimeout
-	tree := &mountTree{img: img, inodes: map[*toc.Entry]*fusefs.Inode{}, links: countLinks(img.index)}
+	tree := &mountTree{img: img, mem: newMountMemory(mountBudget), inodes: map[*toc.Entry]*fusefs.Inode{}, links: countLinks(img.index)}
 	tree.tune = func() { raiseReadahead(dir, img.client.opts.logger) }
 	root := &mountRoot{entryNode{tree: tree, e: img.index.Root}}
 	server, err := fusefs.Mount(dir, root, &fusefs.Options{
@@ -70,7 +70,7 @@ func (img *Image) mount(dir string, o mountOptions) (*Mounted, error) {
 		server.Wait()
 		close(served)
 	}()
-	m := &Mounted{dir: dir, wait: func() { <-served }}
+	m := &Mounted{dir: dir, wait: func() { <-served }, mem: tree.mem}
 	m.unmount = func() error {
 		select {
 		case <-served: // unmounted already, from outside
@@ -106,6 +106,8 @@ func mountSourceName(name string) string {
 // mountTree holds what the nodes of one mount share.
 type mountTree struct {
 	img *Image
+	// mem is the budget of the chunks of all the open files.
+	mem *mountMemory
 	// inodes maps an entry to its inode, so that the hardlinks to a
 	// file share one.
 	inodes map[*toc.Entry]*fusefs.Inode
@@ -269,7 +271,7 @@ func (n *entryNode) Open(_ context.Context, flags uint32) (fusefs.FileHandle, ui
 	n.tree.tuneOnce.Do(n.tree.tune)
 	// The content never changes: what the kernel cached from an earlier
 	// open stays good.
-	return &mountedFile{r: n.tree.img.newMountReader(n.e)}, fuse.FOPEN_KEEP_CACHE, 0
+	return &mountedFile{r: n.tree.mem.newReader(n.tree.img, n.e)}, fuse.FOPEN_KEEP_CACHE, 0
 }
 
 // mountedFile is an open file of a mount: its reads, which the kernel may

@@ -1,0 +1,164 @@
+package blobber
+
+import (
+	"context"
+	"sync"
+)
+
+// mountBudget is how many bytes of chunk buffers a whole mount holds,
+// however many files are open: the compressed and decoded bytes of the
+// chunks being fetched, the decoded chunks kept for reads, and free
+// buffers kept for reuse. It leaves the process (the Go runtime, FUSE's
+// request buffers, the table of contents) within 64 MiB, under the soft
+// memory limit the CLI sets, while a sequential reader of a file of 4 MiB
+// chunks still has two of them fetched ahead of it.
+const mountBudget = 16 << 20
+
+// mountBufferAlign rounds buffer sizes up, so that buffers of chunks of
+// about the same size fit one another's needs.
+const mountBufferAlign = 64 << 10
+
+// mountMemory is the one budget of a mount's chunk buffers, shared by the
+// mountReaders of all its open files, and the lock that guards them: their
+// chunks are what it makes room from. A read takes room for the chunks it
+// needs all at once, holding nothing while it waits for it, and what holds
+// room (a fetch in flight, a chunk a reply is being written from) always
+// lets go of it without waiting for another read, so reads never wait on
+// one another in a circle. A read that needs more than the whole budget
+// waits until nothing else is busy and then runs past it, alone.
+type mountMemory struct {
+	budget int64
+
+	mu      sync.Mutex
+	readers map[*mountReader]struct{}
+	free    [][]byte
+	held    int64 // bytes of all the buffers: kept, in flight or free
+	peak    int64 // held at its highest, for tests
+	busy    int   // chunks being fetched or read from: their room cannot be had
+	fetched int   // chunks fetched, for tests
+	tick    uint64
+	// changed is closed, and replaced, whenever room may have come free.
+	changed chan struct{}
+}
+
+func newMountMemory(budget int64) *mountMemory {
+	return &mountMemory{budget: max(budget, 1), readers: map[*mountReader]struct{}{}, changed: make(chan struct{})}
+}
+
+// notify wakes the reads waiting for room. The caller holds mu.
+func (m *mountMemory) notify() {
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+// wait lets go of mu until room may have come free or ctx ends. The caller
+// holds mu, and holds it again when wait returns.
+func (m *mountMemory) wait(ctx context.Context) error {
+	ch := m.changed
+	m.mu.Unlock()
+	defer m.mu.Lock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// take returns a buffer of n bytes or more: a free one that fits, or a
+// new one within the budget, after dropping the free buffers that do not
+// fit and, if evict, the chunks no read is using, least recently used
+// first (whose buffers may fit). Past the budget it returns nil, unless
+// force. The caller holds mu.
+func (m *mountMemory) take(n int64, evict, force bool) []byte {
+	size := (n + mountBufferAlign - 1) / mountBufferAlign * mountBufferAlign
+	for {
+		if b := m.takeFree(n, size); b != nil {
+			return b
+		}
+		if m.held+size <= m.budget || !(m.dropFree() || (evict && m.evictOne())) {
+			break
+		}
+	}
+	if m.held+size > m.budget && !force {
+		return nil
+	}
+	m.held += size
+	m.peak = max(m.peak, m.held)
+	return make([]byte, size)
+}
+
+// takeFree takes the smallest free buffer of n bytes or more that is not
+// much bigger than size, if there is one. The caller holds mu.
+func (m *mountMemory) takeFree(n, size int64) []byte {
+	best := -1
+	for i, b := range m.free {
+		if c := int64(cap(b)); c >= n && c <= size+size/4 && (best < 0 || c < int64(cap(m.free[best]))) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	b := m.free[best]
+	m.free[best] = m.free[len(m.free)-1]
+	m.free = m.free[:len(m.free)-1]
+	return b[:cap(b)]
+}
+
+// give puts buffers back on the free list. The caller holds mu.
+func (m *mountMemory) give(bufs ...[]byte) {
+	for _, b := range bufs {
+		if b != nil {
+			m.free = append(m.free, b)
+		}
+	}
+}
+
+// dropFree lets go of the biggest free buffer, reporting whether there was
+// one. The caller holds mu.
+func (m *mountMemory) dropFree() bool {
+	if len(m.free) == 0 {
+		return false
+	}
+	big := 0
+	for i, b := range m.free {
+		if cap(b) > cap(m.free[big]) {
+			big = i
+		}
+	}
+	m.held -= int64(cap(m.free[big]))
+	m.free[big] = m.free[len(m.free)-1]
+	m.free = m.free[:len(m.free)-1]
+	return true
+}
+
+// evictOne drops the chunk, of any open file, that no read is using and
+// that was used least recently, reporting whether there was one. Its
+// buffer goes to the free list. The caller holds mu.
+func (m *mountMemory) evictOne() bool {
+	var victim *mountReader
+	at, oldest := -1, uint64(0)
+	for r := range m.readers {
+		for i, ch := range r.chunks {
+			if ch.users == 0 && isReady(ch) && (victim == nil || ch.lastUse < oldest) {
+				victim, at, oldest = r, i, ch.lastUse
+			}
+		}
+	}
+	if victim == nil {
+		return false
+	}
+	victim.drop(at)
+	return true
+}
+
+// releaseIdle lets go of every free buffer once no file is open: an idle
+// mount holds no chunk memory. The caller holds mu.
+func (m *mountMemory) releaseIdle() {
+	if len(m.readers) > 0 {
+		return
+	}
+	for m.dropFree() {
+	}
+}
