@@ -8,11 +8,14 @@ import (
 // mountBudget is how many bytes of chunk buffers a whole mount holds,
 // however many files are open: the compressed and decoded bytes of the
 // chunks being fetched, the decoded chunks kept for reads, and free
-// buffers kept for reuse. It leaves the process (the Go runtime, FUSE's
-// request buffers, the table of contents) within 64 MiB, under the soft
-// memory limit the CLI sets, while a sequential reader of a file of 4 MiB
-// chunks still has two of them fetched ahead of it.
-const mountBudget = 16 << 20
+// buffers kept for reuse. It is room for four buffers of a chunk of the
+// default size (4 MiB, and the decoder's slack): a sequential reader of
+// such a file reads one chunk while the next is fetched and decoded, and
+// the one after waits ready, or two are fetched at once. More would keep
+// the heap at the soft memory limit the CLI sets, where the collector
+// runs all the time; the process (the Go runtime, FUSE's request buffers,
+// the table of contents) stays within 64 MiB.
+const mountBudget = 4 * (4<<20 + mountDecodeSlack)
 
 // mountBufferAlign rounds buffer sizes up, so that buffers of chunks of
 // about the same size fit one another's needs.
@@ -67,16 +70,16 @@ func (m *mountMemory) wait(ctx context.Context) error {
 
 // take returns a buffer of n bytes or more: a free one that fits, or a
 // new one within the budget, after dropping the free buffers that do not
-// fit and, if evict, the chunks no read is using, least recently used
-// first (whose buffers may fit). Past the budget it returns nil, unless
-// force. The caller holds mu.
-func (m *mountMemory) take(n int64, evict, force bool) []byte {
+// fit and the chunks no read is using that evictable allows (whose buffers
+// may fit). Past the budget it returns nil, unless force. The caller
+// holds mu.
+func (m *mountMemory) take(n int64, evictable chunkUse, force bool) []byte {
 	size := (n + mountBufferAlign - 1) / mountBufferAlign * mountBufferAlign
 	for {
 		if b := m.takeFree(n, size); b != nil {
 			return b
 		}
-		if m.held+size <= m.budget || !(m.dropFree() || (evict && m.evictOne())) {
+		if m.held+size <= m.budget || !(m.dropFree() || m.evictOne(evictable)) {
 			break
 		}
 	}
@@ -133,24 +136,60 @@ func (m *mountMemory) dropFree() bool {
 	return true
 }
 
-// evictOne drops the chunk, of any open file, that no read is using and
-// that was used least recently, reporting whether there was one. Its
-// buffer goes to the free list. The caller holds mu.
-func (m *mountMemory) evictOne() bool {
+// chunkUse ranks the chunks no read is using by how soon a read may want
+// them, the first to drop first.
+type chunkUse int
+
+const (
+	chunkReadAll   chunkUse = iota // all its bytes read: a read again is rare
+	chunkReadSome                  // left partly read, by a random read or a reader that moved on
+	chunkReadAhead                 // fetched ahead and not read yet: its reader comes for it next
+)
+
+func (ch *mountChunk) use() chunkUse {
+	switch {
+	case ch.read >= int64(len(ch.data)):
+		return chunkReadAll
+	case ch.read > 0:
+		return chunkReadSome
+	}
+	return chunkReadAhead
+}
+
+// evictOne drops a chunk, of any open file, that no read is using and
+// that ranks up to upTo, reporting whether there was one; its buffer goes
+// to the free list. Of chunks of one rank, the least recently used goes
+// first; but of those fetched ahead, the most recently fetched (the
+// furthest ahead of its reader, which wants it last). The caller holds mu.
+func (m *mountMemory) evictOne(upTo chunkUse) bool {
 	var victim *mountReader
-	at, oldest := -1, uint64(0)
+	var worst *mountChunk
 	for r := range m.readers {
-		for i, ch := range r.chunks {
-			if ch.users == 0 && isReady(ch) && (victim == nil || ch.lastUse < oldest) {
-				victim, at, oldest = r, i, ch.lastUse
+		for _, ch := range r.chunks {
+			if ch.users > 0 || !isReady(ch) || ch.use() > upTo {
+				continue
+			}
+			if worst == nil || evictBefore(ch, worst) {
+				victim, worst = r, ch
 			}
 		}
 	}
 	if victim == nil {
 		return false
 	}
-	victim.drop(at)
+	victim.drop(worst.index)
 	return true
+}
+
+// evictBefore tells whether chunk a is to be dropped before chunk b.
+func evictBefore(a, b *mountChunk) bool {
+	if ua, ub := a.use(), b.use(); ua != ub {
+		return ua < ub
+	}
+	if a.use() == chunkReadAhead {
+		return a.lastUse > b.lastUse
+	}
+	return a.lastUse < b.lastUse
 }
 
 // releaseIdle lets go of every free buffer once no file is open: an idle

@@ -17,10 +17,11 @@ import (
 // going; any other read fetches just the chunks it covers.
 //
 // Its buffers come from the mount's one budget (mountMemory), whose lock
-// guards the reader's chunks too. A chunk is let go of once all its bytes
-// have been read (the kernel keeps what it was given), or when a chunk
-// that a read needs, of this file or another, takes its room. A fetch
-// ahead takes only room that is free: it never drops a chunk.
+// guards the reader's chunks too. A chunk is kept until the file is
+// closed, or until a fetch, of this file or another, takes its room: a
+// fetch a read needs takes the room of any chunk no read is using, a fetch
+// ahead only that of chunks whose bytes have all been read (the kernel
+// keeps what it was given), so that fetches ahead never drop one another.
 type mountReader struct {
 	img    *Image
 	e      *toc.Entry
@@ -220,8 +221,8 @@ func (r *mountReader) unuse(ch *mountChunk) {
 	}
 }
 
-// unclaim lets go of the chunks a read claimed, and of those of them whose
-// bytes have all been read now.
+// unclaim lets go of the chunks a read claimed, counting the bytes read
+// from each.
 func (r *mountReader) unclaim(need []*mountChunk, parts [][]byte) {
 	m := r.mem
 	m.mu.Lock()
@@ -229,24 +230,28 @@ func (r *mountReader) unclaim(need []*mountChunk, parts [][]byte) {
 	for i, ch := range need {
 		r.unuse(ch)
 		ch.read += int64(len(parts[i]))
-		if ch.users == 0 && (r.closed || ch.read >= int64(len(ch.data))) && r.chunks[ch.index] == ch {
+		if ch.users == 0 && r.closed && r.chunks[ch.index] == ch {
 			r.drop(ch.index)
 		}
 	}
 }
 
 // start fetches chunk i in the background. A fetch a read needs
-// (needed) may drop chunks no read uses to make room, and past the
-// budget if force; a fetch ahead takes only free room. It returns nil when
-// there is no room. The caller holds mem.mu.
+// (needed) may drop chunks no read uses to make room, and go past the
+// budget if force; a fetch ahead drops only chunks read already. It
+// returns nil when there is no room. The caller holds mem.mu.
 func (r *mountReader) start(i int, needed, force bool) *mountChunk {
 	m := r.mem
 	c := r.e.Chunks[i]
-	comp := m.take(r.img.index.Need(c), needed, force)
+	evictable := chunkReadAll
+	if needed {
+		evictable = chunkReadAhead
+	}
+	comp := m.take(r.img.index.Need(c), evictable, force)
 	if comp == nil {
 		return nil
 	}
-	buf := m.take(c.InnerOffset+c.Size+mountDecodeSlack, needed, force)
+	buf := m.take(c.InnerOffset+c.Size+mountDecodeSlack, evictable, force)
 	if buf == nil {
 		m.give(comp)
 		return nil

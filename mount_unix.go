@@ -29,8 +29,12 @@ const mountCacheTimeout = 24 * time.Hour
 // mountMaxRead is the largest read the kernel sends (FUSE's max_pages
 // follows MaxWrite). The kernel reads ahead at most the mount's readahead
 // (raiseReadahead), in requests of up to this, and Blobber's prefetch of
-// the chunks that follow does the rest on sequential reads.
-const mountMaxRead = 1 << 20
+// the chunks that follow does the rest on sequential reads. It is small
+// because go-fuse holds a buffer this big for each request read and for
+// each reply (though replies are written from the chunks): with larger
+// reads these take several MiB of heap beside the chunks, and the
+// collector, at the CLI's soft memory limit, runs all the time.
+const mountMaxRead = 256 << 10
 
 func (img *Image) mount(dir string, o mountOptions) (*Mounted, error) {
 	timeout := mountCacheTimeout
