@@ -3,6 +3,7 @@ package blobber
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // mountBudget is how many bytes of chunk buffers a whole mount holds,
@@ -39,7 +40,9 @@ type mountMemory struct {
 	peak    int64 // held at its highest, for tests
 	busy    int   // chunks being fetched or read from: their room cannot be had
 	fetched int   // chunks fetched, for tests
-	tick    uint64
+	// retryAt is when the first chunk that a fetch could not drop, being
+	// in use lately (mountChunkIdle), may be dropped; zero if none.
+	retryAt time.Time
 	// changed is closed, and replaced, whenever room may have come free.
 	changed chan struct{}
 }
@@ -54,14 +57,22 @@ func (m *mountMemory) notify() {
 	m.changed = make(chan struct{})
 }
 
-// wait lets go of mu until room may have come free or ctx ends. The caller
-// holds mu, and holds it again when wait returns.
+// wait lets go of mu until room may have come free (retryAt included) or
+// ctx ends. The caller holds mu, and holds it again when wait returns.
 func (m *mountMemory) wait(ctx context.Context) error {
 	ch := m.changed
+	var expired <-chan time.Time
+	if !m.retryAt.IsZero() {
+		t := time.NewTimer(time.Until(m.retryAt))
+		defer t.Stop()
+		expired = t.C
+	}
 	m.mu.Unlock()
 	defer m.mu.Lock()
 	select {
 	case <-ch:
+		return nil
+	case <-expired:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -156,17 +167,35 @@ func (ch *mountChunk) use() chunkUse {
 	return chunkReadAhead
 }
 
-// evictOne drops a chunk, of any open file, that no read is using and
-// that ranks up to upTo, reporting whether there was one; its buffer goes
-// to the free list. Of chunks of one rank, the least recently used goes
+// mountChunkIdle is how long a chunk not read all through stays safe from
+// the fetches of other reads after it was last used (or fetched ahead):
+// the reader it is for is taken to have gone on or gone away only then.
+// Without it, files read at once with too little room for all their
+// chunks would each drop the chunk another is in the middle of, and fetch
+// every chunk again and again.
+const mountChunkIdle = 200 * time.Millisecond
+
+// evictOne drops a chunk, of any open file, that no read is using, that
+// ranks up to upTo and, unless read all through, has been idle for
+// mountChunkIdle; it reports whether there was one, and its buffer goes to
+// the free list. Of chunks of one rank, the least recently used goes
 // first; but of those fetched ahead, the most recently fetched (the
-// furthest ahead of its reader, which wants it last). The caller holds mu.
+// furthest ahead of its reader, which wants it last). It sets retryAt to
+// when the first chunk it spared for being used lately becomes idle. The
+// caller holds mu.
 func (m *mountMemory) evictOne(upTo chunkUse) bool {
+	now := time.Now()
 	var victim *mountReader
 	var worst *mountChunk
 	for r := range m.readers {
 		for _, ch := range r.chunks {
 			if ch.users > 0 || !isReady(ch) || ch.use() > upTo {
+				continue
+			}
+			if idle := ch.lastUse.Add(mountChunkIdle); ch.use() != chunkReadAll && now.Before(idle) {
+				if m.retryAt.IsZero() || idle.Before(m.retryAt) {
+					m.retryAt = idle
+				}
 				continue
 			}
 			if worst == nil || evictBefore(ch, worst) {
@@ -187,9 +216,9 @@ func evictBefore(a, b *mountChunk) bool {
 		return ua < ub
 	}
 	if a.use() == chunkReadAhead {
-		return a.lastUse > b.lastUse
+		return a.lastUse.After(b.lastUse)
 	}
-	return a.lastUse < b.lastUse
+	return a.lastUse.Before(b.lastUse)
 }
 
 // releaseIdle lets go of every free buffer once no file is open: an idle

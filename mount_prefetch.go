@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/blobber-dev/blobber/internal/toc"
 )
@@ -48,10 +49,10 @@ type mountChunk struct {
 	buf   []byte
 	err   error
 	// Guarded by mem.mu: the reads copying from data, the bytes of data
-	// read so far, and when a read last claimed it (mem.tick).
+	// read so far, and when a read last claimed it, or its fetch ended.
 	users   int
 	read    int64
-	lastUse uint64
+	lastUse time.Time
 }
 
 // mountReorderWindow is how far before the furthest read a read may still
@@ -136,7 +137,6 @@ func (r *mountReader) claim(off int64, first, last int) ([]*mountChunk, error) {
 	m := r.mem
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.tick++
 	_, had := r.chunks[first]
 	sequential := had || (r.furthest >= 0 && first >= r.furthest-1 && first <= r.furthest+1)
 	if sequential {
@@ -153,16 +153,23 @@ func (r *mountReader) claim(off int64, first, last int) ([]*mountChunk, error) {
 		if need, ok = r.claimAll(first, last, force); ok {
 			break
 		}
-		// This read holds nothing now. If nothing else is busy, waiting
-		// frees no more room: the read needs more than the budget, and
-		// goes past it.
-		if m.busy == 0 {
+		// This read holds nothing now. If nothing else is busy or spared
+		// for a while, waiting frees no more room: the read needs more
+		// than the budget, and goes past it.
+		if m.busy == 0 && m.retryAt.IsZero() {
 			force = true
 			continue
 		}
 		if err := m.wait(r.ctx); err != nil {
 			return nil, err
 		}
+	}
+	// Used now: a read that only tried to claim them, and waits, does not
+	// keep them from being dropped for another's, or reads could wait on
+	// one another for ever.
+	now := time.Now()
+	for _, ch := range need {
+		ch.lastUse = now
 	}
 	if sequential {
 		// From past the furthest read: the chunks before it were fetched
@@ -185,6 +192,7 @@ func (r *mountReader) claim(off int64, first, last int) ([]*mountChunk, error) {
 // if there is no room for one, it lets go of them all again and reports
 // false. The caller holds mem.mu.
 func (r *mountReader) claimAll(first, last int, force bool) ([]*mountChunk, bool) {
+	r.mem.retryAt = time.Time{}
 	claimed := make([]*mountChunk, 0, last-first+1)
 	for i := first; i <= last; i++ {
 		ch := r.chunks[i]
@@ -209,7 +217,6 @@ func (r *mountReader) use(ch *mountChunk) {
 		r.mem.busy++
 	}
 	ch.users++
-	ch.lastUse = r.mem.tick
 }
 
 // unuse undoes use. The caller holds mem.mu.
@@ -256,7 +263,7 @@ func (r *mountReader) start(i int, needed, force bool) *mountChunk {
 		m.give(comp)
 		return nil
 	}
-	ch := &mountChunk{index: i, ready: make(chan struct{}), buf: buf, lastUse: m.tick}
+	ch := &mountChunk{index: i, ready: make(chan struct{}), buf: buf, lastUse: time.Now()}
 	r.chunks[i] = ch
 	m.fetched++
 	m.busy++
@@ -264,7 +271,7 @@ func (r *mountReader) start(i int, needed, force bool) *mountChunk {
 		data, err := r.fetch(c, comp, buf)
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		ch.data, ch.err = data, err
+		ch.data, ch.err, ch.lastUse = data, err, time.Now()
 		if err != nil || cap(data) == 0 || &data[:1][0] != &buf[:1][0] {
 			// The decoder did not use buf (an error, or no room).
 			ch.buf = nil
