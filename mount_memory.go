@@ -40,6 +40,7 @@ type mountMemory struct {
 	peak    int64 // held at its highest, for tests
 	busy    int   // chunks being fetched or read from: their room cannot be had
 	fetched int   // chunks fetched, for tests
+	waiting int   // reads waiting for room: no fetch ahead takes any then
 	// retryAt is when the first chunk that a fetch could not drop, being
 	// in use lately (mountChunkIdle), may be dropped; zero if none.
 	retryAt time.Time
@@ -67,8 +68,12 @@ func (m *mountMemory) wait(ctx context.Context) error {
 		defer t.Stop()
 		expired = t.C
 	}
+	m.waiting++
 	m.mu.Unlock()
-	defer m.mu.Lock()
+	defer func() {
+		m.mu.Lock()
+		m.waiting--
+	}()
 	select {
 	case <-ch:
 		return nil

@@ -173,9 +173,10 @@ func (r *mountReader) claim(off int64, first, last int) ([]*mountChunk, error) {
 	}
 	if sequential {
 		// From past the furthest read: the chunks before it were fetched
-		// already, and those dropped since have been read.
+		// already, and those dropped since have been read. Not while
+		// reads wait for room: they come first.
 		r.furthest = max(r.furthest, last)
-		for i := r.furthest + 1; i <= r.furthest+r.ahead && i < len(r.e.Chunks); i++ {
+		for i := r.furthest + 1; i <= r.furthest+r.ahead && i < len(r.e.Chunks) && m.waiting == 0; i++ {
 			if r.chunks[i] == nil && r.start(i, false, false) == nil {
 				break
 			}
