@@ -32,6 +32,10 @@ type Mounted struct {
 	unmount func() error
 	once    sync.Once
 	err     error
+	// mem is the chunk memory of the mount, for tests (nil where mount
+	// is not supported).
+	//lint:ignore U1000 set and read only where mount is supported (mount_unix.go)
+	mem *mountMemory
 }
 
 // Dir is the mount point.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
-	"sync"
+	"time"
 
 	"github.com/blobber-dev/blobber/internal/toc"
 )
@@ -17,29 +17,21 @@ import (
 // them are fetched ahead in parallel, more of them as the reader keeps
 // going; any other read fetches just the chunks it covers.
 //
-// What it holds is bounded by the client's stream budget, like a file
-// read's chunk stream: the buffers of the chunks kept, of those in flight
-// and the free ones kept for reuse (reusing them spares the allocation
-// and page faults of a fresh chunk-sized buffer per chunk). A chunk that
-// a read needs is fetched even past the budget, after dropping every
-// chunk no read is using, so that a chunk bigger than the budget still
-// reads.
+// Its buffers come from the mount's one budget (mountMemory), whose lock
+// guards the reader's chunks too. A chunk is kept until the file is
+// closed, or until a fetch, of this file or another, takes its room: a
+// fetch a read needs takes the room of any chunk no read is using, a fetch
+// ahead only that of chunks whose bytes have all been read (the kernel
+// keeps what it was given), so that fetches ahead never drop one another.
 type mountReader struct {
 	img    *Image
 	e      *toc.Entry
 	ctx    context.Context
 	cancel context.CancelFunc
-	budget int64
-	// bufSize is the size of every buffer: enough for the compressed
-	// bytes or the decoded bytes of the file's biggest chunk.
-	bufSize int64
+	mem    *mountMemory
 
-	mu      sync.Mutex
-	chunks  map[int]*mountChunk
-	free    [][]byte
-	held    int64 // bytes of all the buffers, kept, in flight or free
-	peak    int64 // held at its highest, for tests
-	fetched int   // chunks fetched, for tests
+	// Guarded by mem.mu.
+	chunks map[int]*mountChunk
 	// furthest is the last chunk of the furthest read so far, -1 before
 	// the first read; ahead is how many chunks past a sequential read to
 	// fetch.
@@ -51,18 +43,23 @@ type mountReader struct {
 // mountChunk is one chunk of a mountReader: being fetched until ready is
 // closed, then its verified bytes or why they could not be had.
 type mountChunk struct {
+	index int
 	ready chan struct{}
 	data  []byte // the decoded bytes, in buf
 	buf   []byte
 	err   error
-	users int // reads copying from data
+	// Guarded by mem.mu: the reads copying from data, the bytes of data
+	// read so far, and when a read last claimed it, or its fetch ended.
+	users   int
+	read    int64
+	lastUse time.Time
 }
 
 // mountReorderWindow is how far before the furthest read a read may still
 // arrive: the kernel sends its readahead (4 MiB, as root) in requests of up
 // to mountMaxRead, several at once, which the server may take in any
-// order. A sequential reader keeps the chunks that far back, budget
-// allowing.
+// order. A sequential reader keeps the chunks that far back that it has
+// not read all of, budget allowing.
 const mountReorderWindow = 8 << 20
 
 // mountDecodeSlack is room past a chunk's bytes in a decode buffer: the
@@ -70,14 +67,17 @@ const mountReorderWindow = 8 << 20
 // is near, and allocates a buffer of its own when there is no room.
 const mountDecodeSlack = 64 << 10
 
-func (img *Image) newMountReader(e *toc.Entry) *mountReader {
-	var size int64
-	for _, c := range e.Chunks {
-		size = max(size, img.index.Need(c), c.InnerOffset+c.Size+mountDecodeSlack)
-	}
+var errMountFileClosed = errors.New("file closed")
+
+// newReader returns the reader of an open file e of img, whose chunks take
+// their room from m.
+func (m *mountMemory) newReader(img *Image, e *toc.Entry) *mountReader {
 	ctx, cancel := context.WithCancel(img.ctx)
-	return &mountReader{img: img, e: e, ctx: ctx, cancel: cancel, budget: img.client.opts.streamBudget,
-		bufSize: size, chunks: map[int]*mountChunk{}, furthest: -1, ahead: 1}
+	r := &mountReader{img: img, e: e, ctx: ctx, cancel: cancel, mem: m, chunks: map[int]*mountChunk{}, furthest: -1, ahead: 1}
+	m.mu.Lock()
+	m.readers[r] = struct{}{}
+	m.mu.Unlock()
+	return r
 }
 
 // ReadAt fills p with the file's bytes from off, or fewer at the end of
@@ -109,8 +109,8 @@ func (r *mountReader) slices(off int64, n int) ([][]byte, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	release := func() { r.unclaim(need) }
-	parts := make([][]byte, 0, len(need))
+	parts := make([][]byte, len(need))
+	release := func() { r.unclaim(need, parts) }
 	for i, ch := range need {
 		select {
 		case <-ch.ready:
@@ -124,94 +124,176 @@ func (r *mountReader) slices(off int64, n int) ([][]byte, func(), error) {
 		}
 		c := r.e.Chunks[first+i]
 		from, to := max(off, c.FileOffset)-c.FileOffset, min(end, c.FileOffset+c.Size)-c.FileOffset
-		parts = append(parts, ch.data[from:to])
+		parts[i] = ch.data[from:to]
 	}
 	return parts, release, nil
 }
 
 // claim marks chunks first to last, which a read from off covers, as in
-// use by it, starting the fetch of those not had yet, and on a sequential
-// read the fetch of the chunks after them.
+// use by it, starting the fetch of those not had yet once there is room
+// for all of them, and on a sequential read the fetch of the chunks after
+// them, as far as free room goes.
 func (r *mountReader) claim(off int64, first, last int) ([]*mountChunk, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return nil, errors.New("file closed")
-	}
+	m := r.mem
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	_, had := r.chunks[first]
 	sequential := had || (r.furthest >= 0 && first >= r.furthest-1 && first <= r.furthest+1)
 	if sequential {
-		// What the reader has left behind is not read again (the kernel
-		// keeps what it was given), but for what reads the kernel sent
-		// earlier may still be on their way for.
+		// What the reader has left behind is not read again, but for what
+		// reads the kernel sent earlier may still be on their way for.
 		r.dropBelow(chunkAt(r.e, off-mountReorderWindow))
-		r.furthest = max(r.furthest, last)
-	} else {
-		r.ahead = 1
-		r.furthest = last
 	}
-	need := make([]*mountChunk, 0, last-first+1)
-	for i := first; i <= last; i++ {
-		ch := r.chunks[i]
-		if ch == nil {
-			ch = r.start(i, true)
+	var need []*mountChunk
+	for force := false; ; {
+		if r.closed {
+			return nil, errMountFileClosed
 		}
-		ch.users++
-		need = append(need, ch)
+		var ok bool
+		if need, ok = r.claimAll(first, last, force); ok {
+			break
+		}
+		// This read holds nothing now. If nothing else is busy or spared
+		// for a while, waiting frees no more room: the read needs more
+		// than the budget, and goes past it.
+		if m.busy == 0 && m.retryAt.IsZero() {
+			force = true
+			continue
+		}
+		if err := m.wait(r.ctx); err != nil {
+			return nil, err
+		}
+	}
+	// Used now: a read that only tried to claim them, and waits, does not
+	// keep them from being dropped for another's, or reads could wait on
+	// one another for ever.
+	now := time.Now()
+	for _, ch := range need {
+		ch.lastUse = now
 	}
 	if sequential {
-		for i := last + 1; i <= last+r.ahead && i < len(r.e.Chunks); i++ {
-			if r.chunks[i] == nil && r.start(i, false) == nil {
+		// From past the furthest read: the chunks before it were fetched
+		// already, and those dropped since have been read. Not while
+		// reads wait for room: they come first.
+		r.furthest = max(r.furthest, last)
+		for i := r.furthest + 1; i <= r.furthest+r.ahead && i < len(r.e.Chunks) && m.waiting == 0; i++ {
+			if r.chunks[i] == nil && r.start(i, false, false) == nil {
 				break
 			}
 		}
 		r.ahead = min(2*r.ahead, r.img.client.opts.concurrency)
+	} else {
+		r.ahead = 1
+		r.furthest = last
 	}
 	return need, nil
 }
 
-func (r *mountReader) unclaim(need []*mountChunk) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, ch := range need {
-		ch.users--
+// claimAll marks chunks first to last as in use, fetching those missing;
+// if there is no room for one, it lets go of them all again and reports
+// false. The caller holds mem.mu.
+func (r *mountReader) claimAll(first, last int, force bool) ([]*mountChunk, bool) {
+	r.mem.retryAt = time.Time{}
+	claimed := make([]*mountChunk, 0, last-first+1)
+	for i := first; i <= last; i++ {
+		ch := r.chunks[i]
+		if ch == nil {
+			// The chunks claimed already are in use: taking room for
+			// this one does not drop them.
+			if ch = r.start(i, true, force); ch == nil {
+				for _, c := range claimed {
+					r.unuse(c)
+				}
+				return nil, false
+			}
+		}
+		r.use(ch)
+		claimed = append(claimed, ch)
+	}
+	return claimed, true
+}
+
+func (r *mountReader) use(ch *mountChunk) {
+	if ch.users == 0 && isReady(ch) {
+		r.mem.busy++
+	}
+	ch.users++
+}
+
+// unuse undoes use. The caller holds mem.mu.
+func (r *mountReader) unuse(ch *mountChunk) {
+	ch.users--
+	if ch.users == 0 && isReady(ch) {
+		r.mem.busy--
+		r.mem.notify()
 	}
 }
 
-// start fetches chunk i in the background, with buffers from the free
-// list or new ones. A fetch ahead (needed false) starts only within the
-// budget, and returns nil otherwise; a needed one drops what no read uses
-// to make room, and goes past the budget if it must.
-func (r *mountReader) start(i int, needed bool) *mountChunk {
-	for r.held+r.newBytes(2) > r.budget {
-		if !r.dropOne(i, needed) {
-			if !needed {
-				return nil
-			}
-			break
+// unclaim lets go of the chunks a read claimed, counting the bytes read
+// from each.
+func (r *mountReader) unclaim(need []*mountChunk, parts [][]byte) {
+	m := r.mem
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, ch := range need {
+		r.unuse(ch)
+		ch.read += int64(len(parts[i]))
+		if ch.users == 0 && r.closed && r.chunks[ch.index] == ch {
+			r.drop(ch.index)
 		}
 	}
-	comp, buf := r.takeBuf(), r.takeBuf()
-	ch := &mountChunk{ready: make(chan struct{}), buf: buf}
-	r.chunks[i] = ch
-	r.fetched++
+}
+
+// start fetches chunk i in the background. A fetch a read needs
+// (needed) may drop chunks no read uses to make room, and go past the
+// budget if force; a fetch ahead drops only chunks read already. It
+// returns nil when there is no room. The caller holds mem.mu.
+func (r *mountReader) start(i int, needed, force bool) *mountChunk {
+	m := r.mem
 	c := r.e.Chunks[i]
+	evictable := chunkReadAll
+	if needed {
+		evictable = chunkReadAhead
+	}
+	comp := m.take(r.img.index.Need(c), evictable, force)
+	if comp == nil {
+		return nil
+	}
+	buf := m.take(c.InnerOffset+c.Size+mountDecodeSlack, evictable, force)
+	if buf == nil {
+		m.give(comp)
+		return nil
+	}
+	ch := &mountChunk{index: i, ready: make(chan struct{}), buf: buf, lastUse: time.Now()}
+	r.chunks[i] = ch
+	m.fetched++
+	m.busy++
 	go func() {
 		data, err := r.fetch(c, comp, buf)
-		r.mu.Lock()
-		ch.data, ch.err = data, err
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		ch.data, ch.err, ch.lastUse = data, err, time.Now()
 		if err != nil || cap(data) == 0 || &data[:1][0] != &buf[:1][0] {
 			// The decoder did not use buf (an error, or no room).
 			ch.buf = nil
-			r.free = append(r.free, buf)
+			m.give(buf)
 		}
 		if err != nil && r.chunks[i] == ch {
 			// The reads waiting for it fail; a later one tries again.
 			delete(r.chunks, i)
 		}
-		r.free = append(r.free, comp)
+		m.give(comp)
 		close(ch.ready)
-		r.mu.Unlock()
+		if ch.users == 0 {
+			m.busy--
+			if r.closed && r.chunks[i] == ch {
+				r.drop(i)
+			}
+		}
+		if r.closed {
+			m.releaseIdle()
+		}
+		m.notify()
 	}()
 	return ch
 }
@@ -239,51 +321,8 @@ func (r *mountReader) fetch(c toc.Chunk, comp, dst []byte) ([]byte, error) {
 	return data, err
 }
 
-// newBytes is what taking n buffers adds to held.
-func (r *mountReader) newBytes(n int) int64 {
-	return int64(max(0, n-len(r.free))) * r.bufSize
-}
-
-func (r *mountReader) takeBuf() []byte {
-	if k := len(r.free); k > 0 {
-		b := r.free[k-1]
-		r.free = r.free[:k-1]
-		return b
-	}
-	r.held += r.bufSize
-	r.peak = max(r.peak, r.held)
-	return make([]byte, r.bufSize)
-}
-
-// dropOne frees room for a fetch: a free buffer beyond the two a fetch
-// takes, else, for a chunk a read needs (needed), the buffer of a chunk no
-// read is using, the furthest from chunk i first. A fetch ahead takes no
-// chunk's room: a sequential read has let go of what it left behind
-// already, and what it kept, reads the kernel sent earlier may still want.
-// It reports whether it freed anything.
-func (r *mountReader) dropOne(i int, needed bool) bool {
-	if k := len(r.free); k > 2 {
-		r.free = r.free[:k-1]
-		r.held -= r.bufSize
-		return true
-	}
-	victim, dist := -1, -1
-	for j, ch := range r.chunks {
-		if !needed || ch.users > 0 || !isReady(ch) {
-			continue
-		}
-		if d := max(j-i, i-j); d > dist {
-			victim, dist = j, d
-		}
-	}
-	if victim < 0 {
-		return false
-	}
-	r.drop(victim)
-	return true
-}
-
-// dropBelow lets go of the chunks before i that no read uses.
+// dropBelow lets go of the chunks before i that no read uses. The caller
+// holds mem.mu.
 func (r *mountReader) dropBelow(i int) {
 	for j, ch := range r.chunks {
 		if j < i && ch.users == 0 && isReady(ch) {
@@ -292,13 +331,16 @@ func (r *mountReader) dropBelow(i int) {
 	}
 }
 
+// drop lets go of chunk j, which no read uses; its buffer goes to the
+// free list. The caller holds mem.mu.
 func (r *mountReader) drop(j int) {
 	ch := r.chunks[j]
 	delete(r.chunks, j)
 	if ch.buf != nil {
-		r.free = append(r.free, ch.buf)
+		r.mem.give(ch.buf)
 		ch.buf, ch.data = nil, nil
 	}
+	r.mem.notify()
 }
 
 func isReady(ch *mountChunk) bool {
@@ -310,11 +352,19 @@ func isReady(ch *mountChunk) bool {
 	}
 }
 
-// Close stops the fetches in flight and lets go of every buffer.
+// Close stops the fetches in flight and lets go of every chunk: those in
+// flight or in use as they end.
 func (r *mountReader) Close() {
 	r.cancel()
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	m := r.mem
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	r.closed = true
-	r.chunks, r.free = nil, nil
+	for j, ch := range r.chunks {
+		if ch.users == 0 && isReady(ch) {
+			r.drop(j)
+		}
+	}
+	delete(m.readers, r)
+	m.releaseIdle()
 }

@@ -66,8 +66,9 @@ func TestMountReaderPrefetchesSequentialReadsOnce(t *testing.T) {
 	img, e, data, proxy := mountReaderFixture(t, chunks, chunk)
 	// Less than the file, more than the chunks kept behind a sequential
 	// read for the reads sent before it (mountReorderWindow).
-	img.client.opts.streamBudget = 48 * chunk
-	r := img.newMountReader(e)
+	const budget = 48 * chunk
+	mem := newMountMemory(budget)
+	r := mem.newReader(img, e)
 	defer r.Close()
 
 	// The first two chunks, one read at a time: the chunks after them are
@@ -79,9 +80,9 @@ func TestMountReaderPrefetchesSequentialReadsOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r.mu.Lock()
-	ahead := r.fetched
-	r.mu.Unlock()
+	mem.mu.Lock()
+	ahead := mem.fetched
+	mem.mu.Unlock()
 	if ahead <= 2 {
 		t.Errorf("after reading 2 chunks in order, %d chunks fetched: none ahead", ahead)
 	}
@@ -103,14 +104,14 @@ func TestMountReaderPrefetchesSequentialReadsOnce(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Fatal("read other bytes than the file's")
 	}
-	r.mu.Lock()
-	fetched, peak, held := r.fetched, r.peak, r.held
-	r.mu.Unlock()
+	mem.mu.Lock()
+	fetched, peak, held := mem.fetched, mem.peak, mem.held
+	mem.mu.Unlock()
 	if fetched != chunks {
 		t.Errorf("%d chunk fetches for %d chunks, want each once", fetched, chunks)
 	}
-	if limit := img.client.opts.streamBudget + 2*r.bufSize; peak > limit {
-		t.Errorf("%d bytes held at most, budget %d (buffers of %d)", peak, img.client.opts.streamBudget, r.bufSize)
+	if peak > budget {
+		t.Errorf("%d bytes held at most, budget %d", peak, budget)
 	}
 	if held > peak {
 		t.Errorf("held %d after the reads, more than the peak %d", held, peak)
@@ -126,8 +127,8 @@ func TestMountReaderRandomReadsFetchOnlyTheirChunks(t *testing.T) {
 	const chunks, chunk = 32, 256 << 10
 	img, e, data, proxy := mountReaderFixture(t, chunks, chunk)
 	for _, budget := range []int64{64 << 20, chunk / 2} {
-		img.client.opts.streamBudget = budget
-		r := img.newMountReader(e)
+		mem := newMountMemory(budget)
+		r := mem.newReader(img, e)
 		proxy.Reset()
 		for _, at := range []int{10*chunk + 100, 25 * chunk, 3*chunk + chunk - 4096, 17*chunk + 5} {
 			p := make([]byte, 4096)
@@ -136,9 +137,9 @@ func TestMountReaderRandomReadsFetchOnlyTheirChunks(t *testing.T) {
 				t.Fatalf("budget %d: read at %d: %d bytes, %v, or other bytes", budget, at, n, err)
 			}
 		}
-		r.mu.Lock()
-		fetched := r.fetched
-		r.mu.Unlock()
+		mem.mu.Lock()
+		fetched := mem.fetched
+		mem.mu.Unlock()
 		r.Close()
 		if fetched != 4 {
 			t.Errorf("budget %d: 4 reads in 4 chunks fetched %d chunks", budget, fetched)
@@ -154,7 +155,7 @@ func TestMountReaderRandomReadsFetchOnlyTheirChunks(t *testing.T) {
 func TestMountReaderRefetchesAFailedChunk(t *testing.T) {
 	const chunks, chunk = 4, 256 << 10
 	img, e, data, proxy := mountReaderFixture(t, chunks, chunk)
-	r := img.newMountReader(e)
+	r := newMountMemory(mountBudget).newReader(img, e)
 	defer r.Close()
 	proxy.SetFaults(func(req *http.Request) *registrytest.Fault {
 		if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/blobs/") {

@@ -10,10 +10,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mountReadaheadKB is the readahead asked of the kernel for a mount: a few
-// of the largest reads it sends (mountMaxRead), so that a sequential
-// reader finds its next bytes read already, in requests that each cost
-// one round trip. FUSE's handshake can only lower the kernel's default
+// mountReadaheadKB is the readahead asked of the kernel for a mount:
+// several of the largest reads it sends (mountMaxRead), sent at once, so
+// that a sequential reader finds its next bytes read already, in requests
+// that each cost one round trip. FUSE's handshake can only lower the kernel's default
 // (128 KiB), which costs a round trip for every 128 KiB.
 const mountReadaheadKB = 4 << 10
 

@@ -29,12 +29,16 @@ const mountCacheTimeout = 24 * time.Hour
 // mountMaxRead is the largest read the kernel sends (FUSE's max_pages
 // follows MaxWrite). The kernel reads ahead at most the mount's readahead
 // (raiseReadahead), in requests of up to this, and Blobber's prefetch of
-// the chunks that follow does the rest on sequential reads.
-const mountMaxRead = 1 << 20
+// the chunks that follow does the rest on sequential reads. It is small
+// because go-fuse holds a buffer this big for each request read and for
+// each reply (though replies are written from the chunks): with larger
+// reads these take several MiB of heap beside the chunks, and the
+// collector, at the CLI's soft memory limit, runs all the time.
+const mountMaxRead = 256 << 10
 
 func (img *Image) mount(dir string, o mountOptions) (*Mounted, error) {
 	timeout := mountCacheTimeout
-	tree := &mountTree{img: img, inodes: map[*toc.Entry]*fusefs.Inode{}, links: countLinks(img.index)}
+	tree := &mountTree{img: img, mem: newMountMemory(mountBudget), inodes: map[*toc.Entry]*fusefs.Inode{}, links: countLinks(img.index)}
 	tree.tune = func() { raiseReadahead(dir, img.client.opts.logger) }
 	root := &mountRoot{entryNode{tree: tree, e: img.index.Root}}
 	server, err := fusefs.Mount(dir, root, &fusefs.Options{
@@ -70,7 +74,7 @@ func (img *Image) mount(dir string, o mountOptions) (*Mounted, error) {
 		server.Wait()
 		close(served)
 	}()
-	m := &Mounted{dir: dir, wait: func() { <-served }}
+	m := &Mounted{dir: dir, wait: func() { <-served }, mem: tree.mem}
 	m.unmount = func() error {
 		select {
 		case <-served: // unmounted already, from outside
@@ -106,6 +110,8 @@ func mountSourceName(name string) string {
 // mountTree holds what the nodes of one mount share.
 type mountTree struct {
 	img *Image
+	// mem is the budget of the chunks of all the open files.
+	mem *mountMemory
 	// inodes maps an entry to its inode, so that the hardlinks to a
 	// file share one.
 	inodes map[*toc.Entry]*fusefs.Inode
@@ -269,7 +275,7 @@ func (n *entryNode) Open(_ context.Context, flags uint32) (fusefs.FileHandle, ui
 	n.tree.tuneOnce.Do(n.tree.tune)
 	// The content never changes: what the kernel cached from an earlier
 	// open stays good.
-	return &mountedFile{r: n.tree.img.newMountReader(n.e)}, fuse.FOPEN_KEEP_CACHE, 0
+	return &mountedFile{r: n.tree.mem.newReader(n.tree.img, n.e)}, fuse.FOPEN_KEEP_CACHE, 0
 }
 
 // mountedFile is an open file of a mount: its reads, which the kernel may
