@@ -2,43 +2,12 @@ package toc
 
 import (
 	"errors"
-	"fmt"
-	"runtime"
 	"testing"
 
 	"github.com/containerd/stargz-snapshotter/estargz"
 
 	"github.com/blobber-dev/blobber/internal/compression"
 )
-
-// buildingBytesPerFile adds n small files, in directories of 100, to a
-// builder as Read does, and returns the heap held per file just before
-// finish: the index so far and all the builder keeps beside it, which is
-// the peak of reading a TOC.
-func buildingBytesPerFile(t *testing.T, n int) float64 {
-	t.Helper()
-	const digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	b := newBuilder(compression.Gzip, 1<<40, 1<<40, Limits{MaxEntries: 2 * n}.orDefault())
-	for i := range n {
-		te := &estargz.TOCEntry{
-			Name: fmt.Sprintf("dir%04d/file%06d.txt", i/100, i), Type: "reg", Size: 4096, Mode: 0o644,
-			ModTime3339: "2024-05-01T12:00:00Z", Offset: int64(i) * 1024, Digest: digest, ChunkDigest: digest,
-		}
-		if err := b.add(te); err != nil {
-			t.Fatal(err)
-		}
-	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	per := float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
-	if _, err := b.finish(1); err != nil {
-		t.Fatal(err)
-	}
-	return per
-}
 
 // TestBuildingBytesPerFile pins what reading the TOC of a tree of many
 // small files holds per file at its peak, before the index is finished:
@@ -48,7 +17,7 @@ func TestBuildingBytesPerFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an index of 100,000 files")
 	}
-	per := buildingBytesPerFile(t, 100_000)
+	per := bytesPerFile(t, 100_000, false)
 	t.Logf("%.0f bytes per file while building", per)
 	const bound = 240
 	if per > bound {
