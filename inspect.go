@@ -199,16 +199,16 @@ func (c *Client) Inspect(ctx context.Context, ref string) (*Inspection, error) {
 // readConfig takes the platform and the layers' diffIDs from the image
 // config, when it parses as one.
 func (in *Inspection) readConfig(cfg []byte) {
-	var image ocispec.Image
-	if json.Unmarshal(cfg, &image) != nil {
+	s, err := readConfigSummary(cfg, len(in.Layers))
+	if err != nil {
 		return
 	}
-	if in.Platform == "" && image.OS != "" && image.Architecture != "" {
-		in.Platform = FormatPlatform(image.Platform)
+	if in.Platform == "" && s.platform.OS != "" && s.platform.Architecture != "" {
+		in.Platform = FormatPlatform(s.platform)
 	}
-	if len(image.RootFS.DiffIDs) == len(in.Layers) {
+	if len(s.diffIDs) == len(in.Layers) {
 		for i := range in.Layers {
-			in.Layers[i].DiffID = image.RootFS.DiffIDs[i]
+			in.Layers[i].DiffID = s.diffIDs[i]
 		}
 	}
 }
