@@ -291,9 +291,20 @@ var (
 
 func (h *mountedFile) Read(_ context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	parts, release, err := h.r.slices(off, len(dest))
+	if errors.Is(err, errMountReadSplit) {
+		var n int
+		if n, err = h.r.ReadAt(dest, off); err == nil {
+			return fuse.ReadResultData(dest[:n]), 0
+		}
+	}
 	if err != nil {
 		img := h.r.img
-		img.client.opts.logger.Debug("mount: read failed", "artifact", img.name, "path", h.r.e.Name, "offset", off, "error", err)
+		log := img.client.opts.logger.Debug
+		if errors.Is(err, ErrLimitExceeded) {
+			// Not a fault of the moment: say why the file cannot be read.
+			log = img.client.opts.logger.Warn
+		}
+		log("mount: read failed", "artifact", img.name, "path", h.r.e.Name, "offset", off, "error", err)
 		return nil, syscall.EIO
 	}
 	return &chunkReadResult{parts: parts, release: release}, 0
