@@ -28,8 +28,9 @@ const mountBufferAlign = 64 << 10
 // needs all at once, holding nothing while it waits for it, and what holds
 // room (a fetch in flight, a chunk a reply is being written from) always
 // lets go of it without waiting for another read, so reads never wait on
-// one another in a circle. A read that needs more than the whole budget
-// waits until nothing else is busy and then runs past it, alone.
+// one another in a circle. No read needs more than the whole budget: a
+// chunk that does not fit it alone is refused, and the chunks of a read
+// that do not fit it together are read one at a time (mount_room.go).
 type mountMemory struct {
 	budget int64
 

@@ -84,6 +84,9 @@ func (m *mountMemory) newReader(img *Image, e *toc.Entry) *mountReader {
 // the file.
 func (r *mountReader) ReadAt(p []byte, off int64) (int, error) {
 	parts, release, err := r.slices(off, len(p))
+	if errors.Is(err, errMountReadSplit) {
+		return r.readByChunk(p, off)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -105,6 +108,12 @@ func (r *mountReader) slices(off int64, n int) ([][]byte, func(), error) {
 	}
 	end := min(off+int64(n), size)
 	first, last := chunkAt(r.e, off), chunkAt(r.e, end-1)
+	if err := r.checkRoom(first, last); err != nil {
+		if errors.Is(err, errMountReadSplit) {
+			return nil, nil, err
+		}
+		return nil, nil, r.img.wrapRead(r.e, err)
+	}
 	need, err := r.claim(off, first, last)
 	if err != nil {
 		return nil, nil, err
@@ -155,7 +164,8 @@ func (r *mountReader) claim(off int64, first, last int) ([]*mountChunk, error) {
 		}
 		// This read holds nothing now. If nothing else is busy or spared
 		// for a while, waiting frees no more room: the read needs more
-		// than the budget, and goes past it.
+		// than the budget, and goes past it rather than wait for ever
+		// (checkRoom keeps reads from needing that much).
 		if m.busy == 0 && m.retryAt.IsZero() {
 			force = true
 			continue

@@ -36,6 +36,17 @@ const mountCacheTimeout = 24 * time.Hour
 // collector, at the CLI's soft memory limit, runs all the time.
 const mountMaxRead = 256 << 10
 
+// mountMaxBackground is how many reads the kernel may have in flight in
+// the background (its readahead), where FUSE's default is 12. A read that
+// waits for room in the mount's budget keeps its place until it gets it,
+// and as root the kernel reads ahead a file in up to 16 requests: with
+// a dozen places, the reads of files that wait for room took them all,
+// and the files that held chunks could not be read on and let go of them,
+// until the chunks looked idle and were dropped, to be fetched again. Each
+// read in flight holds go-fuse's reply buffer of mountMaxRead, so this many
+// cost at most 16 MiB.
+const mountMaxBackground = 64
+
 func (img *Image) mount(dir string, o mountOptions) (*Mounted, error) {
 	timeout := mountCacheTimeout
 	tree := &mountTree{img: img, mem: newMountMemory(mountBudget), inodes: map[*toc.Entry]*fusefs.Inode{}, links: countLinks(img.index)}
@@ -48,12 +59,13 @@ func (img *Image) mount(dir string, o mountOptions) (*Mounted, error) {
 		UID:             uint32(os.Getuid()),
 		GID:             uint32(os.Getgid()),
 		MountOptions: fuse.MountOptions{
-			FsName:       mountSourceName(img.name),
-			Name:         "blobber",
-			AllowOther:   o.allowOther,
-			MaxReadAhead: mountMaxRead,
-			MaxWrite:     mountMaxRead,
-			Options:      []string{"ro", "nosuid", "nodev"},
+			FsName:        mountSourceName(img.name),
+			Name:          "blobber",
+			AllowOther:    o.allowOther,
+			MaxReadAhead:  mountMaxRead,
+			MaxWrite:      mountMaxRead,
+			MaxBackground: mountMaxBackground,
+			Options:       []string{"ro", "nosuid", "nodev"},
 			// The kernel reads ahead in the background (FUSE's async
 			// reads), while the reader goes on with what it has; the
 			// mountReader of the open file serves reads in any order.
@@ -291,9 +303,20 @@ var (
 
 func (h *mountedFile) Read(_ context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	parts, release, err := h.r.slices(off, len(dest))
+	if errors.Is(err, errMountReadSplit) {
+		var n int
+		if n, err = h.r.ReadAt(dest, off); err == nil {
+			return fuse.ReadResultData(dest[:n]), 0
+		}
+	}
 	if err != nil {
 		img := h.r.img
-		img.client.opts.logger.Debug("mount: read failed", "artifact", img.name, "path", h.r.e.Name, "offset", off, "error", err)
+		log := img.client.opts.logger.Debug
+		if errors.Is(err, ErrLimitExceeded) {
+			// Not a fault of the moment: say why the file cannot be read.
+			log = img.client.opts.logger.Warn
+		}
+		log("mount: read failed", "artifact", img.name, "path", h.r.e.Name, "offset", off, "error", err)
 		return nil, syscall.EIO
 	}
 	return &chunkReadResult{parts: parts, release: release}, 0

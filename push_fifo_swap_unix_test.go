@@ -52,22 +52,19 @@ func (s *fifoSwappingTree) swap(name string) {
 	})
 }
 
-// A file swapped for a FIFO between the walk and its open fails the push,
-// naming it, instead of blocking it for as long as no one writes to the
-// FIFO (forever, for a push no one watches).
-func TestPushOfATreeDoesNotHangOnASwappedInFIFO(t *testing.T) {
-	reg := registrytest.Start(t)
-	dir := t.TempDir()
-	testtree.Must(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("public\n"), 0o644))
-	tree, err := blobber.OpenTree(dir)
-	testtree.Must(t, err)
-	defer tree.Close()
+// pushSwappingInFIFO pushes tree (of the directory dir) as ref with c,
+// a.txt swapped for a FIFO when the push opens it, and returns the push's
+// error. It fails the test if the push hangs on the FIFO (for as long as
+// no one writes to it: forever, for a push no one watches).
+func pushSwappingInFIFO(t *testing.T, c *blobber.Client, ref string, tree *blobber.Tree, dir string) error {
+	t.Helper()
 	swapping := &fifoSwappingTree{Tree: tree, dir: dir, victim: "a.txt"}
 	done := make(chan error, 1)
 	go func() {
-		_, err := newClient(t).Push(context.Background(), reg.Host()+"/toctou/fifo:v1", swapping)
+		_, err := c.Push(context.Background(), ref, swapping)
 		done <- err
 	}()
+	var err error
 	select {
 	case err = <-done:
 	case <-time.After(30 * time.Second):
@@ -80,6 +77,19 @@ func TestPushOfATreeDoesNotHangOnASwappedInFIFO(t *testing.T) {
 	if swapping.err != nil {
 		t.Fatalf("swapping: %v", swapping.err)
 	}
+	return err
+}
+
+// A file swapped for a FIFO between the walk and its open fails the push,
+// naming it, instead of blocking it.
+func TestPushOfATreeDoesNotHangOnASwappedInFIFO(t *testing.T) {
+	reg := registrytest.Start(t)
+	dir := t.TempDir()
+	testtree.Must(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("public\n"), 0o644))
+	tree, err := blobber.OpenTree(dir)
+	testtree.Must(t, err)
+	defer tree.Close()
+	err = pushSwappingInFIFO(t, newClient(t), reg.Host()+"/toctou/fifo:v1", tree, dir)
 	if err == nil || !strings.Contains(err.Error(), "a.txt") || !strings.Contains(err.Error(), "changed while the push read it") {
 		t.Fatalf("push: %v; want an error naming a.txt as changed", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/blobber-dev/blobber"
 	"github.com/blobber-dev/blobber/internal/registrytest"
@@ -30,24 +29,8 @@ func TestPushReuseCheckDoesNotHangOnASwappedInFIFO(t *testing.T) {
 	_, err = c.Push(ctx, reg.Host()+"/reuse/fifo:v1", tree)
 	testtree.Must(t, err)
 
-	swapping := &fifoSwappingTree{Tree: tree, dir: dir, victim: "a.txt"}
 	before := blobber.ClientCounts(c)
-	done := make(chan error, 1)
-	go func() {
-		_, err := c.Push(ctx, reg.Host()+"/reuse/fifo:v2", swapping)
-		done <- err
-	}()
-	select {
-	case err = <-done:
-	case <-time.After(30 * time.Second):
-		if f, ferr := os.OpenFile(filepath.Join(dir, "a.txt"), os.O_WRONLY, 0); ferr == nil {
-			f.Close()
-		}
-		t.Fatal("the push hung on a FIFO swapped in for a.txt")
-	}
-	if swapping.err != nil {
-		t.Fatalf("swapping: %v", swapping.err)
-	}
+	err = pushSwappingInFIFO(t, c, reg.Host()+"/reuse/fifo:v2", tree, dir)
 	if err == nil {
 		t.Fatal("the push of a tree whose file became a FIFO succeeded")
 	}

@@ -284,11 +284,16 @@ func (c *Cache) openRegular(name string, flag int) (*os.File, os.FileInfo, error
 // refusing anything larger than limit so a corrupted cache cannot make
 // a reader allocate without bound.
 func (c *Cache) readSmall(name string, limit int64) ([]byte, error) {
-	f, _, err := c.openRegular(name, os.O_RDONLY)
+	f, fi, err := c.openRegular(name, os.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if fi.Size() > limit {
+		// Refused before a byte is read: one planted file must not cost
+		// every lookup its limit in memory.
+		return nil, fmt.Errorf("%s: %w: %d bytes, more than %d", name, errCorrupt, fi.Size(), limit)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package cache
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 )
 
@@ -24,10 +25,14 @@ func syncStatePath(key string) string {
 }
 
 // SyncState returns the sync state filed under key; ok is false when there
-// is none, or none this user could have written.
+// is none, or none this user could have written. One too large to be a
+// record is removed, as other refused records are.
 func (c *Cache) SyncState(key string) (data []byte, ok bool) {
 	data, err := c.readSmall(syncStatePath(key), maxSyncStateSize)
 	if err != nil {
+		if errors.Is(err, errCorrupt) {
+			c.removeFiles(syncStatePath(key))
+		}
 		return nil, false
 	}
 	c.touch(syncStatePath(key))
