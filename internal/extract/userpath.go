@@ -13,7 +13,9 @@ import (
 // directory or a temporary name beside the entry, which mean nothing to
 // the user and are gone by the time they read the message.
 func (d *Dir) userPath(err error, name string) error {
-	if name == "" {
+	// Every write of every file defers this: the path is joined only for
+	// an error, so that a tree of many small files does not pay for it.
+	if err == nil || name == "" {
 		return err
 	}
 	return withPath(err, filepath.Join(d.given, filepath.FromSlash(name)))
