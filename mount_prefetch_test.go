@@ -50,8 +50,8 @@ func mountReaderFixture(t *testing.T, chunks, chunk int) (*Image, *toc.Entry, []
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.Chunks) != chunks {
-		t.Fatalf("%d chunks, want %d", len(e.Chunks), chunks)
+	if len(e.Chunks()) != chunks {
+		t.Fatalf("%d chunks, want %d", len(e.Chunks()), chunks)
 	}
 	proxy.Reset()
 	return img, e, data, proxy

@@ -91,11 +91,11 @@ func Into(ctx context.Context, dir *extract.Dir, a Artifact, opts Options) error
 		var err error
 		switch {
 		case e.Type == toc.TypeHardlink:
-			err = dir.Link(e.Name, e.LinkName)
+			err = dir.Link(e.Name, e.LinkName())
 		case opts.DereferenceLinks:
 			err = deref.link(e)
 		default:
-			err = dir.Symlink(e.Name, e.LinkName, e.ModTime())
+			err = dir.Symlink(e.Name, e.LinkName(), e.ModTime())
 		}
 		if err != nil {
 			return err
@@ -139,7 +139,7 @@ type pullFile struct {
 // countChunks is how many chunks the files of ix have.
 func countChunks(ix *toc.Index) int {
 	n := 0
-	_ = ix.Walk(func(e *toc.Entry) error { n += len(e.Chunks); return nil })
+	_ = ix.Walk(func(e *toc.Entry) error { n += len(e.Chunks()); return nil })
 	return n
 }
 
@@ -157,12 +157,13 @@ func (p *puller) prepare(e *toc.Entry) error {
 			}
 			return f.Commit()
 		}
+		chunks := e.Chunks()
 		var pf *pullFile
-		if len(e.Chunks) > 1 {
-			pf = &pullFile{remaining: len(e.Chunks)}
+		if len(chunks) > 1 {
+			pf = &pullFile{remaining: len(chunks)}
 		}
-		for i := range e.Chunks {
-			p.chunks = append(p.chunks, chunkRef{c: &e.Chunks[i], e: e, file: pf})
+		for i := range chunks {
+			p.chunks = append(p.chunks, chunkRef{c: &chunks[i], e: e, file: pf})
 		}
 	}
 	return nil
