@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/containerd/stargz-snapshotter/estargz"
 	digest "github.com/opencontainers/go-digest"
@@ -73,12 +74,14 @@ type Entry struct {
 	mtimeSec  int64       // seconds since the zero time.Time, so that the zero Entry has no time
 	Mode      fs.FileMode // permission and setuid/setgid/sticky bits
 	mtimeNsec int32
-	chunks    *Chunk // the first of nChunks, in one of the index's chunk blocks
 	nChunks   uint32
 	Type      EntryType
-	implicit  bool       // a parent the TOC did not list
-	added     bool       // made as a parent the TOC had not listed yet (see duplicate)
-	more      *entryMore // a directory's children or a link's target; nil for a file
+	implicit  bool // a parent the TOC did not list
+	added     bool // made as a parent the TOC had not listed yet (see duplicate)
+	// data is, for a regular file, its first *Chunk (of nChunks, in one
+	// of the index's chunk blocks); for other entries their *entryMore.
+	// One pointer serves both, as no entry has both.
+	data unsafe.Pointer
 }
 
 // zeroUnix is the Unix time of the zero time.Time.
@@ -159,8 +162,8 @@ func (ix *Index) FileDigest(e *Entry) (d digest.Digest, ok bool) {
 		return "", false
 	case e.Size == 0:
 		return digest.SHA256.FromBytes(nil), true
-	case e.nChunks == 1 && e.chunks.Size == e.Size:
-		return e.chunks.Digest(), true
+	case e.nChunks == 1 && e.Chunks()[0].Size == e.Size:
+		return e.Chunks()[0].Digest(), true
 	}
 	sum, ok := ix.fileDigests[e]
 	if !ok {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/containerd/stargz-snapshotter/estargz"
 
@@ -31,6 +32,8 @@ type builder struct {
 	lastReg *Entry
 	ends    chunkEnds
 	chunks  chunkArena
+	entries entryArena
+	names   nameArena
 	// lastDigest is the whole-file digest the TOC gives lastReg, kept
 	// once the file turns out to have several chunks (see Index.FileDigest).
 	lastDigest    [sha256.Size]byte
@@ -42,7 +45,7 @@ func newBuilder(c compression.Compression, blobSize, payloadEnd int64, limits Li
 		Compression: c,
 		BlobSize:    blobSize,
 		PayloadEnd:  payloadEnd,
-		Root:        &Entry{Name: ".", Type: TypeDir, Mode: 0o755, more: &entryMore{}},
+		Root:        &Entry{Name: ".", Type: TypeDir, Mode: 0o755, data: unsafe.Pointer(&entryMore{})},
 	}
 	ix.Root.implicit = true // until the TOC lists it, like any parent
 	ix.maxEntries = limits.MaxEntries
@@ -118,13 +121,15 @@ func (b *builder) addEntry(te *estargz.TOCEntry) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	name = b.names.keep(name)
 	typ, known := parseType(te.Type)
 	if !known {
 		return nil, fmt.Errorf("%w: entry %q has unknown type %q", ErrNotEStargz, name, te.Type)
 	}
-	e := &Entry{Name: name, Type: typ, Mode: modeOf(te.Mode)}
+	e := b.entries.new()
+	e.Name, e.Type, e.Mode = name, typ, modeOf(te.Mode)
 	if typ == TypeDir {
-		e.more = &entryMore{}
+		e.setMore(&entryMore{})
 	}
 	if te.ModTime3339 != "" {
 		t, _ := time.Parse(time.RFC3339, te.ModTime3339)
@@ -149,7 +154,7 @@ func (b *builder) addEntry(te *estargz.TOCEntry) (*Entry, error) {
 		if te.LinkName == "" || strings.ContainsRune(te.LinkName, 0) {
 			return nil, fmt.Errorf("%w: symlink %q has target %q", ErrUnsafeName, name, te.LinkName)
 		}
-		e.more = &entryMore{linkName: te.LinkName}
+		e.setMore(&entryMore{linkName: te.LinkName})
 	case TypeHardlink:
 		target, err := CleanName(te.LinkName)
 		if err != nil {
@@ -159,7 +164,8 @@ func (b *builder) addEntry(te *estargz.TOCEntry) (*Entry, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: hardlink %q points to %q, which is not an earlier file of the artifact", ErrUnsafeName, name, te.LinkName)
 		}
-		e.more, e.Size = &entryMore{linkName: target}, t.Size
+		e.setMore(&entryMore{linkName: target})
+		e.Size = t.Size
 	case TypeChar, TypeBlock, TypeFifo:
 	}
 	if name == "." {
@@ -229,7 +235,9 @@ func (b *builder) parent(name string) (*Entry, error) {
 		if err := ix.overEntryLimit(); err != nil {
 			return nil, err
 		}
-		child := &Entry{Name: missing[i], Type: TypeDir, Mode: 0o755, implicit: true, added: true, more: &entryMore{}}
+		child := b.entries.new()
+		child.Name, child.Type, child.Mode, child.implicit, child.added = missing[i], TypeDir, 0o755, true, true
+		child.setMore(&entryMore{})
 		p.addChild(child)
 		b.dirs[child.Name] = child
 		p = child

@@ -132,7 +132,7 @@ func LayerOf(e *Entry) (int, bool) {
 	if e.nChunks == 0 {
 		return 0, false
 	}
-	return int(e.chunks.Layer), true
+	return int(e.Chunks()[0].Layer), true
 }
 
 // MergeBudget counts the layers' indexes as they are read, before Merge,
