@@ -19,7 +19,7 @@ func TestBuildingBytesPerFile(t *testing.T) {
 	}
 	per := bytesPerFile(t, 100_000, false)
 	t.Logf("%.0f bytes per file while building", per)
-	const bound = 240
+	const bound = 185
 	if per > bound {
 		t.Errorf("building the index holds %.0f bytes per file, more than %d", per, bound)
 	}
