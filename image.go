@@ -64,7 +64,7 @@ func (img *Image) ReadLink(name string) (string, error) {
 	if e.Type != toc.TypeSymlink {
 		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
 	}
-	return e.LinkName, nil
+	return e.LinkName(), nil
 }
 
 var errNotDir = &kindError{"not a directory", fs.ErrInvalid}
@@ -77,8 +77,8 @@ func baseName(name string) string {
 }
 
 func dirEntries(e *toc.Entry) []fs.DirEntry {
-	out := make([]fs.DirEntry, len(e.Children))
-	for i, c := range e.Children {
+	out := make([]fs.DirEntry, len(e.Children()))
+	for i, c := range e.Children() {
 		out[i] = fs.FileInfoToDirEntry(fileInfo{name: path.Base(c.Name), e: c})
 	}
 	return out

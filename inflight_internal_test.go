@@ -40,7 +40,7 @@ func TestFileReadHoldsBoundedBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 		var cost int64 // of the costliest chunk: a lone chunk may exceed the budget
-		for _, c := range e.Chunks {
+		for _, c := range e.Chunks() {
 			cost = max(cost, img.chunkCost(c))
 		}
 		s := img.newChunkStream(e, 0, c.opts.concurrency)

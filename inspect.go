@@ -229,7 +229,7 @@ func describeLayer(l ocispec.Descriptor) LayerInspection {
 }
 
 func (in *Inspection) countEntries(dir *toc.Entry) {
-	for _, e := range dir.Children {
+	for _, e := range dir.Children() {
 		switch e.Type {
 		case toc.TypeReg:
 			in.Files++

@@ -142,10 +142,10 @@ func countLinks(index *toc.Index) map[*toc.Entry]uint32 {
 	links := map[*toc.Entry]uint32{index.Root: 2}
 	var walk func(e *toc.Entry)
 	walk = func(e *toc.Entry) {
-		for _, c := range e.Children {
+		for _, c := range e.Children() {
 			target := c
 			if c.Type == toc.TypeHardlink {
-				t, ok := index.Lookup(c.LinkName)
+				t, ok := index.Lookup(c.LinkName())
 				if !ok {
 					continue
 				}
@@ -189,11 +189,11 @@ func (r *mountRoot) OnAdd(ctx context.Context) {
 }
 
 func (t *mountTree) addChildren(ctx context.Context, parent *fusefs.Inode, dir *toc.Entry) {
-	for _, c := range dir.Children {
+	for _, c := range dir.Children() {
 		target := c
 		if c.Type == toc.TypeHardlink {
 			var ok bool
-			if target, ok = t.img.index.Lookup(c.LinkName); !ok {
+			if target, ok = t.img.index.Lookup(c.LinkName()); !ok {
 				continue
 			}
 		}
@@ -246,7 +246,7 @@ func (n *entryNode) Getattr(ctx context.Context, _ fusefs.FileHandle, out *fuse.
 	e := n.e
 	out.Mode = permBits(e.Mode) | fileType(e.Type)
 	if e.Type == toc.TypeSymlink {
-		out.Size = uint64(len(e.LinkName))
+		out.Size = uint64(len(e.LinkName()))
 	} else if e.Type == toc.TypeReg {
 		out.Size = uint64(e.Size)
 	}
@@ -274,7 +274,7 @@ func (n *entryNode) Readlink(context.Context) ([]byte, syscall.Errno) {
 	if n.e.Type != toc.TypeSymlink {
 		return nil, syscall.EINVAL
 	}
-	return []byte(n.e.LinkName), 0
+	return []byte(n.e.LinkName()), 0
 }
 
 func (n *entryNode) Open(_ context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {

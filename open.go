@@ -161,8 +161,8 @@ func (img *Image) resolve(name string, follow bool, hops *int) (*toc.Entry, erro
 			if *hops++; *hops > maxSymlinkHops {
 				return nil, errors.New("too many levels of symbolic links")
 			}
-			dest := path.Join(e.Name, next.LinkName)
-			if path.IsAbs(next.LinkName) || dest == ".." || strings.HasPrefix(dest, "../") {
+			dest := path.Join(e.Name, next.LinkName())
+			if path.IsAbs(next.LinkName()) || dest == ".." || strings.HasPrefix(dest, "../") {
 				return nil, errEscapes
 			}
 			resolved, err := img.resolve(dest, true, hops)
@@ -177,7 +177,7 @@ func (img *Image) resolve(name string, follow bool, hops *int) (*toc.Entry, erro
 		e = next
 	}
 	if e.Type == toc.TypeHardlink {
-		if t, ok := img.index.Lookup(e.LinkName); ok {
+		if t, ok := img.index.Lookup(e.LinkName()); ok {
 			return t, nil
 		}
 		return nil, fs.ErrNotExist

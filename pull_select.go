@@ -170,9 +170,9 @@ func written(ix *toc.Index, chosen []*toc.Entry) []*toc.Entry {
 		switch {
 		case e.Type == toc.TypeReg:
 			out = append(out, e)
-		case e.Type == toc.TypeHardlink && !held[e.LinkName]:
-			if t, ok := ix.Lookup(e.LinkName); ok {
-				held[e.LinkName] = true
+		case e.Type == toc.TypeHardlink && !held[e.LinkName()]:
+			if t, ok := ix.Lookup(e.LinkName()); ok {
+				held[e.LinkName()] = true
 				out = append(out, t)
 			}
 		}

@@ -27,7 +27,7 @@ func writeListing(w http.ResponseWriter, r *http.Request, urlPath string, e *toc
 	if urlPath != "/" {
 		b.WriteString("<a href=\"../\">../</a>\n")
 	}
-	for _, c := range e.Children {
+	for _, c := range e.Children() {
 		name := path.Base(c.Name)
 		if c.Type == toc.TypeDir {
 			name += "/"

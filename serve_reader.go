@@ -136,9 +136,7 @@ func (r *rangeReader) upTo(end int64) *toc.Entry {
 	if end >= r.e.Size || end <= 0 {
 		return r.e
 	}
-	view := *r.e
-	view.Chunks = r.e.Chunks[:chunkAt(r.e, end-1)+1]
-	return &view
+	return r.e.WithFirstChunks(chunkAt(r.e, end-1) + 1)
 }
 
 // parseRanges reads a Range header ("bytes=0-99,200-,-50") into byte

@@ -208,7 +208,7 @@ func fileContent(ix *toc.Index, e *toc.Entry) *toc.Entry {
 	case toc.TypeReg:
 		return e
 	case toc.TypeHardlink:
-		if t, ok := ix.Lookup(e.LinkName); ok && t.Type == toc.TypeReg {
+		if t, ok := ix.Lookup(e.LinkName()); ok && t.Type == toc.TypeReg {
 			return t
 		}
 	}

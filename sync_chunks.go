@@ -22,7 +22,7 @@ import (
 // written, when no chunk of the local file is the artifact's (the file is
 // then fetched whole with the others).
 func (s *syncer) patchFromLocal(ctx context.Context, d *extract.Dir, e *toc.Entry) (done bool, err error) {
-	if e.Type != toc.TypeReg || len(e.Chunks) < 2 {
+	if e.Type != toc.TypeReg || len(e.Chunks()) < 2 {
 		return false, nil
 	}
 	f, err := openNonBlocking(s.root, e.Name)
@@ -48,7 +48,7 @@ func (s *syncer) patchFromLocal(ctx context.Context, d *extract.Dir, e *toc.Entr
 	var fetched atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(1, s.img.client.opts.concurrency))
-	for i, c := range e.Chunks {
+	for i, c := range e.Chunks() {
 		g.Go(func() error {
 			if same[i] == 1 && copyChunk(gctx, out, local, c) {
 				return nil
@@ -79,9 +79,9 @@ func (s *syncer) patchFromLocal(ctx context.Context, d *extract.Dir, e *toc.Entr
 // size bytes holds at the same offset (1 where it does), and how many
 // bytes it hashed to tell.
 func sameChunks(ctx context.Context, local io.ReaderAt, size int64, e *toc.Entry) (same []byte, hashed int64) {
-	same = make([]byte, len(e.Chunks))
+	same = make([]byte, len(e.Chunks()))
 	h := sha256.New()
-	for i, c := range e.Chunks {
+	for i, c := range e.Chunks() {
 		if c.FileOffset+c.Size > size || ctx.Err() != nil {
 			break
 		}

@@ -127,7 +127,7 @@ func TestPlainTarSeesExactlyTheTree(t *testing.T) {
 				err = ix.Walk(func(e *toc.Entry) error {
 					listed = append(listed, e.Name)
 					var data []byte
-					for _, ch := range e.Chunks {
+					for _, ch := range e.Chunks() {
 						b, err := ix.Fetch(bytes.NewReader(blob), ch, nil)
 						if err != nil {
 							return err

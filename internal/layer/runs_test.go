@@ -91,7 +91,7 @@ func TestZstdRunsAreCutIntoFrames(t *testing.T) {
 					return nil, fmt.Errorf("not in the index")
 				}
 				var data []byte
-				for _, ch := range e.Chunks {
+				for _, ch := range e.Chunks() {
 					b, err := ix.Fetch(bytes.NewReader(blob), ch, nil)
 					if err != nil {
 						return nil, err

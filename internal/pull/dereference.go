@@ -36,26 +36,26 @@ func (d *dereferencer) lookup(n string) (string, bool, bool, error) {
 	if !ok {
 		return "", false, false, nil
 	}
-	return e.LinkName, e.Type == toc.TypeSymlink, true, nil
+	return e.LinkName(), e.Type == toc.TypeSymlink, true, nil
 }
 
 // target is the entry the symlink e leads to, through every link on the
 // way.
 func (d *dereferencer) target(e *toc.Entry) (*toc.Entry, error) {
-	res, why, err := treepath.Resolve(e.Name, e.LinkName, d.lookup)
+	res, why, err := treepath.Resolve(e.Name, e.LinkName(), d.lookup)
 	if err != nil {
 		return nil, err
 	}
 	if why != "" {
-		return nil, fmt.Errorf("symlink %s -> %s: %s: %w", e.Name, e.LinkName, why, errdef.ErrPathTraversal)
+		return nil, fmt.Errorf("symlink %s -> %s: %s: %w", e.Name, e.LinkName(), why, errdef.ErrPathTraversal)
 	}
 	t, ok := d.ix.Lookup(res)
 	if !ok {
 		return nil, fmt.Errorf("symlink %s -> %s leads to nothing in the artifact, so it cannot be stored as its target's content: %w",
-			e.Name, e.LinkName, errdef.ErrUnsupportedEntry)
+			e.Name, e.LinkName(), errdef.ErrUnsupportedEntry)
 	}
 	if t.Type == toc.TypeHardlink {
-		t, _ = d.ix.Lookup(t.LinkName) // the index checked it is an earlier file
+		t, _ = d.ix.Lookup(t.LinkName()) // the index checked it is an earlier file
 	}
 	return t, nil
 }
@@ -86,7 +86,7 @@ func (d *dereferencer) place(name string, t *toc.Entry) error {
 		if err := d.dir.Mkdir(name, t.Mode, t.ModTime()); err != nil {
 			return err
 		}
-		for _, c := range t.Children {
+		for _, c := range t.Children() {
 			inner := c
 			switch c.Type {
 			case toc.TypeSymlink:
@@ -95,7 +95,7 @@ func (d *dereferencer) place(name string, t *toc.Entry) error {
 					return err
 				}
 			case toc.TypeHardlink:
-				inner, _ = d.ix.Lookup(c.LinkName) // an earlier file, the index checked
+				inner, _ = d.ix.Lookup(c.LinkName()) // an earlier file, the index checked
 			}
 			if err := d.place(name+"/"+path.Base(c.Name), inner); err != nil {
 				return err

@@ -52,17 +52,17 @@ func Entries(ctx context.Context, dir *extract.Dir, a Artifact, chosen []*toc.En
 	}
 	for _, e := range chosen {
 		if e.Type == toc.TypeHardlink {
-			if _, ok := holder[e.LinkName]; ok {
+			if _, ok := holder[e.LinkName()]; ok {
 				p.links = append(p.links, e)
 				continue
 			}
-			target, ok := a.Index.Lookup(e.LinkName)
+			target, ok := a.Index.Lookup(e.LinkName())
 			if !ok || target.Type != toc.TypeReg {
-				return fmt.Errorf("%s: hardlink to %s, which the artifact lacks: %w", e.Name, e.LinkName, toc.ErrUnsafeName)
+				return fmt.Errorf("%s: hardlink to %s, which the artifact lacks: %w", e.Name, e.LinkName(), toc.ErrUnsafeName)
 			}
 			alias := *target
 			alias.Name = e.Name
-			holder[e.LinkName] = e.Name
+			holder[e.LinkName()] = e.Name
 			if err := p.prepare(&alias); err != nil {
 				return err
 			}
@@ -87,9 +87,9 @@ func Entries(ctx context.Context, dir *extract.Dir, a Artifact, chosen []*toc.En
 		var err error
 		switch {
 		case e.Type == toc.TypeSymlink:
-			err = dir.Symlink(e.Name, e.LinkName, e.ModTime())
-		case holder[e.LinkName] != e.Name:
-			err = dir.Link(e.Name, holder[e.LinkName])
+			err = dir.Symlink(e.Name, e.LinkName(), e.ModTime())
+		case holder[e.LinkName()] != e.Name:
+			err = dir.Link(e.Name, holder[e.LinkName()])
 		}
 		if err != nil {
 			return err

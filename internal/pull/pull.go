@@ -91,11 +91,11 @@ func Into(ctx context.Context, dir *extract.Dir, a Artifact, opts Options) error
 		var err error
 		switch {
 		case e.Type == toc.TypeHardlink:
-			err = dir.Link(e.Name, e.LinkName)
+			err = dir.Link(e.Name, e.LinkName())
 		case opts.DereferenceLinks:
 			err = deref.link(e)
 		default:
-			err = dir.Symlink(e.Name, e.LinkName, e.ModTime())
+			err = dir.Symlink(e.Name, e.LinkName(), e.ModTime())
 		}
 		if err != nil {
 			return err
@@ -115,7 +115,11 @@ type puller struct {
 	dir    *extract.Dir
 	opts   Options
 	chunks []chunkRef // in blob order, layer by layer
-	links  []*toc.Entry
+	// several holds the files of several chunks, set before any is
+	// written and only read after: most files have one chunk, and a
+	// pointer in every chunkRef would cost each of them a word.
+	several map[*toc.Entry]*pullFile
+	links   []*toc.Entry
 	// segmentBuffers and chunkBuffers recycle the buffers of fetchAll.
 	segmentBuffers, chunkBuffers *bufferPool
 }
@@ -123,9 +127,8 @@ type puller struct {
 // chunkRef is one chunk to write. It points into the index rather than
 // copying, so that a tree of many files costs little beyond its index.
 type chunkRef struct {
-	c    *toc.Chunk
-	e    *toc.Entry
-	file *pullFile // nil for a file of one chunk, written in one go
+	c *toc.Chunk
+	e *toc.Entry
 }
 
 // pullFile is a file of several chunks being written; it is committed
@@ -139,7 +142,7 @@ type pullFile struct {
 // countChunks is how many chunks the files of ix have.
 func countChunks(ix *toc.Index) int {
 	n := 0
-	_ = ix.Walk(func(e *toc.Entry) error { n += len(e.Chunks); return nil })
+	_ = ix.Walk(func(e *toc.Entry) error { n += len(e.Chunks()); return nil })
 	return n
 }
 
@@ -157,19 +160,22 @@ func (p *puller) prepare(e *toc.Entry) error {
 			}
 			return f.Commit()
 		}
-		var pf *pullFile
-		if len(e.Chunks) > 1 {
-			pf = &pullFile{remaining: len(e.Chunks)}
+		chunks := e.Chunks()
+		if len(chunks) > 1 {
+			if p.several == nil {
+				p.several = map[*toc.Entry]*pullFile{}
+			}
+			p.several[e] = &pullFile{remaining: len(chunks)}
 		}
-		for i := range e.Chunks {
-			p.chunks = append(p.chunks, chunkRef{c: &e.Chunks[i], e: e, file: pf})
+		for i := range chunks {
+			p.chunks = append(p.chunks, chunkRef{c: &chunks[i], e: e})
 		}
 	}
 	return nil
 }
 
 func (p *puller) write(r chunkRef, data []byte) error {
-	e, pf := r.e, r.file
+	e, pf := r.e, p.several[r.e] // nil for a file of one chunk, written in one go
 	create := func() (*extract.File, error) { return p.dir.CreateFile(e.Name, e.Mode, e.Size, e.ModTime()) }
 	if pf == nil && r.c.FileOffset == 0 && int64(len(data)) == e.Size {
 		return p.dir.WriteFile(e.Name, e.Mode, data, e.ModTime())

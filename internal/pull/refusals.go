@@ -53,7 +53,7 @@ func refuse(ix *toc.Index, target Target, keep map[*toc.Entry]bool) (Refusals, e
 		if !ok {
 			return "", false, false, nil
 		}
-		return e.LinkName, e.Type == toc.TypeSymlink, true, nil
+		return e.LinkName(), e.Type == toc.TypeSymlink, true, nil
 	}
 	err := ix.Walk(func(e *toc.Entry) error {
 		if keep != nil && !keep[e] {
@@ -67,12 +67,12 @@ func refuse(ix *toc.Index, target Target, keep map[*toc.Entry]bool) (Refusals, e
 		case toc.TypeChar, toc.TypeBlock, toc.TypeFifo:
 			r.Unsupported.Add(fmt.Sprintf("%s (%s)", e.Name, typeName[e.Type]))
 		case toc.TypeSymlink:
-			why, err := treepath.LinkRefusal(e.Name, e.LinkName, lookup)
+			why, err := treepath.LinkRefusal(e.Name, e.LinkName(), lookup)
 			if err != nil {
 				return err
 			}
 			if why != "" {
-				r.Escaping.Add(fmt.Sprintf("%s -> %s", e.Name, e.LinkName))
+				r.Escaping.Add(fmt.Sprintf("%s -> %s", e.Name, e.LinkName()))
 			}
 		}
 		return nil

@@ -13,12 +13,13 @@ import (
 // once, in blob order.
 func TestSegmentsShareTheChunkList(t *testing.T) {
 	const n, spacing = 20_000, 1 << 10
-	entries := make([]toc.Entry, n)
 	chunks := make([]chunkRef, n)
-	for i := range entries {
+	for i := range chunks {
 		off := int64(i) * spacing
-		entries[i].Chunks = []toc.Chunk{{Offset: off, End: off + spacing, Size: 100}}
-		chunks[i] = chunkRef{c: &entries[i].Chunks[0], e: &entries[i]}
+		c := toc.Chunk{Offset: off, Size: 100}
+		c.SetEnd(off + spacing)
+		e := toc.NewFile("f", []toc.Chunk{c})
+		chunks[i] = chunkRef{c: &e.Chunks()[0], e: e}
 	}
 	var ix toc.Index
 	var before, after runtime.MemStats

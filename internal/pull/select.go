@@ -16,7 +16,7 @@ func Choose(ix *toc.Index, sel *match.Selector) []*toc.Entry {
 	chosen := []*toc.Entry{} // not nil, even when empty: nil stands for every entry
 	var walk func(dir *toc.Entry, selected bool)
 	walk = func(dir *toc.Entry, selected bool) {
-		for _, e := range dir.Children {
+		for _, e := range dir.Children() {
 			if sel.Excludes(e.Name) {
 				continue
 			}

@@ -132,7 +132,7 @@ func sameEntry(src fs.FS, name string, d fs.DirEntry, e *toc.Entry, buf []byte) 
 		if err != nil {
 			return err
 		}
-		if target != e.LinkName {
+		if target != e.LinkName() {
 			return differs("link target")
 		}
 	case mode.IsRegular():
@@ -169,7 +169,7 @@ func sameContent(src fs.FS, name string, e *toc.Entry, differs func(string) erro
 		return differs("type")
 	}
 	h := sha256.New()
-	for _, ch := range e.Chunks {
+	for _, ch := range e.Chunks() {
 		h.Reset()
 		if n, err := io.CopyBuffer(h, io.LimitReader(f, ch.Size), buf); err != nil {
 			return err

@@ -25,7 +25,7 @@ func (ix *Index) Fetch(r io.ReaderAt, c Chunk, dst []byte) ([]byte, error) {
 }
 
 // Need is how many compressed bytes from c.Offset decoding c can take: the
-// member up to c.End, but never more than the worst case of compressing
+// member up to c.End(), but never more than the worst case of compressing
 // InnerOffset+Size bytes, so that a member padded with junk, or a hole
 // before the TOC, is not fetched.
 func (ix *Index) Need(c Chunk) int64 {
@@ -34,11 +34,11 @@ func (ix *Index) Need(c Chunk) int64 {
 	// 128 KiB; headers (gzip's optional fields, zstd's frame header and
 	// dictionary ID) stay well under the slack.
 	bound := raw + raw/1024 + 64<<10
-	return min(c.End-c.Offset, bound)
+	return min(c.End()-c.Offset, bound)
 }
 
 // Decode decompresses a chunk from its member's compressed bytes (which
-// start at c.Offset and may run past c.End) and verifies it against its
+// start at c.Offset and may run past c.End()) and verifies it against its
 // digest. Only the chunk's declared size is decompressed, so a member that
 // inflates to more costs nothing.
 func (ix *Index) Decode(compressed []byte, c Chunk, dst []byte) ([]byte, error) {

@@ -26,15 +26,15 @@ type chunkRef struct {
 
 func newChunkEnds() chunkEnds { return chunkEnds{latest: -1} }
 
-// add records the chunk e.Chunks[i], just added.
+// add records the chunk e.Chunks()[i], just added.
 func (c *chunkEnds) add(e *Entry, i int) {
 	if c.unordered {
 		return
 	}
-	switch off := e.Chunks[i].Offset; {
+	switch off := e.Chunks()[i].Offset; {
 	case off > c.latest:
 		for _, r := range c.pending {
-			r.e.Chunks[r.i].End = off
+			r.e.Chunks()[r.i].SetEnd(off)
 		}
 		c.latest, c.pending = off, append(c.pending[:0], chunkRef{e, i})
 	case off == c.latest:
@@ -49,14 +49,14 @@ func (c *chunkEnds) add(e *Entry, i int) {
 func (c *chunkEnds) finish(ix *Index) {
 	if !c.unordered {
 		for _, r := range c.pending {
-			r.e.Chunks[r.i].End = ix.PayloadEnd
+			r.e.Chunks()[r.i].SetEnd(ix.PayloadEnd)
 		}
 		c.pending = nil
 		return
 	}
 	var offsets []int64
 	_ = ix.Walk(func(e *Entry) error {
-		for _, ch := range e.Chunks {
+		for _, ch := range e.Chunks() {
 			offsets = append(offsets, ch.Offset)
 		}
 		return nil
@@ -64,13 +64,15 @@ func (c *chunkEnds) finish(ix *Index) {
 	slices.Sort(offsets)
 	offsets = slices.Compact(offsets)
 	_ = ix.Walk(func(e *Entry) error {
-		for i := range e.Chunks {
-			ch := &e.Chunks[i]
+		chunks := e.Chunks()
+		for i := range chunks {
+			ch := &chunks[i]
 			j := sort.Search(len(offsets), func(j int) bool { return offsets[j] > ch.Offset })
-			ch.End = ix.PayloadEnd
+			end := ix.PayloadEnd
 			if j < len(offsets) {
-				ch.End = offsets[j]
+				end = offsets[j]
 			}
+			ch.SetEnd(end)
 		}
 		return nil
 	})

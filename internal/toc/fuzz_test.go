@@ -72,8 +72,8 @@ func checkIndex(t *testing.T, ix *Index) {
 			t.Fatalf("unclean name %q", name)
 		}
 		var covered int64
-		for _, c := range e.Chunks {
-			if c.FileOffset != covered || c.Size <= 0 || c.Offset < 0 || c.End > ix.PayloadEnd || c.Offset >= c.End {
+		for _, c := range e.Chunks() {
+			if c.FileOffset != covered || c.Size <= 0 || c.Offset < 0 || c.End() > ix.PayloadEnd || c.Offset >= c.End() {
 				t.Fatalf("%s: bad chunk %+v", name, c)
 			}
 			covered += c.Size

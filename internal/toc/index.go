@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/containerd/stargz-snapshotter/estargz"
 	digest "github.com/opencontainers/go-digest"
@@ -61,21 +63,25 @@ func parseType(name string) (EntryType, bool) {
 }
 
 // Entry is one validated file, directory or link of the tree. An index
-// holds one Entry per file, so its fields are kept small: the small ones
-// share words, and the modification time is stored as two integers (see
-// ModTime) rather than as a time.Time with its location pointer.
+// holds one Entry per file, so its fields are kept small (see
+// entry_storage.go): the small ones share words, the modification time is
+// stored as two integers (see ModTime) rather than as a time.Time with its
+// location pointer, a file's chunks lie in blocks shared by the index, and
+// what only directories and links have is kept apart (Children, LinkName).
 type Entry struct {
 	Name      string // clean slash path relative to the root; "." for the root
 	Size      int64
+	mtimeSec  int64       // seconds since the zero time.Time, so that the zero Entry has no time
 	Mode      fs.FileMode // permission and setuid/setgid/sticky bits
 	mtimeNsec int32
-	mtimeSec  int64 // seconds since the zero time.Time, so that the zero Entry has no time
+	nChunks   uint32
 	Type      EntryType
-	implicit  bool    // a parent the TOC did not list
-	added     bool    // made as a parent the TOC had not listed yet (see duplicate)
-	LinkName  string  // symlink target as stored; for a hardlink the clean name of its target
-	Chunks    []Chunk // for a regular file, in file order, covering exactly Size bytes
-	Children  []*Entry
+	implicit  bool // a parent the TOC did not list
+	added     bool // made as a parent the TOC had not listed yet (see duplicate)
+	// data is, for a regular file, its first *Chunk (of nChunks, in one
+	// of the index's chunk blocks); for other entries their *entryMore.
+	// One pointer serves both, as no entry has both.
+	data unsafe.Pointer
 }
 
 // zeroUnix is the Unix time of the zero time.Time.
@@ -93,10 +99,10 @@ func (e *Entry) setModTime(t time.Time) {
 
 // Chunk locates one verified piece of a file in the blob. It holds no
 // pointers, so that the index of a tree of many files costs the garbage
-// collector little.
+// collector little, and where its compressed bytes end is kept as a 32-bit
+// length (see End).
 type Chunk struct {
 	Offset      int64 // start of the compressed member
-	End         int64 // end of the compressed bytes that hold the chunk
 	InnerOffset int64 // where the chunk starts in the decompressed member
 	FileOffset  int64
 	Size        int64
@@ -104,7 +110,22 @@ type Chunk struct {
 	// Layer is which of the artifact's layers holds the chunk (see
 	// Merge); Offset and End are offsets in that layer's blob.
 	Layer int32
+	span  uint32 // End - Offset, at most maxSpan
 }
+
+// maxSpan is the most a chunk's span keeps: more than Need ever reads from
+// a chunk, whose inflated bytes MaxChunkBytes bounds, so a longer run of
+// bytes before the next member (junk, or a hole before the TOC) changes no
+// read.
+const maxSpan = math.MaxUint32
+
+// End is where the compressed bytes that hold the chunk end: at the next
+// member, or sooner when that is further than any read of the chunk goes.
+func (c Chunk) End() int64 { return c.Offset + int64(c.span) }
+
+// SetEnd records where the chunk's compressed bytes end, for chunks made
+// outside a TOC (tests of their readers).
+func (c *Chunk) SetEnd(end int64) { c.span = uint32(min(max(end-c.Offset, 0), maxSpan)) }
 
 // Digest is the chunk's digest as the TOC writes it.
 func (c Chunk) Digest() digest.Digest { return digest.NewDigestFromBytes(digest.SHA256, c.SHA256[:]) }
@@ -141,8 +162,8 @@ func (ix *Index) FileDigest(e *Entry) (d digest.Digest, ok bool) {
 		return "", false
 	case e.Size == 0:
 		return digest.SHA256.FromBytes(nil), true
-	case len(e.Chunks) == 1 && e.Chunks[0].Size == e.Size:
-		return e.Chunks[0].Digest(), true
+	case e.nChunks == 1 && e.Chunks()[0].Size == e.Size:
+		return e.Chunks()[0].Digest(), true
 	}
 	sum, ok := ix.fileDigests[e]
 	if !ok {
@@ -173,11 +194,12 @@ func (ix *Index) Lookup(name string) (*Entry, bool) {
 			continue
 		}
 		prefix := name[:i]
-		j, found := slices.BinarySearchFunc(e.Children, prefix, func(c *Entry, p string) int { return strings.Compare(c.Name, p) })
+		children := e.Children()
+		j, found := slices.BinarySearchFunc(children, prefix, func(c *Entry, p string) int { return strings.Compare(c.Name, p) })
 		if !found {
 			return nil, false
 		}
-		e = e.Children[j]
+		e = children[j]
 	}
 	return e, true
 }
@@ -186,7 +208,7 @@ func (ix *Index) Lookup(name string) (*Entry, bool) {
 func (ix *Index) Walk(fn func(*Entry) error) error {
 	var walk func(*Entry) error
 	walk = func(e *Entry) error {
-		for _, c := range e.Children {
+		for _, c := range e.Children() {
 			if err := fn(c); err != nil {
 				return err
 			}

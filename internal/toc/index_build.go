@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/containerd/stargz-snapshotter/estargz"
 
@@ -30,6 +31,9 @@ type builder struct {
 	regs    map[string]*Entry
 	lastReg *Entry
 	ends    chunkEnds
+	chunks  chunkArena
+	entries entryArena
+	names   nameArena
 	// lastDigest is the whole-file digest the TOC gives lastReg, kept
 	// once the file turns out to have several chunks (see Index.FileDigest).
 	lastDigest    [sha256.Size]byte
@@ -41,7 +45,7 @@ func newBuilder(c compression.Compression, blobSize, payloadEnd int64, limits Li
 		Compression: c,
 		BlobSize:    blobSize,
 		PayloadEnd:  payloadEnd,
-		Root:        &Entry{Name: ".", Type: TypeDir, Mode: 0o755},
+		Root:        &Entry{Name: ".", Type: TypeDir, Mode: 0o755, data: unsafe.Pointer(&entryMore{})},
 	}
 	ix.Root.implicit = true // until the TOC lists it, like any parent
 	ix.maxEntries = limits.MaxEntries
@@ -61,10 +65,10 @@ func (b *builder) add(te *estargz.TOCEntry) error {
 		if err := b.ix.overEntryLimit(); err != nil {
 			return err
 		}
-		if err := addChunk(b.lastReg, te, payloadEnd); err != nil {
+		if err := b.addChunk(b.lastReg, te, payloadEnd); err != nil {
 			return err
 		}
-		b.ends.add(b.lastReg, len(b.lastReg.Chunks)-1)
+		b.ends.add(b.lastReg, int(b.lastReg.nChunks)-1)
 		return nil
 	}
 	b.keepFileDigest()
@@ -74,7 +78,7 @@ func (b *builder) add(te *estargz.TOCEntry) error {
 		return err
 	}
 	if e.Type == TypeReg && e.Size > 0 {
-		if err := addChunk(e, te, payloadEnd); err != nil {
+		if err := b.addChunk(e, te, payloadEnd); err != nil {
 			return err
 		}
 		b.ends.add(e, 0)
@@ -89,7 +93,7 @@ func (b *builder) add(te *estargz.TOCEntry) error {
 // it has several chunks: for a file of one chunk it is the chunk's, and
 // keeping only the others costs the index little.
 func (b *builder) keepFileDigest() {
-	if b.lastReg == nil || !b.lastHasDigest || len(b.lastReg.Chunks) < 2 {
+	if b.lastReg == nil || !b.lastHasDigest || b.lastReg.nChunks < 2 {
 		return
 	}
 	if b.ix.fileDigests == nil {
@@ -117,11 +121,16 @@ func (b *builder) addEntry(te *estargz.TOCEntry) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	name = b.names.keep(name)
 	typ, known := parseType(te.Type)
 	if !known {
 		return nil, fmt.Errorf("%w: entry %q has unknown type %q", ErrNotEStargz, name, te.Type)
 	}
-	e := &Entry{Name: name, Type: typ, Mode: modeOf(te.Mode)}
+	e := b.entries.new()
+	e.Name, e.Type, e.Mode = name, typ, modeOf(te.Mode)
+	if typ == TypeDir {
+		e.setMore(&entryMore{})
+	}
 	if te.ModTime3339 != "" {
 		t, _ := time.Parse(time.RFC3339, te.ModTime3339)
 		e.setModTime(t)
@@ -145,7 +154,7 @@ func (b *builder) addEntry(te *estargz.TOCEntry) (*Entry, error) {
 		if te.LinkName == "" || strings.ContainsRune(te.LinkName, 0) {
 			return nil, fmt.Errorf("%w: symlink %q has target %q", ErrUnsafeName, name, te.LinkName)
 		}
-		e.LinkName = te.LinkName
+		e.setMore(&entryMore{linkName: te.LinkName})
 	case TypeHardlink:
 		target, err := CleanName(te.LinkName)
 		if err != nil {
@@ -155,7 +164,8 @@ func (b *builder) addEntry(te *estargz.TOCEntry) (*Entry, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: hardlink %q points to %q, which is not an earlier file of the artifact", ErrUnsafeName, name, te.LinkName)
 		}
-		e.LinkName, e.Size = target, t.Size
+		e.setMore(&entryMore{linkName: target})
+		e.Size = t.Size
 	case TypeChar, TypeBlock, TypeFifo:
 	}
 	if name == "." {
@@ -177,7 +187,7 @@ func (b *builder) addEntry(te *estargz.TOCEntry) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	parent.Children = append(parent.Children, e)
+	parent.addChild(e)
 	switch {
 	case e.Type == TypeDir:
 		b.dirs[name] = e
@@ -225,18 +235,20 @@ func (b *builder) parent(name string) (*Entry, error) {
 		if err := ix.overEntryLimit(); err != nil {
 			return nil, err
 		}
-		child := &Entry{Name: missing[i], Type: TypeDir, Mode: 0o755, implicit: true, added: true}
-		p.Children = append(p.Children, child)
+		child := b.entries.new()
+		child.Name, child.Type, child.Mode, child.implicit, child.added = missing[i], TypeDir, 0o755, true, true
+		child.setMore(&entryMore{})
+		p.addChild(child)
 		b.dirs[child.Name] = child
 		p = child
 	}
 	return p, nil
 }
 
-func addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) error {
+func (b *builder) addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) error {
 	var next int64
-	if n := len(e.Chunks); n > 0 {
-		last := e.Chunks[n-1]
+	if chunks := e.Chunks(); len(chunks) > 0 {
+		last := chunks[len(chunks)-1]
 		next = last.FileOffset + last.Size
 	}
 	if te.ChunkOffset != next {
@@ -257,11 +269,7 @@ func addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) error {
 	case sumErr != nil:
 		return fmt.Errorf("%w: chunk of %q has no valid sha256 digest", ErrNotEStargz, e.Name)
 	}
-	c := Chunk{Offset: te.Offset, InnerOffset: te.InnerOffset, FileOffset: next, Size: size, SHA256: sum}
-	if e.Chunks == nil && size == e.Size {
-		e.Chunks = make([]Chunk, 0, 1) // the common case: one chunk, no spare room
-	}
-	e.Chunks = append(e.Chunks, c)
+	b.chunks.add(e, Chunk{Offset: te.Offset, InnerOffset: te.InnerOffset, FileOffset: next, Size: size, SHA256: sum})
 	return nil
 }
 
@@ -271,17 +279,17 @@ func addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) error {
 func (ix *Index) finish(ends *chunkEnds) error {
 	var visit func(d *Entry) error
 	visit = func(d *Entry) error {
-		slices.SortFunc(d.Children, func(a, b *Entry) int { return strings.Compare(a.Name, b.Name) })
-		d.Children = slices.Clip(d.Children)
-		for i, e := range d.Children {
-			if i > 0 && d.Children[i-1].Name == e.Name {
-				return duplicate(d.Children[i-1], e)
+		children := d.Children()
+		slices.SortFunc(children, func(a, b *Entry) int { return strings.Compare(a.Name, b.Name) })
+		for i, e := range children {
+			if i > 0 && children[i-1].Name == e.Name {
+				return duplicate(children[i-1], e)
 			}
 			switch e.Type {
 			case TypeReg:
 				var covered int64
-				if n := len(e.Chunks); n > 0 {
-					covered = e.Chunks[n-1].FileOffset + e.Chunks[n-1].Size
+				if chunks := e.Chunks(); len(chunks) > 0 {
+					covered = chunks[len(chunks)-1].FileOffset + chunks[len(chunks)-1].Size
 				}
 				if covered != e.Size {
 					return fmt.Errorf("%w: chunks of %q cover %d of %d bytes", ErrNotEStargz, e.Name, covered, e.Size)
@@ -310,8 +318,8 @@ func duplicate(a, b *Entry) error {
 	}
 	if a.added && a.Type == TypeDir && b.Type != TypeDir {
 		under := a.Name
-		if len(a.Children) > 0 {
-			under = a.Children[0].Name
+		if children := a.Children(); len(children) > 0 {
+			under = children[0].Name
 		}
 		return fmt.Errorf("%w: %q is under %q, which is a %s", ErrUnsafeName, under, b.Name, b.Type)
 	}

@@ -74,10 +74,11 @@ func Merge(parts []*Index, limits Limits) (*Index, error) {
 
 // setLayer marks every chunk under e as held by layer.
 func setLayer(e *Entry, layer int32) {
-	for i := range e.Chunks {
-		e.Chunks[i].Layer = layer
+	chunks := e.Chunks()
+	for i := range chunks {
+		chunks[i].Layer = layer
 	}
-	for _, c := range e.Children {
+	for _, c := range e.Children() {
 		setLayer(c, layer)
 	}
 }
@@ -93,12 +94,12 @@ func mergeDir(dst, src *Entry) (merged int, err error) {
 	}
 	// src's children are sorted and distinct: only dst's own (sorted)
 	// children can collide with them.
-	own := dst.Children
+	own := dst.Children()
 	added := false
-	for _, c := range src.Children {
+	for _, c := range src.Children() {
 		j, found := slices.BinarySearchFunc(own, c.Name, func(e *Entry, name string) int { return strings.Compare(e.Name, name) })
 		if !found {
-			dst.Children = append(dst.Children, c)
+			dst.addChild(c)
 			added = true
 			continue
 		}
@@ -113,8 +114,7 @@ func mergeDir(dst, src *Entry) (merged int, err error) {
 		merged += n + 1
 	}
 	if added {
-		slices.SortFunc(dst.Children, func(a, b *Entry) int { return strings.Compare(a.Name, b.Name) })
-		dst.Children = slices.Clip(dst.Children)
+		slices.SortFunc(dst.Children(), func(a, b *Entry) int { return strings.Compare(a.Name, b.Name) })
 	}
 	return merged, nil
 }
@@ -129,10 +129,10 @@ func sameDir(a, b *Entry) bool {
 // LayerOf is the layer that holds the regular file e's bytes, and false
 // for an entry without any (an empty file, a directory, a link).
 func LayerOf(e *Entry) (int, bool) {
-	if len(e.Chunks) == 0 {
+	if e.nChunks == 0 {
 		return 0, false
 	}
-	return int(e.Chunks[0].Layer), true
+	return int(e.Chunks()[0].Layer), true
 }
 
 // MergeBudget counts the layers' indexes as they are read, before Merge,

@@ -46,12 +46,12 @@ func TestMerge(t *testing.T) {
 			t.Errorf("%s is in layer %d (%v), want %d", name, got, ok, layer)
 		}
 	}
-	if e, ok := ix.Lookup("d/c"); !ok || e.Type != TypeHardlink || e.LinkName != "d/b" {
+	if e, ok := ix.Lookup("d/c"); !ok || e.Type != TypeHardlink || e.LinkName() != "d/b" {
 		t.Errorf("hardlink d/c: %+v", e)
 	}
 	d, _ := ix.Lookup("d")
 	var names []string
-	for _, c := range d.Children {
+	for _, c := range d.Children() {
 		names = append(names, c.Name)
 	}
 	if got := len(names); got != 3 || names[0] != "d/a" || names[1] != "d/b" || names[2] != "d/c" {

@@ -38,11 +38,11 @@ func TestReadAndFetch(t *testing.T) {
 				t.Fatal(err)
 			}
 			e, ok := ix.Lookup("dir/b.bin")
-			if !ok || e.Size != 10000 || len(e.Chunks) != 4 {
+			if !ok || e.Size != 10000 || len(e.Chunks()) != 4 {
 				t.Fatalf("dir/b.bin = %+v", e)
 			}
 			var got []byte
-			for _, ch := range e.Chunks {
+			for _, ch := range e.Chunks() {
 				data, err := ix.Fetch(bytes.NewReader(blob), ch, nil)
 				if err != nil {
 					t.Fatal(err)
@@ -57,7 +57,7 @@ func TestReadAndFetch(t *testing.T) {
 			if strings.Join(names, ",") != "a.txt,dir,dir/b.bin,dir/empty,ln" {
 				t.Fatalf("walk order %v", names)
 			}
-			if ln, _ := ix.Lookup("ln"); ln.Type != TypeSymlink || ln.LinkName != "a.txt" {
+			if ln, _ := ix.Lookup("ln"); ln.Type != TypeSymlink || ln.LinkName() != "a.txt" {
 				t.Fatalf("ln = %+v", ln)
 			}
 		})
@@ -88,7 +88,7 @@ func TestReadRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ := ix.Lookup("dir/b.bin")
-	bad := e.Chunks[0]
+	bad := e.Chunks()[0]
 	bad.SHA256[0] ^= 1
 	if _, err := ix.Fetch(bytes.NewReader(blob), bad, nil); !errors.Is(err, ErrDigestMismatch) {
 		t.Fatalf("bad chunk digest: %v", err)

@@ -3,6 +3,8 @@ package toc
 import (
 	"fmt"
 	"io"
+
+	"github.com/containerd/stargz-snapshotter/estargz"
 )
 
 // The TOC JSON is read by a scanner of its own: encoding/json's Decoder
@@ -31,6 +33,10 @@ type tocScanner struct {
 	// repeat from entry to entry (entryField.slot), so that each is
 	// allocated once while it does.
 	last [5]string
+	// scratch is the entry fastEntry decodes into, reused from entry to
+	// entry: callers of document keep none of it but its strings, and a
+	// TOC of many files would otherwise allocate a large struct per entry.
+	scratch estargz.TOCEntry
 }
 
 func newTOCScanner(r io.Reader) *tocScanner {

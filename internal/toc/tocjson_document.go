@@ -11,7 +11,8 @@ import (
 )
 
 // document reads the whole TOC, calling each for every entry in order, and
-// returns its version.
+// returns its version. The entry each gets may be reused for the next one:
+// each keeps its strings, never the entry.
 func (s *tocScanner) document(each func(*estargz.TOCEntry) error) (version int, err error) {
 	if c, ok := s.peek(); ok && c == 'n' {
 		// null decodes into the zero JTOC: no version, no entries.

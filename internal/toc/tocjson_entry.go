@@ -52,7 +52,8 @@ func (s *tocScanner) fastEntry(b []byte) (*estargz.TOCEntry, int, fastStatus) {
 	if len(b) == 0 || b[0] != '{' {
 		return nil, 0, fastOther
 	}
-	e := new(estargz.TOCEntry)
+	e := &s.scratch
+	*e = estargz.TOCEntry{}
 	i := skipSpace(b, 1)
 	if i < len(b) && b[i] == '}' {
 		return e, i + 1, fastDone

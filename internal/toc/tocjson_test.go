@@ -57,6 +57,10 @@ func listsEntriesTwice(data []byte) bool {
 func decodeWithScanner(r io.Reader, window int) (version int, entries []*estargz.TOCEntry, err error) {
 	s := &tocScanner{r: r, buf: make([]byte, window)}
 	version, err = s.document(func(e *estargz.TOCEntry) error {
+		if e != nil {
+			kept := *e // the scanner reuses e
+			e = &kept
+		}
 		entries = append(entries, e)
 		return nil
 	})

@@ -48,7 +48,7 @@ func readAllChunks(t *testing.T, blob []byte, d digest.Digest) error {
 		return err
 	}
 	return ix.Walk(func(e *Entry) error {
-		for _, c := range e.Chunks {
+		for _, c := range e.Chunks() {
 			if _, err := ix.Fetch(bytes.NewReader(blob), c, nil); err != nil {
 				return err
 			}

@@ -22,8 +22,8 @@ func (s indexSide) list(_ context.Context, _ string, n *node) ([]node, error) {
 	if n != nil {
 		dir = n.ref.(*toc.Entry)
 	}
-	out := make([]node, 0, len(dir.Children))
-	for _, c := range dir.Children {
+	out := make([]node, 0, len(dir.Children()))
+	for _, c := range dir.Children() {
 		out = append(out, node{name: path.Base(c.Name), entry: s.entry(c), ref: s.content(c)})
 	}
 	return out, nil
@@ -33,7 +33,7 @@ func (s indexSide) list(_ context.Context, _ string, n *node) ([]node, error) {
 // stands for: a hardlink's target file, else c itself.
 func (s indexSide) content(c *toc.Entry) *toc.Entry {
 	if c.Type == toc.TypeHardlink {
-		if t, ok := s.ix.Lookup(c.LinkName); ok {
+		if t, ok := s.ix.Lookup(c.LinkName()); ok {
 			return t
 		}
 	}
@@ -53,7 +53,7 @@ func (s indexSide) entry(c *toc.Entry) Entry {
 			e.Digest = d
 		}
 	case Symlink:
-		e.Target = c.LinkName
+		e.Target = c.LinkName()
 	}
 	return e
 }
@@ -97,7 +97,7 @@ func Compare(ctx context.Context, old, new *toc.Index) (*Result, error) {
 			if o.entry.Digest != "" && n.entry.Digest != "" {
 				return o.entry.Digest == n.entry.Digest, nil
 			}
-			return sameChunks(o.ref.(*toc.Entry).Chunks, n.ref.(*toc.Entry).Chunks), nil
+			return sameChunks(o.ref.(*toc.Entry).Chunks(), n.ref.(*toc.Entry).Chunks()), nil
 		},
 	}
 	if err := w.walk(ctx, ".", nil, nil); err != nil {

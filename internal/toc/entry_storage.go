@@ -1,0 +1,135 @@
+package toc
+
+import "unsafe"
+
+// entryMore is what only some entries have: a directory its children, a
+// symlink or hardlink its target. Files, most of an index, have chunks
+// instead (see Entry.data).
+type entryMore struct {
+	children []*Entry // sorted by name once the index is finished
+	linkName string
+}
+
+// Chunks are a regular file's chunks, in file order, covering exactly Size
+// bytes; none for other entries. The slice shares the index's storage:
+// callers read it and do not append to it.
+func (e *Entry) Chunks() []Chunk {
+	if e.Type != TypeReg || e.nChunks == 0 {
+		return nil
+	}
+	return unsafe.Slice((*Chunk)(e.data), e.nChunks)
+}
+
+// Children are a directory's entries, sorted by name; none for other
+// entries. The slice is the index's own: callers do not change it.
+func (e *Entry) Children() []*Entry {
+	if m := e.more(); m != nil {
+		return m.children
+	}
+	return nil
+}
+
+// LinkName is a symlink's target as stored, or for a hardlink the clean
+// name of its target; "" for other entries.
+func (e *Entry) LinkName() string {
+	if m := e.more(); m != nil {
+		return m.linkName
+	}
+	return ""
+}
+
+func (e *Entry) more() *entryMore {
+	if e.Type == TypeReg {
+		return nil
+	}
+	return (*entryMore)(e.data)
+}
+
+func (e *Entry) setMore(m *entryMore) { e.data = unsafe.Pointer(m) }
+
+func (e *Entry) addChild(c *Entry) {
+	m := e.more()
+	if m == nil {
+		m = &entryMore{}
+		e.setMore(m)
+	}
+	m.children = append(m.children, c)
+}
+
+// NewFile is a regular file called name made of chunks, which it keeps
+// (not a copy), outside any index: for tests of the chunks' readers.
+func NewFile(name string, chunks []Chunk) *Entry {
+	e := &Entry{Name: name, Type: TypeReg, Mode: 0o644}
+	if len(chunks) > 0 {
+		last := chunks[len(chunks)-1]
+		e.data, e.nChunks, e.Size = unsafe.Pointer(&chunks[0]), uint32(len(chunks)), last.FileOffset+last.Size
+	}
+	return e
+}
+
+// WithFirstChunks is a copy of the regular file e that holds only its
+// first n chunks: a view for a reader that must not schedule the rest.
+func (e *Entry) WithFirstChunks(n int) *Entry {
+	view := *e
+	view.nChunks = uint32(min(max(n, 0), int(e.nChunks)))
+	if view.nChunks == 0 {
+		view.data = nil
+	}
+	return &view
+}
+
+// Blocks of the arenas below: an index's entries, chunks and names are
+// allocated a block at a time rather than one by one, which saves the
+// rounding of each small allocation to its size class.
+const (
+	entryBlock = 256
+	chunkBlock = 1024
+	nameBlock  = 64 << 10
+)
+
+// entryArena hands out the entries of an index.
+type entryArena struct{ block []Entry }
+
+func (a *entryArena) new() *Entry {
+	if len(a.block) == cap(a.block) {
+		a.block = make([]Entry, 0, entryBlock)
+	}
+	a.block = a.block[:len(a.block)+1]
+	return &a.block[len(a.block)-1]
+}
+
+// chunkArena holds the chunks of an index's files. A file's chunks stay
+// contiguous: its chunks come one after the other while the TOC is read,
+// so they are always the last ones of the current block, and a file that
+// outgrows the block moves to a new one.
+type chunkArena struct {
+	block []Chunk // the current block; its length is what is used
+}
+
+// add appends c to e's chunks, e being the file whose chunks were added
+// last (or a file without any yet).
+func (a *chunkArena) add(e *Entry, c Chunk) {
+	n := int(e.nChunks)
+	if len(a.block) == cap(a.block) {
+		next := make([]Chunk, 0, max(chunkBlock, 2*(n+1)))
+		a.block = append(next, e.Chunks()...)
+	}
+	a.block = append(a.block, c)
+	e.data, e.nChunks = unsafe.Pointer(&a.block[len(a.block)-1-n]), uint32(n+1)
+}
+
+// nameArena holds the names of an index's entries.
+type nameArena struct{ block []byte }
+
+// keep returns a copy of s in the arena.
+func (a *nameArena) keep(s string) string {
+	if len(s) == 0 || len(s) > nameBlock/16 {
+		return s
+	}
+	if len(s) > cap(a.block)-len(a.block) {
+		a.block = make([]byte, 0, nameBlock)
+	}
+	start := len(a.block)
+	a.block = append(a.block, s...)
+	return unsafe.String(&a.block[start], len(s))
+}

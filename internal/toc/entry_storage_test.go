@@ -1,0 +1,107 @@
+package toc
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"unsafe"
+
+	"github.com/containerd/stargz-snapshotter/estargz"
+
+	"github.com/blobber-dev/blobber/internal/compression"
+)
+
+// TestEntrySizes pins the sizes that make an index small: an Entry of
+// seven words, a Chunk of its digest and eight words.
+func TestEntrySizes(t *testing.T) {
+	if got := unsafe.Sizeof(Entry{}); got > 56 {
+		t.Errorf("an Entry is %d bytes, more than 56", got)
+	}
+	if got := unsafe.Sizeof(Chunk{}); got > 72 {
+		t.Errorf("a Chunk is %d bytes, more than 72", got)
+	}
+}
+
+// A file whose chunks outgrow the chunk block they started in moves to a
+// new block and still reads as one contiguous run, as do the files around
+// it; directories and links keep their own data in the same pointer.
+func TestChunkBlocksKeepFilesContiguous(t *testing.T) {
+	const digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+	const small, bigChunks = chunkBlock - 3, 2*chunkBlock + 5
+	var entries []*estargz.TOCEntry
+	var offset int64
+	file := func(name string, chunks int) {
+		for i := range chunks {
+			te := &estargz.TOCEntry{Name: name, Type: "chunk", Offset: offset, ChunkOffset: int64(i) * 10, ChunkSize: 10, ChunkDigest: digest}
+			if i == 0 {
+				te.Type, te.Size, te.Mode = "reg", int64(chunks)*10, 0o644
+			}
+			entries = append(entries, te)
+			offset += 100
+		}
+	}
+	entries = append(entries, &estargz.TOCEntry{Name: "d/", Type: "dir", Mode: 0o755})
+	for i := range small {
+		file(fmt.Sprintf("d/a%05d", i), 1)
+	}
+	file("d/big", bigChunks)
+	file("d/c", 3)
+	entries = append(entries, &estargz.TOCEntry{Name: "d/link", Type: "symlink", LinkName: "big"})
+	ix, err := newIndex(&estargz.JTOC{Version: 1, Entries: entries}, compression.Gzip, offset+1000, offset, Limits{}.orDefault())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var next int64
+	check := func(name string, chunks int) {
+		t.Helper()
+		e, ok := ix.Lookup(name)
+		if !ok {
+			t.Fatalf("%s missing", name)
+		}
+		got := e.Chunks()
+		if len(got) != chunks || e.Children() != nil || e.LinkName() != "" {
+			t.Fatalf("%s: %d chunks, children %v, link %q; want %d chunks only", name, len(got), e.Children(), e.LinkName(), chunks)
+		}
+		for i, c := range got {
+			if c.Offset != next || c.FileOffset != int64(i)*10 || c.Size != 10 || c.End() != min(next+100, offset) {
+				t.Fatalf("%s chunk %d: %+v (end %d), want offset %d, file offset %d", name, i, c, c.End(), next, i*10)
+			}
+			next += 100
+		}
+	}
+	for i := range small {
+		check(fmt.Sprintf("d/a%05d", i), 1)
+	}
+	check("d/big", bigChunks)
+	check("d/c", 3)
+	if d, _ := ix.Lookup("d"); len(d.Children()) != small+3 || d.Chunks() != nil || d.LinkName() != "" {
+		t.Errorf("d: %d children, %d chunks, link %q", len(d.Children()), len(d.Chunks()), d.LinkName())
+	}
+	if l, _ := ix.Lookup("d/link"); l.LinkName() != "big" || l.Chunks() != nil || l.Children() != nil {
+		t.Errorf("d/link: target %q, %d chunks", l.LinkName(), len(l.Chunks()))
+	}
+}
+
+// A chunk whose next member is more than 4 GiB away keeps a clamped span,
+// which changes no read: Need is what it was with the whole distance.
+func TestChunkSpanClampedChangesNoRead(t *testing.T) {
+	const far = int64(6) << 30
+	ix, err := newIndex(&estargz.JTOC{Version: 1, Entries: []*estargz.TOCEntry{reg("a", 10), reg("b", 10+far)}},
+		compression.Gzip, far+1000, far+900, Limits{}.orDefault())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := ix.Lookup("a")
+	c := a.Chunks()[0]
+	if c.End() != 10+math.MaxUint32 {
+		t.Errorf("end %d, want %d", c.End(), 10+int64(math.MaxUint32))
+	}
+	raw := c.InnerOffset + c.Size
+	if got, want := ix.Need(c), raw+raw/1024+64<<10; got != want {
+		t.Errorf("Need %d, want %d", got, want)
+	}
+	b, _ := ix.Lookup("b")
+	if got := b.Chunks()[0].End(); got != far+900 {
+		t.Errorf("the last chunk ends at %d, want the payload's end %d", got, far+900)
+	}
+}
