@@ -1,33 +1,32 @@
 package layer
 
-// The members of small files are carved one after the other from one
-// buffer per batch, their arena, instead of a buffer each: a push of many
+// The members of small files are carved one after the other from a few
+// buffers per batch, its arenas, instead of a buffer each: a push of many
 // small files made as many buffers as files, a little larger than each,
-// and the collector ran all through it to reclaim them. The arena goes
-// with the batch and comes back to the pool once the ordered writer has
+// and the collector ran all through it to reclaim them. The arenas go with
+// the batch and come back to their pool once the ordered writer has
 // written the batch (a streamed member may still be read until then).
 
 // sharedMemberMax is the largest room asked for a member that is carved
-// from the arena; a larger one gets a buffer of its own.
+// from an arena; a larger one gets a buffer of its own.
 const sharedMemberMax = 64 << 10
 
-// arenaSize holds a batch of small members: a batch is sent once it holds
-// batchTarget bytes, checked before each file, so it ends within a
-// member's room of that. It is a size the pool keeps.
-const arenaSize = batchTarget + 4*sharedMemberMax
+// arenaSize is the size of an arena, one a pool keeps: a batch of small
+// files takes a few, and a batch of chunks and a few small files does not
+// hold a batch's worth of room for them until it is written.
+const arenaSize = bufferRounding
 
 // newMember starts a member with room for capacity bytes. Only one member
 // is filled at a time: the walker seals it before it starts the next.
 func (w *walker) newMember(capacity int) *member {
 	if capacity <= sharedMemberMax {
-		if w.arena == nil {
-			w.arena = w.buffers.get(arenaSize)
+		if w.arena == nil || cap(w.arena)-len(w.arena) < capacity {
+			w.arena = w.arenas.get(arenaSize)
+			w.batchArenas = append(w.batchArenas, w.arena)
 		}
-		if cap(w.arena)-len(w.arena) >= capacity {
-			// Empty, with the rest of the arena as its room, so that the
-			// tar writer and the file's read append in place.
-			return &member{data: w.arena[len(w.arena):], shared: true}
-		}
+		// Empty, with the rest of the arena as its room, so that the tar
+		// writer and the file's read append in place.
+		return &member{data: w.arena[len(w.arena):], shared: true}
 	}
 	return &member{data: w.buffers.get(capacity)}
 }
@@ -47,7 +46,8 @@ func (w *walker) growMember(m *member, n int) {
 	m.shared = false
 }
 
-// claim keeps the bytes of m, which seal ends, in the arena.
+// claim keeps the bytes of m, which seal ends, in the last arena, where
+// it was carved.
 func (w *walker) claim(m *member) {
 	if m.shared {
 		w.arena = w.arena[:len(w.arena)+len(m.data)]
@@ -55,7 +55,7 @@ func (w *walker) claim(m *member) {
 }
 
 // release gives back the buffer of a member that is done with, unless it
-// is its batch's arena's.
+// is in one of its batch's arenas.
 func (p *bufferPool) release(m *member) {
 	if !m.shared {
 		p.put(m.data)

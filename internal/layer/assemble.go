@@ -72,8 +72,10 @@ func (ow *orderedWriter) write(b *batch) error {
 		return err
 	}
 	ow.buffers.compressed.put(b.compressed)
-	ow.buffers.content.put(b.arena)
-	b.compressed, b.arena = nil, nil
+	for _, a := range b.arenas {
+		ow.buffers.arenas.put(a)
+	}
+	b.compressed, b.arenas = nil, nil
 	for _, e := range b.toc {
 		if err := ow.toc.add(e); err != nil {
 			return err

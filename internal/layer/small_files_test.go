@@ -40,15 +40,15 @@ func TestBuildSmallFilesShareBuffers(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		return int64(after.TotalAlloc - before.TotalAlloc)
 	}
-	const few, many = 1500, 3000
+	const few, many = 1500, 4500
 	fewFiles, manyFiles := smallFiles(few), smallFiles(many)
 	allocated(fewFiles) // the package's first encoders and pools
 	perFile := (allocated(manyFiles) - allocated(fewFiles)) / (many - few)
 	t.Logf("allocated %d bytes per file of about %d bytes", perFile, size)
 	// Its TOC entry, its member, its digests, and the tree's listing and
-	// opening of it take about a kilobyte; a buffer of its own is more
-	// than its size.
-	if perFile > size/2 {
-		t.Errorf("a build allocated %d bytes per file of about %d bytes, want at most %d: do small files' members share a buffer?", perFile, size, size/2)
+	// opening of it take about a kilobyte (a few hundred bytes more in
+	// some runs); a buffer of its own is more than its size.
+	if limit := int64(size * 3 / 4); perFile > limit {
+		t.Errorf("a build allocated %d bytes per file of about %d bytes, want at most %d: do small files' members share a buffer?", perFile, size, limit)
 	}
 }

@@ -56,9 +56,9 @@ type batch struct {
 	// compressed holds the members that are not streamed, compressed, in
 	// order.
 	compressed []byte
-	// arena holds the members that are shared (see newMember).
-	arena []byte
-	cost  int64 // taken from the build's budget until written
+	// arenas hold the members that are shared (see newMember).
+	arenas [][]byte
+	cost   int64 // taken from the build's budget until written
 }
 
 // walker turns a tree into members in blob order, cutting a new member at
@@ -75,6 +75,7 @@ type walker struct {
 	out       chan<- *batch
 	budget    *buildBudget // bounds the bytes of the batches in flight
 	buffers   *bufferPool
+	arenas    *bufferPool
 
 	entries      int
 	toc          []*estargz.TOCEntry // for the next batch sent
@@ -82,7 +83,8 @@ type walker struct {
 	uncompressed int64
 	cur          *member
 	pending      *batch
-	arena        []byte // the pending batch's, its members' bytes so far
+	batchArenas  [][]byte // the pending batch's
+	arena        []byte   // the last of them, its members' bytes so far
 	seq          int
 	tw           *tar.Writer
 	header       tar.Header // the entry's, which WriteHeader copies
@@ -338,7 +340,7 @@ func (w *walker) send(ctx context.Context) error {
 		w.seq++
 	}
 	w.pending = nil
-	b.arena, w.arena = w.arena, nil
+	b.arenas, w.batchArenas, w.arena = w.batchArenas, nil, nil
 	b.toc, w.toc = w.toc, nil
 	b.fileDigests, w.fileDigests = w.fileDigests, nil
 	if err := w.budget.acquire(ctx, b); err != nil {
