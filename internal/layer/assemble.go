@@ -72,7 +72,10 @@ func (ow *orderedWriter) write(b *batch) error {
 		return err
 	}
 	ow.buffers.compressed.put(b.compressed)
-	b.compressed = nil
+	for _, a := range b.arenas {
+		ow.buffers.arenas.put(a)
+	}
+	b.compressed, b.arenas = nil, nil
 	for _, e := range b.toc {
 		if err := ow.toc.add(e); err != nil {
 			return err
@@ -112,8 +115,7 @@ func (ow *orderedWriter) writePiece(m *member) error {
 	if _, err := ow.stream.Write(m.data); err != nil {
 		return err
 	}
-	ow.buffers.content.put(m.data)
-	m.data = nil
+	ow.buffers.content.release(m)
 	if m.more {
 		return nil
 	}

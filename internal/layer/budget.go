@@ -59,14 +59,20 @@ func (bb *buildBudget) release(b *batch) {
 // left their size.
 type buildBuffers struct {
 	content, compressed *bufferPool
+	// arenas holds the arenas of small members (see newMember), all of one
+	// size, apart: in the content pool, an arena would take a kept chunk's
+	// buffer, and a chunk would drop the kept arenas, too small for it.
+	arenas *bufferPool
 }
 
-// newBuildBuffers keeps at most limit bytes, half in each pool: what the
+// newBuildBuffers keeps at most limit bytes, half in each of the content
+// and compressed pools, and a quarter more in arenas (what the batches in
+// flight of two workers hold, and the one being filled): what the
 // pipeline holds at once, given back as it drains, is kept for when it
 // fills again. (More makes the heap of a push of mixed sizes sit at the
 // CLI's soft memory limit, where the collector runs at every allocation.)
 func newBuildBuffers(limit int64) *buildBuffers {
-	return &buildBuffers{content: newBufferPool(limit / 2), compressed: newBufferPool(limit / 2)}
+	return &buildBuffers{content: newBufferPool(limit / 2), compressed: newBufferPool(limit / 2), arenas: newBufferPool(limit / 4)}
 }
 
 // bufferPool recycles a build's large buffers so that a build makes about

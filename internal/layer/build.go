@@ -105,6 +105,7 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 	wk := &walker{
 		budget:    budget,
 		buffers:   buffers.content,
+		arenas:    buffers.arenas,
 		fsys:      fsys,
 		chunkSize: opts.ChunkSize,
 		keepTimes: opts.KeepModTimes,

@@ -152,8 +152,7 @@ func compressBatches(ctx context.Context, c codec, buffers *buildBuffers, in <-c
 			if err := c.compress(buf, m.data); err != nil {
 				return err
 			}
-			buffers.content.put(m.data)
-			m.data = nil
+			buffers.content.release(m)
 			m.compressedEnd = buf.Len()
 		}
 		b.compressed = buf.Bytes()

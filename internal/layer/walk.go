@@ -39,6 +39,8 @@ type member struct {
 	// more is set on all pieces but the last. (With zstd such a member is
 	// cut into members of their own.)
 	streamed, more bool
+	// shared is set on a member carved from its batch's arena.
+	shared bool
 }
 
 type batch struct {
@@ -54,7 +56,9 @@ type batch struct {
 	// compressed holds the members that are not streamed, compressed, in
 	// order.
 	compressed []byte
-	cost       int64 // taken from the build's budget until written
+	// arenas hold the members that are shared (see newMember).
+	arenas [][]byte
+	cost   int64 // taken from the build's budget until written
 }
 
 // walker turns a tree into members in blob order, cutting a new member at
@@ -71,6 +75,7 @@ type walker struct {
 	out       chan<- *batch
 	budget    *buildBudget // bounds the bytes of the batches in flight
 	buffers   *bufferPool
+	arenas    *bufferPool
 
 	entries      int
 	toc          []*estargz.TOCEntry // for the next batch sent
@@ -78,6 +83,8 @@ type walker struct {
 	uncompressed int64
 	cur          *member
 	pending      *batch
+	batchArenas  [][]byte // the pending batch's
+	arena        []byte   // the last of them, its members' bytes so far
 	seq          int
 	tw           *tar.Writer
 	header       tar.Header // the entry's, which WriteHeader copies
@@ -190,7 +197,8 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 func (w *walker) cut(ctx context.Context) error {
 	w.cur.streamed, w.cur.more = w.canStream, w.canStream
 	w.seal()
-	w.cur = &member{data: w.buffers.get(batchTarget + 64<<10), streamed: w.canStream}
+	w.cur = w.newMember(batchTarget + 64<<10)
+	w.cur.streamed = w.canStream
 	return w.sendIfFull(ctx)
 }
 
@@ -245,7 +253,8 @@ func (w *walker) addContent(ctx context.Context, name string, listed fs.FileInfo
 		// holds hundreds of them), more after a big chunk, which would
 		// otherwise be copied to grow.
 		headroom := min(64<<10, 4*tarBlock+int(n)/16)
-		w.cur = &member{data: w.buffers.get(int(n) + headroom), chunk: ent, chunkLen: int(n)}
+		w.cur = w.newMember(int(n) + headroom)
+		w.cur.chunk, w.cur.chunkLen = ent, int(n)
 		if !multiChunk {
 			w.cur.whole = file
 		}
@@ -278,7 +287,7 @@ type memberSink struct{ w *walker }
 
 func (s memberSink) Write(p []byte) (int, error) {
 	if s.w.cur == nil {
-		s.w.cur = &member{data: s.w.buffers.get(len(p) + 4*tarBlock)}
+		s.w.cur = s.w.newMember(len(p) + 4*tarBlock)
 	}
 	d := s.w.cur.data
 	if len(p) > 0 && cap(d)-len(d) >= len(p) && &d[:len(d)+1][len(d)] == &p[0] {
@@ -286,7 +295,8 @@ func (s memberSink) Write(p []byte) (int, error) {
 		s.w.cur.data = d[:len(d)+len(p)]
 		return len(p), nil
 	}
-	s.w.cur.data = append(s.w.buffers.grow(d, len(p)), p...)
+	s.w.growMember(s.w.cur, len(p))
+	s.w.cur.data = append(s.w.cur.data, p...)
 	return len(p), nil
 }
 
@@ -299,9 +309,10 @@ func (w *walker) seal() {
 	}
 	w.cur = nil
 	if len(m.data) == 0 && !m.streamed {
-		w.buffers.put(m.data)
+		w.buffers.release(m)
 		return
 	}
+	w.claim(m)
 	w.diffHash.Write(m.data)
 	w.uncompressed += int64(len(m.data))
 	if w.pending == nil {
@@ -329,6 +340,7 @@ func (w *walker) send(ctx context.Context) error {
 		w.seq++
 	}
 	w.pending = nil
+	b.arenas, w.batchArenas, w.arena = w.batchArenas, nil, nil
 	b.toc, w.toc = w.toc, nil
 	b.fileDigests, w.fileDigests = w.fileDigests, nil
 	if err := w.budget.acquire(ctx, b); err != nil {
