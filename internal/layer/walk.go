@@ -153,6 +153,16 @@ func (w *walker) add(ctx context.Context, name string, d fs.DirEntry) error {
 		if err != nil {
 			return err
 		}
+		// The check walk judged the link it read; this one may have
+		// been swapped in since, and is the one published.
+		if why, err := linkRefusal(w.fsys, name, target); err != nil || why != "" {
+			if err != nil {
+				return err
+			}
+			refused := &UnsupportedError{Links: 1}
+			refused.Add(fmt.Sprintf("%s -> %s (%s)", name, target, why))
+			return refused
+		}
 		h.Typeflag, h.Linkname, ent.Type, ent.LinkName = tar.TypeSymlink, target, "symlink", target
 	case mode.IsRegular():
 		h.Typeflag, h.Size, ent.Type, ent.Size = tar.TypeReg, info.Size(), "reg", info.Size()
