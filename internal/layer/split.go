@@ -18,9 +18,12 @@ type SplitLimits struct {
 	MinGroup, TargetGroup, MaxGroup int64
 }
 
-// DefaultSplit keeps trees of a few MiB in one layer, and gives a file
-// large enough to be worth its own upload a layer of its own.
-var DefaultSplit = SplitLimits{OwnLayer: 32 << 20, MinGroup: 4 << 20, TargetGroup: 16 << 20, MaxGroup: 64 << 20}
+// DefaultSplit keeps trees of some tens of MiB in one layer, and gives a
+// file large enough to be worth its own upload a layer of its own. Groups
+// are large because each layer costs its own requests and blob work in
+// the registry on every push and pull: a first split push must cost about
+// what one layer does, while a change re-uploads at most MaxGroup.
+var DefaultSplit = SplitLimits{OwnLayer: 32 << 20, MinGroup: 16 << 20, TargetGroup: 32 << 20, MaxGroup: 64 << 20}
 
 // entryCost is what an entry weighs in a group besides its content: its
 // tar header and TOC entry, so that a tree of empty files splits too.
@@ -34,8 +37,11 @@ const entryCost = 512
 // removing or editing one entry moves no boundary but its own: only its
 // group changes, or two when it is itself a boundary. A directory is an
 // entry of the group it falls in; the layers of the entries under it hold
-// it too (the readers merge directories that agree). One group means one
-// layer, built as without a split.
+// it too (the readers merge directories that agree). A tree of no file at
+// or above OwnLayer that weighs less than MaxGroup is one group, wherever
+// the hashes fall: a change of it re-uploads no more than a change of one
+// group of a larger tree may. One group means one layer, built as without
+// a split.
 func Split(ctx context.Context, fsys fs.FS, lim SplitLimits) ([][]string, error) {
 	groups, err := SplitGroups(ctx, fsys, lim)
 	names := make([][]string, len(groups))
@@ -57,6 +63,8 @@ func SplitGroups(ctx context.Context, fsys fs.FS, lim SplitLimits) ([]Group, err
 	var groups []Group
 	var cur Group
 	var curBytes int64
+	var treeBytes int64 // the weight of the tree's entries, while none is a group of its own
+	ownLayers := false
 	closeGroup := func() {
 		if len(cur.Names) > 0 {
 			groups = append(groups, cur)
@@ -82,6 +90,7 @@ func SplitGroups(ctx context.Context, fsys fs.FS, lim SplitLimits) ([]Group, err
 			size = info.Size()
 		}
 		if size >= lim.OwnLayer {
+			ownLayers = true
 			closeGroup()
 			groups = append(groups, Group{Names: []string{name}, Bytes: size})
 			return nil
@@ -89,12 +98,21 @@ func SplitGroups(ctx context.Context, fsys fs.FS, lim SplitLimits) ([]Group, err
 		cur.Names = append(cur.Names, name)
 		cur.Bytes += size
 		curBytes += size + entryCost
+		treeBytes += size + entryCost
 		if curBytes >= lim.MaxGroup || (curBytes >= lim.MinGroup && boundary(name, size, lim.TargetGroup)) {
 			closeGroup()
 		}
 		return nil
 	})
 	closeGroup()
+	if len(groups) > 1 && !ownLayers && treeBytes < lim.MaxGroup {
+		whole := Group{}
+		for _, g := range groups {
+			whole.Names = append(whole.Names, g.Names...)
+			whole.Bytes += g.Bytes
+		}
+		groups = []Group{whole}
+	}
 	return groups, err
 }
 
