@@ -141,6 +141,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	}
 	build := layer.ShareMemory(po.build)
 	relay := newBuildRelay()
+	var notStarted error
 	for _, i := range checks.order {
 		sub := layer.Subtree(src, names[i])
 		if reused, ok := checks.reused(i); ok {
@@ -153,7 +154,10 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		}
 		progress, done, err := relay.start(uctx, groups[i].Bytes, build.Progress)
 		if err != nil {
-			break // a build or an upload failed: Wait says which
+			// A build or an upload failed, and Wait says which; or the
+			// push was cancelled, which no goroutine may have seen.
+			notStarted = err
+			break
 		}
 		tmp, err := os.CreateTemp("", stagedLayerPattern)
 		if err != nil {
@@ -203,6 +207,9 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	}
 	if err := uploads.Wait(); err != nil {
 		return ocispec.Descriptor{}, err
+	}
+	if notStarted != nil {
+		return ocispec.Descriptor{}, notStarted
 	}
 	var diffIDs []digest.Digest
 	var descs []ocispec.Descriptor
