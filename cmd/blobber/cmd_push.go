@@ -36,7 +36,10 @@ func newPushCmd(g *globalOptions) *cobra.Command {
   blobber push ./site localhost:5000/team/site:v1,latest --revision "$(git rev-parse HEAD)"
   blobber push --oci-layout ./site ./layout:v1`,
 		Args: exactArgs(2, "DIR REF"),
-		RunE: func(cmd *cobra.Command, args []string) error { return runPush(cmd, g, o, args[0], args[1]) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			setSoftMemoryLimit(pushMemoryLimit)
+			return runPush(cmd, g, o, args[0], args[1])
+		},
 	}
 	cmd.ValidArgsFunction = completeArgs(g, argLocalDir, argRef)
 	f := cmd.Flags()

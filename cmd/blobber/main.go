@@ -60,19 +60,33 @@ func run() int {
 			}
 		}()
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// Blobber's data buffers are bounded in bytes (pull.PullBudget, the
-		// layer builder's budget), whatever the cores; this keeps the
-		// garbage collector from letting the heap double past them. An
-		// artifact of hundreds of thousands of files needs more for its
-		// table of contents: the collector then works harder
-		// (GOMEMLIMIT=off trades memory back for speed).
-		debug.SetMemoryLimit(36 << 20)
-	}
+	setSoftMemoryLimit(softMemoryLimit)
 	cmd := newRootCmd()
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
 	return reportError(cmd.ErrOrStderr(), err)
+}
+
+// Blobber's data buffers are bounded in bytes (pull.PullBudget, the layer
+// builder's budget), whatever the cores; a soft memory limit keeps the
+// garbage collector from letting the heap double past them. An artifact of
+// hundreds of thousands of files needs more for its table of contents: the
+// collector then works harder (GOMEMLIMIT=off trades memory back for
+// speed).
+const softMemoryLimit = 36 << 20
+
+// pushMemoryLimit is the soft limit of a push: the builder's budget and the
+// buffers it keeps for reuse are live through the whole build, and under
+// the general limit the collector ran after every few buffers of a tree of
+// mixed sizes (BENCHMARKS.md, "The collector and a push").
+const pushMemoryLimit = 44 << 20
+
+// setSoftMemoryLimit sets the collector's soft limit, unless the user set
+// one with GOMEMLIMIT.
+func setSoftMemoryLimit(n int64) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(n)
+	}
 }
