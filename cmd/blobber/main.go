@@ -81,7 +81,7 @@ const softMemoryLimit = 36 << 20
 // buffers it keeps for reuse are live through the whole build, and under
 // the general limit the collector ran after every few buffers of a tree of
 // mixed sizes (BENCHMARKS.md, "The collector and a push").
-const pushMemoryLimit = 44 << 20
+const pushMemoryLimit = 42 << 20
 
 // setSoftMemoryLimit sets the collector's soft limit, unless the user set
 // one with GOMEMLIMIT.
