@@ -21,8 +21,8 @@ func LayerFingerprints(fsys fs.FS, opts ...PushOption) ([]string, error) {
 			return nil, err
 		}
 	}
-	groups, err := po.splitTree(context.Background(), fsys)
-	if err != nil {
+	groups, err := layer.SplitGroups(context.Background(), fsys, layer.DefaultSplit)
+	if err != nil || len(groups) < 2 {
 		return nil, err
 	}
 	var fps []string

@@ -162,17 +162,17 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	}
 	defer session.Release()
 	// Only a cache can remember what an earlier push of this tree built.
-	// The check's walk fingerprints the tree too: every walk stats every
-	// entry. (A split push fingerprints its groups instead.)
+	// The check's walk fingerprints the tree, and splits it, too: every
+	// walk stats every entry. (A split push fingerprints its groups.)
 	var listing *push.Fingerprinter
-	if c.cache != nil && !po.split {
+	if c.cache != nil {
 		listing = push.NewFingerprinter(po.build)
 	}
-	src, err = selectTree(ctx, src, po, listing.Visitor())
-	if err != nil {
+	splitter := po.splitter()
+	if src, err = selectTree(ctx, src, po, listing.Visitor(), splitter.Visitor()); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)
 	}
-	if desc, done, err := c.pushSplit(ctx, t, src, po, tag, extraTags, session); done {
+	if desc, done, err := c.pushSplit(ctx, t, src, splitter, po, tag, extraTags, session); done {
 		return desc, err
 	}
 

@@ -46,28 +46,27 @@ func WithLayers(mode string) PushOption {
 	}
 }
 
-// splitTree is the groups of entries the tree's layers hold when the push
-// splits it, or nil when it is to be one layer.
-func (po *pushOptions) splitTree(ctx context.Context, src fs.FS) ([]layer.Group, error) {
+// splitter splits the tree as the push's check walks it, when the options
+// ask for a split; nil otherwise.
+func (po *pushOptions) splitter() *layer.Splitter {
 	if !po.split {
-		return nil, nil
+		return nil
 	}
-	groups, err := layer.SplitGroups(ctx, src, layer.DefaultSplit)
-	if err != nil || len(groups) < 2 {
-		return nil, err
-	}
-	return groups, nil
+	return layer.NewSplitter(layer.DefaultSplit)
 }
 
-// pushSplit pushes the tree as several layers when the options ask for a
-// split and the tree has more than one group; done is false otherwise,
-// and the push goes on as one layer.
-func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, po pushOptions, tag string, extraTags []string, session *upload.Session) (desc ocispec.Descriptor, done bool, err error) {
-	groups, err := po.splitTree(ctx, src)
+// pushSplit pushes the tree as several layers when the options asked for a
+// split (sp, which the check's walk was shown) and the tree has more than
+// one group; done is false otherwise, and the push goes on as one layer.
+func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, sp *layer.Splitter, po pushOptions, tag string, extraTags []string, session *upload.Session) (desc ocispec.Descriptor, done bool, err error) {
+	if sp == nil {
+		return desc, false, nil
+	}
+	groups, err := sp.Groups()
 	if err != nil {
 		return desc, true, fmt.Errorf("push to %s: %w", t.Name, err)
 	}
-	if groups == nil {
+	if len(groups) < 2 {
 		return desc, false, nil
 	}
 	mnt := &mounter{c.pushPolicy().NewMounter(t)}

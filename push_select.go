@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"github.com/blobber-dev/blobber/internal/layer"
 	"github.com/blobber-dev/blobber/internal/match"
@@ -68,12 +69,21 @@ func (e *UnsupportedEntriesError) List() string {
 func (e *UnsupportedEntriesError) Is(target error) bool { return target == ErrUnsupportedEntry }
 
 // selectTree is src as the push is to store it (see layer.Select), checked
-// for entries that pull would refuse; visit, when not nil, sees every
-// entry of the check's walk (layer.CheckVisiting).
-func selectTree(ctx context.Context, src fs.FS, po pushOptions, visit func(string, fs.DirEntry)) (fs.FS, error) {
+// for entries that pull would refuse; the visitors not nil see every entry
+// of the check's walk (layer.CheckVisiting).
+func selectTree(ctx context.Context, src fs.FS, po pushOptions, visitors ...func(string, fs.DirEntry)) (fs.FS, error) {
 	tree, err := layer.Select(src, po.selection)
 	if err != nil {
 		return nil, err
+	}
+	visitors = slices.DeleteFunc(visitors, func(v func(string, fs.DirEntry)) bool { return v == nil })
+	var visit func(string, fs.DirEntry)
+	if len(visitors) > 0 {
+		visit = func(name string, d fs.DirEntry) {
+			for _, v := range visitors {
+				v(name, d)
+			}
+		}
 	}
 	if err := layer.CheckVisiting(ctx, tree, visit); err != nil {
 		var refused *layer.UnsupportedError

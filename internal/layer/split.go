@@ -60,17 +60,7 @@ type Group struct {
 
 // SplitGroups is Split, with each group's bytes.
 func SplitGroups(ctx context.Context, fsys fs.FS, lim SplitLimits) ([]Group, error) {
-	var groups []Group
-	var cur Group
-	var curBytes int64
-	var treeBytes int64 // the weight of the tree's entries, while none is a group of its own
-	ownLayers := false
-	closeGroup := func() {
-		if len(cur.Names) > 0 {
-			groups = append(groups, cur)
-		}
-		cur, curBytes = Group{}, 0
-	}
+	sp := NewSplitter(lim)
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -78,34 +68,84 @@ func SplitGroups(ctx context.Context, fsys fs.FS, lim SplitLimits) ([]Group, err
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if name == "." {
-			return nil
-		}
-		var size int64
-		if d.Type().IsRegular() {
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			size = info.Size()
-		}
-		if size >= lim.OwnLayer {
-			ownLayers = true
-			closeGroup()
-			groups = append(groups, Group{Names: []string{name}, Bytes: size})
-			return nil
-		}
-		cur.Names = append(cur.Names, name)
-		cur.Bytes += size
-		curBytes += size + entryCost
-		treeBytes += size + entryCost
-		if curBytes >= lim.MaxGroup || (curBytes >= lim.MinGroup && boundary(name, size, lim.TargetGroup)) {
-			closeGroup()
-		}
-		return nil
+		sp.Visit(name, d)
+		return sp.err
 	})
-	closeGroup()
-	if len(groups) > 1 && !ownLayers && treeBytes < lim.MaxGroup {
+	if err != nil {
+		return nil, err
+	}
+	return sp.Groups()
+}
+
+// A Splitter cuts a tree into groups as a walk shows it the entries, in
+// fs.WalkDir's order, so that a walk done for another reason (the push's
+// check) splits the tree too: every walk stats every entry.
+type Splitter struct {
+	lim       SplitLimits
+	groups    []Group
+	cur       Group
+	curBytes  int64
+	treeBytes int64 // the weight of the tree's entries, while none is a group of its own
+	ownLayers bool
+	err       error
+}
+
+// NewSplitter starts a split with these limits.
+func NewSplitter(lim SplitLimits) *Splitter { return &Splitter{lim: lim} }
+
+// Visitor is Visit, or nil for a nil Splitter.
+func (sp *Splitter) Visitor() func(name string, d fs.DirEntry) {
+	if sp == nil {
+		return nil
+	}
+	return sp.Visit
+}
+
+// Visit adds the entry name; the root (".") is not an entry of a group.
+func (sp *Splitter) Visit(name string, d fs.DirEntry) {
+	if sp.err != nil || name == "." {
+		return
+	}
+	var size int64
+	if d.Type().IsRegular() {
+		info, err := d.Info()
+		if err != nil {
+			sp.err = err
+			return
+		}
+		size = info.Size()
+	}
+	lim := sp.lim
+	if size >= lim.OwnLayer {
+		sp.ownLayers = true
+		sp.closeGroup()
+		sp.groups = append(sp.groups, Group{Names: []string{name}, Bytes: size})
+		return
+	}
+	sp.cur.Names = append(sp.cur.Names, name)
+	sp.cur.Bytes += size
+	sp.curBytes += size + entryCost
+	sp.treeBytes += size + entryCost
+	if sp.curBytes >= lim.MaxGroup || (sp.curBytes >= lim.MinGroup && boundary(name, size, lim.TargetGroup)) {
+		sp.closeGroup()
+	}
+}
+
+func (sp *Splitter) closeGroup() {
+	if len(sp.cur.Names) > 0 {
+		sp.groups = append(sp.groups, sp.cur)
+	}
+	sp.cur, sp.curBytes = Group{}, 0
+}
+
+// Groups ends the split: the groups of the entries visited.
+func (sp *Splitter) Groups() ([]Group, error) {
+	if sp.err != nil {
+		return nil, sp.err
+	}
+	sp.closeGroup()
+	groups := sp.groups
+	if len(groups) > 1 && !sp.ownLayers && sp.treeBytes < sp.lim.MaxGroup {
 		whole := Group{}
 		for _, g := range groups {
 			whole.Names = append(whole.Names, g.Names...)
@@ -113,7 +153,8 @@ func SplitGroups(ctx context.Context, fsys fs.FS, lim SplitLimits) ([]Group, err
 		}
 		groups = []Group{whole}
 	}
-	return groups, err
+	sp.groups = nil
+	return groups, nil
 }
 
 // boundary tells whether a group ends after the entry name of size bytes:
