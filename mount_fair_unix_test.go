@@ -3,13 +3,9 @@
 package blobber
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,26 +17,14 @@ import (
 // once, instead of evicting one another's chunks and fetching them again,
 // and the mount stays within its budget.
 func TestMountManyBigReadersFetchEachChunkOnce(t *testing.T) {
-	if f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0); err != nil {
-		t.Skipf("skipping: a FUSE mount needs /dev/fuse, which cannot be opened here: %v", err)
-	} else {
-		f.Close()
-	}
+	skipWithoutFUSE(t)
 	const files, size = 6, 16 << 20
-	src := t.TempDir()
-	r := rand.New(rand.NewPCG(12, 13))
-	want := map[string][]byte{}
+	sizes := map[string]int{}
 	for i := range files {
-		data := make([]byte, size)
-		for j := range data {
-			data[j] = byte(r.Uint32())
-		}
-		name := fmt.Sprintf("big%d.bin", i)
-		want[name] = data
-		if err := os.WriteFile(filepath.Join(src, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		sizes[fmt.Sprintf("big%d.bin", i)] = size
 	}
+	src := t.TempDir()
+	want := writeRandomFiles(t, src, 12, sizes)
 	reg := registrytest.Start(t)
 	proxy := reg.CountingProxy(t)
 	ctx := context.Background()
@@ -56,39 +40,10 @@ func TestMountManyBigReadersFetchEachChunkOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer img.Close()
-	m, err := img.Mount(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := m.Unmount(); err != nil {
-			t.Error(err)
-		}
-	}()
+	m := mountForTest(t, img)
 	proxy.Reset()
-
 	start := time.Now()
-	var wg sync.WaitGroup
-	for name, data := range want {
-		wg.Go(func() {
-			got, err := os.ReadFile(filepath.Join(m.Dir(), name))
-			if err != nil {
-				t.Error(err)
-			} else if !bytes.Equal(got, data) {
-				t.Errorf("%s differs through the mount", name)
-			}
-		})
-	}
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("reads through the mount still waiting after two minutes: deadlocked")
-	}
+	readAllAtOnce(t, m, want)
 	st := proxy.Stats()
 	m.mem.mu.Lock()
 	defer m.mem.mu.Unlock()
