@@ -22,6 +22,11 @@ const mountBudget = 4 * (4<<20 + mountDecodeSlack)
 // about the same size fit one another's needs.
 const mountBufferAlign = 64 << 10
 
+// alignedBuffer is the size of the buffer take gives for n bytes.
+func alignedBuffer(n int64) int64 {
+	return (n + mountBufferAlign - 1) / mountBufferAlign * mountBufferAlign
+}
+
 // mountMemory is the one budget of a mount's chunk buffers, shared by the
 // mountReaders of all its open files, and the lock that guards them: their
 // chunks are what it makes room from. A read takes room for the chunks it
@@ -91,7 +96,7 @@ func (m *mountMemory) wait(ctx context.Context) error {
 // may fit). Past the budget it returns nil, unless force. The caller
 // holds mu.
 func (m *mountMemory) take(n int64, evictable chunkUse, force bool) []byte {
-	size := (n + mountBufferAlign - 1) / mountBufferAlign * mountBufferAlign
+	size := alignedBuffer(n)
 	for {
 		if b := m.takeFree(n, size); b != nil {
 			return b

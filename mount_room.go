@@ -13,15 +13,10 @@ import (
 // before it fetches the next.
 var errMountReadSplit = errors.New("the chunks of the read do not fit the mount's budget at once")
 
-// aligned rounds a buffer size up as mountMemory.take does.
-func aligned(n int64) int64 {
-	return (n + mountBufferAlign - 1) / mountBufferAlign * mountBufferAlign
-}
-
 // chunkRoom is what fetching chunk c of img takes from a mount's budget:
 // its compressed bytes and the buffer it decodes into.
 func chunkRoom(img *Image, c toc.Chunk) int64 {
-	return aligned(img.index.Need(c)) + aligned(c.InnerOffset+c.Size+mountDecodeSlack)
+	return alignedBuffer(img.index.Need(c)) + alignedBuffer(c.InnerOffset+c.Size+mountDecodeSlack)
 }
 
 // checkRoom tells whether chunks first to last of the file fit the mount's
