@@ -39,7 +39,7 @@ type floor struct {
 func (b *bench) measureFloors(ds *dataset) (*floors, error) {
 	logf("%s: measuring the floors", ds.name)
 	ref := b.ref(ds, "blobber", "floor", 0)
-	if _, err := runCmd(b.command(b.tools["blobber"], nil, "push", ds.dir, ref)); err != nil {
+	if _, err := runCmd(b.command(b.tools["blobber"], nil, "push", "--layers", "1", ds.dir, ref)); err != nil {
 		return nil, fmt.Errorf("the floors' push: %w", err)
 	}
 	layers, err := b.stash.manifestLayers(b.ctx, ref)

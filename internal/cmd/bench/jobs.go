@@ -191,7 +191,7 @@ func (b *bench) runOwn(ds *dataset, t *tool, ref string, jobs []string) []*resul
 		case isServeJob(job):
 			results = append(results, b.serveJob(ds, t, ref, job))
 		case isLayersJob(job):
-			results = append(results, b.runLayersJob(ds, t, job))
+			results = append(results, b.runLayersJob(ds, t, job)...)
 		case isSyncJob(job):
 			results = append(results, b.syncJob(ds, t, ref, job))
 		case job == jobLs:

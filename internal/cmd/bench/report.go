@@ -166,6 +166,7 @@ func table(r dsResult, toolNames []string) string {
 		fmt.Fprintf(&b, "\nThe same into an OCI layout, with no registry on the cores: %s with GOMAXPROCS=1, %s with %d cores: **%.2f×**.\n",
 			fmtDuration(t1), fmtDuration(tn), runtime.NumCPU(), t1.Seconds()/tn.Seconds())
 	}
+	b.WriteString(pairedRatios(r.results))
 	b.WriteString(floorTable(r))
 	return b.String()
 }
