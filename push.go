@@ -119,7 +119,7 @@ func WithUploadChunkSize(n int64) PushOption {
 // runs, which os.DirFS would follow, and a FIFO swapped in for a file fails
 // the push instead of blocking it.
 func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOption) (ocispec.Descriptor, error) {
-	var po pushOptions
+	po := pushOptions{split: true} // LayersAuto, unless an option says 1
 	for _, opt := range opts {
 		if err := opt(&po); err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)

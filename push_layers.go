@@ -20,9 +20,9 @@ import (
 
 // Layers modes for WithLayers.
 const (
-	// LayersOne stores the tree as one eStargz layer (the default).
+	// LayersOne stores the tree as one eStargz layer.
 	LayersOne = "1"
-	// LayersAuto splits a tree larger than a few MiB into several
+	// LayersAuto (the default) splits a tree larger than a few MiB into several
 	// eStargz layers, deterministically and stably (see docs/layers.md),
 	// so that a push after a small change uploads only the layers that
 	// changed. A small tree stays one layer, byte for byte as LayersOne
@@ -35,9 +35,9 @@ const (
 func WithLayers(mode string) PushOption {
 	return func(o *pushOptions) error {
 		switch mode {
-		case LayersOne, "":
+		case LayersOne:
 			o.split = false
-		case LayersAuto:
+		case LayersAuto, "":
 			o.split = true
 		default:
 			return invalidOption("WithLayers(%q): the layers are %q or %q", mode, LayersAuto, LayersOne)

@@ -46,7 +46,7 @@ func newPushCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&o.keepMtime, "keep-mtime", false, "record modification times (default: fixed times, so the same tree gives the same digest)")
 	f.StringVar(&o.compression, "compression", "gzip", "layer compression: gzip or zstd")
 	f.Var(levelFlag{&o.level}, "compression-level", "how hard to compress: 1 (fastest) to 9 (smallest) for gzip, fastest, default, better or best for zstd (default: the compression's own, gzip 5); config key compression-level")
-	f.StringVar(&o.layers, "layers", blobber.LayersOne, "how many layers: 1, or auto to split a large tree so that a push after a small change uploads only the layers that changed")
+	f.StringVar(&o.layers, "layers", blobber.LayersAuto, "how many layers: auto splits a large tree so that a push after a small change uploads only the layers that changed; 1 keeps one layer")
 	f.StringVar(&o.uploadChunk, "chunk-size", "", "upload the layer in chunks of this size (e.g. 64MiB), resuming a failed chunk (default: one request for a layer built before its upload, 64MiB chunks for one uploaded while it is built)")
 	o.progress.register(f)
 	f.Var(sizeFlag{&o.chunkSize}, "estargz-chunk-size", "largest piece of a file compressed on its own, e.g. 1MiB (default 4MiB)")
