@@ -1,0 +1,83 @@
+package upload
+
+import (
+	"net/http"
+	"sync/atomic"
+	"testing"
+
+	"github.com/blobber-dev/blobber/internal/registrytest"
+)
+
+// A blob smaller than one chunk reaches the registry while it is written,
+// in one PATCH that grows with it, not once the writer is done: what a
+// layer smaller than the upload's chunk size, most layers, needs to be
+// uploaded while it is built.
+func TestStreamSendsAChunkWhileItIsWritten(t *testing.T) {
+	proxy := startProxy(t)
+	var patches atomic.Int32
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if r.Method == http.MethodPatch {
+			patches.Add(1)
+		}
+		return nil
+	})
+	repoURL := proxy.URL() + "/v2/stream/growing"
+	data, desc := randomBlob(3 << 20)
+
+	s, tail := startStream(t, repoURL, 64<<20, 0)
+	if _, err := tail.Write(data[:1<<20]); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(func() bool { return proxy.Stats().UploadBytes >= 1<<20 }) {
+		t.Fatalf("%d bytes reached the registry while a blob smaller than a chunk was written, want the 1 MiB written so far", proxy.Stats().UploadBytes)
+	}
+	if _, err := tail.Write(data[1<<20:]); err != nil {
+		t.Fatal(err)
+	}
+	tail.Close(nil)
+	if err := s.Finish(desc); err != nil {
+		t.Fatal(err)
+	}
+	if n := patches.Load(); n != 1 {
+		t.Errorf("%d PATCH requests for a blob smaller than a chunk, want 1", n)
+	}
+	if st := blobStatus(t, repoURL, desc.Digest); st != http.StatusOK {
+		t.Errorf("HEAD of the blob: %d, want 200", st)
+	}
+}
+
+// A growing chunk that fails half way is resumed from what the registry
+// holds; the blob arrives whole and only what was lost is sent again.
+func TestStreamResumesAGrowingChunk(t *testing.T) {
+	proxy := startProxy(t)
+	var patches atomic.Int32
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if r.Method == http.MethodPatch && patches.Add(1) == 1 {
+			return &registrytest.Fault{FailUploadAfter: 512 << 10}
+		}
+		return nil
+	})
+	repoURL := proxy.URL() + "/v2/stream/growing-resumed"
+	data, desc := randomBlob(2 << 20)
+
+	s, tail := startStream(t, repoURL, 64<<20, 2)
+	if _, err := tail.Write(data[:1<<20]); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(func() bool { return patches.Load() >= 2 }) {
+		t.Fatal("the failed chunk was not resumed while the blob was written")
+	}
+	if _, err := tail.Write(data[1<<20:]); err != nil {
+		t.Fatal(err)
+	}
+	tail.Close(nil)
+	if err := s.Finish(desc); err != nil {
+		t.Fatal(err)
+	}
+	if up := proxy.Stats().UploadBytes; up > int64(len(data))+(1<<20) {
+		t.Errorf("uploaded %d bytes for a blob of %d: more than the failed chunk was sent again", up, len(data))
+	}
+	if st := blobStatus(t, repoURL, desc.Digest); st != http.StatusOK {
+		t.Errorf("HEAD of the blob: %d, want 200", st)
+	}
+}
