@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,31 +77,76 @@ type growingChunk struct {
 	read     *chunkRead
 }
 
-func (c *growingChunk) Read(p []byte) (int, error) {
+// growingPiece is how many bytes WriteTo waits for before it writes them
+// to the request, unless the chunk or the source ends sooner. Written as
+// the builder writes them, the bytes would cross the connection in as many
+// small pieces, each one waking the registry (and a proxy before it).
+const growingPiece = 256 << 10
+
+// next waits until the source holds want bytes past pos (fewer where the
+// chunk or the source ends) and says how many it can read; 0 at the end.
+func (c *growingChunk) next(want int64) (int64, error) {
 	if c.pos >= c.end {
 		c.read.ended.Store(c.pos)
-		return 0, io.EOF
+		return 0, nil
 	}
-	size, complete, err := c.ready(c.ctx, c.pos+1)
+	upTo := min(c.pos+want, c.end)
+	size, complete, err := c.ready(c.ctx, upTo)
 	if err != nil {
 		return 0, err
 	}
 	if c.pos >= size {
 		if complete {
 			c.read.ended.Store(c.pos)
-			return 0, io.EOF
+			return 0, nil
 		}
 		return 0, fmt.Errorf("source of %d bytes not complete, yet not ready past %d", size, c.pos)
 	}
-	p = p[:min(int64(len(p)), min(size, c.end)-c.pos)]
-	n, err := c.r.ReadAt(p, c.pos)
+	return min(size, upTo) - c.pos, nil
+}
+
+// advance records that n more bytes were read.
+func (c *growingChunk) advance(n int) {
 	c.pos += int64(n)
 	for far := c.read.furthest.Load(); c.pos > far && !c.read.furthest.CompareAndSwap(far, c.pos); far = c.read.furthest.Load() {
 	}
-	if err == io.EOF && n == len(p) {
+}
+
+func (c *growingChunk) Read(p []byte) (int, error) {
+	n, err := c.next(1)
+	if err != nil || n == 0 {
+		return 0, cmp.Or(err, io.EOF)
+	}
+	p = p[:min(int64(len(p)), n)]
+	m, err := c.r.ReadAt(p, c.pos)
+	c.advance(m)
+	if err == io.EOF && m == len(p) {
 		err = nil
 	}
-	return n, err
+	return m, err
+}
+
+// WriteTo, which the HTTP/1.1 transport uses to send the body, writes it in
+// pieces of growingPiece bytes.
+func (c *growingChunk) WriteTo(w io.Writer) (int64, error) {
+	buf := make([]byte, growingPiece)
+	var total int64
+	for {
+		n, err := c.next(growingPiece)
+		if err != nil || n == 0 {
+			return total, err
+		}
+		m, err := c.r.ReadAt(buf[:n], c.pos)
+		if m < int(n) {
+			return total, cmp.Or(err, io.ErrUnexpectedEOF)
+		}
+		written, err := w.Write(buf[:m])
+		c.advance(written)
+		total += int64(written)
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 func (c *growingChunk) Close() error { return nil }

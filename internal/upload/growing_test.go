@@ -1,6 +1,8 @@
 package upload
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -79,5 +81,40 @@ func TestStreamResumesAGrowingChunk(t *testing.T) {
 	}
 	if st := blobStatus(t, repoURL, desc.Digest); st != http.StatusOK {
 		t.Errorf("HEAD of the blob: %d, want 200", st)
+	}
+}
+
+// writeSizes records the size of each write.
+type writeSizes struct{ sizes []int }
+
+func (w *writeSizes) Write(p []byte) (int, error) {
+	w.sizes = append(w.sizes, len(p))
+	return len(p), nil
+}
+
+// A growing chunk written by a builder in small pieces still goes to the
+// request in pieces of growingPiece bytes (the last one excepted), not one
+// per write of the builder: each would wake the registry.
+func TestGrowingChunkWritesLargePieces(t *testing.T) {
+	tail := newTail(t)
+	data, _ := randomBlob(1<<20 + 100)
+	var read chunkRead
+	read.ended.Store(-1)
+	c := &growingChunk{ctx: context.Background(), r: tail, ready: tail.Ready, end: 64 << 20, read: &read}
+	go func() {
+		for off := 0; off < len(data); off += 4 << 10 {
+			tail.Write(data[off:min(off+4<<10, len(data))])
+		}
+		tail.Close(nil)
+	}()
+	var w writeSizes
+	n, err := io.Copy(&w, c) // as the transport copies a body
+	if err != nil || n != int64(len(data)) || read.ended.Load() != n {
+		t.Fatalf("wrote %d bytes (chunk ended at %d): %v; want %d", n, read.ended.Load(), err, len(data))
+	}
+	for i, size := range w.sizes[:len(w.sizes)-1] {
+		if size != growingPiece {
+			t.Fatalf("write %d of %d: %d bytes, want %d", i, len(w.sizes), size, growingPiece)
+		}
 	}
 }
