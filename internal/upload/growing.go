@@ -32,7 +32,11 @@ func (u *uploader) patchGrowing(loc string, r io.ReaderAt, ready readyFunc, off,
 	read.ended.Store(-1)
 	read.furthest.Store(off)
 	body := func() io.ReadCloser {
-		return &growingChunk{ctx: u.ctx, r: r, ready: ready, pos: off, end: off + chunkSize, read: &read}
+		// The transport closes a body it stops sending (a registry that
+		// answered before its end, say): the wait for bytes not written
+		// yet ends then, not when the build does.
+		ctx, cancel := context.WithCancel(u.ctx)
+		return &growingChunk{ctx: ctx, cancel: cancel, r: r, ready: ready, pos: off, end: off + chunkSize, read: &read}
 	}
 	failed := func(err error) (string, int64, error) { return "", read.furthest.Load() - off, err }
 	req, err := http.NewRequestWithContext(transport.NoRetries(u.ctx), http.MethodPatch, loc, body())
@@ -71,6 +75,7 @@ type chunkRead struct {
 // source if it ends sooner, waiting (ready) for those not yet written.
 type growingChunk struct {
 	ctx      context.Context
+	cancel   context.CancelFunc
 	r        io.ReaderAt
 	ready    readyFunc
 	pos, end int64
@@ -149,4 +154,7 @@ func (c *growingChunk) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
-func (c *growingChunk) Close() error { return nil }
+func (c *growingChunk) Close() error {
+	c.cancel()
+	return nil
+}

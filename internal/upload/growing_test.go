@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/blobber-dev/blobber/internal/registrytest"
 )
@@ -100,7 +101,7 @@ func TestGrowingChunkWritesLargePieces(t *testing.T) {
 	data, _ := randomBlob(1<<20 + 100)
 	var read chunkRead
 	read.ended.Store(-1)
-	c := &growingChunk{ctx: context.Background(), r: tail, ready: tail.Ready, end: 64 << 20, read: &read}
+	c := &growingChunk{ctx: context.Background(), cancel: func() {}, r: tail, ready: tail.Ready, end: 64 << 20, read: &read}
 	go func() {
 		for off := 0; off < len(data); off += 4 << 10 {
 			tail.Write(data[off:min(off+4<<10, len(data))])
@@ -116,5 +117,31 @@ func TestGrowingChunkWritesLargePieces(t *testing.T) {
 		if size != growingPiece {
 			t.Fatalf("write %d of %d: %d bytes, want %d", i, len(w.sizes), size, growingPiece)
 		}
+	}
+}
+
+// Closing a growing chunk's body, as the transport does when it stops
+// sending it (a registry that answered before its end), ends its wait for
+// bytes not yet written, rather than leaving it until the build ends.
+func TestGrowingChunkCloseEndsItsWait(t *testing.T) {
+	tail := newTail(t)
+	defer tail.Close(nil)
+	var read chunkRead
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := &growingChunk{ctx: ctx, cancel: cancel, r: tail, ready: tail.Ready, end: 64 << 20, read: &read}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Read(make([]byte, 1024))
+		done <- err
+	}()
+	c.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("a read of a closed body waiting for bytes returned no error")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("closing the body did not end its wait")
 	}
 }
