@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/blobber-dev/blobber"
@@ -22,9 +24,31 @@ import (
 // reuses every layer.
 func TestPushLayersFingerprintsInTheWalksItDoes(t *testing.T) {
 	t.Cleanup(blobber.SetSplitLimits(64<<10, 8<<10, 32<<10, 128<<10))
+	t.Run("flat", func(t *testing.T) { testFingerprintsInTheWalks(t, func(dir string) { writeSplitTree(t, dir, 3) }) })
+	// Groups that begin deep in directories that earlier groups began.
+	t.Run("nested", func(t *testing.T) { testFingerprintsInTheWalks(t, writeNestedTree) })
+}
+
+func writeNestedTree(dir string) {
+	files := map[string]string{}
+	for i := range 120 {
+		files[fmt.Sprintf("a/b%d/c%d/f%03d", i%3, i%5, i)] = strings.Repeat(string(rune('a'+i%26)), 1500+i*37)
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			panic(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func testFingerprintsInTheWalks(t *testing.T, write func(dir string)) {
 	reg := registrytest.Start(t)
 	dir := t.TempDir()
-	writeSplitTree(t, dir, 3)
+	write(dir)
 	cacheDir := t.TempDir()
 	c := newClient(t, blobber.WithCache(cacheDir))
 	src := &walkCountingFS{FS: os.DirFS(dir)}
