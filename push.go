@@ -168,7 +168,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	if c.cache != nil {
 		listing = push.NewFingerprinter(po.build)
 	}
-	splitter := po.splitter()
+	splitter := po.splitter(c.cache != nil)
 	if src, err = selectTree(ctx, src, po, listing.Visitor(), splitter.Visitor()); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)
 	}

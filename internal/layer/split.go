@@ -87,6 +87,7 @@ type Splitter struct {
 	curBytes  int64
 	treeBytes int64 // the weight of the tree's entries, while none is a group of its own
 	ownLayers bool
+	last      int // the group of the entry visited last
 	err       error
 }
 
@@ -120,8 +121,10 @@ func (sp *Splitter) Visit(name string, d fs.DirEntry) {
 		sp.ownLayers = true
 		sp.closeGroup()
 		sp.groups = append(sp.groups, Group{Names: []string{name}, Bytes: size})
+		sp.last = len(sp.groups) - 1
 		return
 	}
+	sp.last = len(sp.groups)
 	sp.cur.Names = append(sp.cur.Names, name)
 	sp.cur.Bytes += size
 	sp.curBytes += size + entryCost
@@ -130,6 +133,10 @@ func (sp *Splitter) Visit(name string, d fs.DirEntry) {
 		sp.closeGroup()
 	}
 }
+
+// LastGroup is the index, among the groups Groups returns when the tree
+// makes more than one, of the group of the entry Visit was given last.
+func (sp *Splitter) LastGroup() int { return sp.last }
 
 func (sp *Splitter) closeGroup() {
 	if len(sp.cur.Names) > 0 {
