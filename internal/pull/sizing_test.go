@@ -1,0 +1,33 @@
+package pull
+
+import (
+	"testing"
+
+	"github.com/blobber-dev/blobber/internal/compression"
+)
+
+// A pull's buffers give way to a large index, so that the index and the
+// buffers together stay within pullHeapBound where they can: at 200,000
+// small files the index holds about 33 MB, more than the whole budget.
+// However large the index, a few segments still fit at once.
+func TestPullSizingGivesWayToTheIndex(t *testing.T) {
+	for _, tc := range []struct {
+		files      int
+		indexBytes int64
+	}{{1_000, 170_000}, {10_000, 1_700_000}, {100_000, 17_000_000}, {200_000, 33_000_000}, {1_000_000, 170_000_000}} {
+		size := sizingBeside(tc.indexBytes)
+		if tc.indexBytes+PullBudget <= pullHeapBound && size.budget != PullBudget {
+			t.Errorf("%d files: budget %d, want the whole %d", tc.files, size.budget, PullBudget)
+		}
+		if total := tc.indexBytes + size.budget; total > max(pullHeapBound, tc.indexBytes+minPullBudget) {
+			t.Errorf("%d files: index and budget hold %d bytes, more than %d", tc.files, total, pullHeapBound)
+		}
+		// A segment of small files costs its buffer and a decoded chunk.
+		small := segment{start: 0, end: size.segment}
+		cost := segmentCost(small, compression.Zstd, size)
+		if fit := size.budget / cost; fit < 2 {
+			t.Errorf("%d files: %d segments of %d bytes fit in the budget of %d", tc.files, fit, size.segment, size.budget)
+		}
+		t.Logf("%d files (index %d MB): budget %.1f MiB, segments of %.2f MiB", tc.files, tc.indexBytes/1e6, float64(size.budget)/(1<<20), float64(size.segment)/(1<<20))
+	}
+}
