@@ -60,6 +60,9 @@ func run() int {
 			}
 		}()
 	}
+	// The pages initialisation mapped count in the peak RSS of every
+	// command; most are not used again.
+	dropStartupPages()
 	setSoftMemoryLimit(softMemoryLimit)
 	cmd := newRootCmd()
 	err := cmd.ExecuteContext(ctx)
