@@ -60,13 +60,17 @@ func (b *Budget) Release(n int64) { b.sem.Release(b.weight(n)) }
 const pullHeapBound = 36 << 20
 
 // Segment sizes: the most a segment fetches, and the least once a large
-// index has shrunk the budget (see sizing). Smaller segments cost more
-// requests but let several run within a small budget, one fetched while
-// another's files are written.
+// index has shrunk the budget (see sizingBeside). Smaller segments cost
+// more requests but let several run within a small budget, while others'
+// files are written.
 const (
 	segmentTarget    = 4 << 20
-	minSegmentTarget = 1 << 20
+	minSegmentTarget = 512 << 10
 )
+
+// segmentsInFlight is how many segments of small files the budget is
+// sized to hold at once: the default concurrency of a small machine.
+const segmentsInFlight = 4
 
 // minPullBudget is room for two of the smallest segments with their
 // chunks decoded (zstd's window too), so that a pull goes on in parallel
@@ -74,7 +78,7 @@ const (
 const minPullBudget = 2 * (minSegmentTarget + segmentSlack + 2*decodedStep)
 
 // sizing is how much a pull of an artifact holds: its budget, and the
-// size of its segments, a fifth of the budget, so that several fit.
+// size of its segments.
 type sizing struct {
 	budget, segment int64
 }
@@ -82,10 +86,15 @@ type sizing struct {
 // sizingFor sizes a pull by what its index already holds.
 func sizingFor(ix *toc.Index) sizing { return sizingBeside(ix.HeapBytes()) }
 
-// sizingBeside sizes a pull beside an index of indexBytes.
+// sizingBeside sizes a pull beside an index of indexBytes: the budget is
+// what the index leaves of pullHeapBound, and the segments are cut so that
+// segmentsInFlight of small files fit in it, each with its buffer's slack
+// and its decoded chunks (the whole budget gives segments of
+// segmentTarget).
 func sizingBeside(indexBytes int64) sizing {
 	budget := min(PullBudget, max(minPullBudget, pullHeapBound-indexBytes))
-	return sizing{budget: budget, segment: min(segmentTarget, max(minSegmentTarget, budget/5))}
+	segment := budget/segmentsInFlight - segmentSlack - decodedStep
+	return sizing{budget: budget, segment: min(segmentTarget, max(minSegmentTarget, segment))}
 }
 
 // bufferSize is the least capacity of a segment's buffer, so that one made

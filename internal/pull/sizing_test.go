@@ -16,8 +16,8 @@ func TestPullSizingGivesWayToTheIndex(t *testing.T) {
 		indexBytes int64
 	}{{1_000, 170_000}, {10_000, 1_700_000}, {100_000, 17_000_000}, {200_000, 33_000_000}, {1_000_000, 170_000_000}} {
 		size := sizingBeside(tc.indexBytes)
-		if tc.indexBytes+PullBudget <= pullHeapBound && size.budget != PullBudget {
-			t.Errorf("%d files: budget %d, want the whole %d", tc.files, size.budget, PullBudget)
+		if tc.indexBytes+PullBudget <= pullHeapBound && (size.budget != PullBudget || size.segment != segmentTarget) {
+			t.Errorf("%d files: budget %d and segments of %d, want the whole %d and %d", tc.files, size.budget, size.segment, PullBudget, segmentTarget)
 		}
 		if total := tc.indexBytes + size.budget; total > max(pullHeapBound, tc.indexBytes+minPullBudget) {
 			t.Errorf("%d files: index and budget hold %d bytes, more than %d", tc.files, total, pullHeapBound)
