@@ -60,8 +60,9 @@ func (p *puller) segments() [][]segment {
 }
 
 // layerSegments cuts one layer of blobSize bytes, whose chunks are given
-// in blob order, into segments of about target bytes. Each segment's chunks are a part of chunks, not a copy:
-// at hundreds of thousands of files, a copy would hold every chunk twice.
+// in blob order, into segments of about target bytes. Each segment's
+// chunks are a part of chunks, not a copy: at hundreds of thousands of
+// files, a copy would hold every chunk twice.
 func layerSegments(ix *toc.Index, layer int, blobSize int64, chunks []chunkRef, target int64) []segment {
 	var segs []segment
 	cur := segment{layer: layer}
