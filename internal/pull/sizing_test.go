@@ -7,8 +7,9 @@ import (
 )
 
 // A pull's buffers give way to a large index, so that the index and the
-// buffers together stay within pullHeapBound where they can: at 200,000
-// small files the index holds about 33 MB, more than the whole budget.
+// buffers together stay within pullHeapBound where they can: the index of
+// a tree of hundreds of thousands of small files holds more than the whole
+// budget (the index sizes below are toc's bytes per file times the files).
 // However large the index, a few segments still fit at once.
 func TestPullSizingGivesWayToTheIndex(t *testing.T) {
 	for _, tc := range []struct {
