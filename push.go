@@ -34,7 +34,7 @@ type pushOptions struct {
 	meta      pushMetadata
 	platforms []ocispec.Platform // WithPlatforms; none for the default
 	split     bool               // several layers (WithLayers)
-	layerTOCs *configTOCs        // a split push's layers' tails, for the config (push_layers_index.go)
+	layerTOCs *tailCollector     // a split push's layers' tails, for the config (push_layers_index.go)
 }
 
 // PushOption configures one Push. An option given a value it cannot take

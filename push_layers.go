@@ -114,16 +114,13 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		Retries:   c.opts.retryPolicy().Retries(),
 		Meter:     func() push.Meter { return uploadMeter{c.opts.meter("upload", 0)} },
 	}
-	names := make([][]string, len(groups))
-	for i, g := range groups {
-		names[i] = g.Names
-	}
 	built := make([]builtLayer, len(groups))
 	uploads, uctx := errgroup.WithContext(ctx)
 	uploads.SetLimit(4) // two building (buildRelay), and two uploading what was built
-	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, names, fps, po.build)
+	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, groups, fps, po.build)
 	defer checks.stop()
 	tails := newTailCollector(len(groups))
+	defer tails.close()
 	streams := 0 // the layers left to upload while they are built
 	for i := range groups {
 		if early && !checks.recorded[i] {
@@ -134,7 +131,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	relay := newBuildRelay()
 	var notStarted error
 	for _, i := range checks.order {
-		sub := layer.Subtree(src, names[i])
+		sub := layer.Subtree(src, groups[i])
 		if reused, ok := checks.reused(i); ok {
 			built[i] = builtLayer{desc: reused.Desc, diffID: reused.DiffID, reused: true}
 			tails.add(i, reused.Desc, reused.Tail)
@@ -219,7 +216,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		diffIDs = append(diffIDs, b.diffID)
 		descs = append(descs, b.desc)
 	}
-	po.layerTOCs = tails.index()
+	po.layerTOCs = tails
 	desc, _, err := c.pushManifests(ctx, t, mnt, diffIDs, descs, &po, tag)
 	if err != nil {
 		return ocispec.Descriptor{}, err

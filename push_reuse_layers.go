@@ -30,7 +30,7 @@ type layerVerdict struct {
 // checkRecordedLayers starts checking the records of groups, whose
 // fingerprints are fps ("" for none: only a cache can remember what an
 // earlier push built).
-func (c *Client) checkRecordedLayers(ctx context.Context, policy *push.Policy, t *target.Target, mnt *mounter, src fs.FS, groups [][]string, fps []string, build layer.Options) *layerChecks {
+func (c *Client) checkRecordedLayers(ctx context.Context, policy *push.Policy, t *target.Target, mnt *mounter, src fs.FS, groups []layer.Group, fps []string, build layer.Options) *layerChecks {
 	n := len(groups)
 	lc := &layerChecks{fps: fps, recorded: make([]bool, n), verdicts: make([]chan layerVerdict, n)}
 	var later []int

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io/fs"
+	"strconv"
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -66,6 +67,7 @@ type LayerFingerprinter struct {
 	h            hash.Hash
 	keepModTimes bool
 	failed       bool
+	line         []byte // the line Add writes, kept for the next one
 }
 
 // NewLayerFingerprinter starts the fingerprint of a group built with build.
@@ -75,25 +77,36 @@ func NewLayerFingerprinter(build layer.Options) *LayerFingerprinter {
 	return f
 }
 
-// Add adds the entry name, in the state info.
+// Add adds the entry name, in the state info: a line as
+// "%q %v %d %s\n" (name, mode, size, identity) prints it for a file, and
+// "%q %v\n" for a directory (" %d" of its modification time before the
+// newline when those are kept), appended to one buffer the fingerprinter
+// reuses rather than formatted: a split push adds every entry twice.
 func (f *LayerFingerprinter) Add(name string, info fs.FileInfo) {
 	if f.failed {
 		return
 	}
+	b := strconv.AppendQuote(f.line[:0], name)
+	b = append(b, ' ')
+	b = append(b, info.Mode().String()...)
 	if info.IsDir() {
-		fmt.Fprintf(f.h, "%q %v", name, info.Mode())
 		if f.keepModTimes {
-			fmt.Fprintf(f.h, " %d", info.ModTime().UnixNano())
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, info.ModTime().UnixNano(), 10)
 		}
-		f.h.Write([]byte{'\n'})
-		return
+	} else {
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, info.Size(), 10)
+		b = append(b, ' ')
+		var isStat bool
+		if b, isStat = appendIdentity(b, info); !isStat {
+			f.failed = true
+			return
+		}
 	}
-	id, isStat := fileIdentity(info)
-	if !isStat {
-		f.failed = true
-		return
-	}
-	fmt.Fprintf(f.h, "%q %v %d %s\n", name, info.Mode(), info.Size(), id)
+	b = append(b, '\n')
+	f.h.Write(b)
+	f.line = b
 }
 
 // Sum is the fingerprint of the entries added: "" when one of them did
