@@ -27,7 +27,7 @@ func LayerFingerprints(fsys fs.FS, opts ...PushOption) ([]string, error) {
 	}
 	var fps []string
 	for _, g := range groups {
-		fps = append(fps, push.LayerFingerprint(layer.Subtree(fsys, g.Names), po.build))
+		fps = append(fps, push.LayerFingerprint(layer.Subtree(fsys, g), po.build))
 	}
 	return fps, nil
 }

@@ -50,10 +50,13 @@ func TestMountManyBigReadersFetchEachChunkOnce(t *testing.T) {
 	const chunks = files * size / (4 << 20)
 	t.Logf("%d files of %d bytes read at once in %v: %d chunks fetched for %d, %d blob bytes in %d requests, %d bytes held at most, budget %d",
 		files, size, time.Since(start), m.mem.fetched, chunks, st.BlobBytes, st.BlobRequests, m.mem.peak, m.mem.budget)
-	if m.mem.fetched > chunks+chunks/8 {
+	// A reader the scheduler starves may lose a chunk fetched ahead for it
+	// and fetch it again; readers that take one another's chunks fetched
+	// them all twice over (e04ed92).
+	if m.mem.fetched > chunks+chunks/4 {
 		t.Errorf("%d chunk fetches for %d chunks: the readers took one another's chunks", m.mem.fetched, chunks)
 	}
-	if limit := int64(files*size) + int64(files*size)/8; st.BlobBytes > limit {
+	if limit := int64(files*size) + int64(files*size)/4; st.BlobBytes > limit {
 		t.Errorf("%d blob bytes fetched for %d bytes of files", st.BlobBytes, files*size)
 	}
 	if m.mem.peak > m.mem.budget {

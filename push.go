@@ -34,7 +34,7 @@ type pushOptions struct {
 	meta      pushMetadata
 	platforms []ocispec.Platform // WithPlatforms; none for the default
 	split     bool               // several layers (WithLayers)
-	layerTOCs *configTOCs        // a split push's layers' tails, for the config (push_layers_index.go)
+	layerTOCs *tailCollector     // a split push's layers' tails, for the config (push_layers_index.go)
 }
 
 // PushOption configures one Push. An option given a value it cannot take
@@ -168,7 +168,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	if c.cache != nil {
 		listing = push.NewFingerprinter(po.build)
 	}
-	splitter := po.splitter()
+	splitter := po.splitter(c.cache != nil)
 	if src, err = selectTree(ctx, src, po, listing.Visitor(), splitter.Visitor()); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push to %s: %w", ref, err)
 	}

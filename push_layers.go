@@ -46,19 +46,10 @@ func WithLayers(mode string) PushOption {
 	}
 }
 
-// splitter splits the tree as the push's check walks it, when the options
-// ask for a split; nil otherwise.
-func (po *pushOptions) splitter() *layer.Splitter {
-	if !po.split {
-		return nil
-	}
-	return layer.NewSplitter(layer.DefaultSplit)
-}
-
 // pushSplit pushes the tree as several layers when the options asked for a
 // split (sp, which the check's walk was shown) and the tree has more than
 // one group; done is false otherwise, and the push goes on as one layer.
-func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, sp *layer.Splitter, po pushOptions, tag string, extraTags []string, session *upload.Session) (desc ocispec.Descriptor, done bool, err error) {
+func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, sp *treeSplit, po pushOptions, tag string, extraTags []string, session *upload.Session) (desc ocispec.Descriptor, done bool, err error) {
 	if sp == nil {
 		return desc, false, nil
 	}
@@ -70,7 +61,7 @@ func (c *Client) pushSplit(ctx context.Context, t *target.Target, src fs.FS, sp 
 		return desc, false, nil
 	}
 	mnt := &mounter{c.pushPolicy().NewMounter(t)}
-	if desc, err = c.pushLayers(ctx, t, mnt, src, groups, po, tag, session); err != nil {
+	if desc, err = c.pushLayers(ctx, t, mnt, src, groups, sp.fingerprints(len(groups)), po, tag, session); err != nil {
 		return desc, true, err
 	}
 	if err := tagAlso(ctx, t, desc, extraTags); err != nil {
@@ -90,7 +81,8 @@ type builtLayer struct {
 	reused  bool
 }
 
-// pushLayers builds one layer per group of the tree, each from this tree
+// pushLayers builds one layer per group of the tree (fps, their
+// fingerprints for the cache's records, "" without), each from this tree
 // by this push unless the cache's record of an earlier build of the same
 // group is found, read back, to hold this group's very bytes (ReuseLayer,
 // checked while the groups without a record build); it uploads those the
@@ -99,7 +91,7 @@ type builtLayer struct {
 // first of them session); then the config and the manifest. Each build
 // already uses every core: the next one begins only once it has read its
 // files (buildRelay), and shares its memory bound (layer.ShareMemory).
-func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, groups []layer.Group, po pushOptions, tag string, session *upload.Session) (ocispec.Descriptor, error) {
+func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter, src fs.FS, groups []layer.Group, fps []string, po pushOptions, tag string, session *upload.Session) (ocispec.Descriptor, error) {
 	comp := po.build.Compression
 	if comp == "" {
 		comp = compression.Gzip
@@ -122,16 +114,13 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		Retries:   c.opts.retryPolicy().Retries(),
 		Meter:     func() push.Meter { return uploadMeter{c.opts.meter("upload", 0)} },
 	}
-	names := make([][]string, len(groups))
-	for i, g := range groups {
-		names[i] = g.Names
-	}
 	built := make([]builtLayer, len(groups))
 	uploads, uctx := errgroup.WithContext(ctx)
 	uploads.SetLimit(4) // two building (buildRelay), and two uploading what was built
-	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, names, po.build)
+	checks := c.checkRecordedLayers(uctx, policy, t, mnt, src, groups, fps, po.build)
 	defer checks.stop()
 	tails := newTailCollector(len(groups))
+	defer tails.close()
 	streams := 0 // the layers left to upload while they are built
 	for i := range groups {
 		if early && !checks.recorded[i] {
@@ -142,7 +131,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 	relay := newBuildRelay()
 	var notStarted error
 	for _, i := range checks.order {
-		sub := layer.Subtree(src, names[i])
+		sub := layer.Subtree(src, groups[i])
 		if reused, ok := checks.reused(i); ok {
 			built[i] = builtLayer{desc: reused.Desc, diffID: reused.DiffID, reused: true}
 			tails.add(i, reused.Desc, reused.Tail)
@@ -175,6 +164,17 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		}
 		opts := build
 		opts.Progress = progress
+		// The build's walk fingerprints the group again as it reads it:
+		// only a group read in the state fingerprinted is recorded.
+		var after *push.LayerFingerprinter
+		if checks.fps[i] != "" {
+			after = push.NewLayerFingerprinter(po.build)
+			opts.Listed = func(name string, info fs.FileInfo) {
+				if name != "." {
+					after.Add(name, info)
+				}
+			}
+		}
 		uploads.Go(func() error {
 			defer os.Remove(tmp.Name())
 			defer tmp.Close()
@@ -186,7 +186,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 				return fmt.Errorf("building layer %d: %w", i, buildError(stagingError(err)))
 			}
 			desc := layerDescriptor(res, comp, po.build.Level)
-			built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: checks.fps[i], fpAfter: fingerprintAfter(checks.fps[i], sub, po.build)}
+			built[i] = builtLayer{desc: desc, diffID: res.DiffID, fp: checks.fps[i], fpAfter: after.Sum()}
 			tails.keep(i, tmp, desc, comp)
 			c.stats.layersBuilt.Add(1)
 			c.opts.logger.InfoContext(ctx, "built layer", "index", i, "digest", res.Digest, "size", res.Size, "entries", res.Entries)
@@ -216,7 +216,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		diffIDs = append(diffIDs, b.diffID)
 		descs = append(descs, b.desc)
 	}
-	po.layerTOCs = tails.index()
+	po.layerTOCs = tails
 	desc, _, err := c.pushManifests(ctx, t, mnt, diffIDs, descs, &po, tag)
 	if err != nil {
 		return ocispec.Descriptor{}, err

@@ -1,16 +1,13 @@
 package blobber
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 
 	digest "github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
-	"oras.land/oras-go/v2/content"
 
 	"github.com/blobber-dev/blobber/internal/target"
 )
@@ -62,12 +59,11 @@ func (c *Client) pushManifests(ctx context.Context, t *target.Target, mnt *mount
 // pushPlatformManifest uploads the config for platform p and returns the
 // manifest that names it (not yet uploaded).
 func (c *Client) pushPlatformManifest(ctx context.Context, t *target.Target, mnt *mounter, diffIDs []digest.Digest, layers []ocispec.Descriptor, po *pushOptions, p ocispec.Platform) ([]byte, error) {
-	cfg, err := po.platformConfig(diffIDs, p)
+	cfgDesc, cfg, err := po.platformConfig(diffIDs, p)
 	if err != nil {
 		return nil, err
 	}
-	cfgDesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfg)
-	if err := c.pushBlob(ctx, t.Store, mnt, cfgDesc, func() io.Reader { return bytes.NewReader(cfg) }); err != nil {
+	if err := c.pushBlob(ctx, t.Store, mnt, cfgDesc, cfg); err != nil {
 		return nil, wrapf(err, "uploading config to %s", t.Name)
 	}
 	return manifestJSON(cfgDesc, layers, po.manifestMetadata())

@@ -27,17 +27,15 @@ type layerVerdict struct {
 	ok    bool
 }
 
-// checkRecordedLayers starts checking the records of groups.
-func (c *Client) checkRecordedLayers(ctx context.Context, policy *push.Policy, t *target.Target, mnt *mounter, src fs.FS, groups [][]string, build layer.Options) *layerChecks {
+// checkRecordedLayers starts checking the records of groups, whose
+// fingerprints are fps ("" for none: only a cache can remember what an
+// earlier push built).
+func (c *Client) checkRecordedLayers(ctx context.Context, policy *push.Policy, t *target.Target, mnt *mounter, src fs.FS, groups []layer.Group, fps []string, build layer.Options) *layerChecks {
 	n := len(groups)
-	lc := &layerChecks{fps: make([]string, n), recorded: make([]bool, n), verdicts: make([]chan layerVerdict, n)}
+	lc := &layerChecks{fps: fps, recorded: make([]bool, n), verdicts: make([]chan layerVerdict, n)}
 	var later []int
-	for i, names := range groups {
-		if c.cache != nil {
-			// Only a cache can remember what an earlier push built.
-			lc.fps[i] = push.LayerFingerprint(layer.Subtree(src, names), build)
-			lc.recorded[i] = policy.LayerRecorded(lc.fps[i])
-		}
+	for i := range groups {
+		lc.recorded[i] = policy.LayerRecorded(lc.fps[i])
 		if lc.recorded[i] {
 			lc.verdicts[i] = make(chan layerVerdict, 1)
 			later = append(later, i)
@@ -67,17 +65,6 @@ func (lc *layerChecks) reused(i int) (push.ReusedLayer, bool) {
 	}
 	v := <-lc.verdicts[i]
 	return v.layer, v.ok
-}
-
-// fingerprintAfter is the fingerprint of a group taken again once its
-// layer is built, to compare with the one taken before (fp): "" without
-// a cache. It is taken as soon as the build ends, while the next layers
-// build and upload, not after the manifest.
-func fingerprintAfter(fp string, sub fs.FS, build layer.Options) string {
-	if fp == "" {
-		return ""
-	}
-	return push.LayerFingerprint(sub, build)
 }
 
 // rememberLayers records, once the push succeeded, the layers it built

@@ -58,6 +58,7 @@ type Options struct {
 
 	buffers *buildBuffers // the build's own when nil; set by the tests
 	budget  *buildBudget  // the build's own when nil; see ShareMemory
+	codec   codec         // the build's own when nil; see ShareMemory
 }
 
 // Result describes a built blob.
@@ -78,9 +79,12 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	comp, err := newCodec(opts.Compression, opts.Level, opts.TempDir)
-	if err != nil {
-		return nil, err
+	comp := opts.codec
+	if comp == nil {
+		var err error
+		if comp, err = newCodec(opts.Compression, opts.Level, opts.TempDir); err != nil {
+			return nil, err
+		}
 	}
 	_, canStream := comp.(streamer)
 	toc := newTOCWriter(opts.TempDir)

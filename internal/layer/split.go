@@ -1,11 +1,13 @@
 package layer
 
 import (
+	"cmp"
 	"context"
 	"hash/fnv"
 	"io/fs"
 	"path"
 	"slices"
+	"strings"
 )
 
 // SplitLimits shape how Split cuts a tree into layers.
@@ -43,25 +45,56 @@ const entryCost = 512
 // group of a larger tree may. One group means one layer, built as without
 // a split.
 func Split(ctx context.Context, fsys fs.FS, lim SplitLimits) ([][]string, error) {
-	groups, err := SplitGroups(ctx, fsys, lim)
-	names := make([][]string, len(groups))
-	for i, g := range groups {
-		names[i] = g.Names
+	sp := NewSplitter(lim)
+	var names []string
+	var group []int
+	err := walkSplit(ctx, fsys, sp, func(name string) {
+		names = append(names, name)
+		group = append(group, sp.LastGroup())
+	})
+	if err != nil {
+		return nil, err
 	}
-	return names, err
+	groups, err := sp.Groups()
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]string, len(groups))
+	for i, name := range names {
+		g := 0
+		if len(groups) > 1 {
+			g = group[i]
+		}
+		out[g] = append(out[g], name)
+	}
+	return out, nil
 }
 
-// Group is the entries of one layer of a split tree, in walk order, and
-// the bytes of its regular files: what its build reads.
+// Group is the entries of one layer of a split tree: those from First to
+// Last in the walk's order, which are consecutive in it. A group is held
+// as that range, not as a name for each entry, so that the split of a
+// tree of many files costs no memory per entry; Subtree selects its
+// entries from the range. Bytes is the bytes of its regular files: what
+// its build reads.
 type Group struct {
-	Names []string
-	Bytes int64
+	First, Last string
+	Entries     int
+	Bytes       int64
 }
 
 // SplitGroups is Split, with each group's bytes.
 func SplitGroups(ctx context.Context, fsys fs.FS, lim SplitLimits) ([]Group, error) {
 	sp := NewSplitter(lim)
-	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+	if err := walkSplit(ctx, fsys, sp, nil); err != nil {
+		return nil, err
+	}
+	return sp.Groups()
+}
+
+// walkSplit shows sp every entry of fsys, and each one then to visited
+// when it is not nil.
+func walkSplit(ctx context.Context, fsys fs.FS, sp *Splitter, visited func(name string)) error {
+	return fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -69,12 +102,11 @@ func SplitGroups(ctx context.Context, fsys fs.FS, lim SplitLimits) ([]Group, err
 			return err
 		}
 		sp.Visit(name, d)
+		if sp.err == nil && visited != nil && name != "." {
+			visited(name)
+		}
 		return sp.err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return sp.Groups()
 }
 
 // A Splitter cuts a tree into groups as a walk shows it the entries, in
@@ -87,6 +119,7 @@ type Splitter struct {
 	curBytes  int64
 	treeBytes int64 // the weight of the tree's entries, while none is a group of its own
 	ownLayers bool
+	last      int // the group of the entry visited last
 	err       error
 }
 
@@ -119,10 +152,16 @@ func (sp *Splitter) Visit(name string, d fs.DirEntry) {
 	if size >= lim.OwnLayer {
 		sp.ownLayers = true
 		sp.closeGroup()
-		sp.groups = append(sp.groups, Group{Names: []string{name}, Bytes: size})
+		sp.groups = append(sp.groups, Group{First: name, Last: name, Entries: 1, Bytes: size})
+		sp.last = len(sp.groups) - 1
 		return
 	}
-	sp.cur.Names = append(sp.cur.Names, name)
+	sp.last = len(sp.groups)
+	if sp.cur.Entries == 0 {
+		sp.cur.First = name
+	}
+	sp.cur.Last = name
+	sp.cur.Entries++
 	sp.cur.Bytes += size
 	sp.curBytes += size + entryCost
 	sp.treeBytes += size + entryCost
@@ -131,8 +170,12 @@ func (sp *Splitter) Visit(name string, d fs.DirEntry) {
 	}
 }
 
+// LastGroup is the index, among the groups Groups returns when the tree
+// makes more than one, of the group of the entry Visit was given last.
+func (sp *Splitter) LastGroup() int { return sp.last }
+
 func (sp *Splitter) closeGroup() {
-	if len(sp.cur.Names) > 0 {
+	if sp.cur.Entries > 0 {
 		sp.groups = append(sp.groups, sp.cur)
 	}
 	sp.cur, sp.curBytes = Group{}, 0
@@ -146,9 +189,9 @@ func (sp *Splitter) Groups() ([]Group, error) {
 	sp.closeGroup()
 	groups := sp.groups
 	if len(groups) > 1 && !sp.ownLayers && sp.treeBytes < sp.lim.MaxGroup {
-		whole := Group{}
+		whole := Group{First: groups[0].First, Last: groups[len(groups)-1].Last}
 		for _, g := range groups {
-			whole.Names = append(whole.Names, g.Names...)
+			whole.Entries += g.Entries
 			whole.Bytes += g.Bytes
 		}
 		groups = []Group{whole}
@@ -170,21 +213,19 @@ func boundary(name string, size, target int64) bool {
 	return h.Sum64()%uint64(target) < weight
 }
 
-// Subtree is fsys seen with only the named entries and the directories
-// that lead to them: the tree one group's layer is built from.
-func Subtree(fsys fs.FS, names []string) fs.FS {
-	keep := make(map[string]bool, 2*len(names))
-	for _, n := range names {
-		for p := n; p != "." && !keep[p]; p = path.Dir(p) {
-			keep[p] = true
-		}
-	}
-	return &subtree{fsys: fsys, keep: keep}
+// Subtree is fsys seen with only the entries of the group g and the
+// directories that lead to them: the tree g's layer is built from.
+func Subtree(fsys fs.FS, g Group) fs.FS {
+	return &subtree{fsys: fsys, first: g.First, last: g.Last}
 }
 
+// subtree holds the entries from first to last in the walk's order, and
+// the directories that lead to first: a directory that leads to any entry
+// of the range is in the range itself or leads to first, as the entries
+// under a directory follow it in the walk.
 type subtree struct {
-	fsys fs.FS
-	keep map[string]bool
+	fsys        fs.FS
+	first, last string
 }
 
 var (
@@ -206,5 +247,34 @@ func (s *subtree) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return !s.keep[path.Join(name, e.Name())] }), nil
+	return slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return !s.holds(path.Join(name, e.Name())) }), nil
+}
+
+// holds tells whether the entry name is in the subtree.
+func (s *subtree) holds(name string) bool {
+	return walkCompare(name, s.last) <= 0 && (walkCompare(name, s.first) >= 0 || strings.HasPrefix(s.first, name+"/"))
+}
+
+// walkCompare orders paths as fs.WalkDir visits them: a directory before
+// what it holds, and the entries of a directory by name. It compares them
+// byte by byte with the separator below every other byte, so that a path
+// comes before its own longer siblings' ("a/z" before "a-b", and "a"
+// before "a-b" and "a/z").
+func walkCompare(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] == b[i] {
+			continue
+		}
+		switch {
+		case a[i] == '/':
+			return -1
+		case b[i] == '/':
+			return 1
+		case a[i] < b[i]:
+			return -1
+		}
+		return 1
+	}
+	return cmp.Compare(len(a), len(b))
 }

@@ -33,7 +33,7 @@ func TestDefaultSplitKeepsTensOfMiBOneLayer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(groups) != 1 || len(groups[0].Names) != tc.files+tc.dirs {
+		if len(groups) != 1 || groups[0].Entries != tc.files+tc.dirs {
 			t.Errorf("%d files of %d bytes: %d groups, want one of every entry", tc.files, tc.size, len(groups))
 		}
 	}

@@ -13,14 +13,11 @@ import (
 )
 
 // Ranges of a selective fetch: chunks whose compressed bytes lie at most
-// mergeGap apart share one range request, as long as it stays within
-// maxRange bytes (a chunk bigger than that gets a request of its own). The
+// mergeGap apart share one range request, as long as it stays within a
+// segment's size (a chunk bigger than that gets a request of its own). The
 // gap is small next to a request's round trip, and bounds what a request
 // reads that no chosen file needs.
-const (
-	mergeGap = 32 << 10
-	maxRange = segmentTarget
-)
+const mergeGap = 32 << 10
 
 // span is one range request of a selective fetch and the chunks it holds.
 type span struct {
@@ -72,7 +69,8 @@ func Entries(ctx context.Context, dir *extract.Dir, a Artifact, chosen []*toc.En
 			return err
 		}
 	}
-	requests := spans(a.Index, p.chunks)
+	p.size = sizingFor(a.Index)
+	requests := spans(a.Index, p.chunks, p.size.segment)
 	if opts.Planned != nil {
 		var total int64
 		for _, s := range requests {
@@ -98,9 +96,9 @@ func Entries(ctx context.Context, dir *extract.Dir, a Artifact, chosen []*toc.En
 	return nil
 }
 
-// spans groups chunks, sorted by layer and offset, into range requests,
-// each within one layer.
-func spans(ix *toc.Index, chunks []chunkRef) []span {
+// spans groups chunks, sorted by layer and offset, into range requests
+// of at most maxRange bytes, each within one layer.
+func spans(ix *toc.Index, chunks []chunkRef, maxRange int64) []span {
 	slices.SortStableFunc(chunks, func(a, b chunkRef) int {
 		return cmp.Or(cmp.Compare(a.c.Layer, b.c.Layer), cmp.Compare(a.c.Offset, b.c.Offset))
 	})
@@ -126,10 +124,10 @@ func (p *puller) fetchSpans(ctx context.Context, spans []span) error {
 	concurrency := max(1, p.opts.Concurrency)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
-	budget := NewBudget(PullBudget)
-	p.segmentBuffers, p.chunkBuffers = newBufferPools(concurrency, PullBudget)
+	budget := NewBudget(p.size.budget)
+	p.segmentBuffers, p.chunkBuffers = newBufferPools(concurrency, p.size)
 	for _, s := range spans {
-		cost := segmentCost(segment(s), p.art.Index.Compression)
+		cost := segmentCost(segment(s), p.art.Index.Compression, p.size)
 		if budget.Acquire(gctx, cost) != nil {
 			break
 		}

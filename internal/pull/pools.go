@@ -34,10 +34,10 @@ type bufferBytes struct {
 
 // newBufferPools returns a pull's pool of segment buffers and its pool of
 // decoded chunk buffers, keeping at most buffers each, and together
-// within limit bytes wherever the buffers in use leave room.
-func newBufferPools(buffers int, limit int64) (segments, chunks *bufferPool) {
-	bytes := &bufferBytes{limit: limit}
-	segments = &bufferPool{keep: max(1, buffers), minCap: segmentBufferSize, bytes: bytes}
+// within the sizing's budget wherever the buffers in use leave room.
+func newBufferPools(buffers int, size sizing) (segments, chunks *bufferPool) {
+	bytes := &bufferBytes{limit: size.budget}
+	segments = &bufferPool{keep: max(1, buffers), minCap: int(size.bufferSize()), bytes: bytes}
 	chunks = &bufferPool{keep: max(1, buffers), bytes: bytes}
 	bytes.pools = []*bufferPool{segments, chunks}
 	return segments, chunks

@@ -20,7 +20,7 @@ func keptBytes(pools ...*bufferPool) int64 {
 // small files at once, then two of large chunks, and so on.
 func TestBufferPoolsKeepWithinTheirLimit(t *testing.T) {
 	const limit = 20 << 20
-	segments, chunks := newBufferPools(4, limit)
+	segments, chunks := newBufferPools(4, sizing{budget: limit, segment: segmentTarget})
 	for round := range 10 {
 		inFlight, decodedSize := 4, 512<<10
 		if round%2 == 1 {
@@ -52,7 +52,7 @@ func TestBufferPoolsKeepWithinTheirLimit(t *testing.T) {
 // Buffers are reused while they fit: a steady pull of one size of chunk
 // makes no new buffer after its first segments.
 func TestBufferPoolsReuseWithinTheirLimit(t *testing.T) {
-	segments, chunks := newBufferPools(4, 20<<20)
+	segments, chunks := newBufferPools(4, sizing{budget: 20 << 20, segment: segmentTarget})
 	first := [2][]byte{segments.get(4 << 20), chunks.getSized(4608 << 10)}
 	second := [2][]byte{segments.get(4 << 20), chunks.getSized(4608 << 10)}
 	made := chunks.bytes.live

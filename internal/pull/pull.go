@@ -120,7 +120,9 @@ type puller struct {
 	// pointer in every chunkRef would cost each of them a word.
 	several map[*toc.Entry]*pullFile
 	links   []*toc.Entry
-	// segmentBuffers and chunkBuffers recycle the buffers of fetchAll.
+	// size is what the pull holds in flight (see sizingFor); segmentBuffers
+	// and chunkBuffers recycle its buffers.
+	size                         sizing
 	segmentBuffers, chunkBuffers *bufferPool
 }
 

@@ -16,11 +16,6 @@ import (
 	"github.com/blobber-dev/blobber/internal/toc"
 )
 
-// segmentTarget is how many compressed bytes one range request fetches
-// during a pull: big enough that request overhead vanishes, small enough
-// that several in flight stay within a bounded memory.
-const segmentTarget = 4 << 20
-
 // invalidator is a layer reader that can forget bytes it served (a cache),
 // so that the next read of them fetches them again.
 type invalidator interface {
@@ -58,16 +53,17 @@ func (p *puller) segments() [][]segment {
 		for n < len(rest) && int(rest[n].c.Layer) == i {
 			n++
 		}
-		out[i] = layerSegments(p.art.Index, i, l.Size, rest[:n])
+		out[i] = layerSegments(p.art.Index, i, l.Size, rest[:n], p.size.segment)
 		rest = rest[n:]
 	}
 	return out
 }
 
 // layerSegments cuts one layer of blobSize bytes, whose chunks are given
-// in blob order. Each segment's chunks are a part of chunks, not a copy:
-// at hundreds of thousands of files, a copy would hold every chunk twice.
-func layerSegments(ix *toc.Index, layer int, blobSize int64, chunks []chunkRef) []segment {
+// in blob order, into segments of about target bytes. Each segment's
+// chunks are a part of chunks, not a copy: at hundreds of thousands of
+// files, a copy would hold every chunk twice.
+func layerSegments(ix *toc.Index, layer int, blobSize int64, chunks []chunkRef, target int64) []segment {
 	var segs []segment
 	cur := segment{layer: layer}
 	first, next := 0, 0 // chunks[first:next] are the current segment's
@@ -84,10 +80,10 @@ func layerSegments(ix *toc.Index, layer int, blobSize int64, chunks []chunkRef) 
 	// gap extends the current segment to byte to, cutting segments as it goes.
 	gap := func(to int64) {
 		for cur.end < to {
-			if cur.end-cur.start >= segmentTarget {
+			if cur.end-cur.start >= target {
 				flush()
 			}
-			cur.end = min(to, cur.start+segmentTarget)
+			cur.end = min(to, cur.start+target)
 		}
 	}
 	for next < len(chunks) {
@@ -98,7 +94,7 @@ func layerSegments(ix *toc.Index, layer int, blobSize int64, chunks []chunkRef) 
 			need = max(need, ix.Need(*chunks[j].c))
 		}
 		gap(off)
-		if cur.end-cur.start+need > segmentTarget && cur.end > cur.start {
+		if cur.end-cur.start+need > target && cur.end > cur.start {
 			flush()
 		}
 		next = j
@@ -143,6 +139,7 @@ func (p *puller) fetchAll(ctx context.Context) error {
 			promote.DeferPromote()
 		}
 	}
+	p.size = sizingFor(p.art.Index)
 	perLayer := p.segments()
 	hashes := make([]layerHash, len(perLayer))
 	for i, segs := range perLayer {
@@ -161,11 +158,11 @@ func (p *puller) fetchAll(ctx context.Context) error {
 	// order, here and not in their goroutines: a later segment holding
 	// bytes while it waits for its turn to be hashed could starve the
 	// earlier one it waits for.
-	budget := NewBudget(PullBudget)
-	p.segmentBuffers, p.chunkBuffers = newBufferPools(concurrency, PullBudget)
+	budget := NewBudget(p.size.budget)
+	p.segmentBuffers, p.chunkBuffers = newBufferPools(concurrency, p.size)
 	next := make([]int, len(perLayer)) // each layer's next segment
 	for _, s := range interleave(perLayer) {
-		cost := segmentCost(s, p.art.Index.Compression)
+		cost := segmentCost(s, p.art.Index.Compression, p.size)
 		if budget.Acquire(ctx, cost) != nil {
 			break
 		}
@@ -205,22 +202,17 @@ func (p *puller) fetched() int64 {
 }
 
 // segmentCost is what fetching s holds in memory: the buffer of its
-// compressed bytes (at least segmentBufferSize), and the buffer of its
+// compressed bytes (at least the sizing's bufferSize), and the buffer of its
 // largest chunk decoded (see decodedLimit); with zstd, whose stream
 // decoder keeps a window of history as large as the frame it decodes,
 // the chunk again.
-func segmentCost(s segment, c compression.Compression) int64 {
+func segmentCost(s segment, c compression.Compression, size sizing) int64 {
 	chunk := decodedLimit(s)
 	if c == compression.Zstd {
 		chunk *= 2
 	}
-	return max(s.end-s.start, segmentBufferSize) + chunk
+	return max(s.end-s.start, size.bufferSize()) + chunk
 }
-
-// segmentBufferSize is the least capacity of a segment's buffer, so that
-// one made for a short segment serves the next, longer one (a chunk's
-// compressed bytes may pass segmentTarget by a little).
-const segmentBufferSize = segmentTarget + 128<<10
 
 // decodedLimit is the capacity of the buffer that the chunks of s are
 // decoded into: room for the largest (the member from its start) and the

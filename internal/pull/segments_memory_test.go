@@ -24,7 +24,7 @@ func TestSegmentsShareTheChunkList(t *testing.T) {
 	var ix toc.Index
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	segs := layerSegments(&ix, 0, n*spacing, chunks)
+	segs := layerSegments(&ix, 0, n*spacing, chunks, segmentTarget)
 	runtime.ReadMemStats(&after)
 	if got, bound := after.TotalAlloc-before.TotalAlloc, uint64(n); got > bound {
 		t.Errorf("cutting %d chunks into %d segments allocated %d bytes, more than %d", n, len(segs), got, bound)

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
+	"strconv"
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -37,9 +39,7 @@ const tocDigestAnnotation = "containerd.io/snapshot/stargz/toc.digest"
 // added to it, which leaves this group's layer as it was. It returns ""
 // where the file system does not expose the metadata.
 func LayerFingerprint(sub fs.FS, build layer.Options) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "layer %s %q %q %d %v\n", layerFormat, build.Compression, build.Compression.Effective(build.Level), build.ChunkSize, build.KeepModTimes)
-	ok := true
+	f := NewLayerFingerprinter(build)
 	err := fs.WalkDir(sub, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || name == "." {
 			return err
@@ -48,26 +48,74 @@ func LayerFingerprint(sub fs.FS, build layer.Options) string {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
-			fmt.Fprintf(h, "%q %v", name, info.Mode())
-			if build.KeepModTimes {
-				fmt.Fprintf(h, " %d", info.ModTime().UnixNano())
-			}
-			h.Write([]byte{'\n'})
-			return nil
-		}
-		id, isStat := fileIdentity(info)
-		if !isStat {
-			ok = false
+		if f.Add(name, info); f.failed {
 			return fs.SkipAll
 		}
-		fmt.Fprintf(h, "%q %v %d %s\n", name, info.Mode(), info.Size(), id)
 		return nil
 	})
-	if err != nil || !ok {
+	if err != nil {
 		return ""
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return f.Sum()
+}
+
+// A LayerFingerprinter is LayerFingerprint fed the subtree's entries (the
+// root excepted) in walk order by a walk done for another reason: the
+// push's check, or the layer's build (layer.Options.Listed), so that a
+// split push does not walk each group again to fingerprint it.
+type LayerFingerprinter struct {
+	h            hash.Hash
+	keepModTimes bool
+	failed       bool
+	line         []byte // the line Add writes, kept for the next one
+}
+
+// NewLayerFingerprinter starts the fingerprint of a group built with build.
+func NewLayerFingerprinter(build layer.Options) *LayerFingerprinter {
+	f := &LayerFingerprinter{h: sha256.New(), keepModTimes: build.KeepModTimes}
+	fmt.Fprintf(f.h, "layer %s %q %q %d %v\n", layerFormat, build.Compression, build.Compression.Effective(build.Level), build.ChunkSize, build.KeepModTimes)
+	return f
+}
+
+// Add adds the entry name, in the state info: a line as
+// "%q %v %d %s\n" (name, mode, size, identity) prints it for a file, and
+// "%q %v\n" for a directory (" %d" of its modification time before the
+// newline when those are kept), appended to one buffer the fingerprinter
+// reuses rather than formatted: a split push adds every entry twice.
+func (f *LayerFingerprinter) Add(name string, info fs.FileInfo) {
+	if f.failed {
+		return
+	}
+	b := strconv.AppendQuote(f.line[:0], name)
+	b = append(b, ' ')
+	b = append(b, info.Mode().String()...)
+	if info.IsDir() {
+		if f.keepModTimes {
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, info.ModTime().UnixNano(), 10)
+		}
+	} else {
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, info.Size(), 10)
+		b = append(b, ' ')
+		var isStat bool
+		if b, isStat = appendIdentity(b, info); !isStat {
+			f.failed = true
+			return
+		}
+	}
+	b = append(b, '\n')
+	f.h.Write(b)
+	f.line = b
+}
+
+// Sum is the fingerprint of the entries added: "" when one of them did
+// not expose its metadata.
+func (f *LayerFingerprinter) Sum() string {
+	if f == nil || f.failed {
+		return ""
+	}
+	return hex.EncodeToString(f.h.Sum(nil))
 }
 
 // ReusedLayer is a layer an earlier push built, found to hold this

@@ -88,11 +88,15 @@ const (
 )
 
 // entryArena hands out the entries of an index.
-type entryArena struct{ block []Entry }
+type entryArena struct {
+	block []Entry
+	bytes int64 // of every block made
+}
 
 func (a *entryArena) new() *Entry {
 	if len(a.block) == cap(a.block) {
 		a.block = make([]Entry, 0, entryBlock)
+		a.bytes += entryBlock * int64(unsafe.Sizeof(Entry{}))
 	}
 	a.block = a.block[:len(a.block)+1]
 	return &a.block[len(a.block)-1]
@@ -104,6 +108,7 @@ func (a *entryArena) new() *Entry {
 // outgrows the block moves to a new one.
 type chunkArena struct {
 	block []Chunk // the current block; its length is what is used
+	bytes int64   // of every block made
 }
 
 // add appends c to e's chunks, e being the file whose chunks were added
@@ -112,6 +117,7 @@ func (a *chunkArena) add(e *Entry, c Chunk) {
 	n := int(e.nChunks)
 	if len(a.block) == cap(a.block) {
 		next := make([]Chunk, 0, max(chunkBlock, 2*(n+1)))
+		a.bytes += int64(cap(next)) * int64(unsafe.Sizeof(Chunk{}))
 		a.block = append(next, e.Chunks()...)
 	}
 	a.block = append(a.block, c)
@@ -119,15 +125,20 @@ func (a *chunkArena) add(e *Entry, c Chunk) {
 }
 
 // nameArena holds the names of an index's entries.
-type nameArena struct{ block []byte }
+type nameArena struct {
+	block []byte
+	bytes int64 // of every block made, and of the long names kept apart
+}
 
 // keep returns a copy of s in the arena.
 func (a *nameArena) keep(s string) string {
 	if len(s) == 0 || len(s) > nameBlock/16 {
+		a.bytes += int64(len(s))
 		return s
 	}
 	if len(s) > cap(a.block)-len(a.block) {
 		a.block = make([]byte, 0, nameBlock)
+		a.bytes += nameBlock
 	}
 	start := len(a.block)
 	a.block = append(a.block, s...)

@@ -145,6 +145,7 @@ type Index struct {
 	// fileDigests are the whole-file digests the TOC gives files of
 	// several chunks.
 	fileDigests map[*Entry][sha256.Size]byte
+	heapBytes   int64 // see HeapBytes
 	// Layers describes, in a merged index (see Merge), each layer it was
 	// merged from; BlobSize is then their sum, PayloadEnd 0. It is nil
 	// in one layer's index.

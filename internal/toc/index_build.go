@@ -111,6 +111,7 @@ func (b *builder) finish(version int) (*Index, error) {
 		return nil, err
 	}
 	b.dirs, b.regs = nil, nil
+	b.ix.heapBytes = b.entries.bytes + b.chunks.bytes + b.names.bytes + b.ix.treeBytes()
 	return b.ix, nil
 }
 

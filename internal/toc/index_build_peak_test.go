@@ -17,7 +17,7 @@ func TestBuildingBytesPerFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an index of 100,000 files")
 	}
-	per := bytesPerFile(t, 100_000, false)
+	per, _ := bytesPerFile(t, 100_000, false)
 	t.Logf("%.0f bytes per file while building", per)
 	const bound = 185
 	if per > bound {

@@ -15,8 +15,8 @@ import (
 // one TOC entry at a time as Read does, and returns the heap held per
 // file: by the finished index, or, unless finished, just before finish (the
 // index so far and all the builder keeps beside it: the peak of reading a
-// TOC).
-func bytesPerFile(t *testing.T, n int, finished bool) float64 {
+// TOC). It returns the index too.
+func bytesPerFile(t *testing.T, n int, finished bool) (float64, *Index) {
 	t.Helper()
 	const digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
 	runtime.GC()
@@ -49,7 +49,7 @@ func bytesPerFile(t *testing.T, n int, finished bool) float64 {
 	}
 	per := float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
 	runtime.KeepAlive(ix)
-	return per
+	return per, ix
 }
 
 // TestIndexBytesPerFile pins what the index of a tree of many small files
@@ -59,7 +59,7 @@ func TestIndexBytesPerFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an index of 100,000 files")
 	}
-	per := bytesPerFile(t, 100_000, true)
+	per, _ := bytesPerFile(t, 100_000, true)
 	t.Logf("%.0f bytes per file", per)
 	const bound = 185
 	if per > bound {

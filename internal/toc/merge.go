@@ -47,6 +47,7 @@ func Merge(parts []*Index, limits Limits) (*Index, error) {
 		out.TotalBytes += p.TotalBytes
 		out.Files += p.Files
 		out.chunkEntries += p.chunkEntries
+		out.heapBytes += p.heapBytes
 		if out.TotalBytes > limits.MaxBytes {
 			return nil, fmt.Errorf("%w: files total more than %d bytes", ErrLimit, limits.MaxBytes)
 		}

@@ -56,7 +56,11 @@ func Chunked(ctx context.Context, client Doer, repoURL string, desc ocispec.Desc
 type readyFunc func(ctx context.Context, want int64) (size int64, complete bool, err error)
 
 // sendChunks PATCHes the bytes of r into the session at loc, chunkSize at
-// a time, as ready makes them available, until the source is complete.
+// a time, as ready makes them available, until the source is complete. A
+// chunk the source holds whole goes with its length and Content-Range; one
+// still being written starts as soon as its first bytes are there and
+// grows with the source (patchGrowing), rather than waiting for its end,
+// which for a blob smaller than a chunk is the end of the build.
 // It returns the session's latest location (on an error too: it is where
 // to cancel it) and how many bytes the registry holds. Each PATCH is sent
 // once by the transport (NoRetries): this loop is the one that retries it,
@@ -65,7 +69,7 @@ func (u *uploader) sendChunks(loc string, r io.ReaderAt, ready readyFunc, chunkS
 	var off int64
 	failures := 0
 	for {
-		size, complete, err := ready(u.ctx, off+chunkSize)
+		size, complete, err := ready(u.ctx, off+1)
 		if err != nil {
 			return loc, off, err
 		}
@@ -73,7 +77,12 @@ func (u *uploader) sendChunks(loc string, r io.ReaderAt, ready readyFunc, chunkS
 			return loc, off, nil
 		}
 		n := min(chunkSize, size-off)
-		next, err := u.patch(loc, r, off, n)
+		var next string
+		if complete || n == chunkSize {
+			next, err = u.patch(loc, r, off, n)
+		} else {
+			next, n, err = u.patchGrowing(loc, r, ready, off, chunkSize)
+		}
 		if err == nil {
 			loc, off, failures = next, off+n, 0
 			continue

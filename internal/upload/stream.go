@@ -22,8 +22,9 @@ type Source interface {
 }
 
 // Stream uploads a blob while it is still being written, before its digest
-// is known: POST opens an upload session, a PATCH (with its Content-Range,
-// as for Chunked) sends each chunk as soon as the source has it, and Finish
+// is known: POST opens an upload session, a PATCH sends each chunk (with
+// its Content-Range, as for Chunked, once the source holds it whole; as
+// the source grows, without a length, while it does not), and Finish
 // closes the session with the digest (PUT ?digest=), which the registry
 // checks against what it received. Chunks rather than one streamed PATCH:
 // a registry makes each one durable when it ends (Distribution fsyncs it),
