@@ -111,8 +111,7 @@ func (tc *tailCollector) stageConfig(diffIDs []digest.Digest, p ocispec.Platform
 	}
 	tc.configs = append(tc.configs, f)
 	digester := digest.Canonical.Digester()
-	counted := &countingWriter{w: io.MultiWriter(f, digester.Hash())}
-	w := bufio.NewWriterSize(counted, 64<<10)
+	w := bufio.NewWriterSize(io.MultiWriter(f, digester.Hash()), 64<<10)
 	// The image config is an object of fields: the tails follow them.
 	w.Write(image[:len(image)-1])
 	w.WriteString(`,"dev.blobber.layer-tocs":{"layers":[`)
@@ -138,21 +137,12 @@ func (tc *tailCollector) stageConfig(diffIDs []digest.Digest, p ocispec.Platform
 	if err := w.Flush(); err != nil {
 		return ocispec.Descriptor{}, nil, stagingError(err)
 	}
-	desc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, nil)
-	desc.Digest, desc.Size = digester.Digest(), counted.n
-	size := counted.n
+	size, err := f.Seek(0, io.SeekCurrent) // the file holds what was written, from its start
+	if err != nil {
+		return ocispec.Descriptor{}, nil, stagingError(err)
+	}
+	desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digester.Digest(), Size: size}
 	return desc, func() io.Reader { return io.NewSectionReader(f, 0, size) }, nil
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (cw *countingWriter) Write(b []byte) (int, error) {
-	n, err := cw.w.Write(b)
-	cw.n += int64(n)
-	return n, err
 }
 
 // platformConfig is the image config for platform p, its descriptor and
