@@ -15,7 +15,9 @@ import (
 // one file front to back, off the caller's reads, where storing what each
 // read fetches would take the entry's lock, write its data file and
 // replace its ranges index on every read. The reads keep nothing they
-// fetch meanwhile; what the cache held before is still served.
+// fetch meanwhile; what the cache held before is still served. Another
+// process's prune leaves the file alone while it is written to (see
+// staleTemp); a copy left by a killed process is removed as debris.
 
 // wholeCopy is a blob's whole copy being written.
 type wholeCopy struct {
