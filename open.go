@@ -30,6 +30,9 @@ type Image struct {
 	index   *toc.Index
 	layers  []layerReader // by toc.Chunk.Layer: the network, or the cache in front of it
 	fetched *readCounts   // what came from the registry
+	// remembered is closed once the cache's records of the image are
+	// written (see remember).
+	remembered chan struct{}
 }
 
 var (
@@ -76,16 +79,32 @@ func (c *Client) openArtifact(ctx context.Context, t *target.Target, art *artifa
 	if c.cache != nil && t.RegistryHost() != "" {
 		c.opts.debugCache(ctx, "table of contents", img.fetched.bytes.Load() == 0, "artifact", name)
 	}
-	// The repository holds these blobs: a push elsewhere on its registry
-	// can mount them.
+	img.remembered = make(chan struct{})
+	go img.remember(t)
+	c.opts.logger.DebugContext(ctx, "opened", "artifact", name, "entries", img.index.Files)
+	return img, nil
+}
+
+// remember records in the cache what a later push can use: the repository
+// holds these blobs (a push elsewhere on its registry can mount them), and
+// the shape of the layer's tree. It runs beside what the caller does with
+// the image, since the records are files the cache creates and the
+// caller's reads need none of them; Close waits for it.
+func (img *Image) remember(t *target.Target) {
+	defer close(img.remembered)
+	if testHookRemember != nil {
+		testHookRemember()
+	}
+	c, art := img.client, img.art
 	policy := c.pushPolicy()
 	policy.RememberSources(t, append([]ocispec.Descriptor{art.config}, art.layerDescriptors()...)...)
 	if c.cache != nil && t.RegistryHost() != "" && len(art.layers) == 1 {
 		policy.RememberShape(push.IndexShape(img.index), art.manifest)
 	}
-	c.opts.logger.DebugContext(ctx, "opened", "artifact", name, "entries", img.index.Files)
-	return img, nil
 }
+
+// testHookRemember, if set, runs before remember records anything.
+var testHookRemember func()
 
 // cachedLayer reads through the cache and closes both it and the network.
 // The cache's other methods (Invalidate, DeferPromote, PromoteVerified)
@@ -121,7 +140,12 @@ func (img *Image) Descriptor() ocispec.Descriptor { return img.art.manifest }
 func (img *Image) Name() string { return img.name }
 
 // Close releases the artifact.
-func (img *Image) Close() error { return img.closeLayers() }
+func (img *Image) Close() error {
+	if img.remembered != nil {
+		<-img.remembered
+	}
+	return img.closeLayers()
+}
 
 const maxSymlinkHops = 40
 

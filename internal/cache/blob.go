@@ -39,6 +39,9 @@ type Blob struct {
 	deferPromote atomic.Bool
 	// noStore: fetched bytes are served, not kept (see DeferPromote).
 	noStore atomic.Bool
+	// copy is the whole copy the caller of DeferPromote writes, if any.
+	copyMu sync.Mutex
+	copy   *wholeCopy
 
 	recMu     sync.Mutex
 	recording bool          // a goroutine is in recordLater's loop
@@ -232,6 +235,7 @@ func (b *Blob) Complete() bool {
 
 // Close releases the blob's files; reads after Close fail.
 func (b *Blob) Close() error {
+	b.dropCopy() // never kept: nobody verified it
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {

@@ -27,16 +27,32 @@ func (b *Blob) setViewAndComplete(v view) error {
 // the blob then does not read it all again to verify it; the caller calls
 // PromoteVerified once its own hash matched.
 //
-// A blob larger than the cache's bound is then read without keeping what
-// is fetched: its copy would be pruned as soon as the cache next looked at
+// The caller writes the bytes it hashed, in blob order, to the writer
+// returned (see copy.go), which PromoteVerified keeps; the reads then keep
+// nothing they fetch. A nil writer asks for nothing: the blob is complete
+// already, or bigger than the cache's bound, or the copy could not be
+// made (the reads then store what they fetch, as for any reader).
+//
+// A blob larger than the cache's bound is read without keeping what is
+// fetched: its copy would be pruned as soon as the cache next looked at
 // its size, taking the rest of the cache with it, and writing it would
 // cost as much again as writing the files. What the cache already holds
 // of it (its table of contents) is still served.
-func (b *Blob) DeferPromote() {
+func (b *Blob) DeferPromote() io.Writer {
 	b.deferPromote.Store(true)
 	if bound := b.c.MaxSize(); bound > 0 && b.size > bound {
 		b.noStore.Store(true)
+		return nil
 	}
+	if b.err != nil || b.bypass || b.Complete() {
+		return nil
+	}
+	c := b.startCopy()
+	if c == nil {
+		return nil
+	}
+	b.noStore.Store(true)
+	return c
 }
 
 // PromoteVerified makes the cached bytes the complete entry without
@@ -46,6 +62,10 @@ func (b *Blob) DeferPromote() {
 func (b *Blob) PromoteVerified() error {
 	if b.err != nil || b.bypass {
 		return b.err
+	}
+	if c := b.takeCopy(); c != nil {
+		b.noStore.Store(false)
+		return b.keepCopy(c)
 	}
 	l, err := b.c.lock(b.hex)
 	if err != nil {

@@ -61,15 +61,16 @@ type Options struct {
 	MaxEntries       int
 }
 
-// Into writes the artifact's entries into dir: directories first, then
-// every file's chunks, then links. It does not commit dir: the caller
-// does, or aborts it on an error.
+// Into writes the artifact's entries into dir: directories and empty
+// files while the first segments are fetched, then every file's chunks,
+// then links. It does not commit dir: the caller does, or aborts it on an
+// error.
 func Into(ctx context.Context, dir *extract.Dir, a Artifact, opts Options) error {
 	p := &puller{art: a, dir: dir, opts: opts}
 	// One list of every chunk, sized once: at hundreds of thousands of
 	// files, growing it would hold it twice over for a while.
 	p.chunks = make([]chunkRef, 0, countChunks(a.Index))
-	if err := a.Index.Walk(p.prepare); err != nil {
+	if err := a.Index.Walk(p.plan); err != nil {
 		return err
 	}
 	deref := newDereferencer(a.Index, dir, opts.MaxEntries)
@@ -84,7 +85,7 @@ func Into(ctx context.Context, dir *extract.Dir, a Artifact, opts Options) error
 			}
 		}
 	}
-	if err := p.fetchAll(ctx); err != nil {
+	if err := p.fetchAllBesideDirs(ctx); err != nil {
 		return err
 	}
 	for _, e := range p.links {
@@ -148,19 +149,81 @@ func countChunks(ix *toc.Index) int {
 	return n
 }
 
+// prepare makes e if it is a directory or an empty file, and plans its
+// writing otherwise.
 func (p *puller) prepare(e *toc.Entry) error {
-	switch e.Type {
-	case toc.TypeDir:
+	if err := p.make(e); err != nil {
+		return err
+	}
+	return p.plan(e)
+}
+
+// fetchAllBesideDirs makes the directories and empty files while the
+// segments are fetched: on a file system where each create costs, making
+// them first would hold back every request. The files' writes do not wait
+// for them (extract.Dir makes a file's parents as it creates it, and takes
+// a directory's mode and time whichever call comes first); it returns
+// once both are done.
+func (p *puller) fetchAllBesideDirs(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	made := make(chan error, 1)
+	go func() {
+		if testHookBeforeDirs != nil {
+			testHookBeforeDirs()
+		}
+		err := p.art.Index.Walk(func(e *toc.Entry) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return p.make(e)
+		})
+		if err != nil {
+			cancel() // the fetches are of no use
+		}
+		made <- err
+	}()
+	ferr := p.fetchAll(ctx)
+	if ferr != nil {
+		cancel() // the directories are of no use
+	}
+	merr := <-made
+	switch {
+	case merr != nil && !errors.Is(merr, context.Canceled):
+		return merr
+	case ferr != nil:
+		return ferr
+	}
+	return merr // nil, or the pull was cancelled before every directory was made
+}
+
+// testHookBeforeDirs, if set, runs before the directories are made.
+var testHookBeforeDirs func()
+
+// make makes e if it is a directory or an empty file.
+func (p *puller) make(e *toc.Entry) error {
+	switch {
+	case e.Type == toc.TypeDir:
 		return p.dir.Mkdir(e.Name, e.Mode, e.ModTime())
+	case e.Type == toc.TypeReg && e.Size == 0:
+		f, err := p.dir.CreateFile(e.Name, e.Mode, 0, e.ModTime())
+		if err != nil {
+			return err
+		}
+		return f.Commit()
+	}
+	return nil
+}
+
+// plan records what writing e takes beyond making it: its chunks, or the
+// link it is.
+func (p *puller) plan(e *toc.Entry) error {
+	switch e.Type {
 	case toc.TypeSymlink, toc.TypeHardlink:
 		p.links = append(p.links, e)
 	case toc.TypeReg:
 		if e.Size == 0 {
-			f, err := p.dir.CreateFile(e.Name, e.Mode, 0, e.ModTime())
-			if err != nil {
-				return err
-			}
-			return f.Commit()
+			return nil
 		}
 		chunks := e.Chunks()
 		if len(chunks) > 1 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"slices"
 
 	digest "github.com/opencontainers/go-digest"
@@ -25,9 +26,10 @@ type invalidator interface {
 // promoter is a layer reader that keeps what it reads (a cache) and can
 // be told that the caller verifies the whole layer itself: it then defers
 // its own check of the complete layer, and keeps it once told that the
-// layer verified.
+// layer verified. The caller writes what it hashed, in blob order, to the
+// writer DeferPromote returns, if any: that copy is what is kept.
 type promoter interface {
-	DeferPromote()
+	DeferPromote() io.Writer
 	PromoteVerified() error
 }
 
@@ -125,25 +127,28 @@ func interleave(perLayer [][]segment) []segment {
 }
 
 // layerHash hashes one layer's segments in blob order: a segment waits
-// for its turn, the close of the channel of the segment before it.
+// for its turn, the close of the channel of the segment before it. The
+// bytes hashed also go to the cache's copy of the layer, if it keeps one.
 type layerHash struct {
 	hash  hash.Hash
+	copy  io.Writer
 	turns []chan struct{}
 }
 
 func (p *puller) fetchAll(ctx context.Context) error {
-	for _, l := range p.art.Layers {
+	copies := make([]io.Writer, len(p.art.Layers))
+	for i, l := range p.art.Layers {
 		if promote, ok := l.Data.(promoter); ok {
 			// This pull hashes every byte of the layer: the cache need
 			// not read it all again to verify it once it is complete.
-			promote.DeferPromote()
+			copies[i] = promote.DeferPromote()
 		}
 	}
 	p.size = sizingFor(p.art.Index)
 	perLayer := p.segments()
 	hashes := make([]layerHash, len(perLayer))
 	for i, segs := range perLayer {
-		h := layerHash{hash: sha256.New(), turns: make([]chan struct{}, len(segs)+1)}
+		h := layerHash{hash: sha256.New(), copy: copies[i], turns: make([]chan struct{}, len(segs)+1)}
 		for j := range h.turns {
 			h.turns[j] = make(chan struct{})
 		}
@@ -170,7 +175,7 @@ func (p *puller) fetchAll(ctx context.Context) error {
 		next[s.layer]++
 		g.Go(func() error {
 			defer budget.Release(cost)
-			return p.fetchSegment(ctx, s, h.turns[turn], h.turns[turn+1], h.hash)
+			return p.fetchSegment(ctx, s, h.turns[turn], h.turns[turn+1], h)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -234,7 +239,7 @@ const decodedStep = 512 << 10
 // inflateMember).
 const memberSlack = 16 << 10
 
-func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan struct{}, nextTurn chan<- struct{}, blobHash hash.Hash) error {
+func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan struct{}, nextTurn chan<- struct{}, h layerHash) error {
 	buf := p.segmentBuffers.get(int(s.end - s.start))
 	defer p.segmentBuffers.put(buf)
 	if err := p.fetchAndWrite(ctx, s, buf); err != nil {
@@ -245,7 +250,12 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	blobHash.Write(buf)
+	h.hash.Write(buf)
+	if h.copy != nil {
+		// A copy that cannot be written is not kept: it only costs
+		// speed next time.
+		_, _ = h.copy.Write(buf)
+	}
 	close(nextTurn)
 	if p.opts.Progress != nil {
 		p.opts.Progress(int64(len(buf)))
