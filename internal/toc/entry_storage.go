@@ -1,6 +1,9 @@
 package toc
 
-import "unsafe"
+import (
+	"strings"
+	"unsafe"
+)
 
 // entryMore is what only some entries have: a directory its children, a
 // symlink or hardlink its target. Files, most of an index, have chunks
@@ -8,16 +11,6 @@ import "unsafe"
 type entryMore struct {
 	children []*Entry // sorted by name once the index is finished
 	linkName string
-}
-
-// Chunks are a regular file's chunks, in file order, covering exactly Size
-// bytes; none for other entries. The slice shares the index's storage:
-// callers read it and do not append to it.
-func (e *Entry) Chunks() []Chunk {
-	if e.Type != TypeReg || e.nChunks == 0 {
-		return nil
-	}
-	return unsafe.Slice((*Chunk)(e.data), e.nChunks)
 }
 
 // Children are a directory's entries, sorted by name; none for other
@@ -73,18 +66,19 @@ func (e *Entry) WithFirstChunks(n int) *Entry {
 	view := *e
 	view.nChunks = uint32(min(max(n, 0), int(e.nChunks)))
 	if view.nChunks == 0 {
-		view.data = nil
+		view.data, view.oneChunk = nil, false
 	}
 	return &view
 }
 
-// Blocks of the arenas below: an index's entries, chunks and names are
-// allocated a block at a time rather than one by one, which saves the
-// rounding of each small allocation to its size class.
+// Blocks of the arenas below: an index's entries, chunks, chunk records
+// and names are allocated a block at a time rather than one by one, which
+// saves the rounding of each small allocation to its size class.
 const (
-	entryBlock = 256
-	chunkBlock = 1024
-	nameBlock  = 64 << 10
+	entryBlock  = 256
+	chunkBlock  = 1024
+	recordBlock = 1024
+	nameBlock   = 64 << 10
 )
 
 // entryArena hands out the entries of an index.
@@ -112,13 +106,13 @@ type chunkArena struct {
 }
 
 // add appends c to e's chunks, e being the file whose chunks were added
-// last (or a file without any yet).
+// last (or a file without any yet) and not kept as a chunkRecord.
 func (a *chunkArena) add(e *Entry, c Chunk) {
 	n := int(e.nChunks)
 	if len(a.block) == cap(a.block) {
 		next := make([]Chunk, 0, max(chunkBlock, 2*(n+1)))
 		a.bytes += int64(cap(next)) * int64(unsafe.Sizeof(Chunk{}))
-		a.block = append(next, e.Chunks()...)
+		a.block = append(next, e.chunkList()...)
 	}
 	a.block = append(a.block, c)
 	e.data, e.nChunks = unsafe.Pointer(&a.block[len(a.block)-1-n]), uint32(n+1)
@@ -130,11 +124,11 @@ type nameArena struct {
 	bytes int64 // of every block made, and of the long names kept apart
 }
 
-// keep returns a copy of s in the arena.
+// keep returns a copy of s in the arena, or of its own for a long s.
 func (a *nameArena) keep(s string) string {
 	if len(s) == 0 || len(s) > nameBlock/16 {
 		a.bytes += int64(len(s))
-		return s
+		return strings.Clone(s)
 	}
 	if len(s) > cap(a.block)-len(a.block) {
 		a.block = make([]byte, 0, nameBlock)

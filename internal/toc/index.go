@@ -78,9 +78,10 @@ type Entry struct {
 	Type      EntryType
 	implicit  bool // a parent the TOC did not list
 	added     bool // made as a parent the TOC had not listed yet (see duplicate)
-	// data is, for a regular file, its first *Chunk (of nChunks, in one
-	// of the index's chunk blocks); for other entries their *entryMore.
-	// One pointer serves both, as no entry has both.
+	oneChunk  bool // data is a *chunkRecord (see chunk_storage.go)
+	// data is, for a regular file, its *chunkRecord or its first *Chunk
+	// (of nChunks, in one of the index's chunk blocks); for other entries
+	// their *entryMore. One pointer serves all, as no entry has two.
 	data unsafe.Pointer
 }
 
@@ -163,8 +164,8 @@ func (ix *Index) FileDigest(e *Entry) (d digest.Digest, ok bool) {
 		return "", false
 	case e.Size == 0:
 		return digest.SHA256.FromBytes(nil), true
-	case e.nChunks == 1 && e.Chunks()[0].Size == e.Size:
-		return e.Chunks()[0].Digest(), true
+	case e.nChunks == 1 && e.Chunk(0).Size == e.Size:
+		return e.Chunk(0).Digest(), true
 	}
 	sum, ok := ix.fileDigests[e]
 	if !ok {

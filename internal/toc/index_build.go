@@ -32,6 +32,7 @@ type builder struct {
 	lastReg *Entry
 	ends    chunkEnds
 	chunks  chunkArena
+	records recordArena
 	entries entryArena
 	names   nameArena
 	// lastDigest is the whole-file digest the TOC gives lastReg, kept
@@ -111,7 +112,7 @@ func (b *builder) finish(version int) (*Index, error) {
 		return nil, err
 	}
 	b.dirs, b.regs = nil, nil
-	b.ix.heapBytes = b.entries.bytes + b.chunks.bytes + b.names.bytes + b.ix.treeBytes()
+	b.ix.heapBytes = b.entries.bytes + b.chunks.bytes + b.records.bytes + b.names.bytes + b.ix.treeBytes()
 	return b.ix, nil
 }
 
@@ -248,8 +249,8 @@ func (b *builder) parent(name string) (*Entry, error) {
 
 func (b *builder) addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) error {
 	var next int64
-	if chunks := e.Chunks(); len(chunks) > 0 {
-		last := chunks[len(chunks)-1]
+	if n := e.NumChunks(); n > 0 {
+		last := e.Chunk(n - 1)
 		next = last.FileOffset + last.Size
 	}
 	if te.ChunkOffset != next {
@@ -270,7 +271,12 @@ func (b *builder) addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) err
 	case sumErr != nil:
 		return fmt.Errorf("%w: chunk of %q has no valid sha256 digest", ErrNotEStargz, e.Name)
 	}
-	b.chunks.add(e, Chunk{Offset: te.Offset, InnerOffset: te.InnerOffset, FileOffset: next, Size: size, SHA256: sum})
+	c := Chunk{Offset: te.Offset, InnerOffset: te.InnerOffset, FileOffset: next, Size: size, SHA256: sum}
+	if fitsRecord(e, c) {
+		b.records.keep(e, c)
+	} else {
+		b.chunks.add(e, c)
+	}
 	return nil
 }
 
@@ -289,8 +295,9 @@ func (ix *Index) finish(ends *chunkEnds) error {
 			switch e.Type {
 			case TypeReg:
 				var covered int64
-				if chunks := e.Chunks(); len(chunks) > 0 {
-					covered = chunks[len(chunks)-1].FileOffset + chunks[len(chunks)-1].Size
+				if n := e.NumChunks(); n > 0 {
+					last := e.Chunk(n - 1)
+					covered = last.FileOffset + last.Size
 				}
 				if covered != e.Size {
 					return fmt.Errorf("%w: chunks of %q cover %d of %d bytes", ErrNotEStargz, e.Name, covered, e.Size)

@@ -61,7 +61,7 @@ func TestIndexBytesPerFile(t *testing.T) {
 	}
 	per, _ := bytesPerFile(t, 100_000, true)
 	t.Logf("%.0f bytes per file", per)
-	const bound = 185
+	const bound = 160
 	if per > bound {
 		t.Errorf("the index keeps %.0f bytes per file, more than %d", per, bound)
 	}

@@ -75,10 +75,7 @@ func Merge(parts []*Index, limits Limits) (*Index, error) {
 
 // setLayer marks every chunk under e as held by layer.
 func setLayer(e *Entry, layer int32) {
-	chunks := e.Chunks()
-	for i := range chunks {
-		chunks[i].Layer = layer
-	}
+	e.setChunkLayer(layer)
 	for _, c := range e.Children() {
 		setLayer(c, layer)
 	}
@@ -133,7 +130,7 @@ func LayerOf(e *Entry) (int, bool) {
 	if e.nChunks == 0 {
 		return 0, false
 	}
-	return int(e.Chunks()[0].Layer), true
+	return int(e.Chunk(0).Layer), true
 }
 
 // MergeBudget counts the layers' indexes as they are read, before Merge,
