@@ -2,9 +2,13 @@ package toc
 
 import (
 	"errors"
+	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/containerd/stargz-snapshotter/estargz"
+	digest "github.com/opencontainers/go-digest"
 
 	"github.com/blobber-dev/blobber/internal/compression"
 )
@@ -97,5 +101,43 @@ func TestBuildChunkEnds(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReadingAllocatesLittleBesideTheIndex pins what reading a TOC of many
+// small files allocates per file, garbage included, beyond the index it
+// keeps: the scanner lends each entry's name and digests rather than
+// copying them, so the collector has little to do while a large index
+// grows.
+func TestReadingAllocatesLittleBesideTheIndex(t *testing.T) {
+	const n = 20_000
+	const sum = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	var doc strings.Builder
+	doc.WriteString(`{"version":1,"entries":[`)
+	for i := range n {
+		if i > 0 {
+			doc.WriteByte(',')
+		}
+		fmt.Fprintf(&doc, `{"name":"dir%04d/file%06d.txt","type":"reg","size":4096,"modtime":"2024-05-01T12:00:00Z","mode":420,"offset":%d,"digest":%q,"chunkDigest":%q}`, i/100, i, i*1024, sum, sum)
+	}
+	doc.WriteString(`]}`)
+	raw := []byte(doc.String())
+	compressed := gzipTOC(t, raw)
+	b := newBuilder(compression.Gzip, 1<<40, 1<<40, Limits{MaxEntries: 2 * n}.orDefault())
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := readTOC(compression.Gzip, compressed, digest.FromBytes(raw), Limits{MaxTOCBytes: int64(len(raw))}, b.add); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := b.finish(1)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := (float64(after.TotalAlloc-before.TotalAlloc) - float64(ix.HeapBytes())) / n
+	t.Logf("%.0f bytes allocated per file beside the index", extra)
+	const bound = 60
+	if extra > bound {
+		t.Errorf("reading the TOC allocated %.0f bytes per file beside the index, more than %d", extra, bound)
 	}
 }
