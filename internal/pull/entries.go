@@ -68,7 +68,7 @@ func Entries(ctx context.Context, dir *extract.Dir, a Artifact, chosen []*toc.En
 			return err
 		}
 	}
-	p.size = sizingFor(a.Index)
+	p.size = sizingFor(a.Index, p.chunks)
 	requests := spans(a.Index, p.chunks, p.size.segment)
 	if opts.Planned != nil {
 		var total int64

@@ -136,7 +136,7 @@ func (p *puller) fetchAll(ctx context.Context) error {
 			promote.DeferPromote()
 		}
 	}
-	p.size = sizingFor(p.art.Index)
+	p.size = sizingFor(p.art.Index, p.chunks)
 	perLayer := p.segments()
 	hashes := make([]layerHash, len(perLayer))
 	for i, segs := range perLayer {
