@@ -11,9 +11,9 @@ import (
 // of a tree of small files is one chunk that starts its compressed member:
 // its FileOffset is 0, its Size the file's and its InnerOffset 0, so the
 // index keeps only what the file does not already say, in a chunkRecord
-// (Entry.oneChunk). Other files keep their chunks whole, contiguous in the
-// index's chunk blocks. Readers see Chunk values either way, through
-// NumChunks, Chunk and Chunks.
+// (flagOneChunk). Other files, few, keep their chunks whole, contiguous in
+// the index's chunk blocks, through a chunkRun. Readers see Chunk values
+// either way, through NumChunks, Chunk and Chunks.
 
 // chunkRecord is the one chunk of a file that has one, starting its
 // member: a Chunk without what the file gives.
@@ -24,18 +24,26 @@ type chunkRecord struct {
 	span   uint32
 }
 
+// chunkRun is the chunks of a file that keeps them whole.
+type chunkRun struct {
+	chunks []Chunk
+}
+
 // NumChunks is how many chunks a regular file has; 0 for other entries.
 func (e *Entry) NumChunks() int {
-	if e.Type != TypeReg {
+	switch {
+	case e.Type != TypeReg || e.data == nil:
 		return 0
+	case e.oneChunk():
+		return 1
 	}
-	return int(e.nChunks)
+	return len(e.chunkList())
 }
 
 // Chunk is the regular file's i-th chunk, in file order; it panics unless
 // 0 <= i < NumChunks.
 func (e *Entry) Chunk(i int) Chunk {
-	if !e.oneChunk {
+	if !e.oneChunk() {
 		return e.chunkList()[i]
 	}
 	if i != 0 {
@@ -66,20 +74,20 @@ func (e *Entry) AppendChunks(dst []Chunk) []Chunk {
 	return dst
 }
 
-// chunkList is the chunks of a file that keeps them whole (not oneChunk),
-// as the index stores them.
+// chunkList is the chunks of a file that keeps them whole (not
+// flagOneChunk), as the index stores them.
 func (e *Entry) chunkList() []Chunk {
-	if e.Type != TypeReg || e.nChunks == 0 || e.oneChunk {
+	if e.Type != TypeReg || e.data == nil || e.oneChunk() {
 		return nil
 	}
-	return unsafe.Slice((*Chunk)(e.data), e.nChunks)
+	return (*chunkRun)(e.data).chunks
 }
 
 func (e *Entry) record() *chunkRecord { return (*chunkRecord)(e.data) }
 
 // setChunkEnd records where the i-th chunk's compressed bytes end.
 func (e *Entry) setChunkEnd(i int, end int64) {
-	if !e.oneChunk {
+	if !e.oneChunk() {
 		e.chunkList()[i].SetEnd(end)
 		return
 	}
@@ -89,7 +97,7 @@ func (e *Entry) setChunkEnd(i int, end int64) {
 
 // setChunkLayer marks every chunk of the file as held by layer.
 func (e *Entry) setChunkLayer(layer int32) {
-	if e.oneChunk {
+	if e.oneChunk() {
 		e.record().layer = layer
 		return
 	}
@@ -112,11 +120,11 @@ func (a *recordArena) keep(e *Entry, c Chunk) {
 		a.bytes += recordBlock * int64(unsafe.Sizeof(chunkRecord{}))
 	}
 	a.block = append(a.block, chunkRecord{offset: c.Offset, sha256: c.SHA256, layer: c.Layer, span: c.span})
-	e.data, e.nChunks, e.oneChunk = unsafe.Pointer(&a.block[len(a.block)-1]), 1, true
+	e.data, e.flags = unsafe.Pointer(&a.block[len(a.block)-1]), e.flags|flagOneChunk
 }
 
 // fitsRecord tells whether c, about to be the first chunk of the file e,
 // is all of e starting its member, so that a chunkRecord can hold it.
 func fitsRecord(e *Entry, c Chunk) bool {
-	return e.nChunks == 0 && c.FileOffset == 0 && c.InnerOffset == 0 && c.Size == e.Size
+	return e.data == nil && c.FileOffset == 0 && c.InnerOffset == 0 && c.Size == e.Size
 }

@@ -55,7 +55,7 @@ func NewFile(name string, chunks []Chunk) *Entry {
 	e := &Entry{Name: name, Type: TypeReg, Mode: 0o644}
 	if len(chunks) > 0 {
 		last := chunks[len(chunks)-1]
-		e.data, e.nChunks, e.Size = unsafe.Pointer(&chunks[0]), uint32(len(chunks)), last.FileOffset+last.Size
+		e.data, e.Size = unsafe.Pointer(&chunkRun{chunks: chunks}), last.FileOffset+last.Size
 	}
 	return e
 }
@@ -64,9 +64,11 @@ func NewFile(name string, chunks []Chunk) *Entry {
 // first n chunks: a view for a reader that must not schedule the rest.
 func (e *Entry) WithFirstChunks(n int) *Entry {
 	view := *e
-	view.nChunks = uint32(min(max(n, 0), int(e.nChunks)))
-	if view.nChunks == 0 {
-		view.data, view.oneChunk = nil, false
+	switch n = min(max(n, 0), e.NumChunks()); {
+	case n == 0:
+		view.data, view.flags = nil, view.flags&^flagOneChunk
+	case !e.oneChunk():
+		view.data = unsafe.Pointer(&chunkRun{chunks: e.chunkList()[:n:n]})
 	}
 	return &view
 }
@@ -108,14 +110,20 @@ type chunkArena struct {
 // add appends c to e's chunks, e being the file whose chunks were added
 // last (or a file without any yet) and not kept as a chunkRecord.
 func (a *chunkArena) add(e *Entry, c Chunk) {
-	n := int(e.nChunks)
+	run := (*chunkRun)(e.data)
+	if run == nil {
+		run = &chunkRun{}
+		e.data = unsafe.Pointer(run)
+		a.bytes += int64(unsafe.Sizeof(chunkRun{}))
+	}
+	n := len(run.chunks)
 	if len(a.block) == cap(a.block) {
 		next := make([]Chunk, 0, max(chunkBlock, 2*(n+1)))
 		a.bytes += int64(cap(next)) * int64(unsafe.Sizeof(Chunk{}))
-		a.block = append(next, e.chunkList()...)
+		a.block = append(next, run.chunks...)
 	}
 	a.block = append(a.block, c)
-	e.data, e.nChunks = unsafe.Pointer(&a.block[len(a.block)-1-n]), uint32(n+1)
+	run.chunks = a.block[len(a.block)-n-1 : len(a.block) : len(a.block)]
 }
 
 // nameArena holds the names of an index's entries.

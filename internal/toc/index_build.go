@@ -69,7 +69,7 @@ func (b *builder) add(te *estargz.TOCEntry) error {
 		if err := b.addChunk(b.lastReg, te, payloadEnd); err != nil {
 			return err
 		}
-		b.ends.add(b.lastReg, int(b.lastReg.nChunks)-1)
+		b.ends.add(b.lastReg, b.lastReg.NumChunks()-1)
 		return nil
 	}
 	b.keepFileDigest()
@@ -94,7 +94,7 @@ func (b *builder) add(te *estargz.TOCEntry) error {
 // it has several chunks: for a file of one chunk it is the chunk's, and
 // keeping only the others costs the index little.
 func (b *builder) keepFileDigest() {
-	if b.lastReg == nil || !b.lastHasDigest || b.lastReg.nChunks < 2 {
+	if b.lastReg == nil || !b.lastHasDigest || b.lastReg.NumChunks() < 2 {
 		return
 	}
 	if b.ix.fileDigests == nil {
@@ -140,7 +140,8 @@ func (b *builder) addEntry(te *estargz.TOCEntry) (*Entry, error) {
 	switch typ {
 	case TypeDir:
 		if name == "." {
-			ix.Root.Mode, ix.Root.mtimeSec, ix.Root.mtimeNsec, ix.Root.implicit = e.Mode, e.mtimeSec, e.mtimeNsec, false
+			ix.Root.copyModeAndTime(e)
+			ix.Root.implicit = false
 			return ix.Root, nil
 		}
 	case TypeReg:
@@ -176,7 +177,8 @@ func (b *builder) addEntry(te *estargz.TOCEntry) (*Entry, error) {
 	// A name listed twice is found here when the first is a directory,
 	// else by finish, once the directory's entries are sorted.
 	if prev, dup := b.dirs[name]; dup && prev.implicit && e.Type == TypeDir {
-		prev.implicit, prev.Mode, prev.mtimeSec, prev.mtimeNsec = false, e.Mode, e.mtimeSec, e.mtimeNsec
+		prev.implicit = false
+		prev.copyModeAndTime(e)
 		return prev, nil
 	} else if dup {
 		return nil, fmt.Errorf("%w: duplicate entry %q", ErrNotEStargz, name)

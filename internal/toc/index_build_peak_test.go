@@ -23,7 +23,7 @@ func TestBuildingBytesPerFile(t *testing.T) {
 	}
 	per, _ := bytesPerFile(t, 100_000, false)
 	t.Logf("%.0f bytes per file while building", per)
-	const bound = 160
+	const bound = 145
 	if per > bound {
 		t.Errorf("building the index holds %.0f bytes per file, more than %d", per, bound)
 	}
