@@ -1,6 +1,7 @@
 package toc
 
 import (
+	"slices"
 	"strings"
 	"unsafe"
 )
@@ -20,6 +21,22 @@ func (e *Entry) Children() []*Entry {
 		return m.children
 	}
 	return nil
+}
+
+// Child is the directory's entry called base, a name without a slash,
+// found among its sorted children (which share the directory's name and a
+// slash before their own, so that they sort as their base names do).
+func (e *Entry) Child(base string) (*Entry, bool) {
+	children := e.Children()
+	skip := len(e.Name) + 1
+	if e.Name == "." {
+		skip = 0
+	}
+	j, found := slices.BinarySearchFunc(children, base, func(c *Entry, b string) int { return strings.Compare(c.Name[skip:], b) })
+	if !found {
+		return nil, false
+	}
+	return children[j], true
 }
 
 // LinkName is a symlink's target as stored, or for a hardlink the clean

@@ -150,3 +150,26 @@ func TestOneChunkFilesReadBack(t *testing.T) {
 		}
 	}
 }
+
+// Child finds a directory's entry by its base name, at the root and
+// below, beside siblings whose names share its start.
+func TestChild(t *testing.T) {
+	ix, err := buildEntries(reg("a", 10), reg("a.b", 20), reg("d/a", 30), reg("d/a.b", 40), reg("d/e/f", 50), reg("d-x", 60))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ dir, base, want string }{
+		{".", "a", "a"}, {".", "a.b", "a.b"}, {".", "d", "d"}, {".", "d-x", "d-x"},
+		{"d", "a", "d/a"}, {"d", "a.b", "d/a.b"}, {"d", "e", "d/e"}, {"d/e", "f", "d/e/f"},
+		{".", "b", ""}, {"d", "f", ""}, {"d", "d", ""}, {"d/e", "a", ""},
+	} {
+		dir, _ := ix.Lookup(tc.dir)
+		got, ok := dir.Child(tc.base)
+		switch {
+		case ok != (tc.want != ""):
+			t.Errorf("%s: child %q found %v, want %q", tc.dir, tc.base, ok, tc.want)
+		case ok && got.Name != tc.want:
+			t.Errorf("%s: child %q is %q, want %q", tc.dir, tc.base, got.Name, tc.want)
+		}
+	}
+}
