@@ -57,9 +57,11 @@ func (b *Budget) Release(n int64) { b.sem.Release(b.weight(n)) }
 // buffers of its budget hold together where the index leaves room: the
 // bound that matters is the process's, and an index of hundreds of
 // thousands of files holds more than the whole budget. It is the CLI's
-// soft memory limit, so that a pull of a tree of that many files does not
-// keep its heap far past it.
-const pullHeapBound = 36 << 20
+// soft memory limit less room for the rest of the heap (the decoders, the
+// files being written, what the collector has not freed yet), so that a
+// pull of a tree of that many files keeps its heap near the limit rather
+// than past it, where the collector would run without pause.
+const pullHeapBound = 32 << 20
 
 // Segment sizes: the most a segment fetches, and the least once a large
 // index has shrunk the budget (see sizingBeside). Smaller segments cost
