@@ -61,7 +61,7 @@ func (b *Budget) Release(n int64) { b.sem.Release(b.weight(n)) }
 // files being written, what the collector has not freed yet), so that a
 // pull of a tree of that many files keeps its heap near the limit rather
 // than past it, where the collector would run without pause.
-const pullHeapBound = 32 << 20
+const pullHeapBound = 34 << 20
 
 // Segment sizes: the most a segment fetches, and the least once a large
 // index has shrunk the budget (see sizingBeside). Smaller segments cost
