@@ -9,8 +9,8 @@ func CoveredChunkBytes(img *Image, name string, start, end int64) int64 {
 		return 0
 	}
 	var n int64
-	for i := chunkAt(e, start); i < len(e.Chunks()) && e.Chunks()[i].FileOffset < end; i++ {
-		n += img.index.Need(e.Chunks()[i])
+	for i := chunkAt(e, start); i < e.NumChunks() && e.Chunk(i).FileOffset < end; i++ {
+		n += img.index.Need(e.Chunk(i))
 	}
 	return n
 }

@@ -72,14 +72,14 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	for n < len(p) && off < f.e.Size {
 		i := chunkAt(f.e, off)
 		if f.last.data == nil || f.last.index != i {
-			data, err := f.img.fetchChunk(f.e.Chunks()[i], f.last.data)
+			data, err := f.img.fetchChunk(f.e.Chunk(i), f.last.data)
 			if err != nil {
 				f.last.data = nil
 				return n, f.img.wrapRead(f.e, err)
 			}
 			f.last.index, f.last.data = i, data
 		}
-		c := f.e.Chunks()[i]
+		c := f.e.Chunk(i)
 		m := copy(p[n:], f.last.data[off-c.FileOffset:])
 		n += m
 		off += int64(m)
@@ -129,8 +129,8 @@ func (f *file) stopStream() {
 
 // chunkAt is the index of the chunk holding byte off of the file.
 func chunkAt(e *toc.Entry, off int64) int {
-	return sort.Search(len(e.Chunks()), func(i int) bool {
-		c := e.Chunks()[i]
+	return sort.Search(e.NumChunks(), func(i int) bool {
+		c := e.Chunk(i)
 		return c.FileOffset+c.Size > off
 	})
 }
@@ -185,8 +185,8 @@ func (img *Image) newChunkStream(e *toc.Entry, off int64, window int) *chunkStre
 	ctx, cancel := context.WithCancel(img.ctx)
 	s := &chunkStream{img: img, e: e, ctx: ctx, cancel: cancel, pos: off, next: chunkAt(e, off), window: max(1, window),
 		budget: pull.NewBudget(img.client.opts.streamBudget)}
-	if s.next < len(e.Chunks()) {
-		s.skipFirst = off - e.Chunks()[s.next].FileOffset
+	if s.next < e.NumChunks() {
+		s.skipFirst = off - e.Chunk(s.next).FileOffset
 	}
 	s.fill()
 	return s
@@ -197,8 +197,8 @@ func (img *Image) newChunkStream(e *toc.Entry, off int64, window int) *chunkStre
 // nothing always fits one chunk).
 func (s *chunkStream) fill() {
 	limit := min(s.window, s.img.client.opts.concurrency)
-	for len(s.pending) < limit && s.next < len(s.e.Chunks()) {
-		c := s.e.Chunks()[s.next]
+	for len(s.pending) < limit && s.next < s.e.NumChunks() {
+		c := s.e.Chunk(s.next)
 		cost := s.img.chunkCost(c)
 		if !s.budget.TryAcquire(cost) {
 			break

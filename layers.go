@@ -123,7 +123,7 @@ func (img *Image) openLayers(ctx context.Context, t *target.Target) error {
 // readIndex reads and verifies every layer's TOC, in parallel within the
 // client's concurrency, each against its own annotation, and merges them.
 // A layer whose tail the config holds (tails, see layers_index.go) is read
-// from there.
+// from there, and its tail dropped.
 func (img *Image) readIndex(ctx context.Context, tails [][]byte) (*toc.Index, error) {
 	c := img.client
 	parts := make([]*toc.Index, len(img.art.layers))
@@ -133,7 +133,13 @@ func (img *Image) readIndex(ctx context.Context, tails [][]byte) (*toc.Index, er
 	for i, l := range img.art.layers {
 		g.Go(func() error {
 			var err error
-			if parts[i] = img.indexFromConfig(i, tails); parts[i] == nil {
+			parts[i] = img.indexFromConfig(i, tails)
+			if tails != nil {
+				// The tail is garbage once indexed: the other layers'
+				// indexes grow into its room.
+				tails[i] = nil
+			}
+			if parts[i] == nil {
 				err = img.retryUncached(i, 0, l.desc.Size, func() (err error) {
 					parts[i], err = toc.Read(gctx, img.layers[i], l.desc.Size, img.art.compression, l.tocDigest, c.tocLimits())
 					return err

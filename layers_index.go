@@ -28,6 +28,8 @@ const (
 	// holds the layers' tails (its value is the format's version).
 	configTOCsAnnotation = "dev.blobber.config.layer-tocs"
 	configTOCsVersion    = "1"
+	// configTOCsKey is the config's key for them (see indexedConfig).
+	configTOCsKey = "dev.blobber.layer-tocs"
 )
 
 // configTOCs is the layers' tails, in manifest order.
@@ -46,7 +48,7 @@ type configTOC struct {
 // under the key dev.blobber.layer-tocs.
 type indexedConfig struct {
 	ocispec.Image
-	TOCs *configTOCs `json:"dev.blobber.layer-tocs,omitempty"`
+	TOCs *configTOCs `json:"dev.blobber.layer-tocs,omitempty"` // configTOCsKey
 }
 
 // configTails returns every layer's tail from the image config, or nil
@@ -77,18 +79,7 @@ func (img *Image) readConfigTails(ctx context.Context, t *target.Target) ([][]by
 	if err != nil {
 		return nil, err
 	}
-	var doc struct {
-		TOCs *struct {
-			Layers json.RawMessage `json:"layers"`
-		} `json:"dev.blobber.layer-tocs"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, err
-	}
-	if doc.TOCs == nil {
-		return nil, fmt.Errorf("the config holds no tails")
-	}
-	entries, err := decodeConfigTOCs(doc.TOCs.Layers, len(a.layers))
+	entries, err := decodeConfigTOCs(raw, len(a.layers))
 	if err != nil {
 		return nil, err
 	}
@@ -103,13 +94,22 @@ func (img *Image) readConfigTails(ctx context.Context, t *target.Target) ([][]by
 	return tails, nil
 }
 
-// decodeConfigTOCs decodes the config's list of tails, which must have n
-// entries: one at a time, so that a list of more (an entry costs some
-// fifty bytes decoded, three in the config) is refused once it has one
-// too many, not decoded whole first.
-func decodeConfigTOCs(raw json.RawMessage, n int) ([]configTOC, error) {
+// decodeConfigTOCs decodes the list of tails in the config raw, which
+// must have n entries. It walks the config to the list rather than
+// decoding the list's JSON apart: a copy of it would cost as much as the
+// whole config, beside the config and the tails. The entries are decoded
+// one at a time, so that a list of more (an entry costs some fifty bytes
+// decoded, three in the config) is refused once it has one too many, not
+// decoded whole first.
+func decodeConfigTOCs(raw []byte, n int) ([]configTOC, error) {
 	wrong := fmt.Errorf("the config does not hold one tail for each of the %d layers", n)
 	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := enterObjectKey(dec, configTOCsKey); err != nil {
+		return nil, err
+	}
+	if err := enterObjectKey(dec, "layers"); err != nil {
+		return nil, err
+	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return nil, wrong
 	}
@@ -128,6 +128,31 @@ func decodeConfigTOCs(raw json.RawMessage, n int) ([]configTOC, error) {
 		return nil, wrong
 	}
 	return entries, nil
+}
+
+// enterObjectKey reads the start of a JSON object from dec, then its
+// members up to the one called key, skipping the others, and leaves dec
+// before that member's value. It takes the first member of that name, the
+// only one a config a push wrote has; whichever it takes, each tail is
+// verified against the manifest before it is used.
+func enterObjectKey(dec *json.Decoder, key string) error {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return fmt.Errorf("looking for %q: not a JSON object", key)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if tok == key {
+			return nil
+		}
+		var skipped json.RawMessage
+		if err := dec.Decode(&skipped); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("the config holds no %q", key)
 }
 
 // readConfig reads the config blob, through the cache when there is one,

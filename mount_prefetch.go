@@ -131,7 +131,7 @@ func (r *mountReader) slices(off int64, n int) ([][]byte, func(), error) {
 			release()
 			return nil, nil, r.img.wrapRead(r.e, ch.err)
 		}
-		c := r.e.Chunks()[first+i]
+		c := r.e.Chunk(first + i)
 		from, to := max(off, c.FileOffset)-c.FileOffset, min(end, c.FileOffset+c.Size)-c.FileOffset
 		parts[i] = ch.data[from:to]
 	}
@@ -186,7 +186,7 @@ func (r *mountReader) claim(off int64, first, last int) ([]*mountChunk, error) {
 		// already, and those dropped since have been read. Not while
 		// reads wait for room: they come first.
 		r.furthest = max(r.furthest, last)
-		for i := r.furthest + 1; i <= r.furthest+r.ahead && i < len(r.e.Chunks()) && m.waiting == 0; i++ {
+		for i := r.furthest + 1; i <= r.furthest+r.ahead && i < r.e.NumChunks() && m.waiting == 0; i++ {
 			if r.chunks[i] == nil && r.start(i, false, false) == nil {
 				break
 			}
@@ -260,7 +260,7 @@ func (r *mountReader) unclaim(need []*mountChunk, parts [][]byte) {
 // returns nil when there is no room. The caller holds mem.mu.
 func (r *mountReader) start(i int, needed, force bool) *mountChunk {
 	m := r.mem
-	c := r.e.Chunks()[i]
+	c := r.e.Chunk(i)
 	evictable := chunkReadAll
 	if needed {
 		evictable = chunkReadAhead

@@ -50,8 +50,8 @@ func mountReaderFixture(t *testing.T, chunks, chunk int) (*Image, *toc.Entry, []
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.Chunks()) != chunks {
-		t.Fatalf("%d chunks, want %d", len(e.Chunks()), chunks)
+	if e.NumChunks() != chunks {
+		t.Fatalf("%d chunks, want %d", e.NumChunks(), chunks)
 	}
 	proxy.Reset()
 	return img, e, data, proxy
@@ -127,7 +127,7 @@ func TestMountReaderPrefetchesSequentialReadsOnce(t *testing.T) {
 func TestMountReaderRandomReadsFetchOnlyTheirChunks(t *testing.T) {
 	const chunks, chunk = 32, 256 << 10
 	img, e, data, proxy := mountReaderFixture(t, chunks, chunk)
-	for _, budget := range []int64{64 << 20, chunkRoom(img, e.Chunks()[0])} {
+	for _, budget := range []int64{64 << 20, chunkRoom(img, e.Chunk(0))} {
 		mem := newMountMemory(budget)
 		r := mem.newReader(img, e)
 		proxy.Reset()

@@ -27,7 +27,7 @@ func chunkRoom(img *Image, c toc.Chunk) int64 {
 func (r *mountReader) checkRoom(first, last int) error {
 	var total int64
 	for i := first; i <= last; i++ {
-		c := r.e.Chunks()[i]
+		c := r.e.Chunk(i)
 		room := chunkRoom(r.img, c)
 		if room > r.mem.budget {
 			return fmt.Errorf("%w: chunk %d of %s is %d bytes (%d compressed) and needs %d bytes of buffers, more than the mount holds (%d): read it with blobber cat or cp",
@@ -47,10 +47,10 @@ func (r *mountReader) readByChunk(p []byte, off int64) (int, error) {
 	for n < len(p) && off+int64(n) < r.e.Size {
 		at := off + int64(n)
 		i := chunkAt(r.e, at)
-		if i >= len(r.e.Chunks()) {
+		if i >= r.e.NumChunks() {
 			break
 		}
-		c := r.e.Chunks()[i]
+		c := r.e.Chunk(i)
 		parts, release, err := r.slices(at, int(min(int64(len(p)-n), c.FileOffset+c.Size-at)))
 		if err != nil {
 			return n, err

@@ -52,8 +52,8 @@ func TestMountRefusesAChunkLargerThanItsBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.Chunks()) != 1 {
-		t.Fatalf("the file has %d chunks, want the one of 64 MiB", len(e.Chunks()))
+	if e.NumChunks() != 1 {
+		t.Fatalf("the file has %d chunks, want the one of 64 MiB", e.NumChunks())
 	}
 	t.Logf("a blob of %d bytes declares a chunk of %d", len(blob), size)
 
@@ -89,7 +89,7 @@ func TestMountReadOfChunksWiderThanTheBudgetStaysWithinIt(t *testing.T) {
 	const chunk = 64 << 10
 	img, entries, want := mountFilesFixture(t, 1, 4, chunk)
 	e := entries[0]
-	budget := chunkRoom(img, e.Chunks()[0])
+	budget := chunkRoom(img, e.Chunk(0))
 	mem := newMountMemory(budget)
 	r := mem.newReader(img, e)
 	defer r.Close()

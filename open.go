@@ -174,10 +174,12 @@ func (img *Image) resolve(name string, follow bool, hops *int) (*toc.Entry, erro
 	if name == "." {
 		return e, nil
 	}
-	parts := strings.Split(name, "/")
-	for i, part := range parts {
-		last := i == len(parts)-1
-		next, ok := img.index.Lookup(path.Join(e.Name, part))
+	// One component at a time, each among its directory's children: a
+	// listing resolves every name it prints, and this allocates nothing.
+	for rest := name; ; {
+		part, tail, more := strings.Cut(rest, "/")
+		last := !more
+		next, ok := e.Child(part)
 		if !ok {
 			return nil, fs.ErrNotExist
 		}
@@ -199,6 +201,10 @@ func (img *Image) resolve(name string, follow bool, hops *int) (*toc.Entry, erro
 			return nil, fmt.Errorf("%s is not a directory", next.Name)
 		}
 		e = next
+		if last {
+			break
+		}
+		rest = tail
 	}
 	if e.Type == toc.TypeHardlink {
 		if t, ok := img.index.Lookup(e.LinkName()); ok {

@@ -22,7 +22,7 @@ import (
 // written, when no chunk of the local file is the artifact's (the file is
 // then fetched whole with the others).
 func (s *syncer) patchFromLocal(ctx context.Context, d *extract.Dir, e *toc.Entry) (done bool, err error) {
-	if e.Type != toc.TypeReg || len(e.Chunks()) < 2 {
+	if e.Type != toc.TypeReg || e.NumChunks() < 2 {
 		return false, nil
 	}
 	f, err := openNonBlocking(s.root, e.Name)
@@ -79,7 +79,7 @@ func (s *syncer) patchFromLocal(ctx context.Context, d *extract.Dir, e *toc.Entr
 // size bytes holds at the same offset (1 where it does), and how many
 // bytes it hashed to tell.
 func sameChunks(ctx context.Context, local io.ReaderAt, size int64, e *toc.Entry) (same []byte, hashed int64) {
-	same = make([]byte, len(e.Chunks()))
+	same = make([]byte, e.NumChunks())
 	h := sha256.New()
 	for i, c := range e.Chunks() {
 		if c.FileOffset+c.Size > size || ctx.Err() != nil {

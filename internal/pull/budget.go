@@ -2,6 +2,7 @@ package pull
 
 import (
 	"context"
+	"unsafe"
 
 	"golang.org/x/sync/semaphore"
 
@@ -52,12 +53,15 @@ func (b *Budget) TryAcquire(n int64) bool { return b.sem.TryAcquire(b.weight(n))
 // Release gives back n bytes taken before.
 func (b *Budget) Release(n int64) { b.sem.Release(b.weight(n)) }
 
-// pullHeapBound is what a pull's index and the buffers of its budget hold
-// together where the index leaves room: the bound that matters is the
-// process's, and an index of hundreds of thousands of files holds more
-// than the whole budget. It is the CLI's soft memory limit, so that a pull
-// of a tree of that many files does not keep its heap far past it.
-const pullHeapBound = 36 << 20
+// pullHeapBound is what a pull's index, its list of chunks and the
+// buffers of its budget hold together where the index leaves room: the
+// bound that matters is the process's, and an index of hundreds of
+// thousands of files holds more than the whole budget. It is the CLI's
+// soft memory limit less room for the rest of the heap (the decoders, the
+// files being written, what the collector has not freed yet), so that a
+// pull of a tree of that many files keeps its heap near the limit rather
+// than past it, where the collector would run without pause.
+const pullHeapBound = 34 << 20
 
 // Segment sizes: the most a segment fetches, and the least once a large
 // index has shrunk the budget (see sizingBeside). Smaller segments cost
@@ -83,11 +87,15 @@ type sizing struct {
 	budget, segment int64
 }
 
-// sizingFor sizes a pull by what its index already holds.
-func sizingFor(ix *toc.Index) sizing { return sizingBeside(ix.HeapBytes()) }
+// sizingFor sizes a pull by what its index and its list of chunks already
+// hold.
+func sizingFor(ix *toc.Index, chunks []chunkRef) sizing {
+	return sizingBeside(ix.HeapBytes() + int64(cap(chunks))*int64(unsafe.Sizeof(chunkRef{})))
+}
 
-// sizingBeside sizes a pull beside an index of indexBytes: the budget is
-// what the index leaves of pullHeapBound, and the segments are cut so that
+// sizingBeside sizes a pull beside an index (and list of chunks) of
+// indexBytes: the budget is what they leave of pullHeapBound, and the
+// segments are cut so that
 // segmentsInFlight of small files fit in it, each with its buffer's slack
 // and its decoded chunks (the whole budget gives segments of
 // segmentTarget).

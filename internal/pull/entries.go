@@ -1,7 +1,6 @@
 package pull
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -69,7 +68,7 @@ func Entries(ctx context.Context, dir *extract.Dir, a Artifact, chosen []*toc.En
 			return err
 		}
 	}
-	p.size = sizingFor(a.Index)
+	p.size = sizingFor(a.Index, p.chunks)
 	requests := spans(a.Index, p.chunks, p.size.segment)
 	if opts.Planned != nil {
 		var total int64
@@ -99,21 +98,20 @@ func Entries(ctx context.Context, dir *extract.Dir, a Artifact, chosen []*toc.En
 // spans groups chunks, sorted by layer and offset, into range requests
 // of at most maxRange bytes, each within one layer.
 func spans(ix *toc.Index, chunks []chunkRef, maxRange int64) []span {
-	slices.SortStableFunc(chunks, func(a, b chunkRef) int {
-		return cmp.Or(cmp.Compare(a.c.Layer, b.c.Layer), cmp.Compare(a.c.Offset, b.c.Offset))
-	})
+	slices.SortStableFunc(chunks, byLayerAndOffset)
 	var out []span
 	for _, r := range chunks {
-		end := r.c.Offset + ix.Need(*r.c)
+		c := r.chunk()
+		end := c.Offset + ix.Need(c)
 		if n := len(out); n > 0 {
 			cur := &out[n-1]
-			if cur.layer == int(r.c.Layer) && r.c.Offset <= cur.end+mergeGap && max(cur.end, end)-cur.start <= maxRange {
+			if cur.layer == int(c.Layer) && c.Offset <= cur.end+mergeGap && max(cur.end, end)-cur.start <= maxRange {
 				cur.end = max(cur.end, end)
 				cur.chunks = append(cur.chunks, r)
 				continue
 			}
 		}
-		out = append(out, span{layer: int(r.c.Layer), start: r.c.Offset, end: end, chunks: []chunkRef{r}})
+		out = append(out, span{layer: int(c.Layer), start: c.Offset, end: end, chunks: []chunkRef{r}})
 	}
 	return out
 }

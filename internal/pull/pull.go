@@ -5,6 +5,7 @@
 package pull
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -127,11 +128,20 @@ type puller struct {
 	segmentBuffers, chunkBuffers *bufferPool
 }
 
-// chunkRef is one chunk to write. It points into the index rather than
-// copying, so that a tree of many files costs little beyond its index.
+// chunkRef is one chunk to write: the file and which of its chunks. It
+// refers to the index rather than copying, so that a tree of many files
+// costs little beyond its index.
 type chunkRef struct {
-	c *toc.Chunk
 	e *toc.Entry
+	i int
+}
+
+func (r chunkRef) chunk() toc.Chunk { return r.e.Chunk(r.i) }
+
+// byLayerAndOffset orders chunks as the blobs hold them.
+func byLayerAndOffset(a, b chunkRef) int {
+	ca, cb := a.chunk(), b.chunk()
+	return cmp.Or(cmp.Compare(ca.Layer, cb.Layer), cmp.Compare(ca.Offset, cb.Offset))
 }
 
 // pullFile is a file of several chunks being written; it is committed
@@ -145,7 +155,7 @@ type pullFile struct {
 // countChunks is how many chunks the files of ix have.
 func countChunks(ix *toc.Index) int {
 	n := 0
-	_ = ix.Walk(func(e *toc.Entry) error { n += len(e.Chunks()); return nil })
+	_ = ix.Walk(func(e *toc.Entry) error { n += e.NumChunks(); return nil })
 	return n
 }
 
@@ -225,15 +235,15 @@ func (p *puller) plan(e *toc.Entry) error {
 		if e.Size == 0 {
 			return nil
 		}
-		chunks := e.Chunks()
-		if len(chunks) > 1 {
+		n := e.NumChunks()
+		if n > 1 {
 			if p.several == nil {
 				p.several = map[*toc.Entry]*pullFile{}
 			}
-			p.several[e] = &pullFile{remaining: len(chunks)}
+			p.several[e] = &pullFile{remaining: n}
 		}
-		for i := range chunks {
-			p.chunks = append(p.chunks, chunkRef{c: &chunks[i], e: e})
+		for i := range n {
+			p.chunks = append(p.chunks, chunkRef{e: e, i: i})
 		}
 	}
 	return nil
@@ -242,7 +252,7 @@ func (p *puller) plan(e *toc.Entry) error {
 func (p *puller) write(r chunkRef, data []byte) error {
 	e, pf := r.e, p.several[r.e] // nil for a file of one chunk, written in one go
 	create := func() (*extract.File, error) { return p.dir.CreateFile(e.Name, e.Mode, e.Size, e.ModTime()) }
-	if pf == nil && r.c.FileOffset == 0 && int64(len(data)) == e.Size {
+	if pf == nil && r.chunk().FileOffset == 0 && int64(len(data)) == e.Size {
 		return p.dir.WriteFile(e.Name, e.Mode, data, e.ModTime())
 	}
 	if pf == nil {
@@ -250,7 +260,7 @@ func (p *puller) write(r chunkRef, data []byte) error {
 		if err != nil {
 			return err
 		}
-		if _, err := f.WriteAt(data, r.c.FileOffset); err != nil {
+		if _, err := f.WriteAt(data, r.chunk().FileOffset); err != nil {
 			return errors.Join(err, f.Discard())
 		}
 		return f.Commit()
@@ -266,7 +276,7 @@ func (p *puller) write(r chunkRef, data []byte) error {
 	}
 	f := pf.f
 	pf.mu.Unlock()
-	if _, err := f.WriteAt(data, r.c.FileOffset); err != nil {
+	if _, err := f.WriteAt(data, r.chunk().FileOffset); err != nil {
 		return err
 	}
 	pf.mu.Lock()

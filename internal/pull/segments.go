@@ -1,7 +1,6 @@
 package pull
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -45,14 +44,12 @@ type segment struct {
 // needs (a hole, the TOC) are fetched only to be hashed, a segment at a
 // time. The result holds each layer's segments in blob order.
 func (p *puller) segments() [][]segment {
-	slices.SortStableFunc(p.chunks, func(a, b chunkRef) int {
-		return cmp.Or(cmp.Compare(a.c.Layer, b.c.Layer), cmp.Compare(a.c.Offset, b.c.Offset))
-	})
+	slices.SortStableFunc(p.chunks, byLayerAndOffset)
 	out := make([][]segment, len(p.art.Layers))
 	rest := p.chunks
 	for i, l := range p.art.Layers {
 		n := 0
-		for n < len(rest) && int(rest[n].c.Layer) == i {
+		for n < len(rest) && int(rest[n].chunk().Layer) == i {
 			n++
 		}
 		out[i] = layerSegments(p.art.Index, i, l.Size, rest[:n], p.size.segment)
@@ -89,11 +86,11 @@ func layerSegments(ix *toc.Index, layer int, blobSize int64, chunks []chunkRef, 
 		}
 	}
 	for next < len(chunks) {
-		off := chunks[next].c.Offset
+		off := chunks[next].chunk().Offset
 		need := int64(0)
 		j := next
-		for ; j < len(chunks) && chunks[j].c.Offset == off; j++ {
-			need = max(need, ix.Need(*chunks[j].c))
+		for ; j < len(chunks) && chunks[j].chunk().Offset == off; j++ {
+			need = max(need, ix.Need(chunks[j].chunk()))
 		}
 		gap(off)
 		if cur.end-cur.start+need > target && cur.end > cur.start {
@@ -144,7 +141,7 @@ func (p *puller) fetchAll(ctx context.Context) error {
 			copies[i] = promote.DeferPromote()
 		}
 	}
-	p.size = sizingFor(p.art.Index)
+	p.size = sizingFor(p.art.Index, p.chunks)
 	perLayer := p.segments()
 	hashes := make([]layerHash, len(perLayer))
 	for i, segs := range perLayer {
@@ -226,7 +223,8 @@ func segmentCost(s segment, c compression.Compression, size sizing) int64 {
 func decodedLimit(s segment) int64 {
 	var chunk int64
 	for _, r := range s.chunks {
-		chunk = max(chunk, r.c.InnerOffset+r.c.Size)
+		c := r.chunk()
+		chunk = max(chunk, c.InnerOffset+c.Size)
 	}
 	need := chunk + 2*memberSlack
 	return (need + decodedStep - 1) / decodedStep * decodedStep
@@ -302,15 +300,16 @@ func (p *puller) fetchAndWrite(ctx context.Context, s segment, buf []byte) error
 	retried := false
 	dst := scratch
 	for _, r := range s.chunks {
-		from := r.c.Offset - s.start
-		decoded, err := ix.Decode(buf[from:from+ix.Need(*r.c)], *r.c, dst)
+		c := r.chunk()
+		from := c.Offset - s.start
+		decoded, err := ix.Decode(buf[from:from+ix.Need(c)], c, dst)
 		if err != nil && !retried && cached && errors.Is(err, toc.ErrDigestMismatch) {
 			retried = true
 			if inv.Invalidate(s.start, s.end-s.start) == nil {
 				if err := read(); err != nil {
 					return err
 				}
-				decoded, err = ix.Decode(buf[from:from+ix.Need(*r.c)], *r.c, dst)
+				decoded, err = ix.Decode(buf[from:from+ix.Need(c)], c, dst)
 			}
 		}
 		if err != nil {

@@ -19,7 +19,7 @@ func TestSegmentsShareTheChunkList(t *testing.T) {
 		c := toc.Chunk{Offset: off, Size: 100}
 		c.SetEnd(off + spacing)
 		e := toc.NewFile("f", []toc.Chunk{c})
-		chunks[i] = chunkRef{c: &e.Chunks()[0], e: e}
+		chunks[i] = chunkRef{e: e}
 	}
 	var ix toc.Index
 	var before, after runtime.MemStats
@@ -32,11 +32,11 @@ func TestSegmentsShareTheChunkList(t *testing.T) {
 	i := 0
 	for _, s := range segs {
 		for _, r := range s.chunks {
-			if r.c != chunks[i].c {
+			if r != chunks[i] {
 				t.Fatalf("chunk %d of the segments is not the list's", i)
 			}
-			if r.c.Offset < s.start || r.c.Offset+ix.Need(*r.c) > s.end {
-				t.Fatalf("chunk at %d outside its segment [%d, %d)", r.c.Offset, s.start, s.end)
+			if c := r.chunk(); c.Offset < s.start || c.Offset+ix.Need(c) > s.end {
+				t.Fatalf("chunk at %d outside its segment [%d, %d)", c.Offset, s.start, s.end)
 			}
 			i++
 		}

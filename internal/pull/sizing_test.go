@@ -2,6 +2,7 @@ package pull
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/blobber-dev/blobber/internal/compression"
 )
@@ -30,5 +31,18 @@ func TestPullSizingGivesWayToTheIndex(t *testing.T) {
 			t.Errorf("%d files: %d segments of %d bytes fit in the budget of %d", tc.files, fit, size.segment, size.budget)
 		}
 		t.Logf("%d files (index %d MB): budget %.1f MiB, segments of %.2f MiB", tc.files, tc.indexBytes/1e6, float64(size.budget)/(1<<20), float64(size.segment)/(1<<20))
+	}
+}
+
+// The list of chunks, a word or two for each chunk of the tree, is part of
+// what a pull holds beside its buffers: the budget gives way to it as to
+// the index.
+func TestPullSizingCountsTheChunkList(t *testing.T) {
+	ix := indexOf(t, "a")
+	chunks := make([]chunkRef, 0, 1_500_000)
+	size := sizingFor(ix, chunks)
+	list := int64(cap(chunks)) * int64(unsafe.Sizeof(chunkRef{}))
+	if total := ix.HeapBytes() + list + size.budget; total > pullHeapBound {
+		t.Errorf("index %d, list of chunks %d and budget %d hold %d bytes, more than %d", ix.HeapBytes(), list, size.budget, total, pullHeapBound)
 	}
 }

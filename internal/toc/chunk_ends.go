@@ -26,15 +26,15 @@ type chunkRef struct {
 
 func newChunkEnds() chunkEnds { return chunkEnds{latest: -1} }
 
-// add records the chunk e.Chunks()[i], just added.
+// add records the chunk e.Chunk(i), just added.
 func (c *chunkEnds) add(e *Entry, i int) {
 	if c.unordered {
 		return
 	}
-	switch off := e.Chunks()[i].Offset; {
+	switch off := e.Chunk(i).Offset; {
 	case off > c.latest:
 		for _, r := range c.pending {
-			r.e.Chunks()[r.i].SetEnd(off)
+			r.e.setChunkEnd(r.i, off)
 		}
 		c.latest, c.pending = off, append(c.pending[:0], chunkRef{e, i})
 	case off == c.latest:
@@ -49,7 +49,7 @@ func (c *chunkEnds) add(e *Entry, i int) {
 func (c *chunkEnds) finish(ix *Index) {
 	if !c.unordered {
 		for _, r := range c.pending {
-			r.e.Chunks()[r.i].SetEnd(ix.PayloadEnd)
+			r.e.setChunkEnd(r.i, ix.PayloadEnd)
 		}
 		c.pending = nil
 		return
@@ -64,15 +64,13 @@ func (c *chunkEnds) finish(ix *Index) {
 	slices.Sort(offsets)
 	offsets = slices.Compact(offsets)
 	_ = ix.Walk(func(e *Entry) error {
-		chunks := e.Chunks()
-		for i := range chunks {
-			ch := &chunks[i]
+		for i, ch := range e.Chunks() {
 			j := sort.Search(len(offsets), func(j int) bool { return offsets[j] > ch.Offset })
 			end := ix.PayloadEnd
 			if j < len(offsets) {
 				end = offsets[j]
 			}
-			ch.SetEnd(end)
+			e.setChunkEnd(i, end)
 		}
 		return nil
 	})

@@ -1,6 +1,10 @@
 package toc
 
-import "unsafe"
+import (
+	"slices"
+	"strings"
+	"unsafe"
+)
 
 // entryMore is what only some entries have: a directory its children, a
 // symlink or hardlink its target. Files, most of an index, have chunks
@@ -10,16 +14,6 @@ type entryMore struct {
 	linkName string
 }
 
-// Chunks are a regular file's chunks, in file order, covering exactly Size
-// bytes; none for other entries. The slice shares the index's storage:
-// callers read it and do not append to it.
-func (e *Entry) Chunks() []Chunk {
-	if e.Type != TypeReg || e.nChunks == 0 {
-		return nil
-	}
-	return unsafe.Slice((*Chunk)(e.data), e.nChunks)
-}
-
 // Children are a directory's entries, sorted by name; none for other
 // entries. The slice is the index's own: callers do not change it.
 func (e *Entry) Children() []*Entry {
@@ -27,6 +21,22 @@ func (e *Entry) Children() []*Entry {
 		return m.children
 	}
 	return nil
+}
+
+// Child is the directory's entry called base, a name without a slash,
+// found among its sorted children (which share the directory's name and a
+// slash before their own, so that they sort as their base names do).
+func (e *Entry) Child(base string) (*Entry, bool) {
+	children := e.Children()
+	skip := len(e.Name) + 1
+	if e.Name == "." {
+		skip = 0
+	}
+	j, found := slices.BinarySearchFunc(children, base, func(c *Entry, b string) int { return strings.Compare(c.Name[skip:], b) })
+	if !found {
+		return nil, false
+	}
+	return children[j], true
 }
 
 // LinkName is a symlink's target as stored, or for a hardlink the clean
@@ -62,7 +72,7 @@ func NewFile(name string, chunks []Chunk) *Entry {
 	e := &Entry{Name: name, Type: TypeReg, Mode: 0o644}
 	if len(chunks) > 0 {
 		last := chunks[len(chunks)-1]
-		e.data, e.nChunks, e.Size = unsafe.Pointer(&chunks[0]), uint32(len(chunks)), last.FileOffset+last.Size
+		e.data, e.Size = unsafe.Pointer(&chunkRun{chunks: chunks}), last.FileOffset+last.Size
 	}
 	return e
 }
@@ -71,20 +81,23 @@ func NewFile(name string, chunks []Chunk) *Entry {
 // first n chunks: a view for a reader that must not schedule the rest.
 func (e *Entry) WithFirstChunks(n int) *Entry {
 	view := *e
-	view.nChunks = uint32(min(max(n, 0), int(e.nChunks)))
-	if view.nChunks == 0 {
-		view.data = nil
+	switch n = min(max(n, 0), e.NumChunks()); {
+	case n == 0:
+		view.data, view.flags = nil, view.flags&^flagOneChunk
+	case !e.oneChunk():
+		view.data = unsafe.Pointer(&chunkRun{chunks: e.chunkList()[:n:n]})
 	}
 	return &view
 }
 
-// Blocks of the arenas below: an index's entries, chunks and names are
-// allocated a block at a time rather than one by one, which saves the
-// rounding of each small allocation to its size class.
+// Blocks of the arenas below: an index's entries, chunks, chunk records
+// and names are allocated a block at a time rather than one by one, which
+// saves the rounding of each small allocation to its size class.
 const (
-	entryBlock = 256
-	chunkBlock = 1024
-	nameBlock  = 64 << 10
+	entryBlock  = 256
+	chunkBlock  = 1024
+	recordBlock = 1024
+	nameBlock   = 64 << 10
 )
 
 // entryArena hands out the entries of an index.
@@ -112,16 +125,22 @@ type chunkArena struct {
 }
 
 // add appends c to e's chunks, e being the file whose chunks were added
-// last (or a file without any yet).
+// last (or a file without any yet) and not kept as a chunkRecord.
 func (a *chunkArena) add(e *Entry, c Chunk) {
-	n := int(e.nChunks)
+	run := (*chunkRun)(e.data)
+	if run == nil {
+		run = &chunkRun{}
+		e.data = unsafe.Pointer(run)
+		a.bytes += int64(unsafe.Sizeof(chunkRun{}))
+	}
+	n := len(run.chunks)
 	if len(a.block) == cap(a.block) {
 		next := make([]Chunk, 0, max(chunkBlock, 2*(n+1)))
 		a.bytes += int64(cap(next)) * int64(unsafe.Sizeof(Chunk{}))
-		a.block = append(next, e.Chunks()...)
+		a.block = append(next, run.chunks...)
 	}
 	a.block = append(a.block, c)
-	e.data, e.nChunks = unsafe.Pointer(&a.block[len(a.block)-1-n]), uint32(n+1)
+	run.chunks = a.block[len(a.block)-n-1 : len(a.block) : len(a.block)]
 }
 
 // nameArena holds the names of an index's entries.
@@ -130,11 +149,11 @@ type nameArena struct {
 	bytes int64 // of every block made, and of the long names kept apart
 }
 
-// keep returns a copy of s in the arena.
+// keep returns a copy of s in the arena, or of its own for a long s.
 func (a *nameArena) keep(s string) string {
 	if len(s) == 0 || len(s) > nameBlock/16 {
 		a.bytes += int64(len(s))
-		return s
+		return strings.Clone(s)
 	}
 	if len(s) > cap(a.block)-len(a.block) {
 		a.block = make([]byte, 0, nameBlock)

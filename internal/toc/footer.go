@@ -120,8 +120,10 @@ func parseFooter(c compression.Compression, tail []byte, blobSize int64) (l layo
 
 // readTOC inflates the TOC JSON once, hashing it while the scanner decodes
 // it and calls each for every entry; the caller must use nothing each built
-// unless readTOC returns no error. A TOC whose digest is not want fails as
-// a mismatch, whatever else is wrong with it.
+// unless readTOC returns no error. The entry, its Name, Digest and
+// ChunkDigest are the scanner's, valid until each returns (see
+// entryField.borrow): each copies what it keeps. A TOC whose digest is not
+// want fails as a mismatch, whatever else is wrong with it.
 func readTOC(c compression.Compression, compressed []byte, want digest.Digest, limits Limits, each func(*estargz.TOCEntry) error) (version int, err error) {
 	return readTOCFrom(c, bytes.NewReader(compressed), want, limits, each)
 }

@@ -65,37 +65,68 @@ func parseType(name string) (EntryType, bool) {
 // Entry is one validated file, directory or link of the tree. An index
 // holds one Entry per file, so its fields are kept small (see
 // entry_storage.go): the small ones share words, the modification time is
-// stored as two integers (see ModTime) rather than as a time.Time with its
+// stored as one integer (see ModTime) rather than as a time.Time with its
 // location pointer, a file's chunks lie in blocks shared by the index, and
 // what only directories and links have is kept apart (Children, LinkName).
 type Entry struct {
-	Name      string // clean slash path relative to the root; "." for the root
-	Size      int64
-	mtimeSec  int64       // seconds since the zero time.Time, so that the zero Entry has no time
-	Mode      fs.FileMode // permission and setuid/setgid/sticky bits
-	mtimeNsec int32
-	nChunks   uint32
-	Type      EntryType
-	implicit  bool // a parent the TOC did not list
-	added     bool // made as a parent the TOC had not listed yet (see duplicate)
-	// data is, for a regular file, its first *Chunk (of nChunks, in one
-	// of the index's chunk blocks); for other entries their *entryMore.
-	// One pointer serves both, as no entry has both.
+	Name     string // clean slash path relative to the root; "." for the root
+	Size     int64
+	mtime    int64       // see ModTime
+	Mode     fs.FileMode // permission and setuid/setgid/sticky bits
+	Type     EntryType
+	implicit bool // a parent the TOC did not list
+	added    bool // made as a parent the TOC had not listed yet (see duplicate)
+	flags    entryFlags
+	// data is, for a regular file, its *chunkRecord (flagOneChunk) or its
+	// *chunkRun; for other entries their *entryMore. One pointer serves
+	// all, as no entry has two.
 	data unsafe.Pointer
 }
+
+// entryFlags are an Entry's bits of how it stores what it holds.
+type entryFlags uint8
+
+const (
+	flagOneChunk  entryFlags = 1 << iota // data is a *chunkRecord (see chunk_storage.go)
+	flagTimeNanos                        // mtime is in nanoseconds (see ModTime)
+)
 
 // zeroUnix is the Unix time of the zero time.Time.
 const zeroUnix = -62135596800
 
 // ModTime is the entry's modification time, in UTC; the zero time when
-// the TOC gives none.
+// the TOC gives none. A time in whole seconds, as eStargz writers record
+// it, is kept as seconds since the zero time.Time (so that the zero Entry
+// has no time); one with a fraction as nanoseconds since the Unix epoch,
+// or, outside the centuries those reach, in whole seconds.
 func (e *Entry) ModTime() time.Time {
-	return time.Unix(e.mtimeSec+zeroUnix, int64(e.mtimeNsec)).UTC()
+	if e.flags&flagTimeNanos != 0 {
+		return time.Unix(0, e.mtime).UTC()
+	}
+	return time.Unix(e.mtime+zeroUnix, 0).UTC()
 }
 
 func (e *Entry) setModTime(t time.Time) {
-	e.mtimeSec, e.mtimeNsec = t.Unix()-zeroUnix, int32(t.Nanosecond())
+	e.flags &^= flagTimeNanos
+	if ns := t.UnixNano(); t.Nanosecond() != 0 && time.Unix(0, ns).Equal(t) {
+		e.mtime, e.flags = ns, e.flags|flagTimeNanos
+		return
+	}
+	e.mtime = t.Unix() - zeroUnix
 }
+
+// copyModeAndTime gives e the mode and modification time of src.
+func (e *Entry) copyModeAndTime(src *Entry) {
+	e.Mode, e.mtime = src.Mode, src.mtime
+	e.flags = e.flags&^flagTimeNanos | src.flags&flagTimeNanos
+}
+
+// sameModeAndTime tells whether e and o have one mode and time.
+func (e *Entry) sameModeAndTime(o *Entry) bool {
+	return e.Mode == o.Mode && e.mtime == o.mtime && e.flags&flagTimeNanos == o.flags&flagTimeNanos
+}
+
+func (e *Entry) oneChunk() bool { return e.flags&flagOneChunk != 0 }
 
 // Chunk locates one verified piece of a file in the blob. It holds no
 // pointers, so that the index of a tree of many files costs the garbage
@@ -163,8 +194,8 @@ func (ix *Index) FileDigest(e *Entry) (d digest.Digest, ok bool) {
 		return "", false
 	case e.Size == 0:
 		return digest.SHA256.FromBytes(nil), true
-	case e.nChunks == 1 && e.Chunks()[0].Size == e.Size:
-		return e.Chunks()[0].Digest(), true
+	case e.NumChunks() == 1 && e.Chunk(0).Size == e.Size:
+		return e.Chunk(0).Digest(), true
 	}
 	sum, ok := ix.fileDigests[e]
 	if !ok {

@@ -32,6 +32,7 @@ type builder struct {
 	lastReg *Entry
 	ends    chunkEnds
 	chunks  chunkArena
+	records recordArena
 	entries entryArena
 	names   nameArena
 	// lastDigest is the whole-file digest the TOC gives lastReg, kept
@@ -68,7 +69,7 @@ func (b *builder) add(te *estargz.TOCEntry) error {
 		if err := b.addChunk(b.lastReg, te, payloadEnd); err != nil {
 			return err
 		}
-		b.ends.add(b.lastReg, int(b.lastReg.nChunks)-1)
+		b.ends.add(b.lastReg, b.lastReg.NumChunks()-1)
 		return nil
 	}
 	b.keepFileDigest()
@@ -93,7 +94,7 @@ func (b *builder) add(te *estargz.TOCEntry) error {
 // it has several chunks: for a file of one chunk it is the chunk's, and
 // keeping only the others costs the index little.
 func (b *builder) keepFileDigest() {
-	if b.lastReg == nil || !b.lastHasDigest || b.lastReg.nChunks < 2 {
+	if b.lastReg == nil || !b.lastHasDigest || b.lastReg.NumChunks() < 2 {
 		return
 	}
 	if b.ix.fileDigests == nil {
@@ -111,7 +112,7 @@ func (b *builder) finish(version int) (*Index, error) {
 		return nil, err
 	}
 	b.dirs, b.regs = nil, nil
-	b.ix.heapBytes = b.entries.bytes + b.chunks.bytes + b.names.bytes + b.ix.treeBytes()
+	b.ix.heapBytes = b.entries.bytes + b.chunks.bytes + b.records.bytes + b.names.bytes + b.ix.treeBytes()
 	return b.ix, nil
 }
 
@@ -139,7 +140,8 @@ func (b *builder) addEntry(te *estargz.TOCEntry) (*Entry, error) {
 	switch typ {
 	case TypeDir:
 		if name == "." {
-			ix.Root.Mode, ix.Root.mtimeSec, ix.Root.mtimeNsec, ix.Root.implicit = e.Mode, e.mtimeSec, e.mtimeNsec, false
+			ix.Root.copyModeAndTime(e)
+			ix.Root.implicit = false
 			return ix.Root, nil
 		}
 	case TypeReg:
@@ -175,7 +177,8 @@ func (b *builder) addEntry(te *estargz.TOCEntry) (*Entry, error) {
 	// A name listed twice is found here when the first is a directory,
 	// else by finish, once the directory's entries are sorted.
 	if prev, dup := b.dirs[name]; dup && prev.implicit && e.Type == TypeDir {
-		prev.implicit, prev.Mode, prev.mtimeSec, prev.mtimeNsec = false, e.Mode, e.mtimeSec, e.mtimeNsec
+		prev.implicit = false
+		prev.copyModeAndTime(e)
 		return prev, nil
 	} else if dup {
 		return nil, fmt.Errorf("%w: duplicate entry %q", ErrNotEStargz, name)
@@ -248,8 +251,8 @@ func (b *builder) parent(name string) (*Entry, error) {
 
 func (b *builder) addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) error {
 	var next int64
-	if chunks := e.Chunks(); len(chunks) > 0 {
-		last := chunks[len(chunks)-1]
+	if n := e.NumChunks(); n > 0 {
+		last := e.Chunk(n - 1)
 		next = last.FileOffset + last.Size
 	}
 	if te.ChunkOffset != next {
@@ -270,7 +273,12 @@ func (b *builder) addChunk(e *Entry, te *estargz.TOCEntry, payloadEnd int64) err
 	case sumErr != nil:
 		return fmt.Errorf("%w: chunk of %q has no valid sha256 digest", ErrNotEStargz, e.Name)
 	}
-	b.chunks.add(e, Chunk{Offset: te.Offset, InnerOffset: te.InnerOffset, FileOffset: next, Size: size, SHA256: sum})
+	c := Chunk{Offset: te.Offset, InnerOffset: te.InnerOffset, FileOffset: next, Size: size, SHA256: sum}
+	if fitsRecord(e, c) {
+		b.records.keep(e, c)
+	} else {
+		b.chunks.add(e, c)
+	}
 	return nil
 }
 
@@ -289,8 +297,9 @@ func (ix *Index) finish(ends *chunkEnds) error {
 			switch e.Type {
 			case TypeReg:
 				var covered int64
-				if chunks := e.Chunks(); len(chunks) > 0 {
-					covered = chunks[len(chunks)-1].FileOffset + chunks[len(chunks)-1].Size
+				if n := e.NumChunks(); n > 0 {
+					last := e.Chunk(n - 1)
+					covered = last.FileOffset + last.Size
 				}
 				if covered != e.Size {
 					return fmt.Errorf("%w: chunks of %q cover %d of %d bytes", ErrNotEStargz, e.Name, covered, e.Size)

@@ -75,10 +75,7 @@ func Merge(parts []*Index, limits Limits) (*Index, error) {
 
 // setLayer marks every chunk under e as held by layer.
 func setLayer(e *Entry, layer int32) {
-	chunks := e.Chunks()
-	for i := range chunks {
-		chunks[i].Layer = layer
-	}
+	e.setChunkLayer(layer)
 	for _, c := range e.Children() {
 		setLayer(c, layer)
 	}
@@ -91,7 +88,8 @@ func mergeDir(dst, src *Entry) (merged int, err error) {
 		return 0, fmt.Errorf("%w: directory %q is in two layers with different mode or time", ErrNotEStargz, dst.Name)
 	}
 	if dst.implicit && !src.implicit {
-		dst.Mode, dst.mtimeSec, dst.mtimeNsec, dst.implicit = src.Mode, src.mtimeSec, src.mtimeNsec, false
+		dst.copyModeAndTime(src)
+		dst.implicit = false
 	}
 	// src's children are sorted and distinct: only dst's own (sorted)
 	// children can collide with them.
@@ -124,16 +122,16 @@ func mergeDir(dst, src *Entry) (merged int, err error) {
 // directory a layer does not list (the parent of what it holds) agrees
 // with any.
 func sameDir(a, b *Entry) bool {
-	return a.implicit || b.implicit || (a.Mode == b.Mode && a.mtimeSec == b.mtimeSec && a.mtimeNsec == b.mtimeNsec)
+	return a.implicit || b.implicit || a.sameModeAndTime(b)
 }
 
 // LayerOf is the layer that holds the regular file e's bytes, and false
 // for an entry without any (an empty file, a directory, a link).
 func LayerOf(e *Entry) (int, bool) {
-	if e.nChunks == 0 {
+	if e.NumChunks() == 0 {
 		return 0, false
 	}
-	return int(e.Chunks()[0].Layer), true
+	return int(e.Chunk(0).Layer), true
 }
 
 // MergeBudget counts the layers' indexes as they are read, before Merge,

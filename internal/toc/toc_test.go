@@ -38,7 +38,7 @@ func TestReadAndFetch(t *testing.T) {
 				t.Fatal(err)
 			}
 			e, ok := ix.Lookup("dir/b.bin")
-			if !ok || e.Size != 10000 || len(e.Chunks()) != 4 {
+			if !ok || e.Size != 10000 || e.NumChunks() != 4 {
 				t.Fatalf("dir/b.bin = %+v", e)
 			}
 			var got []byte
@@ -88,7 +88,7 @@ func TestReadRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ := ix.Lookup("dir/b.bin")
-	bad := e.Chunks()[0]
+	bad := e.Chunk(0)
 	bad.SHA256[0] ^= 1
 	if _, err := ix.Fetch(bytes.NewReader(blob), bad, nil); !errors.Is(err, ErrDigestMismatch) {
 		t.Fatalf("bad chunk digest: %v", err)

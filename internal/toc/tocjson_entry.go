@@ -2,6 +2,7 @@ package toc
 
 import (
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/containerd/stargz-snapshotter/estargz"
 )
@@ -21,19 +22,25 @@ type entryField struct {
 	i64  func(*estargz.TOCEntry) *int64
 	i    func(*estargz.TOCEntry) *int
 	slot int // for a string that repeats from entry to entry: its place in tocScanner.last
+	// borrow is for a string that differs in every entry and that the
+	// builder does not keep as it is (it copies the name into its arena,
+	// decodes the digests): the value is the scanner's own bytes, valid
+	// until the callback returns, rather than a copy made for every entry
+	// and dropped at once.
+	borrow bool
 }
 
 // entryFields are the fields by key, as TOCEntry's tags spell them (any
 // other spelling, which encoding/json may also match, goes to it).
 var entryFields = map[string]*entryField{
-	"name":        {str: func(e *estargz.TOCEntry) *string { return &e.Name }},
+	"name":        {str: func(e *estargz.TOCEntry) *string { return &e.Name }, borrow: true},
 	"type":        {str: func(e *estargz.TOCEntry) *string { return &e.Type }, slot: 1},
 	"modtime":     {str: func(e *estargz.TOCEntry) *string { return &e.ModTime3339 }, slot: 2},
 	"linkName":    {str: func(e *estargz.TOCEntry) *string { return &e.LinkName }},
 	"userName":    {str: func(e *estargz.TOCEntry) *string { return &e.Uname }, slot: 3},
 	"groupName":   {str: func(e *estargz.TOCEntry) *string { return &e.Gname }, slot: 4},
-	"digest":      {str: func(e *estargz.TOCEntry) *string { return &e.Digest }},
-	"chunkDigest": {str: func(e *estargz.TOCEntry) *string { return &e.ChunkDigest }},
+	"digest":      {str: func(e *estargz.TOCEntry) *string { return &e.Digest }, borrow: true},
+	"chunkDigest": {str: func(e *estargz.TOCEntry) *string { return &e.ChunkDigest }, borrow: true},
 	"size":        {i64: func(e *estargz.TOCEntry) *int64 { return &e.Size }},
 	"mode":        {i64: func(e *estargz.TOCEntry) *int64 { return &e.Mode }},
 	"offset":      {i64: func(e *estargz.TOCEntry) *int64 { return &e.Offset }},
@@ -143,6 +150,10 @@ func (s *tocScanner) setString(e *estargz.TOCEntry, f *entryField, b []byte, i i
 	raw := b[i+1 : j]
 	if !ascii && !utf8.Valid(raw) {
 		return 0, fastOther // encoding/json replaces invalid UTF-8
+	}
+	if f.borrow {
+		*f.str(e) = unsafe.String(unsafe.SliceData(raw), len(raw))
+		return j + 1, fastDone
 	}
 	v := s.last[f.slot]
 	if f.slot == 0 || string(raw) != v {

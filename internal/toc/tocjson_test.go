@@ -58,7 +58,8 @@ func decodeWithScanner(r io.Reader, window int) (version int, entries []*estargz
 	s := &tocScanner{r: r, buf: make([]byte, window)}
 	version, err = s.document(func(e *estargz.TOCEntry) error {
 		if e != nil {
-			kept := *e // the scanner reuses e
+			kept := *e // the scanner reuses e, and lends some of its strings
+			kept.Name, kept.Digest, kept.ChunkDigest = strings.Clone(e.Name), strings.Clone(e.Digest), strings.Clone(e.ChunkDigest)
 			e = &kept
 		}
 		entries = append(entries, e)

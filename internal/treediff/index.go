@@ -97,7 +97,7 @@ func Compare(ctx context.Context, old, new *toc.Index) (*Result, error) {
 			if o.entry.Digest != "" && n.entry.Digest != "" {
 				return o.entry.Digest == n.entry.Digest, nil
 			}
-			return sameChunks(o.ref.(*toc.Entry).Chunks(), n.ref.(*toc.Entry).Chunks()), nil
+			return sameChunks(o.ref.(*toc.Entry).AppendChunks(nil), n.ref.(*toc.Entry).AppendChunks(nil)), nil
 		},
 	}
 	if err := w.walk(ctx, ".", nil, nil); err != nil {

@@ -81,7 +81,7 @@ func CompareDir(ctx context.Context, ix *toc.Index, dir LocalTree, opts DirOptio
 				return d == o.entry.Digest, nil
 			}
 		}
-		chunks := o.ref.(*toc.Entry).Chunks()
+		chunks := o.ref.(*toc.Entry).AppendChunks(nil)
 		if o.entry.Digest != "" {
 			chunks = nil // the whole-file digest decides
 		}
