@@ -80,7 +80,8 @@ const softMemoryLimit = 36 << 20
 // pushMemoryLimit is the soft limit of a push: the builder's budget and the
 // buffers it keeps for reuse are live through the whole build, and under
 // the general limit the collector ran after every few buffers of a tree of
-// mixed sizes (BENCHMARKS.md, "The collector and a push").
+// mixed sizes (docs/notes/benchmarks-history.md, "The collector and a
+// push").
 const pushMemoryLimit = 42 << 20
 
 // setSoftMemoryLimit sets the collector's soft limit, unless the user set
