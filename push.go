@@ -233,6 +233,7 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 	c.stats.layersBuilt.Add(1)
 	c.opts.logger.InfoContext(ctx, "built layer", "digest", res.Digest, "size", res.Size, "entries", res.Entries)
 
+	configs := c.uploadConfigs(ctx, t, mnt, []digest.Digest{res.DiffID}, &po)
 	uploaded, err := early.Finish(ctx, t, layerDesc)
 	switch {
 	case err != nil: // reported below
@@ -248,9 +249,10 @@ func (c *Client) Push(ctx context.Context, ref string, src fs.FS, opts ...PushOp
 		})
 	}
 	if err != nil {
+		configs.abandon()
 		return ocispec.Descriptor{}, wrapf(err, "uploading layer %s to %s", res.Digest, t.Name)
 	}
-	desc, man, err := c.pushManifests(ctx, t, mnt, []digest.Digest{res.DiffID}, []ocispec.Descriptor{layerDesc}, &po, tag)
+	desc, man, err := c.pushManifests(ctx, t, configs, []ocispec.Descriptor{layerDesc}, &po, tag)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}

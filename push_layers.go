@@ -217,7 +217,7 @@ func (c *Client) pushLayers(ctx context.Context, t *target.Target, mnt *mounter,
 		descs = append(descs, b.desc)
 	}
 	po.layerTOCs = tails
-	desc, _, err := c.pushManifests(ctx, t, mnt, diffIDs, descs, &po, tag)
+	desc, _, err := c.pushManifests(ctx, t, c.uploadConfigs(ctx, t, mnt, diffIDs, &po), descs, &po, tag)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}

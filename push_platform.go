@@ -12,16 +12,63 @@ import (
 	"github.com/blobber-dev/blobber/internal/target"
 )
 
-// pushManifests uploads a config and a manifest for each platform the push
-// writes and tags what runtimes resolve: the one manifest, or, for several
-// platforms, an image index of them (the manifests share the layer and
-// differ only in their config). It returns the tagged descriptor and its
-// bytes.
-func (c *Client) pushManifests(ctx context.Context, t *target.Target, mnt *mounter, diffIDs []digest.Digest, layers []ocispec.Descriptor, po *pushOptions, tag string) (ocispec.Descriptor, []byte, error) {
+// configUploads is the upload of the config of each platform a push
+// writes. A config needs only the layers' diffIDs, known once they are
+// built: a one-layer push uploads it while its layer's upload ends.
+type configUploads struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	descs  []ocispec.Descriptor // one a platform, in pushPlatforms' order
+	err    error
+}
+
+// uploadConfigs starts uploading the configs of the layers of diffIDs.
+func (c *Client) uploadConfigs(ctx context.Context, t *target.Target, mnt *mounter, diffIDs []digest.Digest, po *pushOptions) *configUploads {
+	ctx, cancel := context.WithCancel(ctx)
+	u := &configUploads{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(u.done)
+		for _, p := range po.pushPlatforms() {
+			desc, cfg, err := po.platformConfig(diffIDs, p)
+			if err == nil {
+				err = wrapf(c.pushBlob(ctx, t.Store, mnt, desc, cfg), "uploading config to %s", t.Name)
+			}
+			if err != nil {
+				u.err = err
+				return
+			}
+			u.descs = append(u.descs, desc)
+		}
+	}()
+	return u
+}
+
+// wait waits for the configs' uploads.
+func (u *configUploads) wait() ([]ocispec.Descriptor, error) {
+	<-u.done
+	return u.descs, u.err
+}
+
+// abandon stops the uploads (the push failed) and waits for them to end.
+func (u *configUploads) abandon() {
+	u.cancel()
+	<-u.done
+}
+
+// pushManifests writes a manifest for each platform the push writes, once
+// its config is uploaded, and tags what runtimes resolve: the one
+// manifest, or, for several platforms, an image index of them (the
+// manifests share the layer and differ only in their config). It returns
+// the tagged descriptor and its bytes.
+func (c *Client) pushManifests(ctx context.Context, t *target.Target, configs *configUploads, layers []ocispec.Descriptor, po *pushOptions, tag string) (ocispec.Descriptor, []byte, error) {
+	cfgs, err := configs.wait()
+	if err != nil {
+		return ocispec.Descriptor{}, nil, err
+	}
 	platforms := po.pushPlatforms()
 	entries := make([]ocispec.Descriptor, 0, len(platforms))
-	for _, p := range platforms {
-		man, err := c.pushPlatformManifest(ctx, t, mnt, diffIDs, layers, po, p)
+	for i, p := range platforms {
+		man, err := manifestJSON(cfgs[i], layers, po.manifestMetadata())
 		if err != nil {
 			return ocispec.Descriptor{}, nil, err
 		}
@@ -54,17 +101,4 @@ func (c *Client) pushManifests(ctx context.Context, t *target.Target, mnt *mount
 		return ocispec.Descriptor{}, nil, wrapf(err, "pushing image index to %s:%s", t.Name, tag)
 	}
 	return desc, index, nil
-}
-
-// pushPlatformManifest uploads the config for platform p and returns the
-// manifest that names it (not yet uploaded).
-func (c *Client) pushPlatformManifest(ctx context.Context, t *target.Target, mnt *mounter, diffIDs []digest.Digest, layers []ocispec.Descriptor, po *pushOptions, p ocispec.Platform) ([]byte, error) {
-	cfgDesc, cfg, err := po.platformConfig(diffIDs, p)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.pushBlob(ctx, t.Store, mnt, cfgDesc, cfg); err != nil {
-		return nil, wrapf(err, "uploading config to %s", t.Name)
-	}
-	return manifestJSON(cfgDesc, layers, po.manifestMetadata())
 }
