@@ -108,15 +108,11 @@ func (b *Blob) keepCopy(c *wholeCopy) error {
 	if !complete {
 		return nil
 	}
-	l, err := b.c.lock(b.hex)
-	if err != nil {
+	l, err := b.lockUnlessComplete()
+	if l == nil {
 		return err
 	}
 	defer l.unlock(false)
-	if v, ok := b.openComplete(); ok {
-		b.setView(v)
-		return nil
-	}
 	// No fsync, as for a promoted partial entry (see promote).
 	b.c.removeFiles(b.blobPath())
 	if err := b.c.root.Rename(c.name, b.blobPath()); err != nil {

@@ -69,3 +69,19 @@ func (l *entryLock) unlock(remove bool) {
 	}
 	l.f.Close()
 }
+
+// lockUnlessComplete takes the entry's exclusive lock, unless the entry is
+// complete (another command finished it): then the blob reads that entry
+// from now on and no lock is held (nil, and nil for the error).
+func (b *Blob) lockUnlessComplete() (*entryLock, error) {
+	l, err := b.c.lock(b.hex)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := b.openComplete(); ok {
+		b.setView(v)
+		l.unlock(false)
+		return nil, nil
+	}
+	return l, nil
+}

@@ -67,15 +67,11 @@ func (b *Blob) PromoteVerified() error {
 		b.noStore.Store(false)
 		return b.keepCopy(c)
 	}
-	l, err := b.c.lock(b.hex)
-	if err != nil {
+	l, err := b.lockUnlessComplete()
+	if l == nil {
 		return err
 	}
 	defer l.unlock(false)
-	if v, ok := b.openComplete(); ok {
-		b.setView(v)
-		return nil
-	}
 	idx, err := b.readIndex()
 	if err != nil || !idx.covers(0, b.size) {
 		return err

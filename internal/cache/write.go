@@ -30,15 +30,11 @@ func (b *Blob) store(q []byte, off int64, got []span) error {
 			return nil
 		}
 	}
-	l, err := b.c.lock(b.hex)
-	if err != nil {
+	l, err := b.lockUnlessComplete()
+	if l == nil {
 		return err
 	}
 	defer l.unlock(false)
-	if v, ok := b.openComplete(); ok {
-		b.setView(v)
-		return nil
-	}
 	idx, err := b.readIndex()
 	if errors.Is(err, errCorrupt) {
 		b.dropPartialLocked()
@@ -161,15 +157,11 @@ func (b *Blob) recordLater(f *os.File, spans []span) {
 // file, under the exclusive lock. A span written into a file that is no
 // longer the entry's data file is dropped: nobody reads that file.
 func (b *Blob) record(batch []writtenSpan) {
-	l, err := b.c.lock(b.hex)
-	if err != nil {
+	l, _ := b.lockUnlessComplete()
+	if l == nil {
 		return
 	}
 	defer l.unlock(false)
-	if v, ok := b.openComplete(); ok {
-		b.setView(v)
-		return
-	}
 	fi, err := b.c.root.Lstat(b.dataPath())
 	if err != nil || !fi.Mode().IsRegular() {
 		return
