@@ -110,16 +110,20 @@ func (b *bench) levelTable(ds *dataset, levels []string) string {
 	return out.String()
 }
 
-// layerSize is the size of ref's one layer in the registry's storage, 0
-// when it cannot be read.
+// layerSize is the size of ref's layers in the registry's storage (a
+// split push has several), 0 when one cannot be read.
 func (b *bench) layerSize(ref string) int64 {
 	layers, err := b.stash.manifestLayers(b.ctx, ref)
-	if err != nil || len(layers) != 1 {
+	if err != nil || len(layers) == 0 {
 		return 0
 	}
-	info, err := os.Stat(filepath.Join(b.stash.blobDir(layers[0]), "data"))
-	if err != nil {
-		return 0
+	var total int64
+	for _, l := range layers {
+		info, err := os.Stat(filepath.Join(b.stash.blobDir(l), "data"))
+		if err != nil {
+			return 0
+		}
+		total += info.Size()
 	}
-	return info.Size()
+	return total
 }
