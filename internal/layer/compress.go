@@ -43,8 +43,13 @@ func newCodec(c compression.Compression, level compression.Level, tempDir string
 		// One encoder: the workers' EncodeAll calls take it in turn. An
 		// encoder per core compresses in parallel but holds its tables
 		// each, which the build's memory bound does not fit
-		// (TestBuildMemoryDoesNotGrowWithEntries).
-		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zl), zstd.WithEncoderConcurrency(1))
+		// (TestBuildMemoryDoesNotGrowWithEntries). With the lower memory
+		// option its history is one window and a block, not two windows:
+		// EncodeAll starts each member afresh and no member is longer
+		// than a window, so the second window was never read, only kept
+		// live. The option changes where the encoder allocates, not what
+		// it writes (TestZstdLowerMemorySameBytes).
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zl), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
 		if err != nil {
 			return nil, err
 		}
