@@ -68,34 +68,57 @@ func TestZstdLowerMemorySameBytes(t *testing.T) {
 	}
 }
 
-// The zstd codec holds one window of history, not two: a build's live
-// heap is its buffers and little more, as with gzip.
+// The zstd codec holds one window of history, not two, and about what
+// held says it holds, which the build's pools keep less by.
 func TestZstdCodecHoldsOneWindow(t *testing.T) {
-	liveHeap := func() uint64 {
+	liveHeap := func() int64 {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
+		return int64(ms.HeapAlloc)
 	}
 	src := tarLike(rand.New(rand.NewPCG(5, 6)), DefaultChunkSize)
-	before := liveHeap()
-	c, err := newCodec(compression.Zstd, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	for _, level := range []compression.Level{"fastest", "default"} {
+		t.Run(string(level), func(t *testing.T) {
+			before := liveHeap()
+			c, err := newCodec(compression.Zstd, level, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 3 {
+				var dst bytes.Buffer
+				if err := c.compress(&dst, src); err != nil {
+					t.Fatal(err)
+				}
+			}
+			holds := liveHeap() - before
+			runtime.KeepAlive(c)
+			t.Logf("the codec holds %d KiB, says %d KiB", holds>>10, c.held()>>10)
+			// Beyond its history, the encoder's tables and a block's
+			// buffers: a few MiB, not a window.
+			if holds < c.held() || holds > c.held()+3<<20 {
+				t.Errorf("the codec holds %d KiB after compressing a chunk, says %d KiB", holds>>10, c.held()>>10)
+			}
+		})
 	}
-	for range 3 {
-		var dst bytes.Buffer
-		if err := c.compress(&dst, src); err != nil {
-			t.Fatal(err)
-		}
-	}
-	held := int64(liveHeap()) - int64(before)
-	runtime.KeepAlive(c)
 	runtime.KeepAlive(src)
-	t.Logf("the codec holds %d KiB", held>>10)
-	// A window of the default level is 8 MiB; its tables and a block's
-	// buffers some 2 MiB more.
-	if held > 12<<20 {
-		t.Errorf("the codec holds %d KiB after compressing a chunk, want at most %d", held>>10, 12<<10)
+}
+
+// The buffers a zstd build keeps for reuse and its codec's history
+// together keep no more than a gzip build's buffers may.
+func TestZstdBuildsKeepWhatGzipBuildsKeep(t *testing.T) {
+	keeps := func(opts Options) int64 {
+		b := opts.buffers
+		n := int64(b.content.limit + b.compressed.limit + b.arenas.limit)
+		if opts.codec != nil {
+			n += opts.codec.held()
+		}
+		return n
+	}
+	gz := keeps(ShareMemory(Options{Compression: compression.Gzip, Workers: 2}))
+	for _, level := range compression.ZstdLevels {
+		if zs := keeps(ShareMemory(Options{Compression: compression.Zstd, Level: level, Workers: 2, TempDir: t.TempDir()})); zs > gz {
+			t.Errorf("level %s: a zstd build keeps up to %d KiB, a gzip build %d KiB", level, zs>>10, gz>>10)
+		}
 	}
 }
