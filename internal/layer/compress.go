@@ -49,10 +49,11 @@ func newCodec(c compression.Compression, level compression.Level, tempDir string
 		// each, which the build's memory bound does not fit
 		// (TestBuildMemoryDoesNotGrowWithEntries). With the lower memory
 		// option its history is one window and a block, not two windows:
-		// EncodeAll starts each member afresh and no member is longer
-		// than a window, so the second window was never read, only kept
-		// live. The option changes where the encoder allocates, not what
-		// it writes (TestZstdLowerMemorySameBytes).
+		// EncodeAll starts each member afresh, and a member of the default
+		// chunk size is shorter than a window, so the second window was
+		// never filled, only kept live. The option changes what the
+		// encoder allocates, not what it writes
+		// (TestZstdLowerMemorySameBytes).
 		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zl), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
 		if err != nil {
 			return nil, err
