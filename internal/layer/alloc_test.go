@@ -31,7 +31,7 @@ func TestBuildReusesItsBuffers(t *testing.T) {
 		total += size
 	}
 	budget := newBuildBudget(DefaultChunkSize, 2).limit
-	buffers := newBuildBuffers(budget)
+	buffers := newBuildBuffers(budget, 0)
 	opts := Options{Workers: 2, TempDir: t.TempDir(), buffers: buffers}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

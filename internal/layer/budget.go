@@ -71,8 +71,12 @@ type buildBuffers struct {
 // pipeline holds at once, given back as it drains, is kept for when it
 // fills again. (More makes the heap of a push of mixed sizes sit at the
 // CLI's soft memory limit, where the collector runs at every allocation.)
-func newBuildBuffers(limit int64) *buildBuffers {
-	return &buildBuffers{content: newBufferPool(limit / 2), compressed: newBufferPool(limit / 2), arenas: newBufferPool(limit / 4)}
+// The content and compressed pools keep codecHeld bytes less, what the
+// codec holds for the whole build beyond gzip's writers (zstd's history):
+// a zstd build then keeps about what a gzip build does.
+func newBuildBuffers(limit, codecHeld int64) *buildBuffers {
+	spare := max(limit-codecHeld, 0)
+	return &buildBuffers{content: newBufferPool(spare / 2), compressed: newBufferPool(spare / 2), arenas: newBufferPool(limit / 4)}
 }
 
 // bufferPool recycles a build's large buffers so that a build makes about

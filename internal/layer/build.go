@@ -104,7 +104,7 @@ func Build(ctx context.Context, fsys fs.FS, w io.Writer, opts Options) (*Result,
 	}
 	buffers := opts.buffers
 	if buffers == nil {
-		buffers = newBuildBuffers(budget.limit)
+		buffers = newBuildBuffers(budget.limit, comp.held())
 	}
 	wk := &walker{
 		budget:    budget,

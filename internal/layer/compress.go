@@ -23,6 +23,10 @@ type codec interface {
 	// footer to w, which is at offset off of the blob; what the diffID
 	// covers of them goes to diffHash too.
 	writeTOC(w io.Writer, off int64, json io.Reader, size int64, diffHash io.Writer) error
+	// held is about what the codec holds from its first member to the
+	// end of the build, beyond what gzip's writers hold: the build keeps
+	// that much less in its pools (see newBuildBuffers).
+	held() int64
 }
 
 // streamer is a codec that can compress a member given in pieces, in order,
@@ -43,12 +47,18 @@ func newCodec(c compression.Compression, level compression.Level, tempDir string
 		// One encoder: the workers' EncodeAll calls take it in turn. An
 		// encoder per core compresses in parallel but holds its tables
 		// each, which the build's memory bound does not fit
-		// (TestBuildMemoryDoesNotGrowWithEntries).
-		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zl), zstd.WithEncoderConcurrency(1))
+		// (TestBuildMemoryDoesNotGrowWithEntries). With the lower memory
+		// option its history is one window and a block, not two windows:
+		// EncodeAll starts each member afresh, and a member of the default
+		// chunk size is shorter than a window, so the second window was
+		// never filled, only kept live. The option changes what the
+		// encoder allocates, not what it writes
+		// (TestZstdLowerMemorySameBytes).
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zl), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
 		if err != nil {
 			return nil, err
 		}
-		return &zstdCodec{enc: enc, tempDir: tempDir}, nil
+		return &zstdCodec{enc: enc, tempDir: tempDir, history: zstdHistory(zl)}, nil
 	}
 	// The default stays gzip.DefaultCompression, which klauspost/compress
 	// builds as level 5: the blobs of default pushes do not change.
@@ -67,6 +77,8 @@ type gzipCodec struct {
 	mu      sync.Mutex
 	writers []*gzip.Writer
 }
+
+func (c *gzipCodec) held() int64 { return 0 }
 
 func (c *gzipCodec) writeTOC(w io.Writer, off int64, json io.Reader, size int64, diffHash io.Writer) error {
 	return writeGzipTOC(w, off, json, size, diffHash)
@@ -110,7 +122,22 @@ func (c *gzipCodec) compress(dst *bytes.Buffer, src []byte) error {
 type zstdCodec struct {
 	enc     *zstd.Encoder // EncodeAll is safe for concurrent use
 	tempDir string
+	history int64
 }
+
+// zstdHistory is what the encoder of level l allocates for its history
+// with the lower memory option, at its first member longer than a block,
+// and keeps: a window (klauspost/compress's window of the level, which the
+// encoder does not report) and a block.
+func zstdHistory(l zstd.EncoderLevel) int64 {
+	window := int64(8 << 20)
+	if l == zstd.SpeedFastest {
+		window = 4 << 20
+	}
+	return window + 128<<10
+}
+
+func (c *zstdCodec) held() int64 { return c.history }
 
 // writeTOC leaves diffHash alone, as zstdchunked's WriteTOCAndFooter does:
 // the TOC is in skippable frames, outside the tar.

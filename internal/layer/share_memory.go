@@ -22,11 +22,12 @@ func ShareMemory(opts Options) Options {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	opts.budget = newBuildBudget(chunkSize, workers)
-	opts.buffers = newBuildBuffers(opts.budget.limit)
 	// Options the codec refuses leave each build to make its own, and
 	// to report the error.
+	var held int64
 	if comp, err := newCodec(opts.Compression, opts.Level, opts.TempDir); err == nil {
-		opts.codec = comp
+		opts.codec, held = comp, comp.held()
 	}
+	opts.buffers = newBuildBuffers(opts.budget.limit, held)
 	return opts
 }

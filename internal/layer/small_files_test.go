@@ -29,7 +29,7 @@ func TestBuildSmallFilesShareBuffers(t *testing.T) {
 	// TOC's spool) cancels out of the difference of two builds that share
 	// their pools and whose TOCs both spill.
 	opts := Options{Workers: 2, TempDir: t.TempDir()}
-	opts.buffers = newBuildBuffers(newBuildBudget(DefaultChunkSize, opts.Workers).limit)
+	opts.buffers = newBuildBuffers(newBuildBudget(DefaultChunkSize, opts.Workers).limit, 0)
 	withSpoolMemory(t, 64<<10)
 	allocated := func(tree fstest.MapFS) int64 {
 		var before, after runtime.MemStats

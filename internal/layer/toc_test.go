@@ -122,6 +122,8 @@ func estargzTail(t *testing.T, blob []byte, comp compression.Compression) (int64
 // rawCodec writes the TOC JSON as it is, for tests of the rendering.
 type rawCodec struct{}
 
+func (rawCodec) held() int64 { return 0 }
+
 func (rawCodec) compress(*bytes.Buffer, []byte) error {
 	return errors.New("rawCodec compresses nothing")
 }
