@@ -17,13 +17,7 @@ import (
 // uploaded while it is built.
 func TestStreamSendsAChunkWhileItIsWritten(t *testing.T) {
 	proxy := startProxy(t)
-	var patches atomic.Int32
-	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
-		if r.Method == http.MethodPatch {
-			patches.Add(1)
-		}
-		return nil
-	})
+	patches := countRequests(proxy, http.MethodPatch)
 	repoURL := proxy.URL() + "/v2/stream/growing"
 	data, desc := randomBlob(3 << 20)
 

@@ -46,6 +46,19 @@ func startProxy(t *testing.T) *registrytest.Proxy {
 	return registrytest.Start(t).CountingProxy(t)
 }
 
+// countRequests counts the requests of method that reach proxy from now
+// on, faulting none.
+func countRequests(proxy *registrytest.Proxy, method string) *atomic.Int32 {
+	var n atomic.Int32
+	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
+		if r.Method == method {
+			n.Add(1)
+		}
+		return nil
+	})
+	return &n
+}
+
 // startStream starts uploading, chunk bytes per PATCH, to repoURL what is
 // written to the Tail it returns.
 func startStream(t *testing.T, repoURL string, chunk int64, retries int) (*Stream, *Tail) {
@@ -166,13 +179,7 @@ func TestStreamResumesAnEmptySession(t *testing.T) {
 // the registry no longer knows the upload.
 func TestStreamAbortDropsTheSession(t *testing.T) {
 	proxy := startProxy(t)
-	var deleted atomic.Int32
-	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
-		if r.Method == http.MethodDelete {
-			deleted.Add(1)
-		}
-		return nil
-	})
+	deleted := countRequests(proxy, http.MethodDelete)
 	repoURL := proxy.URL() + "/v2/stream/aborted"
 	data, _ := randomBlob(1 << 20)
 	s, tail := startStream(t, repoURL, 256<<10, 0)
