@@ -71,12 +71,6 @@ func TestZstdLowerMemorySameBytes(t *testing.T) {
 // The zstd codec holds one window of history, not two, and about what
 // held says it holds, which the build's pools keep less by.
 func TestZstdCodecHoldsOneWindow(t *testing.T) {
-	liveHeap := func() int64 {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return int64(ms.HeapAlloc)
-	}
 	src := tarLike(rand.New(rand.NewPCG(5, 6)), DefaultChunkSize)
 	for _, level := range []compression.Level{"fastest", "default"} {
 		t.Run(string(level), func(t *testing.T) {
