@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 )
@@ -225,4 +226,14 @@ func abs(x int64) int64 {
 		return -x
 	}
 	return x
+}
+
+// sortedNames are the dataset's regular files, in name order.
+func (ds *dataset) sortedNames() []string {
+	names := make([]string, 0, len(ds.files))
+	for n := range ds.files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -172,11 +171,7 @@ func timePut(host, repo string, d digest.Digest, path string, size int64) (time.
 func (b *bench) timeDiskWrite(ds *dataset, sample []byte, run int) (time.Duration, error) {
 	dir := filepath.Join(b.work, fmt.Sprintf("floor-disk-%s-%d", ds.name, run))
 	defer b.discard(ds, dir)
-	names := make([]string, 0, len(ds.files))
-	for n := range ds.files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := ds.sortedNames()
 	if len(sample) == 0 {
 		sample = make([]byte, 1)
 	}

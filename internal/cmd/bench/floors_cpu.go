@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -38,11 +37,7 @@ type cpuRates struct {
 // sampleCap as large as its share of the dataset (all of it when the
 // dataset is smaller).
 func readSample(ds *dataset) ([]byte, error) {
-	names := make([]string, 0, len(ds.files))
-	for n := range ds.files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := ds.sortedNames()
 	var buf bytes.Buffer
 	for _, n := range names {
 		size := ds.files[n]

@@ -4,7 +4,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 )
 
@@ -72,11 +71,7 @@ func (f *floors) sharedFloor(ds *dataset, job string, cpu float64, fl floor) tim
 // push must (the page cache is warm after the floors' push): the
 // kernel's side of a push's reads.
 func timeDiskRead(ds *dataset) (time.Duration, error) {
-	names := make([]string, 0, len(ds.files))
-	for n := range ds.files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := ds.sortedNames()
 	buf := make([]byte, 256*kiB)
 	start := time.Now()
 	for _, n := range names {
