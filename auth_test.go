@@ -118,7 +118,7 @@ func TestTokenAuthRoundTripAndCaching(t *testing.T) {
 	testtree.Must(t, err)
 	testtree.Equal(t, src, dst)
 	st := proxy.Stats()
-	if got := ts.Requests() - before; got > 1 || st.BlobRequests < 3 {
+	if got := ts.Requests() - before; got > 1 || st.BlobRequests < 2 {
 		t.Errorf("pull: %d token requests for %d registry requests (%d blob requests), want at most 1", got, st.Requests, st.BlobRequests)
 	}
 	// A Client keeps its tokens from one operation to the next.
@@ -170,7 +170,9 @@ func TestExpiredTokenIsRefreshed(t *testing.T) {
 		before := ts.Requests()
 		proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
 			if isBlobGet(r) {
-				return &registrytest.Fault{Delay: 450 * time.Millisecond}
+				// The pull's few blob requests (the config, the TOC, the
+				// layer in one) span more than a token's second.
+				return &registrytest.Fault{Delay: 600 * time.Millisecond}
 			}
 			return nil
 		})

@@ -105,6 +105,14 @@ type layerReader interface {
 	io.Closer
 }
 
+// readAhead tells r, if it can be told, that [off, off+n) will be read in
+// order, one read after another (fetch.Blob.ReadAhead).
+func readAhead(r any, off, n int64) {
+	if a, ok := r.(interface{ ReadAhead(off, n int64) }); ok {
+		a.ReadAhead(off, n)
+	}
+}
+
 // invalidator is a layer reader that can forget bytes it served (the
 // cache), so that the next read of them goes to the registry.
 type invalidator interface {

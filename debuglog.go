@@ -36,6 +36,8 @@ type missLog struct {
 	name string
 }
 
+func (m missLog) ReadAhead(off, n int64) { readAhead(m.layerReader, off, n) }
+
 func (m missLog) ReadAt(p []byte, off int64) (int, error) {
 	m.opts.debugCache(m.ctx, "layer bytes", false, "artifact", m.name, "offset", off, "length", len(p))
 	return m.layerReader.ReadAt(p, off)

@@ -43,6 +43,9 @@ func (c *countingBlob) Close() error {
 	return c.remote.Close()
 }
 
+// ReadAhead tells the remote that [off, off+n) will be read in order.
+func (c *countingBlob) ReadAhead(off, n int64) { readAhead(c.remote, off, n) }
+
 func (c *countingBlob) ReadAt(p []byte, off int64) (int, error) {
 	if c.remote == nil {
 		return 0, cache.ErrOffline

@@ -189,3 +189,30 @@ func (b *Blob) demoteLocked(bad span) error {
 	}
 	return nil
 }
+
+// aheadReader is a remote that can be told that a stretch of the blob
+// will be read in order (fetch.Blob.ReadAhead).
+type aheadReader interface {
+	ReadAhead(off, n int64)
+}
+
+// ReadAhead tells the remote that the caller will read [off, off+n) in
+// order: of that, what reaches the remote is what the cache lacks, each
+// stretch of it in order.
+func (b *Blob) ReadAhead(off, n int64) {
+	r, ok := b.remote.(aheadReader)
+	if !ok || b.err != nil {
+		return
+	}
+	if b.bypass {
+		r.ReadAhead(off, n)
+		return
+	}
+	v, err := b.snapshot()
+	if err != nil || v.complete {
+		return
+	}
+	for _, g := range v.have.gaps(off, off+n) {
+		r.ReadAhead(g.start, g.end-g.start)
+	}
+}

@@ -51,6 +51,7 @@ type Blob struct {
 	size   int64
 	digest digest.Digest // checks a blob the registry sends whole (WithDigest)
 	whole  wholeBlob
+	ahead  ahead
 	policy *transport.Policy // nil: transport.NewPolicy(0)
 }
 
@@ -69,7 +70,8 @@ func NewBlob(ctx context.Context, client Doer, url string, size int64) *Blob {
 // Size is the blob's declared size.
 func (b *Blob) Size() int64 { return b.size }
 
-// ReadAt reads len(p) bytes at off with a range request. When a
+// ReadAt reads len(p) bytes at off with a range request, or from the
+// response of one an earlier read left open (see ReadAhead). When a
 // connection drops mid-body, the read resumes from the first byte it has
 // not received yet instead of starting over, at once. Its GETs are sent
 // once by the transport (transport.NoRetries): this loop is the one that
@@ -95,18 +97,25 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 		if err := b.ctx.Err(); err != nil {
 			return n, err
 		}
-		body, err := b.open(ctx, off+int64(n), int64(want-n))
+		at := off + int64(n)
+		s, reused, err := b.stream(ctx, at, int64(want-n))
 		var status *answer
 		switch {
 		case err == nil:
-			m, rerr := io.ReadFull(body, p[n:want])
-			body.Close()
+			m, rerr := io.ReadFull(s.body, p[n:want])
 			n += m
 			if rerr == nil {
+				s.next = at + int64(m)
+				b.ahead.park(s)
 				continue
 			}
-			if m > 0 {
-				stalls = 0
+			s.body.Close()
+			if m > 0 || reused {
+				// Progress, or a response left open that the server
+				// has closed since: neither is a stall.
+				if m > 0 {
+					stalls = 0
+				}
 				continue
 			}
 			err = fmt.Errorf("reading bytes %d-%d: %d attempts without progress: %w", off+int64(n), off+int64(want)-1, stalls+1, rerr)

@@ -39,8 +39,10 @@ func (b *Blob) WithDigest(d digest.Digest) *Blob {
 	return b
 }
 
-// Close removes the temporary file of a blob downloaded whole.
+// Close closes the responses left open (see ReadAhead) and removes the
+// temporary file of a blob downloaded whole.
 func (b *Blob) Close() error {
+	b.ahead.close()
 	w := &b.whole
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -132,13 +132,16 @@ func TestBuildMemoryDoesNotGrowWithEntries(t *testing.T) {
 			}
 			// A few batches in flight take some 10 MiB, and how many a
 			// sample catches varies from run to run by a few MiB, upwards
-			// only: the least of two runs is the figure. Holding the
-			// entries would cost some 300 bytes each (14 MiB more for the
-			// larger trees), a member of tar headers 512.
-			leastOfTwo := func(entries int) uint64 { return min(peakLiveHeap(entries), peakLiveHeap(entries)) }
-			small, large := leastOfTwo(c.entries/5), leastOfTwo(c.entries)
+			// only, and more on a loaded machine (a whole `go test ./...`
+			// on two cores): the least of three runs is the figure.
+			// Holding the entries would cost some 300 bytes each (14 MiB
+			// more for the larger trees), a member of tar headers 512.
+			least := func(entries int) uint64 {
+				return min(peakLiveHeap(entries), peakLiveHeap(entries), peakLiveHeap(entries))
+			}
+			small, large := least(c.entries/5), least(c.entries)
 			t.Logf("peak live heap: %d KiB for %d entries, %d KiB for %d", small>>10, c.entries/5, large>>10, c.entries)
-			if large > small+4<<20 || large > 32<<20 {
+			if large > small+6<<20 || large > 32<<20 {
 				t.Errorf("peak live heap: %d KiB for %d entries, %d KiB for %d", small>>10, c.entries/5, large>>10, c.entries)
 			}
 		})

@@ -144,7 +144,7 @@ func (p *puller) fetchSpans(ctx context.Context, spans []span) error {
 func (p *puller) fetchSpan(ctx context.Context, s span) error {
 	buf := p.segmentBuffers.get(int(s.end - s.start))
 	defer p.segmentBuffers.put(buf)
-	if err := p.fetchAndWrite(ctx, segment(s), buf); err != nil {
+	if err := p.fetchAndWrite(ctx, segment(s), buf, nil, nil); err != nil {
 		return err
 	}
 	if p.opts.Progress != nil {

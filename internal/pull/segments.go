@@ -123,13 +123,44 @@ func interleave(perLayer [][]segment) []segment {
 	}
 }
 
+// aheadReader is a layer reader that can be told that a stretch of the
+// layer will be read in order, one read after another, so that it asks
+// the registry for the whole stretch in one request (fetch.Blob.ReadAhead).
+type aheadReader interface {
+	ReadAhead(off, n int64)
+}
+
 // layerHash hashes one layer's segments in blob order: a segment waits
 // for its turn, the close of the channel of the segment before it. The
 // bytes hashed also go to the cache's copy of the layer, if it keeps one.
+// The segments read their bytes in the same order, one at a time (reads):
+// the layer was announced to its reader as read so (see aheadReader), and
+// its segments are decoded and written in parallel all the same.
 type layerHash struct {
 	hash  hash.Hash
 	copy  io.Writer
 	turns []chan struct{}
+	reads []chan struct{}
+}
+
+// newTurns returns n+1 channels, the first closed: the turns of n segments.
+func newTurns(n int) []chan struct{} {
+	turns := make([]chan struct{}, n+1)
+	for i := range turns {
+		turns[i] = make(chan struct{})
+	}
+	close(turns[0])
+	return turns
+}
+
+// wait waits for a turn, or for ctx to end.
+func wait(ctx context.Context, turn <-chan struct{}) error {
+	select {
+	case <-turn:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (p *puller) fetchAll(ctx context.Context) error {
@@ -140,17 +171,15 @@ func (p *puller) fetchAll(ctx context.Context) error {
 			// not read it all again to verify it once it is complete.
 			copies[i] = promote.DeferPromote()
 		}
+		if r, ok := l.Data.(aheadReader); ok {
+			r.ReadAhead(0, l.Size)
+		}
 	}
 	p.size = sizingFor(p.art.Index, p.chunks)
 	perLayer := p.segments()
 	hashes := make([]layerHash, len(perLayer))
 	for i, segs := range perLayer {
-		h := layerHash{hash: sha256.New(), copy: copies[i], turns: make([]chan struct{}, len(segs)+1)}
-		for j := range h.turns {
-			h.turns[j] = make(chan struct{})
-		}
-		close(h.turns[0])
-		hashes[i] = h
+		hashes[i] = layerHash{hash: sha256.New(), copy: copies[i], turns: newTurns(len(segs)), reads: newTurns(len(segs))}
 	}
 	fromNetwork := p.fetched()
 	concurrency := max(1, p.opts.Concurrency)
@@ -172,7 +201,7 @@ func (p *puller) fetchAll(ctx context.Context) error {
 		next[s.layer]++
 		g.Go(func() error {
 			defer budget.Release(cost)
-			return p.fetchSegment(ctx, s, h.turns[turn], h.turns[turn+1], h)
+			return p.fetchSegment(ctx, s, turn, h)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -237,16 +266,16 @@ const decodedStep = 512 << 10
 // inflateMember).
 const memberSlack = 16 << 10
 
-func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan struct{}, nextTurn chan<- struct{}, h layerHash) error {
+// fetchSegment fetches s, the layer's segment number turn, and writes its
+// files, then hashes its bytes in the layer's blob order.
+func (p *puller) fetchSegment(ctx context.Context, s segment, turn int, h layerHash) error {
 	buf := p.segmentBuffers.get(int(s.end - s.start))
 	defer p.segmentBuffers.put(buf)
-	if err := p.fetchAndWrite(ctx, s, buf); err != nil {
+	if err := p.fetchAndWrite(ctx, s, buf, h.reads[turn], h.reads[turn+1]); err != nil {
 		return err
 	}
-	select {
-	case <-myTurn:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := wait(ctx, h.turns[turn]); err != nil {
+		return err
 	}
 	h.hash.Write(buf)
 	if h.copy != nil {
@@ -254,7 +283,7 @@ func (p *puller) fetchSegment(ctx context.Context, s segment, myTurn <-chan stru
 		// speed next time.
 		_, _ = h.copy.Write(buf)
 	}
-	close(nextTurn)
+	close(h.turns[turn+1])
 	if p.opts.Progress != nil {
 		p.opts.Progress(int64(len(buf)))
 	}
@@ -273,11 +302,12 @@ func (p *puller) dropCached(l Layer) error {
 	return ErrCachedLayerBad
 }
 
-// fetchAndWrite reads the bytes of s into buf (its length), and decodes,
-// verifies and writes each of its chunks. Bytes from a cache that do not
-// verify, every chunk before them verified, are dropped and read once more
-// from the registry.
-func (p *puller) fetchAndWrite(ctx context.Context, s segment, buf []byte) error {
+// fetchAndWrite reads the bytes of s into buf (its length) in its turn,
+// if it has one, and passes the turn on to next once read; then it
+// decodes, verifies and writes each of its chunks. Bytes from a cache that
+// do not verify, every chunk before them verified, are dropped and read
+// once more from the registry.
+func (p *puller) fetchAndWrite(ctx context.Context, s segment, buf []byte, turn <-chan struct{}, next chan<- struct{}) error {
 	ix, data := p.art.Index, p.art.Layers[s.layer].Data
 	read := func() error {
 		if err := ctx.Err(); err != nil {
@@ -288,7 +318,16 @@ func (p *puller) fetchAndWrite(ctx context.Context, s segment, buf []byte) error
 		}
 		return nil
 	}
-	if err := read(); err != nil {
+	if turn != nil {
+		if err := wait(ctx, turn); err != nil {
+			return err
+		}
+	}
+	err := read()
+	if next != nil {
+		close(next)
+	}
+	if err != nil {
 		return err
 	}
 	// Decoding reuses scratch, big enough for every chunk of s.

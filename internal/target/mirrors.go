@@ -154,6 +154,14 @@ func (b *mirroredBlob) ReadAt(p []byte, off int64) (int, error) {
 	}
 }
 
+// ReadAhead tells every source that [off, off+n) will be read in order:
+// whichever serves the reads asks for the stretch in one request.
+func (b *mirroredBlob) ReadAhead(off, n int64) {
+	for _, src := range b.sources {
+		src.ReadAhead(off, n)
+	}
+}
+
 // Invalidate says that bytes read did not verify: the source being read
 // is dropped for the next, unless it is the origin already. Either way the
 // bytes may be read once more (the callers read again only once): several
