@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"github.com/blobber-dev/blobber/internal/pagewrite"
 )
 
 // A whole copy: a caller that reads a blob whole and hashes every byte
@@ -61,7 +63,9 @@ func (c *wholeCopy) Write(p []byte) (int, error) {
 		c.err = fmt.Errorf("cache: blob %s: copy of more than its %d bytes", c.b.dgst, c.b.size)
 		return 0, c.err
 	}
-	n, err := c.f.Write(p)
+	// In pieces: one write of a segment-sized buffer costs the kernel
+	// several times more (see pagewrite).
+	n, err := pagewrite.Write(c.f, p)
 	c.n += int64(n)
 	if err != nil {
 		c.err = err
