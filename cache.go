@@ -136,9 +136,14 @@ func (img *Image) retryUncached(layer int, off, n int64, read func() error) erro
 
 // fetchChunk reads and verifies one chunk, from the layer that holds it.
 func (img *Image) fetchChunk(c toc.Chunk, dst []byte) ([]byte, error) {
+	return img.fetchChunkFrom(img.layers[c.Layer], c, dst)
+}
+
+// fetchChunkFrom is fetchChunk through r, a reader of the chunk's layer.
+func (img *Image) fetchChunkFrom(r io.ReaderAt, c toc.Chunk, dst []byte) ([]byte, error) {
 	var data []byte
 	err := img.retryUncached(int(c.Layer), c.Offset, img.index.Need(c), func() (err error) {
-		data, err = img.index.Fetch(img.layers[c.Layer], c, dst)
+		data, err = img.index.Fetch(r, c, dst)
 		return err
 	})
 	return data, err

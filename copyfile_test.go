@@ -70,13 +70,18 @@ func TestFailedCopyFileLeavesNothing(t *testing.T) {
 	testtree.Must(t, err)
 	defer img.Close()
 
-	// The first range of big.bin comes through, the next is refused.
+	// The copy asks for big.bin's chunks in one request: the first chunk
+	// comes through and the connection drops; the request that resumes
+	// is refused.
 	var seen atomic.Int32
 	proxy.SetFaults(func(r *http.Request) *registrytest.Fault {
-		if isBlobGet(r) && seen.Add(1) > 1 {
+		if !isBlobGet(r) {
+			return nil
+		}
+		if seen.Add(1) > 1 {
 			return &registrytest.Fault{Status: http.StatusForbidden}
 		}
-		return nil
+		return &registrytest.Fault{CutAfter: 5 << 20}
 	})
 	dir := t.TempDir()
 	err = img.CopyFile(ctx, "big.bin", filepath.Join(dir, "big.bin"))

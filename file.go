@@ -49,7 +49,7 @@ func (f *file) Read(p []byte) (int, error) {
 	}
 	if f.stream == nil || f.stream.pos != f.off {
 		f.stopStream()
-		f.stream = f.img.newChunkStream(f.e, f.off, 1)
+		f.stream = f.img.newChunkStream(f.e, f.off, 1, false)
 	}
 	n, err := f.stream.Read(p)
 	f.off += int64(n)
@@ -160,6 +160,9 @@ type chunkStream struct {
 	budget        *pull.Budget
 	held, curCost int64
 	peak          int64
+	// turn, for a stream that reads in order (see readInOrder), is the
+	// turn of the chunk scheduled next to read its bytes.
+	turn chan struct{}
 }
 
 type pendingChunk struct {
@@ -181,16 +184,63 @@ func (img *Image) chunkCost(c toc.Chunk) int64 {
 	return img.index.Need(c) + c.InnerOffset + c.Size
 }
 
-func (img *Image) newChunkStream(e *toc.Entry, off int64, window int) *chunkStream {
+// newChunkStream starts a stream of e's bytes from off. One that will be
+// read to the file's end (inOrder) asks for the rest of the file's chunks
+// in one request (see readInOrder).
+func (img *Image) newChunkStream(e *toc.Entry, off int64, window int, inOrder bool) *chunkStream {
 	ctx, cancel := context.WithCancel(img.ctx)
 	s := &chunkStream{img: img, e: e, ctx: ctx, cancel: cancel, pos: off, next: chunkAt(e, off), window: max(1, window),
 		budget: pull.NewBudget(img.client.opts.streamBudget)}
 	if s.next < e.NumChunks() {
 		s.skipFirst = off - e.Chunk(s.next).FileOffset
 	}
+	if inOrder {
+		s.readInOrder()
+	}
 	s.fill()
 	return s
 }
+
+// readInOrder tells the layer that the stream's chunks, one stretch of
+// it, will be read in order, so that the registry is asked for them in
+// one request (fetch.Blob.ReadAhead) rather than one a chunk; the chunks
+// then read their bytes in turn, and are decoded in parallel as before.
+func (s *chunkStream) readInOrder() {
+	n := s.e.NumChunks()
+	if n-s.next < 2 {
+		return
+	}
+	first, last := s.e.Chunk(s.next), s.e.Chunk(n-1)
+	if first.Layer != last.Layer {
+		return
+	}
+	readAhead(s.img.layers[first.Layer], first.Offset, last.Offset+s.img.index.Need(last)-first.Offset)
+	s.turn = make(chan struct{})
+	close(s.turn)
+}
+
+// inTurn is a layer's reader for one chunk of a stream that reads in
+// order: its read waits for the chunk before it to have read, and pass
+// then lets the next one read.
+type inTurn struct {
+	io.ReaderAt
+	ctx  context.Context
+	turn <-chan struct{}
+	next chan struct{}
+	once sync.Once
+}
+
+func (r *inTurn) ReadAt(p []byte, off int64) (int, error) {
+	defer r.pass()
+	select {
+	case <-r.turn:
+	case <-r.ctx.Done():
+		return 0, r.ctx.Err()
+	}
+	return r.ReaderAt.ReadAt(p, off)
+}
+
+func (r *inTurn) pass() { r.once.Do(func() { close(r.next) }) }
 
 // fill schedules chunks until window of them are in flight, or as many
 // as the stream's byte budget holds (at least one: a stream that holds
@@ -206,12 +256,21 @@ func (s *chunkStream) fill() {
 		s.held += cost
 		s.peak = max(s.peak, s.held)
 		ch := make(chan chunkResult, 1)
+		var r io.ReaderAt = s.img.layers[c.Layer]
+		var t *inTurn
+		if s.turn != nil {
+			t = &inTurn{ReaderAt: r, ctx: s.ctx, turn: s.turn, next: make(chan struct{})}
+			r, s.turn = t, t.next
+		}
 		go func() {
+			if t != nil {
+				defer t.pass() // also when the chunk failed before reading
+			}
 			if err := s.ctx.Err(); err != nil {
 				ch <- chunkResult{err: err}
 				return
 			}
-			data, err := s.img.fetchChunk(c, nil)
+			data, err := s.img.fetchChunkFrom(r, c, nil)
 			ch <- chunkResult{data: data, err: err}
 		}()
 		s.pending = append(s.pending, pendingChunk{result: ch, cost: cost})
@@ -309,7 +368,7 @@ func (img *Image) WriteFileTo(w io.Writer, name string) (int64, error) {
 		}
 		return 0, &fs.PathError{Op: "read", Path: name, Err: ErrUnsupportedEntry}
 	}
-	s := img.newChunkStream(e, 0, img.client.opts.concurrency)
+	s := img.newChunkStream(e, 0, img.client.opts.concurrency, true)
 	defer s.Close()
 	n, err := io.Copy(w, onlyReader{s})
 	if err == nil && n != e.Size {

@@ -43,7 +43,7 @@ func TestFileReadHoldsBoundedBytes(t *testing.T) {
 		for _, c := range e.Chunks() {
 			cost = max(cost, img.chunkCost(c))
 		}
-		s := img.newChunkStream(e, 0, c.opts.concurrency)
+		s := img.newChunkStream(e, 0, c.opts.concurrency, false)
 		n, err := io.Copy(io.Discard, onlyReader{s})
 		s.Close()
 		img.Close()

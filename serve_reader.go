@@ -69,7 +69,7 @@ func (r *rangeReader) read(p []byte) (int, error) {
 	fresh := false
 	if r.stream == nil || r.stream.pos != r.off {
 		r.stopStream()
-		r.stream = r.img.newChunkStream(r.upTo(r.rangeEnd(r.off)), r.off, 1)
+		r.stream = r.img.newChunkStream(r.upTo(r.rangeEnd(r.off)), r.off, 1, false)
 		fresh = true
 	}
 	n, err := r.stream.Read(p)
