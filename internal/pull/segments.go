@@ -104,22 +104,35 @@ func layerSegments(ix *toc.Index, layer int, blobSize int64, chunks []chunkRef, 
 	return segs
 }
 
-// interleave orders the layers' segments for fetching: one of each layer
-// in turn, so that the layers are fetched in parallel, each in its own
-// blob order.
-func interleave(perLayer [][]segment) []segment {
+// interleave orders the layers' segments for fetching: one of each of
+// up to width layers in turn, so that they are fetched in parallel, each
+// in its own blob order; the next layer joins when one of them is done.
+// Each layer being read holds a response open (see aheadReader): width
+// bounds them, however many layers the artifact has.
+func interleave(perLayer [][]segment, width int) []segment {
 	var out []segment
-	for round := 0; ; round++ {
-		added := false
-		for _, segs := range perLayer {
-			if round < len(segs) {
-				out = append(out, segs[round])
-				added = true
-			}
+	next := make([]int, len(perLayer)) // each layer's next segment
+	var reading []int                  // the layers being read
+	joined := 0
+	for {
+		for len(reading) < max(1, width) && joined < len(perLayer) {
+			reading = append(reading, joined)
+			joined++
 		}
-		if !added {
+		if len(reading) == 0 {
 			return out
 		}
+		left := reading[:0]
+		for _, l := range reading {
+			if next[l] < len(perLayer[l]) {
+				out = append(out, perLayer[l][next[l]])
+				next[l]++
+			}
+			if next[l] < len(perLayer[l]) {
+				left = append(left, l)
+			}
+		}
+		reading = left
 	}
 }
 
@@ -192,7 +205,7 @@ func (p *puller) fetchAll(ctx context.Context) error {
 	budget := NewBudget(p.size.budget)
 	p.segmentBuffers, p.chunkBuffers = newBufferPools(concurrency, p.size)
 	next := make([]int, len(perLayer)) // each layer's next segment
-	for _, s := range interleave(perLayer) {
+	for _, s := range interleave(perLayer, concurrency) {
 		cost := segmentCost(s, p.art.Index.Compression, p.size)
 		if budget.Acquire(ctx, cost) != nil {
 			break
