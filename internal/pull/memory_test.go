@@ -2,7 +2,6 @@ package pull
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"math/rand"
 	"path/filepath"
@@ -65,17 +64,7 @@ func TestPullMemoryIsBoundedByBytes(t *testing.T) {
 			for i := range 12 {
 				tree[fmt.Sprintf("f%02d", i)] = &fstest.MapFile{Data: content, Mode: 0o644}
 			}
-			var blob bytes.Buffer
-			res, err := layer.Build(t.Context(), tree, &blob, layer.Options{Compression: comp, TempDir: t.TempDir()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ix, err := toc.Read(context.Background(), bytes.NewReader(blob.Bytes()), int64(blob.Len()), comp, res.TOCDigest,
-				toc.Limits{MaxEntries: 100, MaxBytes: 1 << 30, MaxTOCBytes: 1 << 20})
-			if err != nil {
-				t.Fatal(err)
-			}
-			l := Artifact{Index: ix, Layers: []Layer{{Data: bytes.NewReader(blob.Bytes()), Digest: digest.FromBytes(blob.Bytes()), Size: int64(blob.Len())}}}
+			l := builtArtifact(t, tree, comp)
 			d, err := extract.Open(filepath.Join(t.TempDir(), "out"), extract.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -95,6 +84,23 @@ func TestPullMemoryIsBoundedByBytes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// builtArtifact builds tree into one layer, in memory, and returns it as
+// the pull takes it.
+func builtArtifact(t *testing.T, tree fstest.MapFS, comp compression.Compression) Artifact {
+	t.Helper()
+	var blob bytes.Buffer
+	res, err := layer.Build(t.Context(), tree, &blob, layer.Options{Compression: comp, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := toc.Read(t.Context(), bytes.NewReader(blob.Bytes()), int64(blob.Len()), comp, res.TOCDigest,
+		toc.Limits{MaxEntries: 100, MaxBytes: 1 << 30, MaxTOCBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Artifact{Index: ix, Layers: []Layer{{Data: bytes.NewReader(blob.Bytes()), Digest: digest.FromBytes(blob.Bytes()), Size: int64(blob.Len())}}}
 }
 
 func raceEnabled() bool {

@@ -1,7 +1,6 @@
 package pull
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math/rand"
@@ -11,12 +10,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	digest "github.com/opencontainers/go-digest"
-
 	"github.com/blobber-dev/blobber/internal/compression"
 	"github.com/blobber-dev/blobber/internal/extract"
-	"github.com/blobber-dev/blobber/internal/layer"
-	"github.com/blobber-dev/blobber/internal/toc"
 )
 
 // orderedReader is a layer's bytes that note how they are read: what was
@@ -64,19 +59,10 @@ func TestPullReadsALayerInOrder(t *testing.T) {
 	for i := range 6 {
 		tree[fmt.Sprintf("f%02d", i)] = &fstest.MapFile{Data: content[i<<10:], Mode: 0o644}
 	}
-	var blob bytes.Buffer
-	res, err := layer.Build(t.Context(), tree, &blob, layer.Options{Compression: compression.Gzip, TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := toc.Read(t.Context(), bytes.NewReader(blob.Bytes()), int64(blob.Len()), compression.Gzip, res.TOCDigest,
-		toc.Limits{MaxEntries: 100, MaxBytes: 1 << 30, MaxTOCBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := &orderedReader{ReaderAt: bytes.NewReader(blob.Bytes())}
-	size := int64(blob.Len())
-	a := Artifact{Index: ix, Layers: []Layer{{Data: data, Digest: digest.FromBytes(blob.Bytes()), Size: size}}}
+	a := builtArtifact(t, tree, compression.Gzip)
+	size := a.Layers[0].Size
+	data := &orderedReader{ReaderAt: a.Layers[0].Data}
+	a.Layers[0].Data = data
 	d, err := extract.Open(filepath.Join(t.TempDir(), "out"), extract.Options{})
 	if err != nil {
 		t.Fatal(err)
